@@ -1,0 +1,42 @@
+"""Domain events: every change to a case is one append-only entry in its timeline."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class CaseEventType(enum.StrEnum):
+    CASE_OPENED = "CASE_OPENED"
+    MESSAGE_POSTED = "MESSAGE_POSTED"
+    STATUS_CHANGED = "STATUS_CHANGED"
+    PRIORITY_CHANGED = "PRIORITY_CHANGED"
+    ASSIGNED = "ASSIGNED"
+    REFUND_REQUESTED = "REFUND_REQUESTED"
+    REFUND_APPROVED = "REFUND_APPROVED"
+    REFUND_REJECTED = "REFUND_REJECTED"
+    REFUND_CANCELLED = "REFUND_CANCELLED"
+    REFUND_PROCESSING = "REFUND_PROCESSING"
+    REFUND_SUCCEEDED = "REFUND_SUCCEEDED"
+    REFUND_FAILED = "REFUND_FAILED"
+    ORDER_UPDATED = "ORDER_UPDATED"
+    SLA_BREACHED = "SLA_BREACHED"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    id: str
+    case_id: str
+    type: CaseEventType
+    occurred_at: datetime
+    summary: str
+    actor_id: str | None = None  # None: the system (policy, scheduler, order system)
+    # Internal events (an internal note) are for staff only: a customer never receives them.
+    internal: bool = False
+    message_id: str | None = None
+    refund_id: str | None = None
+    before: str | None = None
+    after: str | None = None
+    # Position in the log, assigned when appended; the cursor of subscriptions and timelines.
+    sequence: int | None = None

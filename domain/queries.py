@@ -1,0 +1,100 @@
+"""The read side: list and detail queries return domain objects as plain read models."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
+
+from domain.cases import CasePriority, CaseStatus, Message, SupportCase
+from domain.events import CaseEvent
+from domain.refunds import Refund, RefundStatus
+from domain.users import User
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    cursors: list[str]  # one opaque cursor per item (keyset position)
+    has_next_page: bool
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.cursors[-1] if self.cursors else None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    statuses: tuple[CaseStatus, ...] = ()
+    priorities: tuple[CasePriority, ...] = ()
+    customer_id: str | None = None  # restricts to one customer (always set for a customer viewer)
+    assignee_id: str | None = None
+    unassigned: bool = False
+    search: str | None = None  # case-insensitive substring of subject, or a case number
+
+
+@dataclass(frozen=True, slots=True)
+class RefundFilter:
+    statuses: tuple[RefundStatus, ...] = ()
+    order_id: str | None = None
+    case_ids: tuple[str, ...] = field(default=())
+
+
+class ReadStore(Protocol):
+    """Read-only queries; cursors are opaque strings (invalid ones raise ValidationFailed)."""
+
+    async def get_case(self, case_id: str) -> SupportCase | None: ...
+
+    async def list_cases(
+        self, case_filter: CaseFilter, *, first: int, after: str | None
+    ) -> Page[SupportCase]:
+        """Newest first (created_at desc, id desc), keyset-paginated."""
+        ...
+
+    async def cases_by_ids(self, case_ids: Sequence[str]) -> dict[str, SupportCase]: ...
+
+    async def list_messages(
+        self, case_id: str, *, include_internal: bool, first: int, after: str | None
+    ) -> Page[Message]:
+        """Oldest first."""
+        ...
+
+    async def get_message(self, message_id: str) -> Message | None: ...
+
+    async def messages_by_ids(self, message_ids: Sequence[str]) -> dict[str, Message]: ...
+
+    async def last_messages(
+        self, case_ids: Sequence[str], *, include_internal: bool
+    ) -> dict[str, Message]:
+        """The newest (visible) message of each case, in one query."""
+        ...
+
+    async def list_events(
+        self, case_id: str, *, include_internal: bool, first: int, after: str | None
+    ) -> Page[CaseEvent]:
+        """A case's timeline, oldest first; the cursor is the event's sequence."""
+        ...
+
+    async def get_event(self, event_id: str) -> CaseEvent | None: ...
+
+    async def users_by_ids(self, user_ids: Sequence[str]) -> dict[str, User]: ...
+
+    async def staff_users(self) -> list[User]: ...
+
+    async def get_refund(self, refund_id: str) -> Refund | None: ...
+
+    async def refunds_by_ids(self, refund_ids: Sequence[str]) -> dict[str, Refund]: ...
+
+    async def refunds_for_cases(self, case_ids: Sequence[str]) -> dict[str, list[Refund]]: ...
+
+    async def refunds_for_orders(self, order_ids: Sequence[str]) -> dict[str, list[Refund]]: ...
+
+    async def list_refunds(
+        self, refund_filter: RefundFilter, *, first: int, after: str | None
+    ) -> Page[Refund]:
+        """Newest first."""
+        ...

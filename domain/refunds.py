@@ -1,0 +1,403 @@
+"""Refunds: the aggregate, its status machine, and the refund policy (eligibility, approval)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from domain.cases import new_id
+from domain.errors import (
+    ApprovalLimitExceeded,
+    FieldError,
+    Forbidden,
+    InvalidTransition,
+    RefundDenial,
+    ValidationFailed,
+)
+from domain.events import CaseEvent, CaseEventType
+from domain.money import Money
+from domain.orders import Order, OrderStatus
+from domain.text import clean_text
+from domain.users import Principal, Role
+
+
+class RefundReason(enum.StrEnum):
+    DAMAGED = "DAMAGED"
+    DEFECTIVE = "DEFECTIVE"
+    WRONG_ITEM = "WRONG_ITEM"
+    NOT_AS_DESCRIBED = "NOT_AS_DESCRIBED"
+    NOT_RECEIVED = "NOT_RECEIVED"
+    CHANGED_MIND = "CHANGED_MIND"
+    OTHER = "OTHER"
+
+
+class RefundStatus(enum.StrEnum):
+    REQUESTED = "REQUESTED"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    PROCESSING = "PROCESSING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+    @property
+    def holds_money(self) -> bool:
+        """Counts against the order's refundable remainder (succeeded or in flight)."""
+        return self in _HOLDING
+
+
+_HOLDING = frozenset(
+    {RefundStatus.REQUESTED, RefundStatus.APPROVED, RefundStatus.PROCESSING, RefundStatus.SUCCEEDED}
+)
+
+
+class RefundApproval(enum.StrEnum):
+    AUTO_POLICY = "AUTO_POLICY"
+    AGENT = "AGENT"
+    ADMIN = "ADMIN"
+
+
+@dataclass(frozen=True, slots=True)
+class RefundPolicy:
+    window: timedelta = timedelta(days=30)
+    not_received_grace: timedelta = timedelta(days=7)
+    auto_approve_max_minor: int = 2500
+    auto_approve_max_recent_refunds: int = 2
+    auto_approve_lookback: timedelta = timedelta(days=90)
+    agent_limit_minor: int = 50000
+    requests_per_day: int = 3
+
+
+NOTE_MAX = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class RefundLine:
+    line_id: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    """What the caller asked for, before it is checked against the order."""
+
+    reason: RefundReason
+    amount: int | None = None
+    lines: tuple[RefundLine, ...] = ()
+    include_shipping: bool = False
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PricedRequest:
+    amount: Money
+    lines: tuple[RefundLine, ...]
+    include_shipping: bool
+    note: str | None
+
+
+def price_request(request: RefundRequest, order: Order) -> PricedRequest:
+    """Check a request's shape against the order and compute its amount (ValidationFailed)."""
+    errors: list[FieldError] = []
+    if request.amount is None and not request.lines and not request.include_shipping:
+        errors.append(FieldError("amount", "give an amount, or lines (and/or includeShipping)"))
+    if request.amount is not None and request.lines:
+        errors.append(FieldError("lines", "give either an amount or lines, not both"))
+    if request.amount is not None and request.amount <= 0:
+        errors.append(FieldError("amount", "must be greater than zero (minor units)"))
+    seen: set[str] = set()
+    total = Money.zero(order.currency)
+    for i, line in enumerate(request.lines):
+        order_line = order.line(line.line_id)
+        if order_line is None:
+            errors.append(FieldError(f"lines[{i}].lineId", "is not a line of this order"))
+            continue
+        if line.line_id in seen:
+            errors.append(FieldError(f"lines[{i}].lineId", "appears more than once"))
+        seen.add(line.line_id)
+        if line.quantity <= 0:
+            errors.append(FieldError(f"lines[{i}].quantity", "must be at least 1"))
+            continue
+        total = total + order_line.unit_price * line.quantity
+    note: str | None = None
+    if request.note is not None and request.note.strip():
+        note = clean_text(request.note, "note", max_length=NOTE_MAX, multiline=True, errors=errors)
+    if request.reason is RefundReason.OTHER and note is None:
+        errors.append(FieldError("note", "is required when the reason is OTHER"))
+    if errors:
+        raise ValidationFailed(errors)
+    if request.amount is not None:
+        total = Money(request.amount, order.currency)
+    if request.include_shipping:
+        total = total + order.shipping
+    if total.amount <= 0:
+        raise ValidationFailed.single("amount", "the refund would be zero")
+    return PricedRequest(total, tuple(request.lines), request.include_shipping, note)
+
+
+def window_ends_at(order: Order, policy: RefundPolicy) -> datetime | None:
+    if order.status is OrderStatus.DELIVERED and order.delivered_at is not None:
+        return order.delivered_at + policy.window
+    return None
+
+
+def not_received_claimable_from(order: Order, policy: RefundPolicy) -> datetime | None:
+    if order.promised_delivery_date is None:
+        return None
+    promised = datetime.combine(
+        order.promised_delivery_date, datetime.min.time(), tzinfo=order.placed_at.tzinfo
+    )
+    # Claimable once the whole promised day plus the grace period has passed.
+    return promised + timedelta(days=1) + policy.not_received_grace
+
+
+def eligibility_denial(
+    order: Order, reason: RefundReason | None, now: datetime, policy: RefundPolicy
+) -> RefundDenial | None:
+    """Whether the order can be refunded at all now (status and window), for this reason."""
+    if order.status is OrderStatus.CANCELLED:
+        return RefundDenial.ORDER_CANCELLED
+    if order.status is not OrderStatus.DELIVERED:
+        claimable = not_received_claimable_from(order, policy)
+        if reason in (RefundReason.NOT_RECEIVED, None) and claimable and now >= claimable:
+            return None
+        return RefundDenial.ORDER_NOT_DELIVERED
+    ends = window_ends_at(order, policy)
+    if ends is None or now > ends:
+        return RefundDenial.OUTSIDE_REFUND_WINDOW
+    return None
+
+
+def held_amount(order: Order, refunds: Iterable[Refund]) -> Money:
+    held = Money.zero(order.currency)
+    for refund in refunds:
+        if refund.status.holds_money:
+            held = held + refund.amount
+    return held
+
+
+def refundable_remainder(order: Order, refunds: Iterable[Refund]) -> Money:
+    remainder = order.total - held_amount(order, refunds)
+    return remainder if remainder.amount > 0 else Money.zero(order.currency)
+
+
+def refunded_quantities(refunds: Iterable[Refund]) -> dict[str, int]:
+    quantities: dict[str, int] = {}
+    for refund in refunds:
+        if refund.status.holds_money:
+            for line in refund.lines:
+                quantities[line.line_id] = quantities.get(line.line_id, 0) + line.quantity
+    return quantities
+
+
+def shipping_refunded(refunds: Iterable[Refund]) -> bool:
+    return any(r.include_shipping and r.status.holds_money for r in refunds)
+
+
+def request_denial(
+    order: Order,
+    request: RefundRequest,
+    priced: PricedRequest,
+    existing: list[Refund],
+    now: datetime,
+    policy: RefundPolicy,
+) -> RefundDenial | None:
+    """Every business rule of a new request, in the order a customer would want to hear them."""
+    denial = eligibility_denial(order, request.reason, now, policy)
+    if denial is not None:
+        return denial
+    if any(r.status is RefundStatus.REQUESTED for r in existing):
+        return RefundDenial.REFUND_ALREADY_PENDING
+    if priced.include_shipping and shipping_refunded(existing):
+        return RefundDenial.SHIPPING_ALREADY_REFUNDED
+    already = refunded_quantities(existing)
+    for line in priced.lines:
+        order_line = order.line(line.line_id)
+        assert order_line is not None  # price_request checked it
+        if already.get(line.line_id, 0) + line.quantity > order_line.quantity:
+            return RefundDenial.LINE_QUANTITY_EXCEEDED
+    if priced.amount.amount > refundable_remainder(order, existing).amount:
+        return RefundDenial.EXCEEDS_REFUNDABLE_AMOUNT
+    return None
+
+
+def auto_approval_applies(amount: Money, recent_granted: int, policy: RefundPolicy) -> bool:
+    return (
+        amount.amount <= policy.auto_approve_max_minor
+        and recent_granted < policy.auto_approve_max_recent_refunds
+    )
+
+
+def approval_for(principal: Principal, amount: Money, policy: RefundPolicy) -> RefundApproval:
+    """Which approval the principal can give for this amount (raises when they cannot)."""
+    if principal.role is Role.ADMIN:
+        return RefundApproval.ADMIN
+    if principal.role is Role.AGENT:
+        if amount.amount > policy.agent_limit_minor:
+            limit = Money(policy.agent_limit_minor, amount.currency)
+            raise ApprovalLimitExceeded(limit.formatted())
+        return RefundApproval.AGENT
+    raise Forbidden("Only agents and admins decide refunds")
+
+
+@dataclass(slots=True)
+class Refund:
+    id: str
+    case_id: str
+    order_id: str
+    customer_id: str  # user id of the customer who owns the case
+    amount: Money
+    reason: RefundReason
+    status: RefundStatus
+    created_at: datetime
+    updated_at: datetime
+    requested_by_id: str
+    note: str | None = None
+    lines: tuple[RefundLine, ...] = ()
+    include_shipping: bool = False
+    approval: RefundApproval | None = None
+    decided_by_id: str | None = None
+    decision_note: str | None = None
+    decided_at: datetime | None = None
+    failure_reason: str | None = None
+    version: int = 0
+    events: list[CaseEvent] = field(default_factory=list, repr=False, compare=False)
+
+    @classmethod
+    def request(
+        cls,
+        *,
+        case_id: str,
+        order: Order,
+        customer_id: str,
+        requested_by: Principal,
+        request: RefundRequest,
+        priced: PricedRequest,
+        now: datetime,
+    ) -> Refund:
+        refund = cls(
+            id=new_id(),
+            case_id=case_id,
+            order_id=order.id,
+            customer_id=customer_id,
+            amount=priced.amount,
+            reason=request.reason,
+            status=RefundStatus.REQUESTED,
+            created_at=now,
+            updated_at=now,
+            requested_by_id=requested_by.user_id,
+            note=priced.note,
+            lines=priced.lines,
+            include_shipping=priced.include_shipping,
+        )
+        refund._record(
+            CaseEventType.REFUND_REQUESTED,
+            now,
+            requested_by.user_id,
+            f"Refund of {priced.amount.formatted()} requested ({request.reason})",
+            after=RefundStatus.REQUESTED,
+        )
+        return refund
+
+    def approve(
+        self,
+        *,
+        approval: RefundApproval,
+        decided_by_id: str | None,
+        note: str | None,
+        now: datetime,
+    ) -> None:
+        self._require(RefundStatus.REQUESTED, RefundStatus.APPROVED)
+        self.status = RefundStatus.APPROVED
+        self.approval = approval
+        self.decided_by_id = decided_by_id
+        self.decision_note = _clean_note(note)
+        self.decided_at = now
+        self.updated_at = now
+        by = "automatically by the refund policy" if approval is RefundApproval.AUTO_POLICY else ""
+        self._record(
+            CaseEventType.REFUND_APPROVED,
+            now,
+            decided_by_id,
+            f"Refund of {self.amount.formatted()} approved {by}".strip(),
+            before=RefundStatus.REQUESTED,
+            after=RefundStatus.APPROVED,
+        )
+
+    def reject(self, *, decided_by: Principal, note: str, now: datetime) -> None:
+        if not decided_by.is_staff:
+            raise Forbidden("Only agents and admins decide refunds")
+        cleaned = _clean_note(note)
+        if cleaned is None:
+            raise ValidationFailed.single("note", "a rejection needs a note for the customer")
+        self._require(RefundStatus.REQUESTED, RefundStatus.REJECTED)
+        self.status = RefundStatus.REJECTED
+        self.decided_by_id = decided_by.user_id
+        self.decision_note = cleaned
+        self.decided_at = now
+        self.updated_at = now
+        self._record(
+            CaseEventType.REFUND_REJECTED,
+            now,
+            decided_by.user_id,
+            f"Refund of {self.amount.formatted()} rejected",
+            before=RefundStatus.REQUESTED,
+            after=RefundStatus.REJECTED,
+        )
+
+    def cancel(self, *, by: Principal, now: datetime) -> None:
+        self._require(RefundStatus.REQUESTED, RefundStatus.CANCELLED)
+        self.status = RefundStatus.CANCELLED
+        self.updated_at = now
+        self._record(
+            CaseEventType.REFUND_CANCELLED,
+            now,
+            by.user_id,
+            f"Refund of {self.amount.formatted()} cancelled",
+            before=RefundStatus.REQUESTED,
+            after=RefundStatus.CANCELLED,
+        )
+
+    def _require(self, expected: RefundStatus, target: RefundStatus) -> None:
+        if self.status is not expected:
+            raise InvalidTransition("refund", self.status, target)
+
+    def _record(
+        self,
+        event_type: CaseEventType,
+        now: datetime,
+        actor_id: str | None,
+        summary: str,
+        *,
+        before: str | None = None,
+        after: str | None = None,
+    ) -> None:
+        self.events.append(
+            CaseEvent(
+                id=new_id(),
+                case_id=self.case_id,
+                type=event_type,
+                occurred_at=now,
+                summary=summary,
+                actor_id=actor_id,
+                refund_id=self.id,
+                before=before,
+                after=after,
+            )
+        )
+
+    def pull_events(self) -> list[CaseEvent]:
+        events, self.events = self.events, []
+        return events
+
+
+def _clean_note(note: str | None) -> str | None:
+    if note is None or not note.strip():
+        return None
+    errors: list[FieldError] = []
+    cleaned = clean_text(note, "note", max_length=NOTE_MAX, multiline=True, errors=errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned

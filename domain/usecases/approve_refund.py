@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from domain.errors import Forbidden, OrderSystemUnavailable, RefundDenial, RefundNotAllowed
+from domain.orders import OrderStatus
+from domain.refunds import Refund, approval_for
+from domain.usecases.services import Services, load_refund
+from domain.users import Principal
+
+
+async def approve_refund(
+    services: Services, principal: Principal, refund_id: str, note: str | None
+) -> Refund:
+    if not principal.is_staff:
+        raise Forbidden("Only agents and admins decide refunds")
+    async with services.uow() as uow:
+        refund = await load_refund(uow, principal, refund_id)
+        approval = approval_for(principal, refund.amount, services.refund_policy)
+    # Decide on a fresh read of the order: a cancelled order is refunded by the order system.
+    try:
+        order = (await services.orders.get_orders([refund.order_id])).get(refund.order_id)
+    except OrderSystemUnavailable:
+        raise RefundNotAllowed(RefundDenial.ORDER_UNAVAILABLE) from None
+    if order is not None and order.status is OrderStatus.CANCELLED:
+        raise RefundNotAllowed(RefundDenial.ORDER_CANCELLED)
+
+    async with services.uow() as uow:
+        refund = await load_refund(uow, principal, refund_id, for_update=True)
+        refund.approve(
+            approval=approval, decided_by_id=principal.user_id, note=note, now=services.clock.now()
+        )
+        await uow.refunds.save(refund)  # optimistic: a concurrent decision makes this fail
+        uow.record(*refund.pull_events())
+        await uow.commit()
+    await services.publish(uow.committed_events)
+    return refund

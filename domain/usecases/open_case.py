@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.cases import CaseCategory, CasePriority, SupportCase
+from domain.errors import Forbidden, NotFound, OrderSystemUnavailable, ValidationFailed
+from domain.usecases.order_access import OrderUnavailable
+from domain.usecases.services import Services
+from domain.users import Principal, Role
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCase:
+    subject: str
+    description: str
+    category: CaseCategory
+    order_id: str | None = None
+    priority: CasePriority | None = None
+    # Staff open cases on behalf of a customer (a phone call, an email); customers leave it None.
+    customer_id: str | None = None
+
+
+async def open_case(services: Services, principal: Principal, command: OpenCase) -> SupportCase:
+    if not principal.is_staff and command.priority is not None:
+        raise Forbidden("Customers cannot set a case's priority")
+    if not principal.is_staff and command.customer_id not in (None, principal.user_id):
+        raise Forbidden("Customers open cases for themselves only")
+    if principal.is_staff and command.customer_id is None:
+        raise ValidationFailed.single("customerId", "agents open cases on behalf of a customer")
+    customer_id = command.customer_id or principal.user_id
+
+    async with services.uow() as uow:
+        customer = await uow.users.get(customer_id)
+        if customer is None or customer.role is not Role.CUSTOMER:
+            raise NotFound("Customer")
+        if command.order_id is not None:
+            try:
+                orders = await services.orders.get_orders([command.order_id])
+            except OrderSystemUnavailable as exc:
+                raise OrderUnavailable() from exc
+            order = orders.get(command.order_id)
+            if order is None or order.customer_id != customer.external_customer_id:
+                raise NotFound("Order")
+        case = SupportCase.open(
+            customer_id=customer_id,
+            subject=command.subject,
+            description=command.description,
+            category=command.category,
+            priority=command.priority or CasePriority.NORMAL,
+            order_id=command.order_id,
+            now=services.clock.now(),
+            rules=services.case_rules,
+        )
+        await uow.cases.add(case)
+        uow.record(*case.pull_events())
+        await uow.commit()
+    await services.publish(uow.committed_events)
+    return case

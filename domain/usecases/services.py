@@ -1,0 +1,71 @@
+"""What every use case runs with: the ports and the rules in force (wired by the app)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from domain.cases import CaseRules, SupportCase
+from domain.errors import NotFound
+from domain.events import CaseEvent
+from domain.ports import (
+    AccessTokenService,
+    Clock,
+    EventPublisher,
+    OrderSystem,
+    PasswordHasher,
+    RateLimiter,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from domain.queries import ReadStore
+from domain.refunds import Refund, RefundPolicy
+from domain.users import Principal
+
+
+@dataclass(frozen=True, slots=True)
+class AuthRules:
+    refresh_token_ttl: timedelta = timedelta(days=14)
+    login_attempts_per_minute: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    uow: UnitOfWorkFactory
+    reads: ReadStore
+    clock: Clock
+    orders: OrderSystem
+    publisher: EventPublisher
+    passwords: PasswordHasher
+    access_tokens: AccessTokenService
+    rate_limiter: RateLimiter
+    # (opaque token for the client, hash to store) and the hash of a presented token
+    new_refresh_token: Callable[[], tuple[str, str]]
+    hash_refresh_token: Callable[[str], str]
+    case_rules: CaseRules = CaseRules()
+    refund_policy: RefundPolicy = RefundPolicy()
+    auth_rules: AuthRules = AuthRules()
+
+    async def publish(self, events: list[CaseEvent]) -> None:
+        if events:
+            await self.publisher.publish(events)
+
+
+async def load_case(
+    uow: UnitOfWork, principal: Principal, case_id: str, *, for_update: bool = False
+) -> SupportCase:
+    """The case, if it exists and the principal may see it; otherwise NotFound (never Forbidden)."""
+    case = await uow.cases.get(case_id, for_update=for_update)
+    if case is None or not case.visible_to(principal):
+        raise NotFound("Case")
+    return case
+
+
+async def load_refund(
+    uow: UnitOfWork, principal: Principal, refund_id: str, *, for_update: bool = False
+) -> Refund:
+    refund = await uow.refunds.get(refund_id, for_update=for_update)
+    if refund is None or not (principal.is_staff or refund.customer_id == principal.user_id):
+        raise NotFound("Refund")
+    return refund
