@@ -1,0 +1,69 @@
+"""DataLoaders, created fresh for every request: one per relation, named <target>_by_<key>."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, Generic, TypeVar
+
+from aiodataloader import DataLoader
+
+from domain.cases import Message, SupportCase
+from domain.errors import OrderSystemUnavailable
+from domain.orders import Order
+from domain.refunds import Refund
+from domain.usecases.services import Services
+from domain.users import User
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class _MappingLoader(DataLoader, Generic[K, V]):  # type: ignore[misc]
+    """Batches keys into one call of `fetch(keys) -> {key: value}`; missing keys load as None."""
+
+    def __init__(self, fetch: Callable[[Sequence[K]], Awaitable[dict[K, V]]]) -> None:
+        super().__init__(max_batch_size=500)
+        self._fetch = fetch
+
+    async def batch_load_fn(self, keys: Sequence[K]) -> list[V | None]:
+        found = await self._fetch(keys)
+        return [found.get(key) for key in keys]
+
+
+class _OrderLoader(_MappingLoader[str, Order]):
+    """Orders come from the order system; one failure fails the batch as values, not as a raise,
+    so that each field can report it."""
+
+    async def batch_load_fn(self, keys: Sequence[str]) -> list[Any]:
+        try:
+            found = await self._fetch(keys)
+        except OrderSystemUnavailable as exc:
+            return [exc for _ in keys]
+        return [found.get(key) for key in keys]
+
+
+class Loaders:
+    def __init__(self, services: Services) -> None:
+        reads = services.reads
+        self.user_by_id: _MappingLoader[str, User] = _MappingLoader(reads.users_by_ids)
+        self.case_by_id: _MappingLoader[str, SupportCase] = _MappingLoader(reads.cases_by_ids)
+        self.message_by_id: _MappingLoader[str, Message] = _MappingLoader(reads.messages_by_ids)
+        self.refund_by_id: _MappingLoader[str, Refund] = _MappingLoader(reads.refunds_by_ids)
+        self.refunds_by_case_id: _MappingLoader[str, list[Refund]] = _MappingLoader(
+            reads.refunds_for_cases
+        )
+        self.refunds_by_order_id: _MappingLoader[str, list[Refund]] = _MappingLoader(
+            reads.refunds_for_orders
+        )
+        self.order_by_id: _OrderLoader = _OrderLoader(services.orders.get_orders)
+
+        async def _last_public(ids: Sequence[str]) -> dict[str, Message]:
+            return await reads.last_messages(ids, include_internal=False)
+
+        async def _last_any(ids: Sequence[str]) -> dict[str, Message]:
+            return await reads.last_messages(ids, include_internal=True)
+
+        self.last_public_message_by_case_id: _MappingLoader[str, Message] = _MappingLoader(
+            _last_public
+        )
+        self.last_message_by_case_id: _MappingLoader[str, Message] = _MappingLoader(_last_any)

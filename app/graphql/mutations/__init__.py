@@ -1,0 +1,1 @@
+"""One module per mutation: its input, its result union, its permission and its resolver."""

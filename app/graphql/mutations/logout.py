@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from app.graphql.context import Info
+from app.graphql.mutations._run import run
+from app.graphql.types.errors import InvalidRefreshToken
+from domain.usecases import sessions
+
+
+@strawberry.input(description="The session's refresh token.")
+class LogoutInput:
+    refresh_token: str = strawberry.field(description="The current refresh token.")
+
+
+@strawberry.type(description="The session has ended; its access tokens stop working at once.")
+class LoggedOut:
+    ok: bool = strawberry.field(description="Always true.")
+
+
+LogoutResult = Annotated[
+    LoggedOut | InvalidRefreshToken,
+    strawberry.union("LogoutResult", description="The outcome of logout."),
+]
+
+
+async def logout(info: Info, input: LogoutInput) -> LogoutResult:
+    async def work() -> LoggedOut:
+        await sessions.logout(info.context.services, input.refresh_token)
+        return LoggedOut(ok=True)
+
+    return await run(work())  # type: ignore[return-value]
+
+
+field = strawberry.mutation(resolver=logout, description="End a session everywhere.")

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from app.graphql.context import Info
+from app.graphql.mutations._run import internal_id, run
+from app.graphql.permissions import IsAuthenticated
+from app.graphql.types.common import CaseCategory, CasePriority
+from app.graphql.types.errors import NotFound, OrderUnavailable, ValidationFailed
+from app.graphql.types.objects import SupportCase
+from domain.usecases import open_case as use_case
+
+
+@strawberry.input(description="A new support case.")
+class OpenCaseInput:
+    subject: str = strawberry.field(description="One line, 1-200 characters.")
+    description: str = strawberry.field(description="What happened, 1-10,000 characters.")
+    category: CaseCategory = strawberry.field(description="What the case is about.")
+    order_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The order it is about (Order.id)."
+    )
+    priority: CasePriority | None = strawberry.field(
+        default=None, description="Agents only; default NORMAL."
+    )
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Agents only: the customer (User.id) the case is opened for."
+    )
+
+
+@strawberry.type(description="The case was opened.")
+class CaseOpened:
+    support_case: SupportCase = strawberry.field(description="The new case.")
+
+
+OpenCaseResult = Annotated[
+    CaseOpened | ValidationFailed | NotFound | OrderUnavailable,
+    strawberry.union("OpenCaseResult", description="The outcome of openCase."),
+]
+
+
+async def open_case(info: Info, input: OpenCaseInput) -> OpenCaseResult:
+    principal = info.context.require_principal()
+
+    async def work() -> CaseOpened:
+        command = use_case.OpenCase(
+            subject=input.subject,
+            description=input.description,
+            category=input.category,
+            priority=input.priority,
+            order_id=internal_id(input.order_id, "Order", "Order") if input.order_id else None,
+            customer_id=(
+                internal_id(input.customer_id, "User", "Customer") if input.customer_id else None
+            ),
+        )
+        case = await use_case.open_case(info.context.services, principal, command)
+        return CaseOpened(support_case=SupportCase.from_domain(case))
+
+    return await run(work())  # type: ignore[return-value]
+
+
+field = strawberry.mutation(
+    resolver=open_case,
+    permission_classes=[IsAuthenticated],
+    description="Open a support case (customers for themselves; agents for a customer).",
+)

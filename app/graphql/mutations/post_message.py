@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from app.graphql.context import Info
+from app.graphql.mutations._run import internal_id, run
+from app.graphql.permissions import IsAuthenticated
+from app.graphql.types.errors import Conflict, NotFound, ValidationFailed
+from app.graphql.types.objects import Message, SupportCase
+from domain.usecases import post_message as use_case
+
+
+@strawberry.input(description="A message on a case.")
+class PostMessageInput:
+    case_id: strawberry.ID = strawberry.field(description="SupportCase.id")
+    body: str = strawberry.field(description="Plain text, 1-10,000 characters.")
+    internal: bool = strawberry.field(
+        default=False, description="Agents only: an internal note customers never see."
+    )
+
+
+@strawberry.type(description="The message was posted.")
+class MessagePosted:
+    message: Message = strawberry.field(description="The new message.")
+    support_case: SupportCase = strawberry.field(description="The case, after the message.")
+
+
+PostMessageResult = Annotated[
+    MessagePosted | ValidationFailed | NotFound | Conflict,
+    strawberry.union("PostMessageResult", description="The outcome of postMessage."),
+]
+
+
+async def post_message(info: Info, input: PostMessageInput) -> PostMessageResult:
+    principal = info.context.require_principal()
+
+    async def work() -> MessagePosted:
+        message, case = await use_case.post_message(
+            info.context.services,
+            principal,
+            internal_id(input.case_id, "SupportCase", "Case"),
+            input.body,
+            internal=input.internal,
+        )
+        return MessagePosted(
+            message=Message.from_domain(message), support_case=SupportCase.from_domain(case)
+        )
+
+    return await run(work())  # type: ignore[return-value]
+
+
+field = strawberry.mutation(
+    resolver=post_message,
+    permission_classes=[IsAuthenticated],
+    description="Reply on a case, or (agents) add an internal note.",
+)

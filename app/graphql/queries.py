@@ -1,0 +1,247 @@
+"""The Query type: every read, with visibility decided per principal."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.graphql.context import Info
+from app.graphql.errors import InvalidArgument, NotFoundError, OrderUnavailableError
+from app.graphql.ids import decode_expected, decode_id
+from app.graphql.permissions import IsAgent, IsAuthenticated
+from app.graphql.types.common import CasePriority, CaseStatus, Node, RefundStatus
+from app.graphql.types.objects import (
+    CaseEvent,
+    Message,
+    Order,
+    OrderConnection,
+    OrderEdge,
+    Refund,
+    RefundConnection,
+    RefundQuote,
+    SupportCase,
+    SupportCaseConnection,
+    User,
+)
+from app.graphql.types.objects import PageInfo as PageInfoType
+from domain.errors import DomainError, NotFound
+from domain.queries import CaseFilter, RefundFilter
+from domain.usecases.order_access import OrderUnavailable, my_orders, visible_order
+from domain.usecases.refund_quote import refund_quote
+from domain.users import Principal
+
+
+@strawberry.input(description="Narrow a case list.")
+class SupportCaseFilter:
+    status: list[CaseStatus] | None = strawberry.field(default=None, description="Any of these.")
+    priority: list[CasePriority] | None = strawberry.field(
+        default=None, description="Any of these."
+    )
+    assigned_to_me: bool | None = strawberry.field(default=None, description="Agents: mine only.")
+    unassigned: bool | None = strawberry.field(default=None, description="Agents: nobody's.")
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Agents: one customer's (User.id)."
+    )
+    search: str | None = strawberry.field(
+        default=None, description="Words of the subject, or a case number like CS-000042."
+    )
+
+
+@strawberry.input(description="Narrow a refund list.")
+class RefundFilterInput:
+    status: list[RefundStatus] | None = strawberry.field(default=None, description="Any of these.")
+    order_id: strawberry.ID | None = strawberry.field(default=None, description="One order's.")
+
+
+def _case_filter(principal: Principal, f: SupportCaseFilter | None) -> CaseFilter:
+    f = f or SupportCaseFilter()
+    customer_id: str | None
+    if principal.is_staff:
+        customer_id = None
+        if f.customer_id is not None:
+            # An id that is not a user's matches nothing rather than everything.
+            customer_id = decode_expected(f.customer_id, "User") or "-"
+    else:
+        customer_id = principal.user_id  # customers see their own cases, whatever they ask
+    search = f.search.strip()[:200] if f.search and f.search.strip() else None
+    return CaseFilter(
+        statuses=tuple(f.status or ()),
+        priorities=tuple(f.priority or ()),
+        customer_id=customer_id,
+        assignee_id=principal.user_id if (f.assigned_to_me and principal.is_staff) else None,
+        unassigned=bool(f.unassigned) and principal.is_staff,
+        search=search,
+    )
+
+
+def _validation_error(exc: DomainError) -> Exception:
+    return InvalidArgument(exc.message)
+
+
+@strawberry.type(description="Reads.")
+class Query:
+    @strawberry.field(description="The logged-in user; null when anonymous.")
+    async def viewer(self, info: Info) -> User | None:
+        principal = info.context.principal
+        if principal is None:
+            return None
+        user = await info.context.loaders.user_by_id.load(principal.user_id)
+        return User.from_domain(user) if user is not None else None
+
+    @strawberry.field(description="Any object by its global id; null if missing or not yours.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        principal = info.context.require_principal()
+        decoded = decode_id(id)
+        if decoded is None:
+            return None
+        type_name, internal = decoded
+        loaders = info.context.loaders
+        if type_name == "SupportCase":
+            return await _visible_case(info, internal)
+        if type_name == "User":
+            user = await loaders.user_by_id.load(internal)
+            if user is None or not (principal.is_staff or user.id == principal.user_id):
+                # Customers may see staff (they reply to them) but never other customers.
+                if user is None or not user.role.is_staff:
+                    return None
+            return User.from_domain(user)
+        if type_name == "Message":
+            message = await loaders.message_by_id.load(internal)
+            if message is None or (message.internal and not principal.is_staff):
+                return None
+            if await _visible_case(info, message.case_id) is None:
+                return None
+            return Message.from_domain(message)
+        if type_name == "Refund":
+            refund = await loaders.refund_by_id.load(internal)
+            if refund is None or not (principal.is_staff or refund.customer_id == principal.user_id):
+                return None
+            return Refund.from_domain(refund)
+        if type_name == "CaseEvent":
+            event = await info.context.services.reads.get_event(internal)
+            if event is None or (event.internal and not principal.is_staff):
+                return None
+            if await _visible_case(info, event.case_id) is None:
+                return None
+            return CaseEvent.from_domain(event)
+        if type_name == "Order":
+            return await _visible_order(info, principal, internal)
+        return None
+
+    @strawberry.field(description="A case by id; null if missing or not yours.")
+    async def support_case(self, info: Info, id: strawberry.ID) -> SupportCase | None:
+        info.context.require_principal()
+        internal = decode_expected(id, "SupportCase")
+        return await _visible_case(info, internal) if internal else None
+
+    @strawberry.field(
+        description="Cases, newest first: customers see their own, agents all.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def support_cases(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: SupportCaseFilter | None = None,
+    ) -> SupportCaseConnection:
+        principal = info.context.require_principal()
+        try:
+            page = await info.context.services.reads.list_cases(
+                _case_filter(principal, filter), first=20 if first is None else first, after=after
+            )
+        except DomainError as exc:
+            raise _validation_error(exc) from None
+        return SupportCaseConnection.from_page(page)
+
+    @strawberry.field(
+        description="The logged-in customer's orders, from the order system (newest first).",
+        permission_classes=[IsAuthenticated],
+    )
+    async def my_orders(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> OrderConnection:
+        principal = info.context.require_principal()
+        size = 20 if first is None else first
+        if not 1 <= size <= 100:
+            raise _validation_error(DomainError("first must be between 1 and 100"))
+        try:
+            page = await my_orders(info.context.services, principal, first=size, after=after)
+        except OrderUnavailable as exc:
+            raise OrderUnavailableError(exc.message) from None
+        cursor = page.next_cursor or ""
+        return OrderConnection(
+            edges=[OrderEdge(cursor=cursor, node=Order.from_domain(o)) for o in page.orders],
+            page_info=PageInfoType(
+                has_next_page=page.next_cursor is not None, end_cursor=page.next_cursor
+            ),
+        )
+
+    @strawberry.field(description="An order by id; null if missing or not yours.")
+    async def order(self, info: Info, id: strawberry.ID) -> Order | None:
+        principal = info.context.require_principal()
+        internal = decode_expected(id, "Order")
+        return await _visible_order(info, principal, internal) if internal else None
+
+    @strawberry.field(
+        description="What could be refunded on an order now.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def refund_quote(self, info: Info, order_id: strawberry.ID) -> RefundQuote:
+        principal = info.context.require_principal()
+        internal = decode_expected(order_id, "Order")
+        if internal is None:
+            raise NotFoundError("Order not found")
+        try:
+            quote = await refund_quote(info.context.services, principal, internal)
+        except NotFound:
+            raise NotFoundError("Order not found") from None
+        except OrderUnavailable as exc:
+            raise OrderUnavailableError(exc.message) from None
+        return RefundQuote(model=quote)
+
+    @strawberry.field(
+        description="Agents and admins, for assignment.", permission_classes=[IsAgent]
+    )
+    async def agents(self, info: Info) -> list[User]:
+        return [User.from_domain(u) for u in await info.context.services.reads.staff_users()]
+
+    @strawberry.field(
+        description="Refunds by status, newest first (agents): find stuck or failed ones.",
+        permission_classes=[IsAgent],
+    )
+    async def refunds(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: RefundFilterInput | None = None,
+    ) -> RefundConnection:
+        f = filter or RefundFilterInput()
+        order_id = decode_expected(f.order_id, "Order") or "-" if f.order_id else None
+        try:
+            page = await info.context.services.reads.list_refunds(
+                RefundFilter(statuses=tuple(f.status or ()), order_id=order_id),
+                first=20 if first is None else first,
+                after=after,
+            )
+        except DomainError as exc:
+            raise _validation_error(exc) from None
+        return RefundConnection.from_page(page)
+
+
+async def _visible_case(info: Info, case_id: str) -> SupportCase | None:
+    principal = info.context.require_principal()
+    case = await info.context.loaders.case_by_id.load(case_id)
+    if case is None or not case.visible_to(principal):
+        return None
+    return SupportCase.from_domain(case)
+
+
+async def _visible_order(info: Info, principal: Principal, order_id: str) -> Order | None:
+    try:
+        order = await visible_order(info.context.services, principal, order_id)
+    except NotFound:
+        return None
+    except OrderUnavailable as exc:
+        raise OrderUnavailableError(exc.message) from None
+    return Order.from_domain(order)

@@ -1,0 +1,70 @@
+"""The schema: Query + Mutation, with limits and caches. No import-time side effects."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from app.graphql.errors import should_mask
+from app.graphql.extensions import LogUnexpectedErrors, RefuseAnonymousIntrospection
+from app.graphql.mutations import (
+    approve_refund,
+    assign_case,
+    cancel_refund,
+    change_case_status,
+    login,
+    logout,
+    open_case,
+    post_message,
+    refresh_session,
+    reject_refund,
+    request_refund,
+    set_case_priority,
+)
+from app.graphql.queries import Query
+from app.graphql.types.objects import CaseEvent, Message, Order, Refund, SupportCase, User
+
+
+@strawberry.type(description="Changes. Each takes one `input` and returns a result union.")
+class Mutation:
+    login = login.field
+    refresh_session = refresh_session.field
+    logout = logout.field
+    open_case = open_case.field
+    post_message = post_message.field
+    assign_case = assign_case.field
+    change_case_status = change_case_status.field
+    set_case_priority = set_case_priority.field
+    request_refund = request_refund.field
+    cancel_refund = cancel_refund.field
+    approve_refund = approve_refund.field
+    reject_refund = reject_refund.field
+
+
+def build_schema(
+    *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 2000
+) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[User, SupportCase, Message, Order, Refund, CaseEvent],
+        config=StrawberryConfig(),
+        extensions=[
+            RefuseAnonymousIntrospection,
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+            LogUnexpectedErrors,
+            lambda: MaskErrors(should_mask_error=should_mask),
+        ],
+    )

@@ -1,0 +1,102 @@
+"""Expected business outcomes of mutations: union members implementing the Error interface."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.graphql.types.common import ErrorCode, RefundDenial
+from domain import errors as domain_errors
+
+
+@strawberry.interface(description="An expected outcome that is not a success.")
+class Error:
+    message: str = strawberry.field(description="Human-readable explanation, safe to show.")
+    code: ErrorCode = strawberry.field(description="Stable machine-readable code.")
+
+
+@strawberry.type(description="One invalid input field.")
+class FieldError:
+    field: str = strawberry.field(description="The input field, e.g. `subject` or `lines[0].quantity`.")
+    message: str = strawberry.field(description="What is wrong with it.")
+
+
+@strawberry.type(description="The input was invalid; `fields` says where.")
+class ValidationFailed(Error):
+    fields: list[FieldError] = strawberry.field(description="Every problem found.")
+
+
+@strawberry.type(description="No such object, or it is not yours (the two look the same).")
+class NotFound(Error):
+    pass
+
+
+@strawberry.type(description="The requested status change is not allowed from the current status.")
+class InvalidTransition(Error):
+    from_status: str = strawberry.field(description="The current status.")
+    to_status: str = strawberry.field(description="The status that was asked for.")
+
+
+@strawberry.type(description="The refund cannot be made; `denial` says why.")
+class RefundNotAllowed(Error):
+    denial: RefundDenial = strawberry.field(description="The rule that refused it.")
+
+
+@strawberry.type(description="The amount is above what your role may approve.")
+class ApprovalLimitExceeded(Error):
+    pass
+
+
+@strawberry.type(description="Email or password is wrong.")
+class InvalidCredentials(Error):
+    pass
+
+
+@strawberry.type(description="The refresh token is unknown, expired, revoked or already used.")
+class InvalidRefreshToken(Error):
+    pass
+
+
+@strawberry.type(description="Too many attempts; try again later.")
+class RateLimited(Error):
+    retry_after_seconds: int = strawberry.field(description="Seconds to wait before retrying.")
+
+
+@strawberry.type(description="Someone changed the same thing at the same moment; retry.")
+class Conflict(Error):
+    pass
+
+
+@strawberry.type(description="The order system cannot be reached right now; retry shortly.")
+class OrderUnavailable(Error):
+    pass
+
+
+def to_graphql_error(exc: domain_errors.DomainError) -> Error:
+    """Map a domain error onto its GraphQL type (Forbidden is not mapped: it is a top-level error)."""
+    code = ErrorCode(exc.code)
+    if isinstance(exc, domain_errors.ValidationFailed):
+        fields = [FieldError(field=f.field, message=f.message) for f in exc.fields]
+        return ValidationFailed(message=exc.message, code=code, fields=fields)
+    if isinstance(exc, domain_errors.NotFound):
+        return NotFound(message=exc.message, code=code)
+    if isinstance(exc, domain_errors.InvalidTransition):
+        return InvalidTransition(
+            message=exc.message, code=code, from_status=exc.from_state, to_status=exc.to_state
+        )
+    if isinstance(exc, domain_errors.RefundNotAllowed):
+        return RefundNotAllowed(message=exc.message, code=code, denial=RefundDenial(exc.denial))
+    if isinstance(exc, domain_errors.ApprovalLimitExceeded):
+        return ApprovalLimitExceeded(message=exc.message, code=code)
+    if isinstance(exc, domain_errors.InvalidCredentials):
+        return InvalidCredentials(message=exc.message, code=code)
+    if isinstance(exc, domain_errors.InvalidRefreshToken):
+        return InvalidRefreshToken(message=exc.message, code=code)
+    if isinstance(exc, domain_errors.RateLimited):
+        return RateLimited(
+            message=exc.message, code=code, retry_after_seconds=max(1, round(exc.retry_after_seconds))
+        )
+    if isinstance(exc, domain_errors.ConcurrentUpdate):
+        return Conflict(message=exc.message, code=code)
+    if exc.code is domain_errors.ErrorCode.ORDER_UNAVAILABLE:
+        return OrderUnavailable(message=exc.message, code=code)
+    raise exc

@@ -1,0 +1,86 @@
+"""POST /graphql (and GET for GraphiQL): authentication in front of Strawberry's ASGI view."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from app.graphiql import graphiql_html
+from app.graphql.context import Context
+from app.graphql.loaders import Loaders
+from domain.errors import InvalidAccessToken
+from domain.usecases.services import Services
+from domain.usecases.sessions import authenticate
+from domain.users import Principal
+
+log = logging.getLogger("app.auth")
+
+
+def _unauthenticated(message: str) -> JSONResponse:
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidAccessToken("malformed Authorization header")
+    return token.strip()
+
+
+class StrawberryView(GraphQL[Context, None]):
+    def __init__(self, *args: Any, services: Services, production: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.services = services
+        self.production = production
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:  # type: ignore[override]
+        state = request.scope.get("state", {})
+        client = request.client.host if request.client else "unknown"
+        return Context(
+            services=self.services,
+            principal=state.get("principal"),
+            loaders=Loaders(self.services),
+            client=client,
+            request_id=state.get("request_id", "-"),
+            production=self.production,
+        )
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
+        return HTMLResponse(graphiql_html(endpoint="/graphql"))
+
+
+class GraphQLEndpoint:
+    """Authenticates the bearer token (401 for a bad one, anonymous for none), then delegates."""
+
+    def __init__(self, view: StrawberryView, services: Services) -> None:
+        self.view = view
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            request = Request(scope)
+            principal: Principal | None = None
+            try:
+                token = bearer_token(request.headers.get("authorization"))
+                if token is not None:
+                    principal = await authenticate(self.services, token)
+            except InvalidAccessToken as exc:
+                log.info("rejected access token: %s", exc.reason)
+                await _unauthenticated("Invalid or expired access token; log in again")(
+                    scope, receive, send
+                )
+                return
+            scope.setdefault("state", {})["principal"] = principal
+        await self.view(scope, receive, send)

@@ -1,0 +1,70 @@
+"""`make run`: migrate, seed the demo data, print where to go, and serve (embedded mode)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import uvicorn
+
+from adapters.sql.migrate import upgrade_to_head
+from app.main import build_runtime, create_app, seed
+from app.seed import DEMO_PASSWORD
+from app.settings import Settings
+
+
+async def prepare(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await upgrade_to_head(settings.effective_database_url)
+    if settings.seed_demo_data:
+        async with build_runtime(settings) as runtime:
+            await seed(runtime)
+
+
+def banner(settings: Settings) -> str:
+    url = settings.effective_public_url
+    lines = [
+        "",
+        "  Support & refunds service is starting (embedded mode)"
+        if not settings.redis_url
+        else "  Support & refunds service is starting",
+        f"  GraphiQL:  {url}/graphql",
+        f"  Health:    {url}/healthz   Ready: {url}/readyz",
+        f"  Database:  {settings.effective_database_url}",
+    ]
+    if settings.seed_demo_data:
+        lines += [
+            f"  Demo logins (password: {DEMO_PASSWORD}):",
+            "    customers  alice@example.com, bob@example.com",
+            "    agents     agent@example.com, sam@example.com",
+            "    admin      admin@example.com",
+        ]
+    lines += [
+        "  First step in GraphiQL: mutation { login(input: {email: \"alice@example.com\", "
+        f"password: \"{DEMO_PASSWORD}\"}}) {{ ... on AuthSession {{ accessToken }} }} }}",
+        "  then add the header {\"Authorization\": \"Bearer <accessToken>\"} in the Headers tab.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(prepare(settings))
+    print(banner(settings), file=sys.stderr, flush=True)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,  # our middleware logs one line per request, with its request id
+        proxy_headers=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""The API under test: the real app (composition root) on PostgreSQL + Redis, driven over ASGI."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from adapters.auth.passwords import Argon2PasswordHasher
+from adapters.order_system.simulator import (
+    OrderSimulatorState,
+    create_order_simulator,
+    make_order,
+    simulator_state,
+)
+from adapters.sql.migrate import upgrade_to_head
+from app.main import Runtime, create_app
+from app.settings import Settings
+from domain.users import Role, User
+from tests.support import (
+    REDIS_URL,
+    GraphQLClient,
+    create_postgres_database,
+    drop_postgres_database,
+    redis_or_skip,
+)
+
+_numbers = itertools.count(5000)
+
+
+@dataclass
+class Api:
+    gql: GraphQLClient
+    http: httpx.AsyncClient
+    runtime: Runtime
+    orders: OrderSimulatorState
+    settings: Settings
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    async def token(self, email: str) -> str:
+        if email not in self.tokens:
+            self.tokens[email] = await self.gql.login(email)
+        return self.tokens[email]
+
+    async def new_customer(self, name: str = "Test Customer") -> Customer:
+        """A fresh customer with their own orders, so tests never share refund limits."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        ref = f"cust-{uuid.uuid4().hex[:8]}"
+        email = f"{ref}@example.com"
+        user = User(
+            id=str(uuid.uuid4()),
+            email=email,
+            name=name,
+            role=Role.CUSTOMER,
+            password_hash=self.runtime.services.passwords.hash("demo-password"),
+            created_at=now,
+            external_customer_id=ref,
+        )
+        async with self.runtime.services.uow() as uow:
+            await uow.users.add(user)
+            await uow.commit()
+        orders: dict[str, str] = {}
+        specs: dict[str, dict[str, Any]] = {
+            "delivered": dict(
+                status="DELIVERED",
+                placed_at=now - timedelta(days=6),
+                delivered_at=now - timedelta(days=3),
+                lines=[("SKU-1", "Mug", 1, 4000), ("SKU-2", "Lamp", 1, 7500)],
+                shipping=500,
+            ),
+            "old": dict(
+                status="DELIVERED",
+                placed_at=now - timedelta(days=50),
+                delivered_at=now - timedelta(days=45),
+                lines=[("SKU-3", "Old", 2, 2750)],
+                shipping=500,
+            ),
+            "small": dict(
+                status="DELIVERED",
+                placed_at=now - timedelta(days=3),
+                delivered_at=now - timedelta(days=1),
+                lines=[("SKU-4", "Cable", 1, 1999)],
+            ),
+            "shipped": dict(
+                status="SHIPPED",
+                placed_at=now - timedelta(days=2),
+                promised_delivery_date=(now + timedelta(days=2)).date(),
+                lines=[("SKU-5", "Chair", 1, 4000)],
+            ),
+            "lost": dict(
+                status="SHIPPED",
+                placed_at=now - timedelta(days=20),
+                promised_delivery_date=(now - timedelta(days=10)).date(),
+                lines=[("SKU-6", "Desk", 1, 5000)],
+            ),
+            "big": dict(
+                status="DELIVERED",
+                placed_at=now - timedelta(days=8),
+                delivered_at=now - timedelta(days=5),
+                lines=[("SKU-7", "Sofa", 1, 79000)],
+                shipping=1000,
+            ),
+        }
+        for key, spec in specs.items():
+            order_id = f"ord-{ref}-{key}"
+            self.orders.upsert(
+                make_order(id=order_id, number=f"#{next(_numbers)}", customer_id=ref, **spec)
+            )
+            orders[key] = order_id
+        token = await self.gql.login(email)
+        return Customer(email=email, user_id=user.id, token=token, order_ids=orders)
+
+
+@dataclass
+class Customer:
+    email: str
+    user_id: str
+    token: str
+    order_ids: dict[str, str]
+
+
+def order_gid(order_id: str) -> str:
+    from app.graphql.ids import encode_id
+
+    return str(encode_id("Order", order_id))
+
+
+@pytest.fixture(scope="session")
+async def postgres_url() -> AsyncIterator[str]:
+    url = await create_postgres_database("api")
+    try:
+        await upgrade_to_head(url)
+        yield url
+    finally:
+        await drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+async def api(postgres_url: str) -> AsyncIterator[Api]:
+    await redis_or_skip()
+    settings = Settings(
+        app_env="test",
+        database_url=postgres_url,
+        redis_url=REDIS_URL,
+        login_attempts_per_minute=100_000,
+    )
+    simulator = create_order_simulator()
+    # Cheap argon2 parameters: the hashing itself is tested in tests/unit/test_passwords.py.
+    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    app = create_app(settings, order_simulator=simulator, password_hasher=hasher)
+    async with app.router.lifespan_context(app):
+        runtime: Runtime = app.state.runtime
+        from app.main import seed
+
+        await seed(runtime)
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.9", 4321))
+        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
+            yield Api(
+                gql=GraphQLClient(http),
+                http=http,
+                runtime=runtime,
+                orders=simulator_state(simulator),
+                settings=settings,
+            )
+
+
+@pytest.fixture
+def gid() -> Callable[[str, str], str]:
+    from app.graphql.ids import encode_id
+
+    return lambda type_name, internal: str(encode_id(type_name, internal))
