@@ -20,12 +20,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.auth.passwords import Argon2PasswordHasher
 from adapters.auth.refresh_tokens import hash_refresh_token, new_refresh_token
 from adapters.auth.tokens import JwtAccessTokenService
 from adapters.clock import SystemClock
-from adapters.memory.publisher import InMemoryEventPublisher
+from adapters.memory.events import InMemoryEventPublisher
 from adapters.order_system.http_client import HttpOrderSystem
 from adapters.order_system.simulator import (
     ALICE_CUSTOMER_ID,
@@ -200,7 +201,7 @@ def create_app(
             app.state.runtime = rt
             yield
 
-    async def graphql(scope, receive, send):  # type: ignore[no-untyped-def]
+    async def graphql(scope: Scope, receive: Receive, send: Send) -> None:
         await scope["app"].state.graphql(scope, receive, send)
 
     async def healthz(request: Request) -> PlainTextResponse:
@@ -227,8 +228,8 @@ def create_app(
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     routes = [
-        Route("/graphql", _asgi_route(graphql), methods=["GET", "POST"]),
-        WebSocketRoute("/graphql", _asgi_route(graphql)),
+        Route("/graphql", _AsgiEndpoint(graphql), methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", _AsgiEndpoint(graphql)),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_STATIC_DIR), name="graphiql"),
@@ -245,11 +246,12 @@ def create_app(
     )
 
 
-def _asgi_route(endpoint):  # type: ignore[no-untyped-def]
-    """Starlette treats a plain function as a request/response endpoint; wrap our raw ASGI one."""
+class _AsgiEndpoint:
+    """Starlette treats a plain function as a request/response endpoint; an object with an
+    async __call__ is served as a raw ASGI app, which the GraphQL endpoint needs."""
 
-    class _Endpoint:
-        async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
-            await endpoint(scope, receive, send)
+    def __init__(self, endpoint: ASGIApp) -> None:
+        self.endpoint = endpoint
 
-    return _Endpoint()
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.endpoint(scope, receive, send)

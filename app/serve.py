@@ -41,9 +41,9 @@ def banner(settings: Settings) -> str:
             "    admin      admin@example.com",
         ]
     lines += [
-        "  First step in GraphiQL: mutation { login(input: {email: \"alice@example.com\", "
-        f"password: \"{DEMO_PASSWORD}\"}}) {{ ... on AuthSession {{ accessToken }} }} }}",
-        "  then add the header {\"Authorization\": \"Bearer <accessToken>\"} in the Headers tab.",
+        '  First step in GraphiQL: mutation { login(input: {email: "alice@example.com", '
+        f'password: "{DEMO_PASSWORD}"}}) {{ ... on AuthSession {{ accessToken }} }} }}',
+        '  then add the header {"Authorization": "Bearer <accessToken>"} in the Headers tab.',
         "",
     ]
     return "\n".join(lines)

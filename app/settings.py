@@ -1,4 +1,6 @@
-"""Settings from environment variables (pydantic-settings). Figures marked (setting) in DOMAIN.md live here."""
+"""Settings from environment variables (pydantic-settings).
+
+The figures marked (setting) in DOMAIN.md live here."""
 
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
         f"CI mode: {IN_CI} (skips {'fail' if IN_CI else 'are reported'})",
-        f"PostgreSQL: {os.environ.get('TEST_POSTGRES_URL', 'postgresql+asyncpg://postgres@127.0.0.1:5432/test (default)')}",
-        f"Redis: {os.environ.get('TEST_REDIS_URL', 'redis://127.0.0.1:6379/15 (default)')}",
+        "PostgreSQL: "
+        + os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
+        "Redis: " + os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     ]

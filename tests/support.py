@@ -9,7 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -93,7 +95,7 @@ class GraphQLClient:
 
     async def login(self, email: str, password: str = "demo-password") -> str:
         data = await self.ok(
-            'mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) '
+            "mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) "
             "{ __typename ... on AuthSession { accessToken } ... on Error { message } } }",
             {"e": email, "p": password},
         )

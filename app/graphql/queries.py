@@ -99,11 +99,11 @@ class Query:
             return await _visible_case(info, internal)
         if type_name == "User":
             user = await loaders.user_by_id.load(internal)
-            if user is None or not (principal.is_staff or user.id == principal.user_id):
-                # Customers may see staff (they reply to them) but never other customers.
-                if user is None or not user.role.is_staff:
-                    return None
-            return User.from_domain(user)
+            # Customers see themselves and staff (they talk to them), never other customers.
+            visible = user is not None and (
+                principal.is_staff or user.id == principal.user_id or user.role.is_staff
+            )
+            return User.from_domain(user) if visible and user is not None else None
         if type_name == "Message":
             message = await loaders.message_by_id.load(internal)
             if message is None or (message.internal and not principal.is_staff):
@@ -113,7 +113,9 @@ class Query:
             return Message.from_domain(message)
         if type_name == "Refund":
             refund = await loaders.refund_by_id.load(internal)
-            if refund is None or not (principal.is_staff or refund.customer_id == principal.user_id):
+            if refund is None or not (
+                principal.is_staff or refund.customer_id == principal.user_id
+            ):
                 return None
             return Refund.from_domain(refund)
         if type_name == "CaseEvent":

@@ -45,7 +45,9 @@ class StrawberryView(GraphQL[Context, None]):
         self.services = services
         self.production = production
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:  # type: ignore[override]
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:  # type: ignore[override]
         state = request.scope.get("state", {})
         client = request.client.host if request.client else "unknown"
         return Context(

@@ -30,7 +30,9 @@ mutation($id: ID!) { approveRefund(input: {refundId: $id}) {
 POST = """
 mutation($case: ID!, $body: String!, $internal: Boolean!) {
   postMessage(input: {caseId: $case, body: $body, internal: $internal}) {
-    __typename ... on MessagePosted { message { id internal } } ... on Error { message code }
+    __typename
+    ... on MessagePosted { posted: message { id internal } }
+    ... on Error { message code }
 }}"""
 
 
@@ -101,7 +103,9 @@ async def test_the_demo_journey_of_alice_and_the_agent(api: Api) -> None:
     )
     assert case_id in [e["node"]["id"] for e in queue["supportCases"]["edges"]]
 
-    note = await api.gql.ok(POST, {"case": case_id, "body": "Photo looks genuine.", "internal": True}, agent)
+    note = await api.gql.ok(
+        POST, {"case": case_id, "body": "Photo looks genuine.", "internal": True}, agent
+    )
     assert note["postMessage"]["__typename"] == "MessagePosted"
     reply = await api.gql.ok(
         POST, {"case": case_id, "body": "Sorry! Refunding 40.00 now.", "internal": False}, agent
@@ -185,10 +189,21 @@ async def test_big_refunds_need_an_admin(api: Api) -> None:
     agent = await api.token("agent@example.com")
     admin = await api.token("admin@example.com")
     orders = await api.gql.ok("{ myOrders { edges { node { id total { amount } } } } }", token=bob)
-    big = next(e["node"]["id"] for e in orders["myOrders"]["edges"] if e["node"]["total"]["amount"] == 80000)
+    big = next(
+        e["node"]["id"]
+        for e in orders["myOrders"]["edges"]
+        if e["node"]["total"]["amount"] == 80000
+    )
     data = await api.gql.ok(
         OPEN_CASE,
-        {"input": {"subject": "Sofa", "description": "Wrong colour", "category": "REFUND_REQUEST", "orderId": big}},
+        {
+            "input": {
+                "subject": "Sofa",
+                "description": "Wrong colour",
+                "category": "REFUND_REQUEST",
+                "orderId": big,
+            }
+        },
         bob,
     )
     case_id = data["openCase"]["supportCase"]["id"]

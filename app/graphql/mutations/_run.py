@@ -1,4 +1,5 @@
-"""The shared tail of every mutation: domain errors become union members, Forbidden a top-level error."""
+"""The shared tail of every mutation: domain errors become union members; Forbidden is
+a top-level error."""
 
 from __future__ import annotations
 

@@ -24,7 +24,9 @@ class RefundLineInput:
 
 @strawberry.input(description="A refund request: an amount, or lines (optionally plus shipping).")
 class RequestRefundInput:
-    case_id: strawberry.ID = strawberry.field(description="SupportCase.id; the case's order is refunded.")
+    case_id: strawberry.ID = strawberry.field(
+        description="SupportCase.id; the case's order is refunded."
+    )
     reason: RefundReason = strawberry.field(description="Why.")
     amount: int | None = strawberry.field(
         default=None, description="Minor units in the order's currency (instead of lines)."

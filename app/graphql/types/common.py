@@ -5,41 +5,53 @@ from __future__ import annotations
 import strawberry
 
 from domain import money as domain_money
-from domain.cases import CaseCategory as DomainCaseCategory
-from domain.cases import CasePriority as DomainCasePriority
-from domain.cases import CaseStatus as DomainCaseStatus
-from domain.errors import ErrorCode as DomainErrorCode
-from domain.errors import RefundDenial as DomainRefundDenial
-from domain.events import CaseEventType as DomainCaseEventType
-from domain.orders import OrderStatus as DomainOrderStatus
-from domain.refunds import RefundApproval as DomainRefundApproval
-from domain.refunds import RefundReason as DomainRefundReason
-from domain.refunds import RefundStatus as DomainRefundStatus
-from domain.users import Role as DomainRole
+from domain.cases import CaseCategory, CasePriority, CaseStatus
+from domain.errors import ErrorCode, RefundDenial
+from domain.events import CaseEventType
+from domain.orders import OrderStatus
+from domain.refunds import RefundApproval, RefundReason, RefundStatus
+from domain.users import Role
 
-Role = strawberry.enum(DomainRole, description="What a user may do.")
-CaseStatus = strawberry.enum(
-    DomainCaseStatus,
+# The domain's enums are the GraphQL enums: strawberry.enum registers each class as it is.
+strawberry.enum(Role, description="What a user may do.")
+strawberry.enum(
+    CaseStatus,
     description="OPEN -> IN_PROGRESS <-> WAITING_ON_CUSTOMER -> RESOLVED -> CLOSED; "
     "any open state can be resolved; a resolved case can be reopened.",
 )
-CasePriority = strawberry.enum(DomainCasePriority, description="Sets the SLA due times.")
-CaseCategory = strawberry.enum(DomainCaseCategory, description="What a case is about.")
-OrderStatus = strawberry.enum(DomainOrderStatus, description="The order system's status.")
-RefundReason = strawberry.enum(
-    DomainRefundReason, description="Why money is asked back (OTHER needs a note)."
-)
-RefundStatus = strawberry.enum(
-    DomainRefundStatus,
+strawberry.enum(CasePriority, description="Sets the SLA due times.")
+strawberry.enum(CaseCategory, description="What a case is about.")
+strawberry.enum(OrderStatus, description="The order system's status.")
+strawberry.enum(RefundReason, description="Why money is asked back (OTHER needs a note).")
+strawberry.enum(
+    RefundStatus,
     description="REQUESTED -> APPROVED | REJECTED | CANCELLED; "
     "APPROVED -> PROCESSING -> SUCCEEDED | FAILED.",
 )
-RefundApproval = strawberry.enum(
-    DomainRefundApproval, description="Who approved a refund: the automatic policy, an agent, an admin."
+strawberry.enum(
+    RefundApproval,
+    description="Who approved a refund: the automatic policy, an agent, an admin.",
 )
-RefundDenial = strawberry.enum(DomainRefundDenial, description="Why a refund cannot be made.")
-CaseEventType = strawberry.enum(DomainCaseEventType, description="Kinds of timeline entries.")
-ErrorCode = strawberry.enum(DomainErrorCode, description="Stable machine-readable error codes.")
+strawberry.enum(RefundDenial, description="Why a refund cannot be made.")
+strawberry.enum(CaseEventType, description="Kinds of timeline entries.")
+strawberry.enum(ErrorCode, description="Stable machine-readable error codes.")
+
+__all__ = [
+    "CaseCategory",
+    "CaseEventType",
+    "CasePriority",
+    "CaseStatus",
+    "ErrorCode",
+    "Money",
+    "Node",
+    "OrderStatus",
+    "PageInfo",
+    "RefundApproval",
+    "RefundDenial",
+    "RefundReason",
+    "RefundStatus",
+    "Role",
+]
 
 
 @strawberry.interface(description="An object with a globally unique, opaque id (Relay).")

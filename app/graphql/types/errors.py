@@ -16,7 +16,9 @@ class Error:
 
 @strawberry.type(description="One invalid input field.")
 class FieldError:
-    field: str = strawberry.field(description="The input field, e.g. `subject` or `lines[0].quantity`.")
+    field: str = strawberry.field(
+        description="The input field, e.g. `subject` or `lines[0].quantity`."
+    )
     message: str = strawberry.field(description="What is wrong with it.")
 
 
@@ -72,7 +74,7 @@ class OrderUnavailable(Error):
 
 
 def to_graphql_error(exc: domain_errors.DomainError) -> Error:
-    """Map a domain error onto its GraphQL type (Forbidden is not mapped: it is a top-level error)."""
+    """Map a domain error onto its GraphQL type (Forbidden is a top-level error instead)."""
     code = ErrorCode(exc.code)
     if isinstance(exc, domain_errors.ValidationFailed):
         fields = [FieldError(field=f.field, message=f.message) for f in exc.fields]
@@ -93,7 +95,9 @@ def to_graphql_error(exc: domain_errors.DomainError) -> Error:
         return InvalidRefreshToken(message=exc.message, code=code)
     if isinstance(exc, domain_errors.RateLimited):
         return RateLimited(
-            message=exc.message, code=code, retry_after_seconds=max(1, round(exc.retry_after_seconds))
+            message=exc.message,
+            code=code,
+            retry_after_seconds=max(1, round(exc.retry_after_seconds)),
         )
     if isinstance(exc, domain_errors.ConcurrentUpdate):
         return Conflict(message=exc.message, code=code)

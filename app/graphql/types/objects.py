@@ -31,7 +31,7 @@ from domain import refunds as dr
 from domain import users as du
 from domain.errors import OrderSystemUnavailable
 from domain.queries import Page
-from domain.refunds import refunded_quantities, refundable_remainder
+from domain.refunds import refundable_remainder, refunded_quantities
 from domain.usecases.refund_quote import RefundQuote as DomainRefundQuote
 
 
@@ -174,7 +174,9 @@ class Order(Node):
     @strawberry.field(description="The order's lines.")
     async def lines(self, info: Info) -> list[OrderLine]:
         refunded = refunded_quantities(await self._refunds(info))
-        return [OrderLine(model=line, refunded=refunded.get(line.id, 0)) for line in self.model.lines]
+        return [
+            OrderLine(model=line, refunded=refunded.get(line.id, 0)) for line in self.model.lines
+        ]
 
     @strawberry.field(description="True when served from cache while the order system is down.")
     def stale(self) -> bool:
@@ -276,7 +278,9 @@ class Refund(Node):
     async def decided_by(self, info: Info) -> User | None:
         return await load_user(info, self.model.decided_by_id)
 
-    @strawberry.field(description="The decision's explanation (the policy's reason when automatic).")
+    @strawberry.field(
+        description="The decision's explanation (the policy's reason when automatic)."
+    )
     def decision_note(self) -> str | None:
         return self.model.decision_note
 
@@ -286,7 +290,10 @@ class Refund(Node):
 
     @strawberry.field(description="Refunded lines and quantities, when asked by line.")
     def lines(self) -> list[RefundLineItem]:
-        return [RefundLineItem(line_id=strawberry.ID(x.line_id), quantity=x.quantity) for x in self.model.lines]
+        return [
+            RefundLineItem(line_id=strawberry.ID(x.line_id), quantity=x.quantity)
+            for x in self.model.lines
+        ]
 
     @strawberry.field(description="Whether shipping is part of this refund.")
     def include_shipping(self) -> bool:
