@@ -14,7 +14,12 @@ def test_committed_schema_matches_the_code() -> None:
 
 def test_every_type_and_field_is_described() -> None:
     """Partners learn the API from GraphiQL's docs panel: nothing may be undocumented."""
-    from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
+    from graphql import (
+        GraphQLEnumType,
+        GraphQLInputObjectType,
+        GraphQLInterfaceType,
+        GraphQLObjectType,
+    )
 
     from app.graphql.schema import build_schema
 

@@ -1,0 +1,69 @@
+# Developer and CI entry points. `make run` and `make test` are the two commands of the README.
+# uv manages the Python environment (.venv) from uv.lock; it is installed with pip when missing.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+# uv on PATH, else pip's user install (~/.local/bin), else the uv Python module (`python3 -m uv`,
+# which is also what the `uv` target installs when none of these exists yet).
+UV ?= $(shell command -v uv 2>/dev/null \
+	|| { test -x "$$HOME/.local/bin/uv" && echo "$$HOME/.local/bin/uv"; } \
+	|| echo "$(PYTHON) -m uv")
+# --frozen: use uv.lock exactly as committed, never re-lock.
+UV_RUN = $(UV) run --frozen
+PYTEST_ARGS ?=
+
+.PHONY: help run test lint fmt schema migrate worker uv sync client
+
+help: ## List the targets
+	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) \
+		| awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
+
+uv: ## Make sure uv is available (installs it with pip if not)
+	@$(UV) --version >/dev/null 2>&1 || { \
+		echo "uv not found: installing it with pip (python: $(PYTHON))"; \
+		$(PYTHON) -m pip install --user --quiet uv 2>/dev/null \
+		|| $(PYTHON) -m pip install --user --quiet --break-system-packages uv \
+		|| pip install --quiet uv; \
+	}
+	@$(UV) --version >/dev/null 2>&1 || { \
+		echo "could not run uv as '$(UV)'; install it (https://docs.astral.sh/uv/) and retry," \
+			"or pass its path: make UV=/path/to/uv ..." >&2; \
+		exit 1; \
+	}
+
+sync: uv
+	$(UV) sync --frozen
+
+client: ## Build the web client, when there is one (client/package.json)
+	@if test -f client/package.json; then \
+		cd client && npm ci && npm run build; \
+	fi
+
+run: sync client ## Migrate, seed the demo data and serve GraphiQL at http://127.0.0.1:8000/graphql
+	$(UV_RUN) python -m app.serve
+
+test: sync ## Run every test suite (pass options with PYTEST_ARGS="-k refund -x")
+	@rc=0; $(UV_RUN) pytest -q -p no:cacheprovider $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -ne 0 ]; then echo "pytest exited with code $$rc" >&2; fi; \
+	exit $$rc
+
+lint: sync ## ruff format check, ruff lint, mypy (strict) on domain/, import rules
+	$(UV_RUN) ruff format --check .
+	$(UV_RUN) ruff check .
+	$(UV_RUN) mypy domain
+	$(UV_RUN) lint-imports
+
+fmt: sync ## Format the code and apply ruff's safe fixes
+	$(UV_RUN) ruff format .
+	$(UV_RUN) ruff check --fix .
+
+schema: sync ## Write schema.graphql from the code
+	$(UV_RUN) python -m app.schema_export
+
+migrate: sync ## Apply database migrations (DATABASE_URL, default: the SQLite file in data/)
+	$(UV_RUN) alembic upgrade head
+
+worker: sync ## Run the refund worker (production mode; the embedded mode runs it in-process)
+	$(UV_RUN) python -m app.worker

@@ -1,0 +1,171 @@
+"""docker-compose.yml describes the production topology (ARCHITECTURE.md, "Two modes").
+
+No Docker engine runs on the CI machines, so the file is checked by parsing it.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+
+# A value the operator must supply: with ${NAME:?message}, `docker compose` refuses to start
+# while NAME is unset.
+REQUIRED_VARIABLE = re.compile(r"^\$\{[A-Z][A-Z0-9_]*:\?[^}]*\}$")
+SECRETS = ("JWT_SECRET", "ORDER_WEBHOOK_SECRET")
+APP_SERVICES = ("api", "worker")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    assert isinstance(data, dict) and isinstance(data.get("services"), dict)
+    return data
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return compose["services"]  # type: ignore[no-any-return]
+
+
+def _environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):  # ["KEY=value", ...]
+        return dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {key: "" if value is None else str(value) for key, value in env.items()}
+
+
+def _command(service: dict[str, Any]) -> str:
+    command = service.get("command") or ""
+    return shlex.join(command) if isinstance(command, list) else str(command)
+
+
+def _depends_on(service: dict[str, Any]) -> dict[str, str]:
+    deps = service.get("depends_on") or {}
+    if isinstance(deps, list):  # short form: no condition, i.e. only "started"
+        return dict.fromkeys(deps, "service_started")
+    return {name: (spec or {}).get("condition", "service_started") for name, spec in deps.items()}
+
+
+def _healthcheck(service: dict[str, Any]) -> str:
+    test = (service.get("healthcheck") or {}).get("test") or ""
+    return " ".join(test) if isinstance(test, list) else str(test)
+
+
+def _migrations_service(services: dict[str, dict[str, Any]]) -> str | None:
+    for name, service in services.items():
+        if name != "api" and "alembic upgrade head" in _command(service):
+            return name
+    return None
+
+
+def test_the_four_services_exist(services: dict[str, dict[str, Any]]) -> None:
+    assert {"postgres", "redis", "api", "worker"} <= set(services)
+
+
+def test_postgres_and_redis_images_and_healthchecks(services: dict[str, dict[str, Any]]) -> None:
+    assert str(services["postgres"]["image"]).startswith("postgres:16")
+    assert "pg_isready" in _healthcheck(services["postgres"])
+    assert str(services["redis"]["image"]).startswith("redis:7")
+    redis_check = _healthcheck(services["redis"])
+    assert "redis-cli" in redis_check and "ping" in redis_check
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_wait_for_healthy_postgres_and_redis(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    deps = _depends_on(services[name])
+    assert deps.get("postgres") == "service_healthy", deps
+    assert deps.get("redis") == "service_healthy", deps
+
+
+def test_migrations_run_before_the_api(services: dict[str, dict[str, Any]]) -> None:
+    api = services["api"]
+    migrate = _migrations_service(services)
+    if migrate is not None:
+        assert _depends_on(api).get(migrate) == "service_completed_successfully"
+        assert _environment(services[migrate]).get("DATABASE_URL"), "migrations need DATABASE_URL"
+        assert _depends_on(services[migrate]).get("postgres") == "service_healthy"
+    else:
+        command = _command(api)
+        assert "alembic upgrade head" in command and "uvicorn" in command, command
+        assert command.index("alembic upgrade head") < command.index("uvicorn")
+        assert "&&" in command, "the API must not start when the migration fails"
+
+
+def test_the_api_serves_the_app_factory_on_port_8000(services: dict[str, dict[str, Any]]) -> None:
+    api = services["api"]
+    assert "build" in api, "api is built from the Dockerfile"
+    command = _command(api) or _dockerfile_cmd()
+    assert "app.main:create_app" in command and "--factory" in command, command
+    assert "--port 8000" in command and "--host 0.0.0.0" in command, command
+    published = [str(p.get("target") if isinstance(p, dict) else p) for p in api.get("ports", [])]
+    assert any(p == "8000" or p.endswith(":8000") for p in published), published
+    assert "/readyz" in _healthcheck(api)
+
+
+def test_the_worker_runs_the_worker_module(services: dict[str, dict[str, Any]]) -> None:
+    assert "app.worker" in _command(services["worker"])
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_run_in_production_mode(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    env = _environment(services[name])
+    assert env.get("APP_ENV") == "production"
+    assert env.get("SEED_DEMO_DATA", "").lower() == "false"
+    assert env["DATABASE_URL"].startswith("postgresql+asyncpg://"), env["DATABASE_URL"]
+    assert "@postgres:5432/" in env["DATABASE_URL"], env["DATABASE_URL"]
+    assert env.get("REDIS_URL") == "redis://redis:6379/0"
+    for secret in SECRETS:
+        assert REQUIRED_VARIABLE.match(env.get(secret, "")), f"{name}: {secret}={env.get(secret)!r}"
+
+
+def test_no_secret_is_hard_coded(services: dict[str, dict[str, Any]]) -> None:
+    from app.settings import DEMO_JWT_SECRET, DEMO_WEBHOOK_SECRET
+
+    text = COMPOSE_FILE.read_text(encoding="utf-8")
+    for demo in (DEMO_JWT_SECRET, DEMO_WEBHOOK_SECRET, "demo-password"):
+        assert demo not in text, f"docker-compose.yml contains the demo secret {demo!r}"
+    for name, service in services.items():
+        for key, value in _environment(service).items():
+            if any(word in key for word in ("SECRET", "PASSWORD", "TOKEN")) or key.endswith("_KEY"):
+                assert REQUIRED_VARIABLE.match(value), f"{name}: {key} is hard-coded: {value!r}"
+        url = _environment(service).get("DATABASE_URL", "")
+        if "@" in url:
+            credentials = url.split("://", 1)[1].split("@", 1)[0]
+            password = credentials.split(":", 1)[1] if ":" in credentials else ""
+            assert not password or REQUIRED_VARIABLE.match(password), f"{name}: {url!r}"
+
+
+def _dockerfile_cmd() -> str:
+    lines = DOCKERFILE.read_text(encoding="utf-8").splitlines()
+    return next((line for line in reversed(lines) if line.startswith("CMD")), "")
+
+
+def test_dockerfile_installs_locked_runtime_dependencies_only() -> None:
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    assert re.search(r"^FROM python:3\.11-slim\b", text, re.MULTILINE)
+    assert "uv sync --frozen --no-dev" in text
+    cmd = _dockerfile_cmd()
+    assert "uvicorn" in cmd and "app.main:create_app" in cmd and "--factory" in cmd
+    assert re.search(r"^USER (?!root\b)\S+", text, re.MULTILINE), "run as a non-root user"
+
+
+def test_dockerignore_keeps_local_state_out_of_the_image() -> None:
+    ignored = {
+        line.strip().rstrip("/")
+        for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {".git", ".venv", "data", ".env"} <= ignored, ignored
