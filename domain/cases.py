@@ -343,7 +343,8 @@ class SupportCase:
 
     def resume_sla(self, now: datetime) -> None:
         if self.paused_since is not None:
-            pause = now - self.paused_since
+            # Whole seconds, as counted in paused_seconds: _recompute_due must agree with this.
+            pause = timedelta(seconds=int((now - self.paused_since).total_seconds()))
             self.paused_seconds += int(pause.total_seconds())
             self.paused_since = None
             # The clock stood still: every due time moves out by the length of the pause.

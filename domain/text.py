@@ -20,6 +20,9 @@ def clean_text(
     if len(text) > max_length:
         errors.append(FieldError(field, f"must be at most {max_length} characters"))
     allowed = _ALLOWED_CONTROLS if multiline else set()
+    if any(unicodedata.category(ch) == "Cs" for ch in text):
+        # Lone surrogates cannot be encoded as UTF-8 (the database would fail on them).
+        errors.append(FieldError(field, "contains invalid characters"))
     if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text):
         what = "newlines and tabs" if multiline else "no control characters"
         errors.append(

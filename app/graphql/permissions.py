@@ -7,6 +7,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 
 from app.graphql.context import Info
+from app.graphql.errors import ForbiddenError
 from domain.users import Role
 
 
@@ -28,6 +29,9 @@ class IsAgent(BasePermission):
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return info.context.require_principal().is_staff
 
+    def on_unauthorized(self) -> None:
+        raise ForbiddenError(self.message)  # a public error: not masked as "Unexpected error."
+
 
 class IsAdmin(BasePermission):
     message = "Only admins may do this"
@@ -35,3 +39,6 @@ class IsAdmin(BasePermission):
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return info.context.require_principal().role is Role.ADMIN
+
+    def on_unauthorized(self) -> None:
+        raise ForbiddenError(self.message)

@@ -63,6 +63,9 @@ def _case_filter(principal: Principal, f: SupportCaseFilter | None) -> CaseFilte
     else:
         customer_id = principal.user_id  # customers see their own cases, whatever they ask
     search = f.search.strip()[:200] if f.search and f.search.strip() else None
+    if search is not None and not search.isprintable():
+        # NUL and lone surrogates cannot reach the database; no subject contains controls.
+        raise InvalidArgument("search must not contain control characters")
     return CaseFilter(
         statuses=tuple(f.status or ()),
         priorities=tuple(f.priority or ()),

@@ -36,7 +36,9 @@ async def login(services: Services, email: str, password: str, *, client: str) -
     if len(password) > 1024:  # argon2 of megabytes is a denial of service, not a password
         raise InvalidCredentials()
     async with services.uow() as uow:
-        user = await uow.users.get_by_email(email)
+        # An email with control characters or lone surrogates is nobody's (and the database
+        # would refuse it): treat it as unknown rather than fail.
+        user = await uow.users.get_by_email(email) if email.isprintable() else None
         if user is None or not user.active:
             services.passwords.verify(_dummy_hash(services), password)
             raise InvalidCredentials()

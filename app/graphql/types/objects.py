@@ -7,7 +7,7 @@ from datetime import date, datetime
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.errors import OrderUnavailableError
+from app.graphql.errors import InvalidArgument, OrderUnavailableError
 from app.graphql.ids import encode_id
 from app.graphql.types.common import (
     CaseCategory,
@@ -29,7 +29,7 @@ from domain import events as de
 from domain import orders as do
 from domain import refunds as dr
 from domain import users as du
-from domain.errors import OrderSystemUnavailable
+from domain.errors import OrderSystemUnavailable, ValidationFailed
 from domain.queries import Page
 from domain.refunds import refundable_remainder, refunded_quantities
 from domain.usecases.refund_quote import RefundQuote as DomainRefundQuote
@@ -469,12 +469,15 @@ class SupportCase(Node):
     async def messages(
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> MessageConnection:
-        page = await info.context.services.reads.list_messages(
-            self.model.id,
-            include_internal=_viewer_is_staff(info),
-            first=_first(first),
-            after=after,
-        )
+        try:
+            page = await info.context.services.reads.list_messages(
+                self.model.id,
+                include_internal=_viewer_is_staff(info),
+                first=_first(first),
+                after=after,
+            )
+        except ValidationFailed as exc:  # bad `first` or `after`: the caller's mistake
+            raise InvalidArgument(exc.message) from None
         return MessageConnection.from_page(page)
 
     @strawberry.field(description="The newest message (public only, for customers).")
@@ -497,12 +500,15 @@ class SupportCase(Node):
     async def timeline(
         self, info: Info, first: int | None = 50, after: str | None = None
     ) -> CaseEventConnection:
-        page = await info.context.services.reads.list_events(
-            self.model.id,
-            include_internal=_viewer_is_staff(info),
-            first=_first(first, 50),
-            after=after,
-        )
+        try:
+            page = await info.context.services.reads.list_events(
+                self.model.id,
+                include_internal=_viewer_is_staff(info),
+                first=_first(first, 50),
+                after=after,
+            )
+        except ValidationFailed as exc:  # bad `first` or `after`: the caller's mistake
+            raise InvalidArgument(exc.message) from None
         return CaseEventConnection.from_page(page)
 
     @strawberry.field(description="When it was opened.")

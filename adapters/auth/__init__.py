@@ -1,0 +1,1 @@
+"""Authentication adapters: password hashing (argon2), access tokens (JWT), refresh tokens."""

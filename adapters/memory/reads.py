@@ -1,0 +1,272 @@
+"""InMemoryReadStore: domain.queries.ReadStore over the committed state of an InMemoryStore.
+
+Everything returned is a copy (callers cannot change the store through it). Pages are keyset
+paginated with opaque cursors: base64url JSON tagged with what they point into, so a cursor of
+one list is refused by another; an event's cursor is its sequence number (decimal).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+from adapters.memory.store import InMemoryStore
+from domain.cases import Message, SupportCase
+from domain.errors import ValidationFailed
+from domain.events import CaseEvent
+from domain.queries import MAX_PAGE_SIZE, CaseFilter, Page, RefundFilter
+from domain.refunds import Refund
+from domain.users import User
+
+T = TypeVar("T")
+
+_CASE_NUMBER = re.compile(r"(?:CS-?)?0*(\d{1,9})", re.IGNORECASE)
+_MAX_CURSOR_LENGTH = 512
+
+Key = tuple[datetime, str]
+
+
+def check_first(first: int) -> None:
+    if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
+        raise ValidationFailed.single("first", f"must be between 1 and {MAX_PAGE_SIZE}")
+
+
+def _bad_cursor() -> ValidationFailed:
+    return ValidationFailed.single("after", "is not a valid cursor")
+
+
+def encode_cursor(kind: str, key: Key) -> str:
+    raw = json.dumps([kind, key[0].isoformat(), key[1]], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: str) -> Key:
+    if not isinstance(cursor, str) or not cursor or len(cursor) > _MAX_CURSOR_LENGTH:
+        raise _bad_cursor()
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if (
+            isinstance(value, list)
+            and len(value) == 3
+            and value[0] == kind
+            and isinstance(value[1], str)
+            and isinstance(value[2], str)
+        ):
+            at = datetime.fromisoformat(value[1])
+            if at.tzinfo is not None:
+                return (at, value[2])
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        pass
+    raise _bad_cursor()
+
+
+def encode_event_cursor(sequence: int) -> str:
+    return str(sequence)
+
+
+def decode_event_cursor(cursor: str) -> int:
+    if (
+        not isinstance(cursor, str)
+        or not 0 < len(cursor) <= 18
+        or not cursor.isascii()
+        or not cursor.isdigit()
+    ):
+        raise _bad_cursor()
+    return int(cursor)
+
+
+def _keyset_page(
+    rows: Iterable[T],
+    key: Callable[[T], Key],
+    kind: str,
+    *,
+    newest_first: bool,
+    first: int,
+    after: str | None,
+) -> Page[T]:
+    check_first(first)
+    ordered = sorted(rows, key=key, reverse=newest_first)
+    if after is not None:
+        position = decode_cursor(kind, after)
+        if newest_first:
+            ordered = [row for row in ordered if key(row) < position]
+        else:
+            ordered = [row for row in ordered if key(row) > position]
+    items = ordered[:first]
+    return Page(
+        items=[copy.deepcopy(row) for row in items],
+        cursors=[encode_cursor(kind, key(row)) for row in items],
+        has_next_page=len(ordered) > first,
+    )
+
+
+def _case_key(case: SupportCase) -> Key:
+    return (case.created_at, case.id)
+
+
+def _message_key(message: Message) -> Key:
+    return (message.created_at, message.id)
+
+
+def _refund_key(refund: Refund) -> Key:
+    return (refund.created_at, refund.id)
+
+
+def _matches_case(case: SupportCase, f: CaseFilter) -> bool:
+    if f.statuses and case.status not in f.statuses:
+        return False
+    if f.priorities and case.priority not in f.priorities:
+        return False
+    if f.customer_id is not None and case.customer_id != f.customer_id:
+        return False
+    if f.assignee_id is not None and case.assignee_id != f.assignee_id:
+        return False
+    if f.unassigned and case.assignee_id is not None:
+        return False
+    search = (f.search or "").strip()
+    if search:
+        number = _CASE_NUMBER.fullmatch(search)
+        by_number = number is not None and case.number == int(number.group(1))
+        if not by_number and search.casefold() not in case.subject.casefold():
+            return False
+    return True
+
+
+def _matches_refund(refund: Refund, f: RefundFilter) -> bool:
+    if f.statuses and refund.status not in f.statuses:
+        return False
+    if f.order_id is not None and refund.order_id != f.order_id:
+        return False
+    return not (f.case_ids and refund.case_id not in f.case_ids)
+
+
+class InMemoryReadStore:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    # -- cases ----------------------------------------------------------------------------------
+
+    async def get_case(self, case_id: str) -> SupportCase | None:
+        return copy.deepcopy(self._store.cases.get(case_id))
+
+    async def list_cases(
+        self, case_filter: CaseFilter, *, first: int, after: str | None
+    ) -> Page[SupportCase]:
+        rows = (c for c in self._store.cases.values() if _matches_case(c, case_filter))
+        return _keyset_page(rows, _case_key, "case", newest_first=True, first=first, after=after)
+
+    async def cases_by_ids(self, case_ids: Sequence[str]) -> dict[str, SupportCase]:
+        return _by_ids(self._store.cases, case_ids)
+
+    # -- messages -------------------------------------------------------------------------------
+
+    async def list_messages(
+        self, case_id: str, *, include_internal: bool, first: int, after: str | None
+    ) -> Page[Message]:
+        rows = (
+            m
+            for m in self._store.messages.values()
+            if m.case_id == case_id and (include_internal or not m.internal)
+        )
+        return _keyset_page(
+            rows, _message_key, "message", newest_first=False, first=first, after=after
+        )
+
+    async def get_message(self, message_id: str) -> Message | None:
+        return copy.deepcopy(self._store.messages.get(message_id))
+
+    async def messages_by_ids(self, message_ids: Sequence[str]) -> dict[str, Message]:
+        return _by_ids(self._store.messages, message_ids)
+
+    async def last_messages(
+        self, case_ids: Sequence[str], *, include_internal: bool
+    ) -> dict[str, Message]:
+        wanted = set(case_ids)
+        last: dict[str, Message] = {}
+        for message in self._store.messages.values():
+            if message.case_id not in wanted or (message.internal and not include_internal):
+                continue
+            current = last.get(message.case_id)
+            if current is None or _message_key(message) > _message_key(current):
+                last[message.case_id] = message
+        return {case_id: copy.deepcopy(m) for case_id, m in last.items()}
+
+    # -- timeline -------------------------------------------------------------------------------
+
+    async def list_events(
+        self, case_id: str, *, include_internal: bool, first: int, after: str | None
+    ) -> Page[CaseEvent]:
+        check_first(first)
+        start = decode_event_cursor(after) if after is not None else 0
+        matching = [
+            e
+            for e in self._store.events
+            if e.case_id == case_id
+            and (include_internal or not e.internal)
+            and e.sequence is not None
+            and e.sequence > start
+        ]
+        items = matching[:first]  # the log is in sequence order already
+        return Page(
+            items=items,  # events are frozen: no copy needed
+            cursors=[encode_event_cursor(e.sequence or 0) for e in items],
+            has_next_page=len(matching) > first,
+        )
+
+    async def get_event(self, event_id: str) -> CaseEvent | None:
+        return next((e for e in self._store.events if e.id == event_id), None)
+
+    # -- users ----------------------------------------------------------------------------------
+
+    async def users_by_ids(self, user_ids: Sequence[str]) -> dict[str, User]:
+        return _by_ids(self._store.users, user_ids)
+
+    async def staff_users(self) -> list[User]:
+        staff = [u for u in self._store.users.values() if u.role.is_staff and u.active]
+        return [copy.deepcopy(u) for u in sorted(staff, key=lambda u: (u.name, u.id))]
+
+    # -- refunds --------------------------------------------------------------------------------
+
+    async def get_refund(self, refund_id: str) -> Refund | None:
+        return copy.deepcopy(self._store.refunds.get(refund_id))
+
+    async def refunds_by_ids(self, refund_ids: Sequence[str]) -> dict[str, Refund]:
+        return _by_ids(self._store.refunds, refund_ids)
+
+    async def refunds_for_cases(self, case_ids: Sequence[str]) -> dict[str, list[Refund]]:
+        return self._grouped(case_ids, lambda r: r.case_id)
+
+    async def refunds_for_orders(self, order_ids: Sequence[str]) -> dict[str, list[Refund]]:
+        return self._grouped(order_ids, lambda r: r.order_id)
+
+    async def list_refunds(
+        self, refund_filter: RefundFilter, *, first: int, after: str | None
+    ) -> Page[Refund]:
+        rows = (r for r in self._store.refunds.values() if _matches_refund(r, refund_filter))
+        return _keyset_page(
+            rows, _refund_key, "refund", newest_first=True, first=first, after=after
+        )
+
+    def _grouped(
+        self, keys: Sequence[str], key_of: Callable[[Refund], str]
+    ) -> dict[str, list[Refund]]:
+        """Every requested key (an empty list when it has none), refunds oldest first."""
+        grouped: dict[str, list[Refund]] = {key: [] for key in keys}
+        for refund in sorted(self._store.refunds.values(), key=_refund_key):
+            bucket = grouped.get(key_of(refund))
+            if bucket is not None:
+                bucket.append(copy.deepcopy(refund))
+        return grouped
+
+
+R = TypeVar("R")
+
+
+def _by_ids(rows: dict[str, R], ids: Sequence[str]) -> dict[str, R]:
+    return {key: copy.deepcopy(rows[key]) for key in ids if key in rows}

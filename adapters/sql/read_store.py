@@ -1,0 +1,369 @@
+"""domain.queries.ReadStore over SQL: Core selects, keyset pagination, ONE statement per call.
+
+Each call runs in its own short read-only transaction (deferred BEGIN on SQLite, a READ ONLY
+transaction on PostgreSQL). Batch lookups take ids and answer with one `IN (...)` query; an empty
+batch answers without touching the database.
+
+Cursors
+- cases, messages, refunds: url-safe base64 of JSON `[kind, created_at ISO 8601, id]`; the kind
+  keeps a cursor of one list from being used with another.
+- events: the decimal log sequence (queries.ReadStore: "the cursor is the event's sequence"), so
+  live events from the broker can carry the same cursor as the timeline.
+Anything else is ValidationFailed on `after`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, false, func, literal, or_, select, tuple_
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.types import String
+
+from adapters.sql import mappers
+from adapters.sql.db import READ_ONLY
+from adapters.sql.tables import (
+    UtcDateTime,
+    case_events,
+    messages,
+    refunds,
+    support_cases,
+    users,
+)
+from domain.cases import Message, SupportCase
+from domain.errors import ValidationFailed
+from domain.events import CaseEvent
+from domain.queries import MAX_PAGE_SIZE, CaseFilter, Page, RefundFilter
+from domain.refunds import Refund
+from domain.users import Role, User
+
+T = TypeVar("T")
+
+MAX_CURSOR_LENGTH = 512
+MAX_SEARCH_LENGTH = 200
+_CASE_NUMBER = re.compile(r"^(?:CS-?)?0*(\d{1,9})$", re.IGNORECASE)
+_EVENT_CURSOR = re.compile(r"^\d{1,18}$")
+_STAFF_ROLES = (Role.AGENT.value, Role.ADMIN.value)
+
+
+# -- cursors ----------------------------------------------------------------------------------
+
+
+def _invalid_cursor() -> ValidationFailed:
+    return ValidationFailed.single("after", "is not a valid cursor for this list")
+
+
+def encode_cursor(kind: str, created_at: datetime, item_id: str) -> str:
+    raw = json.dumps([kind, created_at.isoformat(), item_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: str) -> tuple[datetime, str]:
+    if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
+        raise _invalid_cursor()
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
+        decoded = json.loads(raw)
+        if not (isinstance(decoded, list) and len(decoded) == 3 and decoded[0] == kind):
+            raise ValueError("wrong shape")
+        _, stamp, item_id = decoded
+        if not isinstance(stamp, str) or not isinstance(item_id, str) or not item_id:
+            raise ValueError("wrong types")
+        created_at = datetime.fromisoformat(stamp)
+        if created_at.tzinfo is None:
+            raise ValueError("naive timestamp")
+    except (ValueError, UnicodeError, binascii.Error, json.JSONDecodeError) as exc:
+        raise _invalid_cursor() from exc
+    return created_at, item_id
+
+
+def encode_event_cursor(sequence: int) -> str:
+    return str(sequence)
+
+
+def decode_event_cursor(cursor: str) -> int:
+    if not _EVENT_CURSOR.match(cursor or ""):
+        raise _invalid_cursor()
+    return int(cursor)
+
+
+def _check_first(first: int) -> None:
+    if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
+        raise ValidationFailed.single("first", f"must be between 1 and {MAX_PAGE_SIZE}")
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _unique(ids: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+class SqlReadStore:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    async def _rows(self, stmt: Select[Any]) -> Sequence[RowMapping]:
+        async with self._session_factory() as session:
+            options: dict[str, Any] = {READ_ONLY: True}
+            if session.bind is not None and session.bind.dialect.name == "postgresql":
+                options["postgresql_readonly"] = True
+            conn = await session.connection(execution_options=options)
+            result = await conn.execute(stmt)
+            rows: Sequence[RowMapping] = result.mappings().all()
+            return rows
+
+    # -- cases ------------------------------------------------------------------------------
+
+    async def get_case(self, case_id: str) -> SupportCase | None:
+        rows = await self._rows(select(support_cases).where(support_cases.c.id == case_id))
+        return mappers.case_from_row(rows[0]) if rows else None
+
+    async def cases_by_ids(self, case_ids: Sequence[str]) -> dict[str, SupportCase]:
+        ids = _unique(case_ids)
+        if not ids:
+            return {}
+        rows = await self._rows(select(support_cases).where(support_cases.c.id.in_(ids)))
+        return {row["id"]: mappers.case_from_row(row) for row in rows}
+
+    async def list_cases(
+        self, case_filter: CaseFilter, *, first: int, after: str | None
+    ) -> Page[SupportCase]:
+        _check_first(first)
+        c = support_cases.c
+        stmt = select(support_cases)
+        if case_filter.statuses:
+            stmt = stmt.where(c.status.in_([s.value for s in case_filter.statuses]))
+        if case_filter.priorities:
+            stmt = stmt.where(c.priority.in_([p.value for p in case_filter.priorities]))
+        if case_filter.customer_id is not None:
+            stmt = stmt.where(c.customer_id == case_filter.customer_id)
+        if case_filter.assignee_id is not None:
+            stmt = stmt.where(c.assignee_id == case_filter.assignee_id)
+        if case_filter.unassigned:
+            stmt = stmt.where(c.assignee_id.is_(None))
+        if case_filter.search is not None and case_filter.search.strip():
+            stmt = stmt.where(_search_condition(case_filter.search.strip()))
+        if after is not None:
+            created_at, case_id = decode_cursor("case", after)
+            stmt = stmt.where(_before(c.created_at, c.id, created_at, case_id))
+        stmt = stmt.order_by(c.created_at.desc(), c.id.desc()).limit(first + 1)
+        rows = await self._rows(stmt)
+        items = [mappers.case_from_row(row) for row in rows[:first]]
+        return Page(
+            items=items,
+            cursors=[encode_cursor("case", i.created_at, i.id) for i in items],
+            has_next_page=len(rows) > first,
+        )
+
+    # -- messages ---------------------------------------------------------------------------
+
+    async def list_messages(
+        self, case_id: str, *, include_internal: bool, first: int, after: str | None
+    ) -> Page[Message]:
+        _check_first(first)
+        m = messages.c
+        stmt = select(messages).where(m.case_id == case_id)
+        if not include_internal:
+            stmt = stmt.where(m.internal == false())
+        if after is not None:
+            created_at, message_id = decode_cursor("message", after)
+            stmt = stmt.where(_after(m.created_at, m.id, created_at, message_id))
+        stmt = stmt.order_by(m.created_at, m.id).limit(first + 1)
+        rows = await self._rows(stmt)
+        items = [mappers.message_from_row(row) for row in rows[:first]]
+        return Page(
+            items=items,
+            cursors=[encode_cursor("message", i.created_at, i.id) for i in items],
+            has_next_page=len(rows) > first,
+        )
+
+    async def get_message(self, message_id: str) -> Message | None:
+        rows = await self._rows(select(messages).where(messages.c.id == message_id))
+        return mappers.message_from_row(rows[0]) if rows else None
+
+    async def messages_by_ids(self, message_ids: Sequence[str]) -> dict[str, Message]:
+        ids = _unique(message_ids)
+        if not ids:
+            return {}
+        rows = await self._rows(select(messages).where(messages.c.id.in_(ids)))
+        return {row["id"]: mappers.message_from_row(row) for row in rows}
+
+    async def last_messages(
+        self, case_ids: Sequence[str], *, include_internal: bool
+    ) -> dict[str, Message]:
+        ids = _unique(case_ids)
+        if not ids:
+            return {}
+        m = messages.c
+        position = (
+            func.row_number()
+            .over(partition_by=m.case_id, order_by=(m.created_at.desc(), m.id.desc()))
+            .label("position")
+        )
+        ranked = select(messages, position).where(m.case_id.in_(ids))
+        if not include_internal:
+            ranked = ranked.where(m.internal == false())
+        sub = ranked.subquery("ranked")
+        stmt = select(*(sub.c[col.name] for col in messages.columns)).where(sub.c.position == 1)
+        rows = await self._rows(stmt)
+        return {row["case_id"]: mappers.message_from_row(row) for row in rows}
+
+    # -- events -----------------------------------------------------------------------------
+
+    async def list_events(
+        self, case_id: str, *, include_internal: bool, first: int, after: str | None
+    ) -> Page[CaseEvent]:
+        _check_first(first)
+        e = case_events.c
+        stmt = select(case_events).where(e.case_id == case_id)
+        if not include_internal:
+            stmt = stmt.where(e.internal == false())
+        if after is not None:
+            stmt = stmt.where(e.sequence > decode_event_cursor(after))
+        stmt = stmt.order_by(e.sequence).limit(first + 1)
+        rows = await self._rows(stmt)
+        items = [mappers.event_from_row(row) for row in rows[:first]]
+        return Page(
+            items=items,
+            cursors=[encode_event_cursor(i.sequence or 0) for i in items],
+            has_next_page=len(rows) > first,
+        )
+
+    async def events_after(
+        self,
+        after_sequence: int,
+        *,
+        case_id: str | None = None,
+        include_internal: bool,
+        limit: int = MAX_PAGE_SIZE,
+    ) -> list[CaseEvent]:
+        """The log after a sequence, every case or one, oldest first (subscription replay).
+
+        Not (yet) part of domain.queries.ReadStore."""
+        e = case_events.c
+        stmt = select(case_events).where(e.sequence > after_sequence)
+        if case_id is not None:
+            stmt = stmt.where(e.case_id == case_id)
+        if not include_internal:
+            stmt = stmt.where(e.internal == false())
+        stmt = stmt.order_by(e.sequence).limit(max(1, min(limit, 1000)))
+        return [mappers.event_from_row(row) for row in await self._rows(stmt)]
+
+    async def get_event(self, event_id: str) -> CaseEvent | None:
+        rows = await self._rows(select(case_events).where(case_events.c.id == event_id))
+        return mappers.event_from_row(rows[0]) if rows else None
+
+    # -- users ------------------------------------------------------------------------------
+
+    async def users_by_ids(self, user_ids: Sequence[str]) -> dict[str, User]:
+        ids = _unique(user_ids)
+        if not ids:
+            return {}
+        rows = await self._rows(select(users).where(users.c.id.in_(ids)))
+        return {row["id"]: mappers.user_from_row(row) for row in rows}
+
+    async def staff_users(self) -> list[User]:
+        """Active agents and admins, by name (who a case can be assigned to)."""
+        stmt = (
+            select(users)
+            .where(users.c.role.in_(_STAFF_ROLES), users.c.active.is_(True))
+            .order_by(users.c.name, users.c.id)
+        )
+        return [mappers.user_from_row(row) for row in await self._rows(stmt)]
+
+    # -- refunds ----------------------------------------------------------------------------
+
+    async def get_refund(self, refund_id: str) -> Refund | None:
+        rows = await self._rows(select(refunds).where(refunds.c.id == refund_id))
+        return mappers.refund_from_row(rows[0]) if rows else None
+
+    async def refunds_by_ids(self, refund_ids: Sequence[str]) -> dict[str, Refund]:
+        ids = _unique(refund_ids)
+        if not ids:
+            return {}
+        rows = await self._rows(select(refunds).where(refunds.c.id.in_(ids)))
+        return {row["id"]: mappers.refund_from_row(row) for row in rows}
+
+    async def refunds_for_cases(self, case_ids: Sequence[str]) -> dict[str, list[Refund]]:
+        """Every requested case id is a key (an empty list when it has no refunds)."""
+        return await self._refunds_grouped(refunds.c.case_id, case_ids, "case_id")
+
+    async def refunds_for_orders(self, order_ids: Sequence[str]) -> dict[str, list[Refund]]:
+        """Every requested order id is a key (an empty list when it has no refunds)."""
+        return await self._refunds_grouped(refunds.c.order_id, order_ids, "order_id")
+
+    async def _refunds_grouped(
+        self, column: Any, keys: Sequence[str], key_name: str
+    ) -> dict[str, list[Refund]]:
+        ids = _unique(keys)
+        grouped: dict[str, list[Refund]] = {key: [] for key in ids}
+        if not ids:
+            return grouped
+        stmt = select(refunds).where(column.in_(ids)).order_by(refunds.c.created_at, refunds.c.id)
+        for row in await self._rows(stmt):
+            grouped[row[key_name]].append(mappers.refund_from_row(row))
+        return grouped
+
+    async def list_refunds(
+        self, refund_filter: RefundFilter, *, first: int, after: str | None
+    ) -> Page[Refund]:
+        _check_first(first)
+        r = refunds.c
+        stmt = select(refunds)
+        if refund_filter.statuses:
+            stmt = stmt.where(r.status.in_([s.value for s in refund_filter.statuses]))
+        if refund_filter.order_id is not None:
+            stmt = stmt.where(r.order_id == refund_filter.order_id)
+        if refund_filter.case_ids:
+            stmt = stmt.where(r.case_id.in_(_unique(refund_filter.case_ids)))
+        if after is not None:
+            created_at, refund_id = decode_cursor("refund", after)
+            stmt = stmt.where(_before(r.created_at, r.id, created_at, refund_id))
+        stmt = stmt.order_by(r.created_at.desc(), r.id.desc()).limit(first + 1)
+        rows = await self._rows(stmt)
+        items = [mappers.refund_from_row(row) for row in rows[:first]]
+        return Page(
+            items=items,
+            cursors=[encode_cursor("refund", i.created_at, i.id) for i in items],
+            has_next_page=len(rows) > first,
+        )
+
+
+# -- SQL helpers ------------------------------------------------------------------------------
+
+
+def _key(created_at: datetime, item_id: str) -> Any:
+    # Typed binds: the timestamp goes through UtcDateTime (UTC text on SQLite, timestamptz on PG).
+    return tuple_(literal(created_at, UtcDateTime()), literal(item_id, String()))
+
+
+def _before(created_col: Any, id_col: Any, created_at: datetime, item_id: str) -> Any:
+    """Row-value keyset condition for newest-first lists."""
+    return tuple_(created_col, id_col) < _key(created_at, item_id)
+
+
+def _after(created_col: Any, id_col: Any, created_at: datetime, item_id: str) -> Any:
+    """Row-value keyset condition for oldest-first lists."""
+    return tuple_(created_col, id_col) > _key(created_at, item_id)
+
+
+def _search_condition(term: str) -> Any:
+    if len(term) > MAX_SEARCH_LENGTH:
+        raise ValidationFailed.single("search", f"must be at most {MAX_SEARCH_LENGTH} characters")
+    subject_match = support_cases.c.subject.ilike(f"%{_escape_like(term)}%", escape="\\")
+    number = _CASE_NUMBER.match(term)
+    if number is None:
+        return subject_match
+    return or_(subject_match, support_cases.c.number == int(number.group(1)))

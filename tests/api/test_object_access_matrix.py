@@ -1,0 +1,502 @@
+"""Object-level access: customer B can neither read nor touch anything of customer A's.
+
+The matrix below has one entry per ID-taking argument of the schema (found by walking it, into
+input objects and lists); a new ID-taking field that is not listed here fails
+`test_the_matrix_covers_every_id_taking_field`. Every entry calls the API as B with A's object and
+checks that the answer is the "does not exist" one (null, NotFound, or a role-level FORBIDDEN for
+operations customers may not call at all), that it is exactly the answer for an id that does not
+exist, and that A's objects are unchanged afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from app.graphql.schema import build_schema
+from tests.api._helpers import (
+    APPROVE_REFUND,
+    ASSIGN,
+    CANCEL_REFUND,
+    CHANGE_STATUS,
+    OPEN_CASE,
+    POST_MESSAGE,
+    REJECT_REFUND,
+    REQUEST_REFUND,
+    SET_PRIORITY,
+    codes,
+    dump,
+    gid,
+    id_taking_fields,
+    open_case,
+    post_message,
+    request_refund,
+    unique,
+    viewer_id,
+)
+from tests.api.conftest import Api, Customer, order_gid
+
+INTERNAL_NOTE = "INTERNAL-NOTE: the customer's photos look staged"
+
+
+@dataclass
+class World:
+    """A's objects (the targets) and B's own ones; built once for the module."""
+
+    a: Customer
+    b: Customer
+    agent: str
+    a_user: str
+    b_user: str
+    case: str
+    case_number: str
+    order: str
+    order_number: str
+    line_id: str
+    refund: str
+    customer_message: str
+    agent_reply: str
+    internal_note: str
+    events: dict[str, str] = field(default_factory=dict)  # label -> CaseEvent id
+    internal_event: str = ""
+    b_case: str = ""
+    a_subject: str = ""
+
+
+@pytest.fixture(scope="module")
+async def world(api: Api) -> World:
+    a = await api.new_customer("Alice Target")
+    b = await api.new_customer("Bob Attacker")
+    agent = await api.token("agent@example.com")
+    subject = f"A's secret kettle {unique()}"
+    case = await open_case(api, a.token, a.order_ids["delivered"], subject=subject)
+    refund = await request_refund(api, a.token, case["id"], reason="DAMAGED", amount=4000)
+    assert refund["__typename"] == "RefundRequested", refund
+    mine = await post_message(api, a.token, case["id"], "A: here are the photos")
+    reply = await post_message(api, agent, case["id"], "Agent: thanks, looking into it")
+    note = await post_message(api, agent, case["id"], INTERNAL_NOTE, internal=True)
+    assert [m["__typename"] for m in (mine, reply, note)] == ["MessagePosted"] * 3
+
+    data = await api.gql.ok(
+        """query($id: ID!) { supportCase(id: $id) {
+             order { id number lines { id } }
+             timeline(first: 50) { edges { node { id type message { id internal } } } }
+           } }""",
+        {"id": case["id"]},
+        agent,
+    )
+    sc = data["supportCase"]
+    events: dict[str, str] = {}
+    internal_event = ""
+    for edge in sc["timeline"]["edges"]:
+        node = edge["node"]
+        if node["message"] is not None and node["message"]["internal"]:
+            internal_event = node["id"]
+            continue
+        label = node["type"]
+        while label in events:
+            label += "+"
+        events[label] = node["id"]
+    assert set(events) == {"CASE_OPENED", "REFUND_REQUESTED", "MESSAGE_POSTED", "MESSAGE_POSTED+"}
+    assert internal_event
+
+    b_case = await open_case(api, b.token, b.order_ids["delivered"], subject="B's own case")
+    return World(
+        a=a,
+        b=b,
+        agent=agent,
+        a_user=await viewer_id(api, a.token),
+        b_user=await viewer_id(api, b.token),
+        case=case["id"],
+        case_number=case["number"],
+        order=sc["order"]["id"],
+        order_number=sc["order"]["number"],
+        line_id=sc["order"]["lines"][0]["id"],
+        refund=refund["refund"]["id"],
+        customer_message=mine["message"]["id"],
+        agent_reply=reply["message"]["id"],
+        internal_note=note["message"]["id"],
+        events=events,
+        internal_event=internal_event,
+        b_case=b_case["id"],
+        a_subject=subject,
+    )
+
+
+def missing(type_name: str) -> str:
+    """A well-formed global id of an object that does not exist."""
+    return gid(type_name, str(uuid.uuid4()))
+
+
+async def a_state(api: Api, w: World) -> dict[str, Any]:
+    """Everything of A's that B might change, as an agent sees it."""
+    data = await api.gql.ok(
+        """query($id: ID!, $customer: ID!) {
+             supportCase(id: $id) {
+               subject status priority updatedAt assignee { id }
+               messages(first: 100) { edges { node { id body internal } } }
+               refunds { id status amount { amount } }
+               timeline(first: 100) { edges { node { id type } } }
+             }
+             supportCases(first: 100, filter: {customerId: $customer}) { edges { node { id } } }
+           }""",
+        {"id": w.case, "customer": w.a_user},
+        w.agent,
+    )
+    return data
+
+
+def assert_forbidden(body: dict[str, Any], field_name: str) -> None:
+    assert codes(body) == ["FORBIDDEN"], body
+    assert (body.get("data") or {}).get(field_name) is None, body
+
+
+def assert_no_trace_of_a(body: dict[str, Any], w: World) -> None:
+    text = dump(body)
+    for secret in (w.a_subject, w.order_number, w.a.order_ids["delivered"], w.a.email):
+        assert secret not in text, (secret, body)
+
+
+async def same_as_missing(
+    api: Api, w: World, query: str, variables: dict[str, Any], missing_variables: dict[str, Any]
+) -> dict[str, Any]:
+    """B's answer for A's object, asserted equal to the answer for an id that does not exist."""
+    body = await api.gql(query, variables, w.b.token)
+    absent = await api.gql(query, missing_variables, w.b.token)
+    assert body == absent, (body, absent)
+    assert_no_trace_of_a(body, w)
+    return body
+
+
+# -- the matrix -------------------------------------------------------------------------------
+
+Check = Callable[[Api, World], Awaitable[None]]
+MATRIX: dict[str, Check] = {}
+
+
+def entry(key: str) -> Callable[[Check], Check]:
+    def register(check: Check) -> Check:
+        assert key not in MATRIX, key
+        MATRIX[key] = check
+        return check
+
+    return register
+
+
+NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
+
+
+@entry("Query.node(id)")
+async def _node(api: Api, w: World) -> None:
+    targets = {
+        "SupportCase": [w.case],
+        "Order": [w.order],
+        "Refund": [w.refund],
+        "Message": [w.customer_message, w.agent_reply, w.internal_note],
+        "CaseEvent": [*w.events.values(), w.internal_event],
+        "User": [w.a_user],
+    }
+    for type_name, ids in targets.items():
+        for target in ids:
+            body = await same_as_missing(
+                api, w, NODE, {"id": target}, {"id": missing(type_name)}
+            )
+            assert body == {"data": {"node": None}}, (type_name, body)
+            # Control: the object exists, and staff see it through the very same query.
+            seen = await api.gql.ok(NODE, {"id": target}, w.agent)
+            assert seen["node"] == {"__typename": type_name, "id": target}
+
+
+@entry("Query.supportCase(id)")
+async def _support_case(api: Api, w: World) -> None:
+    query = "query($id: ID!) { supportCase(id: $id) { id subject } }"
+    body = await same_as_missing(api, w, query, {"id": w.case}, {"id": missing("SupportCase")})
+    assert body == {"data": {"supportCase": None}}
+    own = await api.gql.ok(query, {"id": w.case}, w.a.token)
+    assert own["supportCase"] == {"id": w.case, "subject": w.a_subject}
+
+
+@entry("Query.supportCases(filter.customerId)")
+async def _support_cases(api: Api, w: World) -> None:
+    query = """query($c: ID) { supportCases(first: 100, filter: {customerId: $c}) {
+                 edges { node { id subject customer { id } } } } }"""
+    for customer in (w.a_user, missing("User"), None):
+        data = await api.gql.ok(query, {"c": customer}, w.b.token)
+        nodes = [e["node"] for e in data["supportCases"]["edges"]]
+        assert [n["id"] for n in nodes] == [w.b_case], nodes
+        assert {n["customer"]["id"] for n in nodes} == {w.b_user}
+    # Control: for an agent the filter does select A's cases.
+    staff = await api.gql.ok(query, {"c": w.a_user}, w.agent)
+    assert [e["node"]["id"] for e in staff["supportCases"]["edges"]] == [w.case]
+
+
+@entry("Query.order(id)")
+async def _order(api: Api, w: World) -> None:
+    query = "query($id: ID!) { order(id: $id) { id number total { amount } } }"
+    body = await same_as_missing(
+        api, w, query, {"id": w.order}, {"id": order_gid(f"ord-{uuid.uuid4().hex}")}
+    )
+    assert body == {"data": {"order": None}}
+    own = await api.gql.ok(query, {"id": w.order}, w.a.token)
+    assert own["order"]["number"] == w.order_number
+
+
+@entry("Query.refundQuote(orderId)")
+async def _refund_quote(api: Api, w: World) -> None:
+    query = """query($id: ID!) { refundQuote(orderId: $id) {
+                 eligible refundableAmount { amount } order { id number } } }"""
+    body = await same_as_missing(
+        api, w, query, {"id": w.order}, {"id": order_gid(f"ord-{uuid.uuid4().hex}")}
+    )
+    assert codes(body) == ["NOT_FOUND"], body
+    assert body["data"] is None
+    own = await api.gql.ok(query, {"id": w.order}, w.a.token)
+    assert own["refundQuote"]["order"]["number"] == w.order_number
+
+
+@entry("Query.refunds(filter.orderId)")
+async def _refunds(api: Api, w: World) -> None:
+    query = """query($id: ID) { refunds(first: 10, filter: {orderId: $id}) {
+                 edges { node { id amount { amount } } } } }"""
+    body = await same_as_missing(api, w, query, {"id": w.order}, {"id": missing("Order")})
+    assert_forbidden(body, "refunds")
+    staff = await api.gql.ok(query, {"id": w.order}, w.agent)
+    assert [e["node"]["id"] for e in staff["refunds"]["edges"]] == [w.refund]
+
+
+async def _b_case_count(api: Api, w: World) -> int:
+    data = await api.gql.ok("{ supportCases(first: 100) { edges { node { id } } } }", token=w.b.token)
+    return len(data["supportCases"]["edges"])
+
+
+def _open_input(**extra: Any) -> dict[str, Any]:
+    return {
+        "input": {
+            "subject": "Where is it?",
+            "description": "Someone else's order",
+            "category": "DELIVERY_PROBLEM",
+            **extra,
+        }
+    }
+
+
+@entry("Mutation.openCase(input.orderId)")
+async def _open_case_order(api: Api, w: World) -> None:
+    before = await _b_case_count(api, w)
+    body = await same_as_missing(
+        api,
+        w,
+        OPEN_CASE,
+        _open_input(orderId=w.order),
+        _open_input(orderId=order_gid(f"ord-{uuid.uuid4().hex}")),
+    )
+    assert body["data"]["openCase"]["__typename"] == "NotFound", body
+    assert await _b_case_count(api, w) == before
+
+
+@entry("Mutation.openCase(input.customerId)")
+async def _open_case_customer(api: Api, w: World) -> None:
+    before = await _b_case_count(api, w)
+    body = await same_as_missing(
+        api, w, OPEN_CASE, _open_input(customerId=w.a_user), _open_input(customerId=missing("User"))
+    )
+    assert_forbidden(body, "openCase")
+    assert await _b_case_count(api, w) == before
+
+
+@entry("Mutation.postMessage(input.caseId)")
+async def _post_message(api: Api, w: World) -> None:
+    for internal in (False, True):
+        body = await same_as_missing(
+            api,
+            w,
+            POST_MESSAGE,
+            {"input": {"caseId": w.case, "body": "Hijacked!", "internal": internal}},
+            {"input": {"caseId": missing("SupportCase"), "body": "Hijacked!", "internal": internal}},
+        )
+        result = (body.get("data") or {}).get("postMessage")
+        if internal:  # customers may not write internal notes at all: a role-level refusal
+            assert_forbidden(body, "postMessage")
+        else:
+            assert result["__typename"] == "NotFound", body
+
+
+@entry("Mutation.assignCase(input.caseId)")
+async def _assign_case(api: Api, w: World) -> None:
+    body = await same_as_missing(
+        api,
+        w,
+        ASSIGN,
+        {"input": {"caseId": w.case, "assigneeId": None}},
+        {"input": {"caseId": missing("SupportCase"), "assigneeId": None}},
+    )
+    assert_forbidden(body, "assignCase")
+
+
+@entry("Mutation.assignCase(input.assigneeId)")
+async def _assign_case_assignee(api: Api, w: World) -> None:
+    body = await same_as_missing(
+        api,
+        w,
+        ASSIGN,
+        {"input": {"caseId": w.b_case, "assigneeId": w.a_user}},
+        {"input": {"caseId": w.b_case, "assigneeId": missing("User")}},
+    )
+    assert_forbidden(body, "assignCase")
+
+
+@entry("Mutation.changeCaseStatus(input.caseId)")
+async def _change_status(api: Api, w: World) -> None:
+    for status in ("RESOLVED", "OPEN"):
+        body = await same_as_missing(
+            api,
+            w,
+            CHANGE_STATUS,
+            {"input": {"caseId": w.case, "status": status}},
+            {"input": {"caseId": missing("SupportCase"), "status": status}},
+        )
+        assert body["data"]["changeCaseStatus"]["__typename"] == "NotFound", body
+
+
+@entry("Mutation.setCasePriority(input.caseId)")
+async def _set_priority(api: Api, w: World) -> None:
+    body = await same_as_missing(
+        api,
+        w,
+        SET_PRIORITY,
+        {"input": {"caseId": w.case, "priority": "LOW"}},
+        {"input": {"caseId": missing("SupportCase"), "priority": "LOW"}},
+    )
+    assert_forbidden(body, "setCasePriority")
+
+
+@entry("Mutation.requestRefund(input.caseId)")
+async def _request_refund(api: Api, w: World) -> None:
+    body = await same_as_missing(
+        api,
+        w,
+        REQUEST_REFUND,
+        {"input": {"caseId": w.case, "reason": "DAMAGED", "amount": 100}},
+        {"input": {"caseId": missing("SupportCase"), "reason": "DAMAGED", "amount": 100}},
+    )
+    assert body["data"]["requestRefund"]["__typename"] == "NotFound", body
+
+
+@entry("Mutation.requestRefund(input.lines.lineId)")
+async def _request_refund_line(api: Api, w: World) -> None:
+    # On B's own case: A's order line is not a line of B's order, exactly like a made-up one.
+    def refund_input(line: str) -> dict[str, Any]:
+        return {
+            "input": {"caseId": w.b_case, "reason": "DAMAGED", "lines": [{"lineId": line, "quantity": 1}]}
+        }
+
+    body = await same_as_missing(
+        api, w, REQUEST_REFUND, refund_input(w.line_id), refund_input(f"{uuid.uuid4().hex}-l1")
+    )
+    result = body["data"]["requestRefund"]
+    assert result["__typename"] == "ValidationFailed", body
+    assert [f["field"] for f in result["fields"]] == ["lines[0].lineId"]
+
+
+@entry("Mutation.cancelRefund(input.refundId)")
+async def _cancel_refund(api: Api, w: World) -> None:
+    body = await same_as_missing(
+        api, w, CANCEL_REFUND, {"input": {"refundId": w.refund}}, {"input": {"refundId": missing("Refund")}}
+    )
+    assert body["data"]["cancelRefund"]["__typename"] == "NotFound", body
+
+
+@entry("Mutation.approveRefund(input.refundId)")
+async def _approve_refund(api: Api, w: World) -> None:
+    body = await same_as_missing(
+        api,
+        w,
+        APPROVE_REFUND,
+        {"input": {"refundId": w.refund}},
+        {"input": {"refundId": missing("Refund")}},
+    )
+    assert_forbidden(body, "approveRefund")
+
+
+@entry("Mutation.rejectRefund(input.refundId)")
+async def _reject_refund(api: Api, w: World) -> None:
+    body = await same_as_missing(
+        api,
+        w,
+        REJECT_REFUND,
+        {"input": {"refundId": w.refund, "note": "no"}},
+        {"input": {"refundId": missing("Refund"), "note": "no"}},
+    )
+    assert_forbidden(body, "rejectRefund")
+
+
+# -- tests ------------------------------------------------------------------------------------
+
+
+def test_the_matrix_covers_every_id_taking_field() -> None:
+    in_schema = id_taking_fields(build_schema()._schema)
+    unlisted = sorted(in_schema - set(MATRIX))
+    stale = sorted(set(MATRIX) - in_schema)
+    assert not unlisted, f"ID-taking fields missing from the access matrix: {unlisted}"
+    assert not stale, f"matrix entries for fields the schema no longer has: {stale}"
+
+
+@pytest.mark.parametrize("key", sorted(MATRIX))
+async def test_customer_b_cannot_reach_customer_a(api: Api, world: World, key: str) -> None:
+    before = await a_state(api, world)
+    await MATRIX[key](api, world)
+    assert await a_state(api, world) == before, f"{key} changed A's data"
+
+
+async def test_internal_notes_never_reach_the_customer(api: Api, world: World) -> None:
+    w = world
+    everything = """query($id: ID!) {
+      supportCase(id: $id) {
+        lastMessage { id body internal }
+        messages(first: 100) { edges { node { id body internal } } }
+        timeline(first: 100) { edges { node { id type summary message { id body internal } } } }
+      }
+      supportCases(first: 100) { edges { node { id lastMessage { body }
+        messages(first: 100) { edges { node { body } } }
+        timeline(first: 100) { edges { node { summary message { body } } } } } } }
+    }"""
+    mine = await api.gql.ok(everything, {"id": w.case}, w.a.token)
+    staff = await api.gql.ok(everything, {"id": w.case}, w.agent)
+
+    # Control: staff see the note (it is the newest message) and its timeline entry.
+    assert INTERNAL_NOTE in dump(staff)
+    assert staff["supportCase"]["lastMessage"]["id"] == w.internal_note
+    staff_events = [e["node"]["id"] for e in staff["supportCase"]["timeline"]["edges"]]
+    assert w.internal_event in staff_events
+
+    # The customer: nowhere in the answer, by any path.
+    assert INTERNAL_NOTE not in dump(mine)
+    sc = mine["supportCase"]
+    assert sc["lastMessage"] == {"id": w.agent_reply, "body": sc["lastMessage"]["body"], "internal": False}
+    messages = [e["node"] for e in sc["messages"]["edges"]]
+    assert [m["id"] for m in messages] == [w.customer_message, w.agent_reply]
+    assert not any(m["internal"] for m in messages)
+    events = [e["node"] for e in sc["timeline"]["edges"]]
+    assert w.internal_event not in [e["id"] for e in events]
+    assert [e["type"] for e in events] == [
+        "CASE_OPENED",
+        "REFUND_REQUESTED",
+        "MESSAGE_POSTED",
+        "MESSAGE_POSTED",
+    ]
+    assert all(e["message"] is None or not e["message"]["internal"] for e in events)
+    assert "Internal note" not in dump(mine)
+
+    for target in (w.internal_note, w.internal_event):
+        own = await api.gql(NODE, {"id": target}, w.a.token)
+        assert own == {"data": {"node": None}}, own
+        seen = await api.gql.ok(NODE, {"id": target}, w.agent)
+        assert seen["node"]["id"] == target
+    # The public ones do reach their owner through node(id) (the nulls above are not blanket).
+    for target in (w.customer_message, w.agent_reply, w.events["MESSAGE_POSTED"]):
+        own = await api.gql.ok(NODE, {"id": target}, w.a.token)
+        assert own["node"]["id"] == target
