@@ -92,7 +92,10 @@ class RefundRepository(Protocol):
     async def list_for_order(self, order_id: str) -> list[Refund]: ...
 
     async def count_requested_since(self, customer_id: str, since: datetime) -> int:
-        """Refund requests filed by this customer (user id) since `since`, any status."""
+        """Refund requests filed by this customer (user id) since `since`, any status.
+
+        A guard, like the ledger: it locks the customer's requests until the transaction ends,
+        so that concurrent requests of one customer count each other."""
         ...
 
     async def count_granted_since(self, customer_id: str, since: datetime) -> int:

@@ -202,8 +202,11 @@ _GRANTED = frozenset({RefundStatus.APPROVED, RefundStatus.PROCESSING, RefundStat
 
 
 class InMemoryRefundRepository:
-    def __init__(self, table: _VersionedTable[Refund]) -> None:
+    def __init__(
+        self, table: _VersionedTable[Refund], unit: InMemoryUnitOfWork | None = None
+    ) -> None:
         self._t = table
+        self._unit = unit
 
     async def get(self, refund_id: str, *, for_update: bool = False) -> Refund | None:
         return self._t.load(refund_id)
@@ -222,6 +225,8 @@ class InMemoryRefundRepository:
         return [obj for r in rows if (obj := self._t.load(r.id)) is not None]
 
     async def count_requested_since(self, customer_id: str, since: datetime) -> int:
+        if self._unit is not None:  # like the SQL adapter: the customer's row, until the unit ends
+            await self._unit.lock(f"refund-requests:{customer_id}")
         return sum(
             1 for r in self._t.rows() if r.customer_id == customer_id and r.created_at >= since
         )
@@ -353,7 +358,7 @@ class InMemoryUnitOfWork:
         self.users = InMemoryUserRepository(self._users)
         self.cases = InMemoryCaseRepository(self._cases, store)
         self.messages = InMemoryMessageRepository(self._messages, self._cases)
-        self.refunds = InMemoryRefundRepository(self._refunds)
+        self.refunds = InMemoryRefundRepository(self._refunds, self)
         self.ledger = self._ledger
         self.refresh_tokens = self._token_repo
         self.committed_events = []

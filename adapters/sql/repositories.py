@@ -197,6 +197,13 @@ class SqlRefundRepository:
         return [mappers.refund_from_row(row) for row in rows]
 
     async def count_requested_since(self, customer_id: str, since: datetime) -> int:
+        # The daily limit is a guard: lock the customer's row until the transaction ends, so that
+        # concurrent requests of one customer count each other (without it, N concurrent requests
+        # on N orders all saw the same count and all passed). FOR NO KEY UPDATE: rows that merely
+        # reference the user (KEY SHARE) are not held up. SQLite: BEGIN IMMEDIATE serialises.
+        await self._session.execute(
+            select(users.c.id).where(users.c.id == customer_id).with_for_update(key_share=True)
+        )
         stmt = (
             select(func.count())
             .select_from(refunds)

@@ -32,18 +32,27 @@ from adapters.sql.repositories import (
 )
 from adapters.sql.tables import case_events
 from domain.events import CaseEvent
+from domain.ports import (
+    CaseRepository,
+    MessageRepository,
+    RefreshTokenRepository,
+    RefundLedger,
+    RefundRepository,
+    UserRepository,
+)
 
 # pg_advisory_xact_lock key of the event log append ("case_events" as a number, any constant works).
 EVENT_LOG_LOCK_KEY = 0x63617365_6576
 
 
 class SqlUnitOfWork:
-    users: SqlUserRepository
-    cases: SqlCaseRepository
-    messages: SqlMessageRepository
-    refunds: SqlRefundRepository
-    ledger: SqlRefundLedger
-    refresh_tokens: SqlRefreshTokenRepository
+    # Typed as the ports (Protocol attributes are invariant); the Sql* classes implement them.
+    users: UserRepository
+    cases: CaseRepository
+    messages: MessageRepository
+    refunds: RefundRepository
+    ledger: RefundLedger
+    refresh_tokens: RefreshTokenRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory

@@ -7,12 +7,12 @@ import uuid
 from typing import Any
 
 from graphql import (
+    GraphQLID,
     GraphQLInputObjectType,
     GraphQLObjectType,
     GraphQLSchema,
     get_named_type,
 )
-from graphql import GraphQLID as _GraphQLID
 
 from app.graphql.ids import encode_id
 from tests.api.conftest import Api, order_gid
@@ -29,7 +29,7 @@ mutation($input: OpenCaseInput!) { openCase(input: $input) {
 POST_MESSAGE = """
 mutation($input: PostMessageInput!) { postMessage(input: $input) {
   __typename
-  ... on MessagePosted { message { id internal body } supportCase { id status } }
+  ... on MessagePosted { posted: message { id internal body } supportCase { id status } }
   ... on ValidationFailed { fields { field message } }
   ... on Error { message code }
 }}"""
@@ -164,7 +164,7 @@ def dump(body: Any) -> str:
 def id_paths(type_: Any, prefix: str, seen: tuple[str, ...] = ()) -> list[str]:
     """Every path below an argument that ends in an ID (through input objects and lists)."""
     named = get_named_type(type_)
-    if named is _GraphQLID:
+    if named is GraphQLID:
         return [prefix]
     paths: list[str] = []
     if isinstance(named, GraphQLInputObjectType) and named.name not in seen:

@@ -117,9 +117,9 @@ async def world(api: Api) -> World:
         order_number=sc["order"]["number"],
         line_id=sc["order"]["lines"][0]["id"],
         refund=refund["refund"]["id"],
-        customer_message=mine["message"]["id"],
-        agent_reply=reply["message"]["id"],
-        internal_note=note["message"]["id"],
+        customer_message=mine["posted"]["id"],
+        agent_reply=reply["posted"]["id"],
+        internal_note=note["posted"]["id"],
         events=events,
         internal_event=internal_event,
         b_case=b_case["id"],
@@ -202,9 +202,7 @@ async def _node(api: Api, w: World) -> None:
     }
     for type_name, ids in targets.items():
         for target in ids:
-            body = await same_as_missing(
-                api, w, NODE, {"id": target}, {"id": missing(type_name)}
-            )
+            body = await same_as_missing(api, w, NODE, {"id": target}, {"id": missing(type_name)})
             assert body == {"data": {"node": None}}, (type_name, body)
             # Control: the object exists, and staff see it through the very same query.
             seen = await api.gql.ok(NODE, {"id": target}, w.agent)
@@ -269,7 +267,9 @@ async def _refunds(api: Api, w: World) -> None:
 
 
 async def _b_case_count(api: Api, w: World) -> int:
-    data = await api.gql.ok("{ supportCases(first: 100) { edges { node { id } } } }", token=w.b.token)
+    data = await api.gql.ok(
+        "{ supportCases(first: 100) { edges { node { id } } } }", token=w.b.token
+    )
     return len(data["supportCases"]["edges"])
 
 
@@ -316,7 +316,13 @@ async def _post_message(api: Api, w: World) -> None:
             w,
             POST_MESSAGE,
             {"input": {"caseId": w.case, "body": "Hijacked!", "internal": internal}},
-            {"input": {"caseId": missing("SupportCase"), "body": "Hijacked!", "internal": internal}},
+            {
+                "input": {
+                    "caseId": missing("SupportCase"),
+                    "body": "Hijacked!",
+                    "internal": internal,
+                }
+            },
         )
         result = (body.get("data") or {}).get("postMessage")
         if internal:  # customers may not write internal notes at all: a role-level refusal
@@ -391,7 +397,11 @@ async def _request_refund_line(api: Api, w: World) -> None:
     # On B's own case: A's order line is not a line of B's order, exactly like a made-up one.
     def refund_input(line: str) -> dict[str, Any]:
         return {
-            "input": {"caseId": w.b_case, "reason": "DAMAGED", "lines": [{"lineId": line, "quantity": 1}]}
+            "input": {
+                "caseId": w.b_case,
+                "reason": "DAMAGED",
+                "lines": [{"lineId": line, "quantity": 1}],
+            }
         }
 
     body = await same_as_missing(
@@ -405,7 +415,11 @@ async def _request_refund_line(api: Api, w: World) -> None:
 @entry("Mutation.cancelRefund(input.refundId)")
 async def _cancel_refund(api: Api, w: World) -> None:
     body = await same_as_missing(
-        api, w, CANCEL_REFUND, {"input": {"refundId": w.refund}}, {"input": {"refundId": missing("Refund")}}
+        api,
+        w,
+        CANCEL_REFUND,
+        {"input": {"refundId": w.refund}},
+        {"input": {"refundId": missing("Refund")}},
     )
     assert body["data"]["cancelRefund"]["__typename"] == "NotFound", body
 
@@ -476,7 +490,11 @@ async def test_internal_notes_never_reach_the_customer(api: Api, world: World) -
     # The customer: nowhere in the answer, by any path.
     assert INTERNAL_NOTE not in dump(mine)
     sc = mine["supportCase"]
-    assert sc["lastMessage"] == {"id": w.agent_reply, "body": sc["lastMessage"]["body"], "internal": False}
+    assert sc["lastMessage"] == {
+        "id": w.agent_reply,
+        "body": "Agent: thanks, looking into it",
+        "internal": False,
+    }
     messages = [e["node"] for e in sc["messages"]["edges"]]
     assert [m["id"] for m in messages] == [w.customer_message, w.agent_reply]
     assert not any(m["internal"] for m in messages)

@@ -64,6 +64,26 @@ class PostgresDatabases:
         conn = await self._admin()
         await conn.close()
 
+    async def drop_stale(self) -> None:
+        """Drop test databases left behind by killed runs (older than an hour, unused)."""
+        conn = await self._admin()
+        try:
+            names = await conn.fetch(
+                """
+                SELECT d.datname FROM pg_database d
+                WHERE d.datname LIKE 'sqltest\\_%'
+                  AND (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification
+                      < now() - interval '1 hour'
+                  AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)
+                """
+            )
+            for record in names:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{record["datname"]}"')
+        except asyncpg.PostgresError:
+            pass  # not allowed to look (pg_stat_file needs privileges) or in use: keep them
+        finally:
+            await conn.close()
+
     async def create(self) -> str:
         name = f"sqltest_{uuid.uuid4().hex[:12]}"
         conn = await self._admin()
@@ -110,6 +130,7 @@ async def database_factory(
         await databases.ping()
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         _unavailable(f"PostgreSQL is not reachable at {postgres_url()} ({exc!r})")
+    await databases.drop_stale()
     try:
         yield databases.create
     finally:

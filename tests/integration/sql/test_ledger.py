@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from adapters.sql.repositories import SqlRefundLedger
 from adapters.sql.tables import refund_ledger
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from domain.money import CurrencyMismatch, Money
@@ -24,7 +25,7 @@ def usd(amount: int) -> Money:
 
 async def _reserved(uow_factory: SqlUnitOfWorkFactory, order_id: str) -> int | None:
     async with uow_factory() as uow:
-        money = await uow.ledger.reserved(order_id)
+        money = await SqlRefundLedger(uow.session).reserved(order_id)
     return money.amount if money is not None else None
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -12,6 +14,7 @@ from sqlalchemy import Column, Integer, String, Table, inspect, text
 from adapters.sql import tables
 from adapters.sql.db import create_engine
 from adapters.sql.migrate import (
+    ALEMBIC_INI,
     alembic_config,
     check_migrations,
     current_revision,
@@ -82,11 +85,30 @@ async def test_check_detects_drift(database_factory: DatabaseFactory) -> None:
 async def test_simultaneous_upgrades_from_several_instances(
     database_factory: DatabaseFactory, backend: str
 ) -> None:
-    """PostgreSQL: three instances start at once; one migrates, the others wait and find head.
+    """PostgreSQL: three instances (processes running `alembic upgrade head`) start at once; one
+    migrates, the others wait for its advisory lock and find the database at head.
     SQLite (one process, embedded mode): repeated upgrades are no-ops."""
     url = await database_factory()
     if backend == "postgresql":
-        await asyncio.gather(*(upgrade_to_head(url) for _ in range(3)))
+        env = {**os.environ, "DATABASE_URL": url}
+        processes = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "alembic",
+                "-c",
+                str(ALEMBIC_INI),
+                "upgrade",
+                "head",
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+            for _ in range(3)
+        ]
+        for process in processes:
+            output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+            assert process.returncode == 0, output.decode(errors="replace")
     else:
         for _ in range(3):
             await upgrade_to_head(url)

@@ -1,0 +1,368 @@
+"""Every role reaches exactly the operations the checked-in role x operation table allows.
+
+`TABLE` below is the table; `docs/roles.md` is its human-readable copy (kept equal by
+`test_docs_roles_md_is_the_table`; regenerate it with `uv run python -m tests.api.test_roles`).
+The schema is walked, so an operation that is not in the table fails
+`test_the_table_lists_every_operation`.
+
+Outcomes: `allowed` (the operation runs: no top-level error, a result of one of the expected
+types), `UNAUTHENTICATED` or `FORBIDDEN` (a top-level error with that `extensions.code`, no data).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.graphql.schema import build_schema
+from tests.api._helpers import (
+    APPROVE_REFUND,
+    ASSIGN,
+    CANCEL_REFUND,
+    CHANGE_STATUS,
+    OPEN_CASE,
+    POST_MESSAGE,
+    REJECT_REFUND,
+    REQUEST_REFUND,
+    SET_PRIORITY,
+    codes,
+    open_case,
+    request_refund,
+)
+from tests.api.conftest import Api, Customer, order_gid
+
+ROLES = ("anonymous", "CUSTOMER", "AGENT", "ADMIN")
+A, U, F = "allowed", "UNAUTHENTICATED", "FORBIDDEN"
+PUBLIC = (A, A, A, A)
+AUTHENTICATED = (U, A, A, A)
+STAFF = (U, F, A, A)
+CUSTOMER_ONLY = (U, A, F, F)
+
+TABLE: dict[str, tuple[str, str, str, str]] = {
+    # Query                       anonymous, CUSTOMER, AGENT, ADMIN
+    "Query.viewer": PUBLIC,
+    "Query.node": AUTHENTICATED,
+    "Query.supportCase": AUTHENTICATED,
+    "Query.supportCases": AUTHENTICATED,
+    "Query.myOrders": AUTHENTICATED,
+    "Query.order": AUTHENTICATED,
+    "Query.refundQuote": AUTHENTICATED,
+    "Query.agents": STAFF,
+    "Query.refunds": STAFF,
+    # Mutation
+    "Mutation.login": PUBLIC,
+    "Mutation.refreshSession": PUBLIC,
+    "Mutation.logout": PUBLIC,
+    "Mutation.openCase": AUTHENTICATED,
+    "Mutation.postMessage": AUTHENTICATED,
+    "Mutation.assignCase": STAFF,
+    "Mutation.changeCaseStatus": AUTHENTICATED,
+    "Mutation.setCasePriority": STAFF,
+    "Mutation.requestRefund": AUTHENTICATED,
+    "Mutation.cancelRefund": CUSTOMER_ONLY,
+    "Mutation.approveRefund": STAFF,
+    "Mutation.rejectRefund": STAFF,
+}
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "roles.md"
+
+DOCS_HEADER = """# Roles x operations
+
+Who may call which GraphQL operation. `allowed`: the operation runs (object-level rules still
+apply: someone else's object is `null` / `NotFound`); `UNAUTHENTICATED` / `FORBIDDEN`: a top-level
+error with that `extensions.code`.
+
+This file is a copy of `TABLE` in `tests/api/test_roles.py`, which checks every cell against the
+running API and fails when the two differ or when the schema has an operation the table lacks.
+Regenerate it with `uv run python -m tests.api.test_roles > docs/roles.md`.
+
+Also FORBIDDEN for customers, whatever the object: `openCase` with a `priority` or with another
+customer's `customerId`, `postMessage` with `internal: true`, `changeCaseStatus` to a status other
+than `RESOLVED` (resolve) or `OPEN` (reopen).
+
+"""
+
+
+def render_docs() -> str:
+    lines = [
+        "| Operation | " + " | ".join(ROLES) + " |",
+        "|---|" + "---|" * len(ROLES),
+    ]
+    lines += [f"| `{op}` | " + " | ".join(cells) + " |" for op, cells in TABLE.items()]
+    return DOCS_HEADER + "\n".join(lines) + "\n"
+
+
+def parse_docs(text: str) -> dict[str, tuple[str, ...]]:
+    rows: dict[str, tuple[str, ...]] = {}
+    for line in text.splitlines():
+        match = re.match(r"^\|\s*`([^`]+)`\s*\|(.*)\|\s*$", line)
+        if match:
+            rows[match.group(1)] = tuple(cell.strip() for cell in match.group(2).split("|"))
+    return rows
+
+
+# -- one call per operation -------------------------------------------------------------------
+
+
+@dataclass
+class Scenario:
+    """A fresh customer with three cases and a REQUESTED refund on each case's order."""
+
+    customer: Customer
+    cases: list[str]
+    refunds: list[str]
+    order: str
+
+
+async def scenario(api: Api) -> Scenario:
+    customer = await api.new_customer("Role Tester")
+    cases: list[str] = []
+    refunds: list[str] = []
+    for key, reason in (("delivered", "DAMAGED"), ("big", "DEFECTIVE"), ("lost", "NOT_RECEIVED")):
+        case = await open_case(api, customer.token, customer.order_ids[key])
+        refund = await request_refund(api, customer.token, case["id"], reason=reason, amount=3000)
+        assert refund["refund"]["status"] == "REQUESTED", refund
+        cases.append(case["id"])
+        refunds.append(refund["refund"]["id"])
+    return Scenario(customer, cases, refunds, order_gid(customer.order_ids["delivered"]))
+
+
+@dataclass
+class Call:
+    query: str
+    variables: dict[str, Any]
+    ok_types: frozenset[str] = frozenset()  # for union results; empty: any non-null result
+
+
+Builder = Callable[[Scenario, str], Call]
+
+
+def _case_input(s: Scenario, role: str) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "subject": "Role check",
+        "description": "Opened by the role matrix",
+        "category": "OTHER",
+    }
+    if role in ("AGENT", "ADMIN"):
+        values["customerId"] = _user_gid(s)
+    return {"input": values}
+
+
+def _user_gid(s: Scenario) -> str:
+    from tests.api._helpers import gid
+
+    return gid("User", s.customer.user_id)
+
+
+LOGIN = """mutation($e: String!) { login(input: {email: $e, password: "demo-password"}) {
+  __typename } }"""
+
+CALLS: dict[str, Builder] = {
+    "Query.viewer": lambda s, r: Call("{ viewer { id role } }", {}),
+    "Query.node": lambda s, r: Call(
+        "query($id: ID!) { node(id: $id) { __typename id } }", {"id": s.cases[0]}
+    ),
+    "Query.supportCase": lambda s, r: Call(
+        "query($id: ID!) { supportCase(id: $id) { id status } }", {"id": s.cases[0]}
+    ),
+    "Query.supportCases": lambda s, r: Call(
+        "{ supportCases(first: 5) { edges { node { id } } } }", {}
+    ),
+    "Query.myOrders": lambda s, r: Call("{ myOrders(first: 5) { edges { node { id } } } }", {}),
+    "Query.order": lambda s, r: Call(
+        "query($id: ID!) { order(id: $id) { id number } }", {"id": s.order}
+    ),
+    "Query.refundQuote": lambda s, r: Call(
+        "query($id: ID!) { refundQuote(orderId: $id) { eligible } }", {"id": s.order}
+    ),
+    "Query.agents": lambda s, r: Call("{ agents { id role } }", {}),
+    "Query.refunds": lambda s, r: Call("{ refunds(first: 5) { edges { node { id } } } }", {}),
+    "Mutation.login": lambda s, r: Call(LOGIN, {"e": s.customer.email}, frozenset({"AuthSession"})),
+    "Mutation.refreshSession": lambda s, r: Call(
+        'mutation { refreshSession(input: {refreshToken: "not-a-token"}) { __typename } }',
+        {},
+        frozenset({"InvalidRefreshToken"}),
+    ),
+    "Mutation.logout": lambda s, r: Call(
+        'mutation { logout(input: {refreshToken: "not-a-token"}) { __typename } }',
+        {},
+        frozenset({"InvalidRefreshToken"}),
+    ),
+    "Mutation.openCase": lambda s, r: Call(OPEN_CASE, _case_input(s, r), frozenset({"CaseOpened"})),
+    "Mutation.postMessage": lambda s, r: Call(
+        POST_MESSAGE,
+        {"input": {"caseId": s.cases[0], "body": f"Hello from {r}"}},
+        frozenset({"MessagePosted"}),
+    ),
+    "Mutation.assignCase": lambda s, r: Call(
+        ASSIGN, {"input": {"caseId": s.cases[0], "assigneeId": None}}, frozenset({"CaseUpdated"})
+    ),
+    "Mutation.changeCaseStatus": lambda s, r: Call(
+        CHANGE_STATUS,
+        {"input": {"caseId": s.cases[0], "status": "RESOLVED"}},
+        frozenset({"CaseUpdated"}),
+    ),
+    "Mutation.setCasePriority": lambda s, r: Call(
+        SET_PRIORITY,
+        {"input": {"caseId": s.cases[1], "priority": "HIGH"}},
+        frozenset({"CaseUpdated"}),
+    ),
+    "Mutation.requestRefund": lambda s, r: Call(
+        REQUEST_REFUND,
+        {"input": {"caseId": s.cases[0], "reason": "DAMAGED", "amount": 100}},
+        # the case's order has a pending refund, or the customer's daily limit is used up
+        frozenset({"RefundNotAllowed"}),
+    ),
+    "Mutation.cancelRefund": lambda s, r: Call(
+        CANCEL_REFUND, {"input": {"refundId": s.refunds[0]}}, frozenset({"RefundCancelled"})
+    ),
+    "Mutation.approveRefund": lambda s, r: Call(
+        APPROVE_REFUND, {"input": {"refundId": s.refunds[1]}}, frozenset({"RefundDecided"})
+    ),
+    "Mutation.rejectRefund": lambda s, r: Call(
+        REJECT_REFUND,
+        {"input": {"refundId": s.refunds[2], "note": "Not covered"}},
+        frozenset({"RefundDecided"}),
+    ),
+}
+
+TOKENS = {"CUSTOMER": None, "AGENT": "agent@example.com", "ADMIN": "admin@example.com"}
+
+
+async def token_for(api: Api, role: str, s: Scenario) -> str | None:
+    if role == "anonymous":
+        return None
+    if role == "CUSTOMER":
+        return s.customer.token
+    return await api.token(str(TOKENS[role]))
+
+
+def outcome(op: str, body: dict[str, Any], call: Call, role: str) -> str:
+    """What happened, in the table's words (or a description of anything unexpected)."""
+    field_name = op.split(".", 1)[1]
+    data = body.get("data") or {}
+    errors = codes(body)
+    if errors:
+        if len(errors) == 1 and errors[0] in (U, F) and data.get(field_name) is None:
+            return str(errors[0])
+        return f"unexpected errors {body['errors']}"
+    result = data.get(field_name)
+    if op == "Query.viewer":  # null when anonymous, else the caller
+        expected_role = None if role == "anonymous" else role
+        return A if (result or {}).get("role") == expected_role else f"viewer {result}"
+    if result is None:
+        return f"null result {body}"
+    if call.ok_types and result.get("__typename") not in call.ok_types:
+        return f"unexpected result {result}"
+    return A
+
+
+async def check_role(api: Api, role: str) -> None:
+    column = ROLES.index(role)
+    s = await scenario(api)
+    token = await token_for(api, role, s)
+    wrong: list[str] = []
+    for op, cells in TABLE.items():
+        call = CALLS[op](s, role)
+        body = await api.gql(call.query, call.variables, token)
+        got = outcome(op, body, call, role)
+        if got != cells[column]:
+            wrong.append(f"{op} as {role}: expected {cells[column]}, got {got}")
+    assert not wrong, "\n".join(wrong)
+
+
+# -- tests ------------------------------------------------------------------------------------
+
+
+def test_the_table_lists_every_operation() -> None:
+    schema = build_schema()._schema
+    operations = {f"Query.{name}" for name in schema.query_type.fields}  # type: ignore[union-attr]
+    operations |= {f"Mutation.{name}" for name in schema.mutation_type.fields}  # type: ignore[union-attr]
+    assert sorted(operations - set(TABLE)) == [], "operations missing from the role table"
+    assert sorted(set(TABLE) - operations) == [], "table rows for operations that are gone"
+    assert set(CALLS) == set(TABLE)
+
+
+def test_docs_roles_md_is_the_table() -> None:
+    assert DOCS.exists(), f"{DOCS} is missing; run: uv run python -m tests.api.test_roles"
+    documented = parse_docs(DOCS.read_text(encoding="utf-8"))
+    assert documented == TABLE, "docs/roles.md differs from TABLE in tests/api/test_roles.py"
+
+
+async def test_anonymous(api: Api) -> None:
+    await check_role(api, "anonymous")
+
+
+async def test_customer(api: Api) -> None:
+    await check_role(api, "CUSTOMER")
+
+
+async def test_agent(api: Api) -> None:
+    await check_role(api, "AGENT")
+
+
+async def test_admin(api: Api) -> None:
+    await check_role(api, "ADMIN")
+
+
+async def test_customers_may_not_set_a_priority_or_write_internal_notes(api: Api) -> None:
+    customer = await api.new_customer()
+    agent = await api.token("agent@example.com")
+    body = await api.gql(
+        OPEN_CASE,
+        {
+            "input": {
+                "subject": "Please hurry",
+                "description": "Urgent!",
+                "category": "OTHER",
+                "priority": "URGENT",
+            }
+        },
+        customer.token,
+    )
+    assert codes(body) == ["FORBIDDEN"], body
+    assert body["data"] is None
+    cases = await api.gql.ok("{ supportCases { edges { node { id } } } }", token=customer.token)
+    assert cases["supportCases"]["edges"] == []  # nothing was opened
+
+    case = await open_case(api, customer.token, subject="Own case", category="OTHER")
+    assert case["priority"] == "NORMAL"
+    body = await api.gql(
+        POST_MESSAGE,
+        {"input": {"caseId": case["id"], "body": "secret note", "internal": True}},
+        customer.token,
+    )
+    assert codes(body) == ["FORBIDDEN"], body
+    assert body["data"] is None
+    messages = await api.gql.ok(
+        "query($id: ID!) { supportCase(id: $id) { messages { edges { node { id } } } } }",
+        {"id": case["id"]},
+        agent,
+    )
+    assert messages["supportCase"]["messages"]["edges"] == []  # nothing was written
+
+    # Control: the very same inputs are fine for an agent.
+    posted = await api.gql.ok(
+        POST_MESSAGE, {"input": {"caseId": case["id"], "body": "note", "internal": True}}, agent
+    )
+    assert posted["postMessage"]["__typename"] == "MessagePosted"
+    assert posted["postMessage"]["posted"]["internal"] is True
+
+
+async def test_agent_operations_called_by_a_customer_are_forbidden(api: Api) -> None:
+    s = await scenario(api)
+    for op in [op for op, cells in TABLE.items() if cells[1] == F]:
+        call = CALLS[op](s, "CUSTOMER")
+        body = await api.gql(call.query, call.variables, s.customer.token)
+        assert len(body["errors"]) == 1, (op, body)
+        error = body["errors"][0]
+        assert error["extensions"]["code"] == "FORBIDDEN", (op, body)
+        assert error["message"] != "Unexpected error.", (op, body)
+        assert body["data"] is None, (op, body)
+
+
+if __name__ == "__main__":
+    print(render_docs(), end="")
