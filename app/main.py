@@ -27,7 +27,9 @@ from adapters.auth.refresh_tokens import hash_refresh_token, new_refresh_token
 from adapters.auth.tokens import JwtAccessTokenService
 from adapters.clock import SystemClock
 from adapters.memory.events import InMemoryEventPublisher
+from adapters.order_system.cache import InProcessOrderCache, OrderCache, RedisOrderCache
 from adapters.order_system.http_client import HttpOrderSystem
+from adapters.order_system.resilient import CircuitBreaker, ResilientOrderSystem
 from adapters.order_system.simulator import (
     ALICE_CUSTOMER_ID,
     BOB_CUSTOMER_ID,
@@ -61,6 +63,7 @@ class Runtime:
     engine: AsyncEngine
     services: Services
     redis: aioredis.Redis | None = None
+    orders: ResilientOrderSystem | None = None  # the webhook endpoint invalidates its cache
     closers: list[contextlib.AsyncExitStack] = field(default_factory=list)
 
 
@@ -100,7 +103,10 @@ async def build_runtime(
         redis_client: aioredis.Redis | None = None
         rate_limiter: RateLimiter
         if settings.redis_url:
-            redis_client = aioredis.from_url(settings.redis_url)
+            # Short socket timeouts: a dead Redis must cost a request milliseconds, not seconds.
+            redis_client = aioredis.from_url(
+                settings.redis_url, socket_connect_timeout=0.5, socket_timeout=1.0
+            )
             stack.push_async_callback(redis_client.aclose)
             rate_limiter = RedisRateLimiter(redis_client)
         else:
@@ -126,12 +132,30 @@ async def build_runtime(
                 client=client,
             )
         stack.push_async_callback(orders.aclose)
+        order_cache: OrderCache = (
+            RedisOrderCache(redis_client, clock=clock)
+            if redis_client is not None
+            else InProcessOrderCache(settings.order_cache_max_entries, clock)
+        )
+        resilient_orders = ResilientOrderSystem(
+            orders,
+            order_cache,
+            fresh_ttl_seconds=settings.order_cache_fresh_seconds,
+            stale_ttl_seconds=settings.order_cache_keep_seconds,
+            retries=settings.order_system_retries,
+            deadline_seconds=settings.order_system_deadline_seconds,
+            breaker=CircuitBreaker(
+                failure_threshold=settings.order_breaker_failures,
+                reset_timeout_seconds=settings.order_breaker_reset_seconds,
+            ),
+            clock=clock,
+        )
 
         services = Services(
             uow=SqlUnitOfWorkFactory(session_factory),
             reads=SqlReadStore(session_factory),
             clock=clock,
-            orders=orders,
+            orders=resilient_orders,
             publisher=InMemoryEventPublisher(),
             passwords=password_hasher or Argon2PasswordHasher(),
             access_tokens=JwtAccessTokenService(
@@ -152,7 +176,13 @@ async def build_runtime(
                 login_attempts_per_minute=settings.login_attempts_per_minute,
             ),
         )
-        yield Runtime(settings=settings, engine=engine, services=services, redis=redis_client)
+        yield Runtime(
+            settings=settings,
+            engine=engine,
+            services=services,
+            redis=redis_client,
+            orders=resilient_orders,
+        )
 
 
 async def seed(runtime: Runtime) -> int:

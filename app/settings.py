@@ -46,7 +46,14 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 2000
     login_attempts_per_minute: int = 10
-    order_system_timeout_seconds: float = 3.0
+    order_system_timeout_seconds: float = 1.0  # per attempt
+    order_system_deadline_seconds: float = 2.5  # all attempts of one read together
+    order_system_retries: int = 2
+    order_cache_fresh_seconds: int = 60
+    order_cache_keep_seconds: int = 86400  # served, marked stale, while the order system is down
+    order_cache_max_entries: int = 10_000
+    order_breaker_failures: int = 5
+    order_breaker_reset_seconds: float = 30.0
 
     # Business rules (DOMAIN.md "(setting)")
     refund_window_days: int = 30

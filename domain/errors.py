@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from domain.orders import Order
 
 
 class ErrorCode(enum.StrEnum):
@@ -150,6 +153,18 @@ class ConcurrentUpdate(DomainError):
 class OrderSystemUnavailable(Exception):
     """The order system could not answer (timeout, refused, 5xx, malformed). Not a DomainError:
     use cases translate it into a business outcome (e.g. RefundDenial.ORDER_UNAVAILABLE)."""
+
+
+class OrdersPartiallyUnavailable(OrderSystemUnavailable):
+    """The order system could not answer and some of the ids asked for have no cached copy.
+
+    `available` holds what could be served (fresh or stale copies, by id), `missing` the ids
+    with nothing. Callers that only catch `OrderSystemUnavailable` stay correct."""
+
+    def __init__(self, message: str, *, available: dict[str, Order], missing: Sequence[str]):
+        super().__init__(message)
+        self.available = available
+        self.missing = tuple(missing)
 
 
 class InvalidAccessToken(Exception):

@@ -26,7 +26,12 @@ class OrderSystem(Protocol):
     """The external order system. Raises domain.errors.OrderSystemUnavailable when unreachable."""
 
     async def get_orders(self, order_ids: Sequence[str]) -> dict[str, Order]:
-        """Batch lookup; unknown ids are simply absent from the result."""
+        """Batch lookup; unknown ids are simply absent from the result. May serve cached copies
+        (marked `stale` when the order system could not be reached)."""
+        ...
+
+    async def get_orders_fresh(self, order_ids: Sequence[str]) -> dict[str, Order]:
+        """Like get_orders, but always read from the order system now: for decisions on money."""
         ...
 
     async def list_customer_orders(

@@ -74,6 +74,15 @@ class FakeOrderSystem:
             if (order := self.orders.get(order_id)) is not None
         }
 
+    async def get_orders_fresh(self, order_ids: Sequence[str]) -> dict[str, Order]:
+        await self._gate("get_orders_fresh")
+        self.batches.append(list(order_ids))
+        return {
+            order_id: self._fresh(order)
+            for order_id in order_ids
+            if (order := self.orders.get(order_id)) is not None
+        }
+
     async def list_customer_orders(
         self, customer_id: str, *, limit: int, cursor: str | None = None
     ) -> OrderPage:

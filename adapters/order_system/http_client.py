@@ -20,7 +20,7 @@ from urllib.parse import quote
 import httpx
 
 from adapters.order_system.codec import MalformedOrder, order_from_json, order_to_json
-from domain.errors import OrderSystemUnavailable
+from domain.errors import OrderSystemUnavailable, ValidationFailed
 from domain.orders import Order, OrderPage
 from domain.ports import Clock
 
@@ -109,6 +109,10 @@ class HttpOrderSystem:
                     found[order.id] = order
         return found
 
+    async def get_orders_fresh(self, order_ids: Sequence[str]) -> dict[str, Order]:
+        """Every call here goes to the order system: the plain client never caches."""
+        return await self.get_orders(order_ids)
+
     async def list_customer_orders(
         self, customer_id: str, *, limit: int, cursor: str | None = None
     ) -> OrderPage:
@@ -120,8 +124,14 @@ class HttpOrderSystem:
         path = f"/customers/{quote(customer_id, safe='')}/orders"
         params: dict[str, str] = {"limit": str(limit)}
         if cursor:
+            # The cursor comes from the caller: a forged one is the caller's mistake (as with the
+            # in-memory adapter), not an outage that retries and the circuit breaker should count.
+            if len(cursor) > _MAX_CURSOR:
+                raise ValidationFailed.single("after", "is not a valid cursor")
             params["cursor"] = cursor
-        payload = await self._get_json(path, params)
+        payload = await self._get_json(
+            path, params, invalid_on_400=("after", "is not a valid cursor") if cursor else None
+        )
         as_of = self._clock.now()
         orders = self._parse_orders(_list_field(payload, "orders", path), as_of, path)
         for order in orders:
@@ -150,7 +160,13 @@ class HttpOrderSystem:
                 f"order system GET {path}: malformed payload: {exc}"
             ) from exc
 
-    async def _get_json(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+    async def _get_json(
+        self,
+        path: str,
+        params: dict[str, str],
+        invalid_on_400: tuple[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """`invalid_on_400`: (field, message) of the ValidationFailed that a 400 answer means."""
         what = f"order system GET {path}"
         try:
             async with asyncio.timeout(self._timeout):
@@ -170,6 +186,8 @@ class HttpOrderSystem:
             ) from exc
         if response.status_code >= 500:
             raise OrderSystemUnavailable(f"{what}: server error {response.status_code}")
+        if response.status_code == 400 and invalid_on_400 is not None:
+            raise ValidationFailed.single(*invalid_on_400)
         if response.status_code != 200:
             raise OrderSystemUnavailable(f"{what}: unexpected status {response.status_code}")
         try:

@@ -44,11 +44,12 @@ from typing import TypeVar
 
 from adapters.clock import SystemClock
 from adapters.order_system.cache import CachedOrder, OrderCache, OrderCacheError, version_at
-from domain.errors import OrderSystemUnavailable
+from domain.errors import OrdersPartiallyUnavailable, OrderSystemUnavailable
 from domain.orders import Order, OrderPage
 from domain.ports import Clock, OrderSystem
 
 __all__ = [
+    "BreakerPermit",
     "BreakerState",
     "CircuitBreaker",
     "CircuitOpen",
@@ -65,18 +66,6 @@ class CircuitOpen(OrderSystemUnavailable):
     """The breaker refused the call without trying (open, or a half-open trial in flight)."""
 
 
-class OrdersPartiallyUnavailable(OrderSystemUnavailable):
-    """The order system could not answer and some of the ids asked for have no cached copy.
-
-    `available` holds what could be served (fresh or stale copies, by id), `missing` the ids
-    with nothing. Callers that only catch `OrderSystemUnavailable` stay correct."""
-
-    def __init__(self, message: str, *, available: dict[str, Order], missing: Sequence[str]):
-        super().__init__(message)
-        self.available = available
-        self.missing = tuple(missing)
-
-
 # -- circuit breaker -------------------------------------------------------------------------
 
 
@@ -87,7 +76,9 @@ class BreakerState(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class _Permit:
+class BreakerPermit:
+    """Given by `CircuitBreaker.acquire()`; hand it back with the call's verdict."""
+
     generation: int
 
 
@@ -144,7 +135,7 @@ class CircuitBreaker:
         level = logging.INFO if state is BreakerState.CLOSED else logging.WARNING
         log.log(level, "circuit breaker %s: %s -> %s (%s)", self.name, previous, state, reason)
 
-    def acquire(self) -> _Permit:
+    def acquire(self) -> BreakerPermit:
         now = self._time()
         if self._state is BreakerState.OPEN:
             waited = now - self._opened_at
@@ -161,9 +152,9 @@ class CircuitBreaker:
             if started is not None and now - started < self.reset_timeout_seconds:
                 raise CircuitOpen(f"{self.name}: circuit half-open, a trial call is in flight")
             self._trial_started_at = now
-        return _Permit(self._generation)
+        return BreakerPermit(self._generation)
 
-    def record_success(self, permit: _Permit) -> None:
+    def record_success(self, permit: BreakerPermit) -> None:
         if permit.generation != self._generation:
             return
         if self._state is BreakerState.HALF_OPEN:
@@ -171,7 +162,7 @@ class CircuitBreaker:
         else:
             self._failures = 0
 
-    def record_failure(self, permit: _Permit, reason: str) -> None:
+    def record_failure(self, permit: BreakerPermit, reason: str) -> None:
         if permit.generation != self._generation:
             return
         self._failures += 1
@@ -180,7 +171,7 @@ class CircuitBreaker:
         elif self._failures >= self.failure_threshold:
             self._move(BreakerState.OPEN, f"{self._failures} consecutive failures, last: {reason}")
 
-    def release(self, permit: _Permit) -> None:
+    def release(self, permit: BreakerPermit) -> None:
         if permit.generation == self._generation and self._state is BreakerState.HALF_OPEN:
             self._trial_started_at = None
 
@@ -267,7 +258,7 @@ class ResilientOrderSystem:
                         available={i: served[i] for i in wanted if i in served},
                         missing=missing,
                     ) from exc
-                log.info("order system unavailable: served %d stale cached orders", len(stale))
+                log.debug("order system unavailable: served %d stale cached orders", len(stale))
         return {i: served[i] for i in wanted if i in served}
 
     async def list_customer_orders(
@@ -296,8 +287,11 @@ class ResilientOrderSystem:
         (default: now, as `cache.version_at`) is the moment the change was known. Raises
         `OrderCacheError` when the cache cannot record it (the webhook should then fail so that
         it is delivered again)."""
-        async with asyncio.timeout(self._cache_timeout):
-            await self._cache.invalidate(order_ids, version=version)
+        try:
+            async with asyncio.timeout(self._cache_timeout):
+                await self._cache.invalidate(order_ids, version=version)
+        except TimeoutError:
+            raise OrderCacheError("order cache: invalidate timed out") from None
 
     # -- internals --------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar
 from aiodataloader import DataLoader
 
 from domain.cases import Message, SupportCase
-from domain.errors import OrderSystemUnavailable
+from domain.errors import OrdersPartiallyUnavailable, OrderSystemUnavailable
 from domain.orders import Order
 from domain.refunds import Refund
 from domain.usecases.services import Services
@@ -37,6 +37,9 @@ class _OrderLoader(_MappingLoader[str, Order]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[Any]:
         try:
             found = await self._fetch(keys)
+        except OrdersPartiallyUnavailable as exc:
+            # Serve what could be served (stale copies say so); fail only the missing ones.
+            return [exc.available.get(key, exc) for key in keys]
         except OrderSystemUnavailable as exc:
             return [exc for _ in keys]
         return [found.get(key) for key in keys]

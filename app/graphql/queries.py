@@ -173,6 +173,8 @@ class Query:
             page = await my_orders(info.context.services, principal, first=size, after=after)
         except OrderUnavailable as exc:
             raise OrderUnavailableError(exc.message) from None
+        except DomainError as exc:  # e.g. a forged `after` cursor
+            raise _validation_error(exc) from None
         cursor = page.next_cursor or ""
         return OrderConnection(
             edges=[OrderEdge(cursor=cursor, node=Order.from_domain(o)) for o in page.orders],

@@ -17,7 +17,7 @@ async def approve_refund(
         approval = approval_for(principal, refund.amount, services.refund_policy)
     # Decide on a fresh read of the order: a cancelled order is refunded by the order system.
     try:
-        order = (await services.orders.get_orders([refund.order_id])).get(refund.order_id)
+        order = (await services.orders.get_orders_fresh([refund.order_id])).get(refund.order_id)
     except OrderSystemUnavailable:
         raise RefundNotAllowed(RefundDenial.ORDER_UNAVAILABLE) from None
     if order is not None and order.status is OrderStatus.CANCELLED:

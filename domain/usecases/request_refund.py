@@ -34,9 +34,11 @@ async def request_refund(
 
     # A refund decision needs a fresh read of the order, made outside any transaction.
     try:
-        order: Order | None = (await services.orders.get_orders([order_id])).get(order_id)
+        order: Order | None = (await services.orders.get_orders_fresh([order_id])).get(order_id)
     except OrderSystemUnavailable:
         raise RefundNotAllowed(RefundDenial.ORDER_UNAVAILABLE) from None
+    if order is not None and order.stale:  # never decide money on a cached copy
+        raise RefundNotAllowed(RefundDenial.ORDER_UNAVAILABLE)
     if order is None or customer is None or order.customer_id != customer.external_customer_id:
         raise RefundNotAllowed(RefundDenial.ORDER_UNAVAILABLE)
 

@@ -149,6 +149,7 @@ async def api(postgres_url: str) -> AsyncIterator[Api]:
         database_url=postgres_url,
         redis_url=REDIS_URL,
         login_attempts_per_minute=100_000,
+        order_breaker_reset_seconds=0.3,
     )
     simulator = create_order_simulator()
     # Cheap argon2 parameters: the hashing itself is tested in tests/unit/test_passwords.py.

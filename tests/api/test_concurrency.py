@@ -9,7 +9,13 @@ The business rules serialise what can be created: one REQUESTED refund per order
 on the same database whose settings allow 1000 requests a day, in rounds: each round fires 20
 concurrent requests of amounts that together exceed what is left, together with concurrent
 decisions (two agents and an admin approving, sometimes the customer cancelling) of the refund
-that was pending when the round started, until the order is exhausted.
+that was pending when the round started, until the order is exhausted. After every round the
+database must hold: money-holding refunds (REQUESTED, APPROVED, PROCESSING, SUCCEEDED) <= the
+order total, at most one REQUESTED, and the ledger row's reserved amount == their sum.
+
+Also: two agents approving one refund at once decide it once; and the daily limit holds when a
+customer fires requests on several orders at once (it did not: see the SQL refund repository's
+`count_requested_since`, which now locks the customer's row).
 """
 
 from __future__ import annotations

@@ -6,26 +6,16 @@ and nothing accepted before is lost."""
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from app.settings import Settings
+from tests.e2e.serve_process import ServerProcess, serve
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-READY_TIMEOUT_S = 30.0
 DEMO_EMAILS = {
     "alice@example.com",
     "bob@example.com",
@@ -94,88 +84,6 @@ REPLY = "Sorry about the lamp! We are refunding 40.00."
 APPROVED_OR_LATER = {"APPROVED", "PROCESSING", "SUCCEEDED"}
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def user_environment(port: int, data_dir: Path) -> dict[str, str]:
-    """The caller's environment minus every setting of the service, plus PORT and DATA_DIR:
-    what a user who just cloned the repository has."""
-    settings_vars = {name.upper() for name in Settings.model_fields}
-    env = {k: v for k, v in os.environ.items() if k.upper() not in settings_vars}
-    env.update(PORT=str(port), DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
-    return env
-
-
-@dataclass
-class ServerProcess:
-    process: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-@contextlib.contextmanager
-def serve(data_dir: Path, log_path: Path) -> Iterator[ServerProcess]:
-    """`python -m app.serve` until the block ends (SIGTERM, then kill); prints its output when
-    the block fails."""
-    port = free_port()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.serve"],
-            cwd=PROJECT_ROOT,
-            env=user_environment(port, data_dir),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = ServerProcess(process=process, port=port, log_path=log_path)
-    try:
-        wait_until_ready(server)
-        yield server
-    except BaseException:
-        print(f"---- output of python -m app.serve (port {port}) ----\n{server.output()}")
-        raise
-    finally:
-        stop(process)
-
-
-def wait_until_ready(server: ServerProcess) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    last: object = None
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"app.serve exited with {server.process.returncode} before it was ready")
-        try:
-            response = httpx.get(f"{server.base_url}/readyz", timeout=2.0)
-            if response.status_code == 200 and response.json().get("ready") is True:
-                return
-            last = (response.status_code, response.text)
-        except httpx.TransportError as exc:
-            last = exc
-        time.sleep(0.2)
-    pytest.fail(f"/readyz not ready within {READY_TIMEOUT_S:.0f} s (last: {last!r})")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 class Gql:
     def __init__(self, http: httpx.Client) -> None:
         self.http = http
@@ -198,6 +106,13 @@ class Gql:
         assert result["__typename"] == "AuthSession", result
         token: str = result["accessToken"]
         return token
+
+
+@contextlib.contextmanager
+def run_path(data_dir: Path, log_path: Path) -> Iterator[ServerProcess]:
+    """The README's run path: nothing set but where to listen and where the data lives."""
+    with serve(log_path, DATA_DIR=str(data_dir)) as server:
+        yield server
 
 
 def check_banner(server: ServerProcess) -> None:
@@ -237,7 +152,7 @@ def check_graphiql(http: httpx.Client) -> None:
 
 def test_make_run_serves_the_demo_journey_and_restarts_idempotently(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    with serve(data_dir, tmp_path / "first.log") as server:
+    with run_path(data_dir, tmp_path / "first.log") as server:
         check_banner(server)
         assert sorted(demo_users_in(data_dir)) == sorted(
             [
@@ -335,7 +250,7 @@ def test_make_run_serves_the_demo_journey_and_restarts_idempotently(tmp_path: Pa
             ]
 
     # Same data folder, new process: migrations and seed run again and change nothing.
-    with serve(data_dir, tmp_path / "second.log") as server:
+    with run_path(data_dir, tmp_path / "second.log") as server:
         check_banner(server)
         users = demo_users_in(data_dir)
         assert len(users) == 5 and {email for email, _ in users} == DEMO_EMAILS, users

@@ -320,7 +320,7 @@ async def test_redis_undecodable_entries_are_ignored(redis_cache: Harness) -> No
     client, cache = redis_cache.redis, redis_cache.cache
     assert client is not None and isinstance(cache, RedisOrderCache)
     await cache.put_many([an_order("o-good")], 60)
-    garbage = {
+    garbage: dict[str, bytes | str] = {
         "o-short": b"123",
         "o-header": b"x" * 60,
         "o-json": f"{1:020d}|{0:020d}|{{not json".encode(),

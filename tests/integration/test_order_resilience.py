@@ -23,7 +23,12 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from adapters.clock import FixedClock
-from adapters.order_system.cache import InProcessOrderCache, OrderCache, RedisOrderCache
+from adapters.order_system.cache import (
+    InProcessOrderCache,
+    OrderCache,
+    OrderCacheError,
+    RedisOrderCache,
+)
 from adapters.order_system.codec import order_from_json
 from adapters.order_system.http_client import HttpOrderSystem
 from adapters.order_system.resilient import (
@@ -52,6 +57,11 @@ ALICE_IDS = ["ord-alice-1", "ord-alice-2", "ord-alice-3", "ord-alice-4", "ord-al
 CLIENT_TIMEOUT = 0.3
 THRESHOLD = 3
 COOL_DOWN = 30.0
+
+
+def state_of(breaker: CircuitBreaker) -> BreakerState:
+    """The breaker's state, read anew (keeps type checkers from narrowing it across calls)."""
+    return breaker.state
 
 
 class FakeMonotonic:
@@ -334,7 +344,7 @@ async def test_a_transient_failure_is_retried(stack: Stack) -> None:
     assert stack.state.calls[CALL_BATCH] == 1  # the reset one never reached the order system
     assert len(stack.sleep.delays) == 1
     assert stack.orders.breaker.consecutive_failures == 0  # the success reset the count
-    assert stack.orders.breaker.state is BreakerState.CLOSED
+    assert state_of(stack.orders.breaker) is BreakerState.CLOSED
 
 
 # -- the circuit breaker ---------------------------------------------------------------------
@@ -348,7 +358,7 @@ async def test_breaker_opens_fails_fast_and_recovers(stack: Stack) -> None:
     # 3 attempts (1 + 2 retries) = THRESHOLD consecutive failures: the circuit opens.
     with pytest.raises(OrderSystemUnavailable):
         await stack.orders.get_orders_fresh(["ord-alice-1"])
-    assert stack.orders.breaker.state is BreakerState.OPEN
+    assert state_of(stack.orders.breaker) is BreakerState.OPEN
 
     before = stack.network()
     for _ in range(5):
@@ -368,7 +378,7 @@ async def test_breaker_opens_fails_fast_and_recovers(stack: Stack) -> None:
     stack.monotonic.advance(1)  # cool-down over: the next call is the trial
     fresh = await stack.orders.get_orders_fresh(["ord-alice-1"])
     assert fresh["ord-alice-1"].stale is False
-    assert stack.orders.breaker.state is BreakerState.CLOSED
+    assert state_of(stack.orders.breaker) is BreakerState.CLOSED
     again = await stack.orders.get_orders(ALICE_IDS)
     assert not any(o.stale for o in again.values())
 
@@ -377,13 +387,13 @@ async def test_a_failed_trial_opens_the_circuit_again(stack: Stack) -> None:
     stack.proxy.reset()
     with pytest.raises(OrderSystemUnavailable):
         await stack.orders.get_orders_fresh(["ord-alice-1"])
-    assert stack.orders.breaker.state is BreakerState.OPEN
+    assert state_of(stack.orders.breaker) is BreakerState.OPEN
     stack.monotonic.advance(COOL_DOWN)
     connections = stack.proxy.connections
     with pytest.raises(OrderSystemUnavailable):
         await stack.orders.get_orders_fresh(["ord-alice-1"])
     assert stack.proxy.connections - connections == 1  # one trial, no retries while open
-    assert stack.orders.breaker.state is BreakerState.OPEN
+    assert state_of(stack.orders.breaker) is BreakerState.OPEN
 
 
 async def test_breaker_failures_are_logged_with_the_reason(
@@ -462,6 +472,8 @@ async def test_reads_continue_when_redis_is_down(upstream: Upstream) -> None:
                 assert found["ord-alice-1"].stale is False
             assert upstream.state.calls[CALL_BATCH] == 2  # no cache, so asked each time
             await orders.get_orders_fresh(["ord-alice-1"])
+            with pytest.raises(OrderCacheError):  # a webhook must fail, to be delivered again
+                await orders.invalidate(["ord-alice-1"])
         finally:
             await http.aclose()
             await client.aclose()
@@ -573,7 +585,7 @@ async def test_cancellation_is_not_a_failure() -> None:
         with pytest.raises(asyncio.CancelledError):
             await task
     assert orders.breaker.consecutive_failures == 0
-    assert orders.breaker.state is BreakerState.CLOSED
+    assert state_of(orders.breaker) is BreakerState.CLOSED
 
 
 async def test_a_deadline_expiry_is_a_failure() -> None:
@@ -603,18 +615,18 @@ def test_half_open_lets_exactly_one_trial_through() -> None:
     breaker = CircuitBreaker(failure_threshold=2, reset_timeout_seconds=10, time_func=monotonic)
     for _ in range(2):
         breaker.record_failure(breaker.acquire(), "boom")
-    assert breaker.state is BreakerState.OPEN
+    assert state_of(breaker) is BreakerState.OPEN
     with pytest.raises(CircuitOpen, match="circuit open"):
         breaker.acquire()
     monotonic.advance(10)
     trial = breaker.acquire()
-    assert breaker.state is BreakerState.HALF_OPEN
+    assert state_of(breaker) is BreakerState.HALF_OPEN
     with pytest.raises(CircuitOpen, match="trial call is in flight"):
         breaker.acquire()
     breaker.release(trial)  # abandoned: another trial may go
     trial = breaker.acquire()
     breaker.record_success(trial)
-    assert breaker.state is BreakerState.CLOSED and breaker.consecutive_failures == 0
+    assert state_of(breaker) is BreakerState.CLOSED and breaker.consecutive_failures == 0
 
 
 def test_late_verdicts_of_an_older_state_are_ignored() -> None:
@@ -623,15 +635,15 @@ def test_late_verdicts_of_an_older_state_are_ignored() -> None:
     early = [breaker.acquire() for _ in range(3)]  # three calls in flight while closed
     breaker.record_failure(early[0], "a")
     breaker.record_failure(early[1], "b")
-    assert breaker.state is BreakerState.OPEN
+    assert state_of(breaker) is BreakerState.OPEN
     breaker.record_success(early[2])  # a late success does not close it
-    assert breaker.state is BreakerState.OPEN
+    assert state_of(breaker) is BreakerState.OPEN
     monotonic.advance(10)
     trial = breaker.acquire()
     breaker.record_failure(early[2], "late")  # nor does a late failure decide the trial
-    assert breaker.state is BreakerState.HALF_OPEN
+    assert state_of(breaker) is BreakerState.HALF_OPEN
     breaker.record_success(trial)
-    assert breaker.state is BreakerState.CLOSED
+    assert state_of(breaker) is BreakerState.CLOSED
 
 
 def test_a_stuck_trial_does_not_block_forever() -> None:
@@ -642,7 +654,7 @@ def test_a_stuck_trial_does_not_block_forever() -> None:
     breaker.acquire()  # never reports
     monotonic.advance(10)
     breaker.record_success(breaker.acquire())
-    assert breaker.state is BreakerState.CLOSED
+    assert state_of(breaker) is BreakerState.CLOSED
 
 
 def test_configuration_is_checked() -> None:

@@ -450,7 +450,9 @@ async def test_order_system_down_nothing_is_written(world: World) -> None:
     with pytest.raises(OrderUnavailable):
         await my_orders(w.services, w.alice, first=10, after=None)
     before.assert_unchanged()
-    assert w.orders.calls["get_orders"] >= 4
+    # Money decisions read fresh; display and ownership checks may use the (possibly cached) read.
+    assert w.orders.calls["get_orders_fresh"] >= 2
+    assert w.orders.calls["get_orders"] >= 2
     w.orders.down = False
     assert (
         await approve_refund(w.services, w.agent, pending.id, None)
