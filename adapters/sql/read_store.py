@@ -77,6 +77,8 @@ def decode_cursor(kind: str, cursor: str) -> tuple[datetime, str]:
         _, stamp, item_id = decoded
         if not isinstance(stamp, str) or not isinstance(item_id, str) or not item_id:
             raise ValueError("wrong types")
+        if not item_id.isprintable():  # e.g. NUL, which PostgreSQL refuses in text
+            raise ValueError("unprintable id")
         created_at = datetime.fromisoformat(stamp)
         if created_at.tzinfo is None:
             raise ValueError("naive timestamp")
