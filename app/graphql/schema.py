@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
@@ -12,8 +15,9 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
-from app.graphql.errors import should_mask
+from app.graphql.errors import is_public, should_mask
 from app.graphql.extensions import LogUnexpectedErrors, RefuseAnonymousIntrospection
 from app.graphql.mutations import (
     approve_refund,
@@ -30,6 +34,8 @@ from app.graphql.mutations import (
     set_case_priority,
 )
 from app.graphql.queries import Query
+
+log = logging.getLogger("app.graphql")
 from app.graphql.types.objects import CaseEvent, Message, Order, Refund, SupportCase, User
 
 
@@ -49,10 +55,23 @@ class Mutation:
     reject_refund = reject_refund.field
 
 
+class AppSchema(strawberry.Schema):
+    """Expected errors (validation, FORBIDDEN, UNAUTHENTICATED...) are the client's business and
+    are not logged as server errors; unexpected ones are logged by LogUnexpectedErrors with the
+    request id, so Strawberry's default logging of every error is turned off here."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if is_public(error):
+                log.debug("client error: %s", error.message)
+
+
 def build_schema(
     *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 2000
 ) -> strawberry.Schema:
-    return strawberry.Schema(
+    return AppSchema(
         query=Query,
         mutation=Mutation,
         types=[User, SupportCase, Message, Order, Refund, CaseEvent],
