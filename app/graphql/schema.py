@@ -35,8 +35,9 @@ from app.graphql.mutations import (
 )
 from app.graphql.queries import Query
 
-log = logging.getLogger("app.graphql")
 from app.graphql.types.objects import CaseEvent, Message, Order, Refund, SupportCase, User
+
+log = logging.getLogger("app.graphql")
 
 
 @strawberry.type(description="Changes. Each takes one `input` and returns a result union.")
