@@ -34,7 +34,6 @@ from app.graphql.mutations import (
     set_case_priority,
 )
 from app.graphql.queries import Query
-
 from app.graphql.types.objects import CaseEvent, Message, Order, Refund, SupportCase, User
 
 log = logging.getLogger("app.graphql")
