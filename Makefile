@@ -14,7 +14,7 @@ UV ?= $(shell command -v uv 2>/dev/null \
 UV_RUN = $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint fmt schema migrate worker uv sync client
+.PHONY: help run test lint fmt schema migrate worker uv sync client order-status bench
 
 help: ## List the targets
 	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -67,3 +67,19 @@ migrate: sync ## Apply database migrations (DATABASE_URL, default: the SQLite fi
 
 worker: sync ## Run the refund worker (production mode; the embedded mode runs it in-process)
 	$(UV_RUN) python -m app.worker
+
+order-status: sync ## Move a demo order, e.g. make order-status ORDER=ord-alice-3 STATUS=DELIVERED
+	@if [ -z "$(ORDER)" ] || [ -z "$(STATUS)" ]; then \
+		echo "usage: make order-status ORDER=ord-alice-3 STATUS=SHIPPED|DELIVERED|CANCELLED" >&2; \
+		exit 2; \
+	fi
+	$(UV_RUN) python -m adapters.order_system.operator_cli "$(ORDER)" "$(STATUS)" \
+		$(if $(ORDER_SYSTEM_SIM_URL),--url "$(ORDER_SYSTEM_SIM_URL)")
+
+bench: sync ## Run every benchmark in bench/ (PostgreSQL; numbers in docs/bench-*.md)
+	@rc=0; for script in bench/*.py; do \
+		name=$$(basename $$script .py); \
+		case "$$name" in _*) continue;; esac; \
+		echo "== bench/$$name.py"; \
+		$(UV_RUN) python -m "bench.$$name" $(BENCH_ARGS) || rc=$$?; \
+	done; exit $$rc

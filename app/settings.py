@@ -4,6 +4,7 @@ The figures marked (setting) in DOMAIN.md live here."""
 
 from __future__ import annotations
 
+import hashlib
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -29,6 +30,13 @@ class Settings(BaseSettings):
     order_system_url: str | None = None  # unset = the bundled simulator, mounted at /_sim/orders
     payment_gateway_url: str | None = None
     order_webhook_secret: str = DEMO_WEBHOOK_SECRET
+    # During a secret rotation the previous secret is accepted too (Standard Webhooks `whsec_...`).
+    order_webhook_previous_secret: str | None = None
+    order_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    order_webhook_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
+    # Embedded mode: where the bundled order simulator delivers its webhooks. Unset: to this
+    # app's own /webhooks/order-system, in process; else a URL (e.g. PUBLIC_URL + that path).
+    simulator_webhook_url: str | None = None
     seed_demo_data: bool = True
     log_level: str = "INFO"
 
@@ -55,6 +63,44 @@ class Settings(BaseSettings):
     order_breaker_failures: int = 5
     order_breaker_reset_seconds: float = 30.0
 
+    # Live updates (GraphQL subscriptions over WebSocket, graphql-transport-ws)
+    # Origins (scheme://host[:port], comma-separated) whose pages may open the WebSocket;
+    # same-origin pages and non-browser clients always may. Default: the public URL.
+    ws_allowed_origins: str | None = None
+    ws_connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    ws_max_subscriptions: int = Field(default=10, ge=1)
+    ws_keepalive_seconds: float = Field(default=15.0, ge=0)  # server pings; 0: none
+    ws_pong_timeout_seconds: float = Field(default=45.0, gt=0)  # silent this long: closed
+    ws_send_timeout_seconds: float = Field(default=10.0, gt=0)  # a send stuck this long: closed
+    ws_session_check_seconds: float = Field(default=15.0, gt=0)  # logout noticed within this
+    subscription_queue_size: int = Field(default=256, ge=1)  # notifications a subscriber may lag
+    # Redis channel prefix of the event broker; default: derived from the database, so that
+    # deployments (and test runs) sharing a Redis never hear each other's events.
+    event_channel_prefix: str | None = None
+    # SLA breach scheduler: None = run it in the API process in embedded mode (no REDIS_URL);
+    # with Redis the worker runs it (app.worker), though running several is safe.
+    run_sla_scheduler: bool | None = None
+    sla_scan_interval_seconds: float = Field(default=30.0, gt=0)
+
+    # Payment gateway and the refund worker (ARCHITECTURE.md "Money movement").
+    # PAYMENT_GATEWAY_URL unset = the bundled simulator, in process, mounted at /_sim/payments.
+    payment_gateway_api_key: str | None = None
+    payment_gateway_timeout_seconds: float = Field(default=5.0, gt=0, le=60)  # one whole call
+    # Embedded mode: one refund worker as a background task of the API process. None = on in
+    # development, off otherwise (production runs `python -m app.worker` processes).
+    run_embedded_worker: bool | None = None
+    refund_worker_concurrency: int = Field(default=1, ge=1, le=64)  # jobs at once per process
+    refund_worker_lease_seconds: float = Field(default=60.0, gt=0)  # > one gateway call
+    refund_worker_poll_seconds: float = Field(default=1.0, gt=0)  # idle: look for jobs this often
+    refund_worker_backoff_base_seconds: float = Field(default=1.0, gt=0)
+    refund_worker_backoff_cap_seconds: float = Field(default=300.0, gt=0)
+    # The gateway keeps idempotency keys 24 h: an outcome still unknown after this is a DEAD job.
+    refund_worker_give_up_hours: float = Field(default=20.0, gt=0, lt=24)
+    refund_worker_shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    # Test hook (the crash tests): the worker SIGKILLs itself at this checkpoint
+    # ("claimed", "sent", "answered"); refused in production.
+    refund_worker_crash_at: Literal["claimed", "sent", "answered"] | None = None
+
     # Business rules (DOMAIN.md "(setting)")
     refund_window_days: int = 30
     not_received_grace_days: int = 7
@@ -77,6 +123,33 @@ class Settings(BaseSettings):
                 raise ValueError("production needs DATABASE_URL")
         return self
 
+    @model_validator(mode="after")
+    def _refund_worker_settings_fit(self) -> Settings:
+        if self.refund_worker_crash_at is not None and self.app_env == "production":
+            raise ValueError("REFUND_WORKER_CRASH_AT is a test hook: refused in production")
+        if self.refund_worker_lease_seconds <= self.payment_gateway_timeout_seconds:
+            raise ValueError(
+                "REFUND_WORKER_LEASE_SECONDS must exceed PAYMENT_GATEWAY_TIMEOUT_SECONDS "
+                "(a worker must finish a call before its lease can be taken over)"
+            )
+        if self.refund_worker_backoff_cap_seconds < self.refund_worker_backoff_base_seconds:
+            raise ValueError("REFUND_WORKER_BACKOFF_CAP_SECONDS must be >= the base")
+        return self
+
+    @model_validator(mode="after")
+    def _webhook_secrets_are_well_formed(self) -> Settings:
+        from app.http.webhooks import decode_secret  # stdlib only; no import cycle at runtime
+
+        for name in ("order_webhook_secret", "order_webhook_previous_secret"):
+            value = getattr(self, name)
+            if value is None and name == "order_webhook_previous_secret":
+                continue
+            try:
+                decode_secret(value)
+            except ValueError as exc:
+                raise ValueError(f"{name.upper()}: {exc}") from None
+        return self
+
     @cached_property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -86,3 +159,32 @@ class Settings(BaseSettings):
     @property
     def effective_public_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def effective_ws_allowed_origins(self) -> list[str]:
+        if self.ws_allowed_origins is None:
+            return [self.effective_public_url]
+        return [o.strip() for o in self.ws_allowed_origins.split(",") if o.strip()]
+
+    @property
+    def effective_event_channel_prefix(self) -> str:
+        if self.event_channel_prefix:
+            return self.event_channel_prefix
+        from sqlalchemy.engine import make_url  # lazily: settings stay cheap to import
+
+        url = make_url(self.effective_database_url)
+        # Host, port and database only (never the password) identify the event log.
+        identity = f"{url.drivername}|{url.host}|{url.port}|{url.database}"
+        return "support:events:" + hashlib.sha256(identity.encode()).hexdigest()[:12]
+
+    @property
+    def effective_run_sla_scheduler(self) -> bool:
+        if self.run_sla_scheduler is None:
+            return not self.redis_url
+        return self.run_sla_scheduler
+
+    @property
+    def effective_run_embedded_worker(self) -> bool:
+        if self.run_embedded_worker is None:
+            return self.app_env == "development"
+        return self.run_embedded_worker

@@ -87,6 +87,14 @@ SUBJECT_MAX = 200
 BODY_MAX = 10_000
 
 
+SLA_WAITING_ON_CUSTOMER = "WAITING_ON_CUSTOMER"
+
+
+def refund_pause_reason(refund_id: str) -> str:
+    """The SLA pause reason of a refund being executed (one per refund: idempotent)."""
+    return f"REFUND:{refund_id}"
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 
@@ -123,6 +131,10 @@ class SupportCase:
     # SLA clock pauses (waiting on the customer; a refund being executed) accumulate here.
     paused_since: datetime | None = None
     paused_seconds: int = 0
+    # Why the clock stands still now: SLA_WAITING_ON_CUSTOMER and/or one refund_pause_reason()
+    # per refund being executed. The clock runs again only when the last reason is gone, so the
+    # two causes never cancel each other.
+    sla_pause_reasons: set[str] = field(default_factory=set)
     version: int = 0
     events: list[CaseEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -337,11 +349,17 @@ class SupportCase:
 
     # -- SLA ------------------------------------------------------------------------------------
 
-    def pause_sla(self, now: datetime) -> None:
+    def pause_sla(self, now: datetime, reason: str = SLA_WAITING_ON_CUSTOMER) -> None:
+        """Stop the SLA clock for `reason` (pausing again for a reason already held: no effect)."""
+        self.sla_pause_reasons.add(reason)
         if self.paused_since is None:
             self.paused_since = now
 
-    def resume_sla(self, now: datetime) -> None:
+    def resume_sla(self, now: datetime, reason: str = SLA_WAITING_ON_CUSTOMER) -> None:
+        """Drop `reason`; the clock runs again once no reason is left."""
+        self.sla_pause_reasons.discard(reason)
+        if self.sla_pause_reasons:
+            return
         if self.paused_since is not None:
             # Whole seconds, as counted in paused_seconds: _recompute_due must agree with this.
             pause = timedelta(seconds=int((now - self.paused_since).total_seconds()))

@@ -21,6 +21,7 @@ class ErrorCode(enum.StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     CONFLICT = "CONFLICT"
     ORDER_UNAVAILABLE = "ORDER_UNAVAILABLE"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 class DomainError(Exception):
@@ -148,6 +149,17 @@ class ConcurrentUpdate(DomainError):
 
     def __init__(self, what: str) -> None:
         super().__init__(f"The {what} was changed by someone else at the same time; try again")
+
+
+class IdempotencyKeyReused(DomainError):
+    """An idempotency key was sent again with other input than the first time."""
+
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This idempotencyKey was already used with other input; use a new key for a new request"
+        )
 
 
 class OrderSystemUnavailable(Exception):

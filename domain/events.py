@@ -17,9 +17,11 @@ class CaseEventType(enum.StrEnum):
     REFUND_APPROVED = "REFUND_APPROVED"
     REFUND_REJECTED = "REFUND_REJECTED"
     REFUND_CANCELLED = "REFUND_CANCELLED"
-    REFUND_PROCESSING = "REFUND_PROCESSING"
+    REFUND_QUEUED = "REFUND_QUEUED"  # approved and handed to the refund worker (job written)
+    REFUND_PROCESSING = "REFUND_PROCESSING"  # submitted to the payment gateway
     REFUND_SUCCEEDED = "REFUND_SUCCEEDED"
     REFUND_FAILED = "REFUND_FAILED"
+    REFUND_RETRIED = "REFUND_RETRIED"  # an agent retried a FAILED refund (a new attempt)
     ORDER_UPDATED = "ORDER_UPDATED"
     SLA_BREACHED = "SLA_BREACHED"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -10,9 +11,14 @@ from typing import Protocol, Self
 from domain.auth import AccessClaims, IssuedAccessToken, RefreshToken
 from domain.cases import Message, SupportCase
 from domain.events import CaseEvent
+from domain.idempotency import IdempotencyRecord
+from domain.live import EventScope, Wakeup
 from domain.money import Money
-from domain.orders import Order, OrderPage
+from domain.order_events import OrderVersionAdvance
+from domain.orders import Order, OrderPage, OrderStatus
+from domain.refund_jobs import RefundJob
 from domain.refunds import Refund
+from domain.sla import SlaBreach
 from domain.users import Role, User
 
 
@@ -80,6 +86,10 @@ class CaseRepository(Protocol):
         """Optimistic: raises domain.errors.ConcurrentUpdate if it changed since it was read."""
         ...
 
+    async def ids_for_order(self, order_id: str) -> list[str]:
+        """The ids of every case about this order (any status), oldest first."""
+        ...
+
 
 class MessageRepository(Protocol):
     async def add(self, message: Message) -> None: ...
@@ -121,6 +131,57 @@ class RefundLedger(Protocol):
     async def release(self, order_id: str, amount: Money) -> None: ...
 
 
+class RefundJobRepository(Protocol):
+    """The refund outbox (domain.refund_jobs). Writes are guarded conditional updates: each
+    returns whether it changed the job (False: it was not in the state the caller assumed)."""
+
+    async def enqueue(self, job: RefundJob) -> None:
+        """Store a new job (in the transaction of the decision that made the refund payable)."""
+        ...
+
+    async def get(self, refund_id: str, attempt: int) -> RefundJob | None: ...
+
+    async def list_for_refund(self, refund_id: str) -> list[RefundJob]:
+        """Every attempt's job of a refund, oldest attempt first."""
+        ...
+
+    async def claim(self, *, owner: str, now: datetime, lease_seconds: float) -> RefundJob | None:
+        """Lease one claimable job (PENDING, due, lease absent or expired) to `owner` until
+        now + lease, or None. Concurrent claimers never get the same job while a lease runs
+        (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: a guarded conditional UPDATE)."""
+        ...
+
+    async def complete(self, job: RefundJob, *, now: datetime) -> bool:
+        """PENDING -> DONE (whoever holds the lease: a definite outcome is the truth)."""
+        ...
+
+    async def reschedule(
+        self, job: RefundJob, *, owner: str, run_after: datetime, error: str, now: datetime
+    ) -> bool:
+        """Unknown outcome: count a try, free the lease, run again at `run_after`; only while
+        `owner` still holds the job."""
+        ...
+
+    async def mark_dead(
+        self, job: RefundJob, *, owner: str | None, error: str, now: datetime
+    ) -> bool:
+        """PENDING -> DEAD (a human must look). With `owner`, only while it holds the job."""
+        ...
+
+    async def release(self, job: RefundJob, *, owner: str, now: datetime) -> bool:
+        """Give the lease back without a try (graceful shutdown): claimable again at once."""
+        ...
+
+
+class IdempotencyKeyRepository(Protocol):
+    async def get(self, scope: str, operation: str, key: str) -> IdempotencyRecord | None: ...
+
+    async def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        """Store `record` unless its (scope, operation, key) exists: None when stored, else the
+        existing record. A concurrent transaction holding the same key is waited for first."""
+        ...
+
+
 class RefreshTokenRepository(Protocol):
     async def add(self, token: RefreshToken) -> None: ...
 
@@ -135,6 +196,36 @@ class RefreshTokenRepository(Protocol):
     async def family_active(self, family_id: str) -> bool: ...
 
 
+class OrderWebhookInbox(Protocol):
+    """What the service remembers of the order system's webhooks, inside the unit of work's
+    transaction, so that a delivery and its effect are stored together or not at all."""
+
+    async def record_delivery(
+        self, delivery_id: str, *, event_type: str, order_id: str | None, received_at: datetime
+    ) -> bool:
+        """Remember a delivery id: True the first time, False when it was recorded before (at any
+        time). Of concurrent units recording the same id, one gets True; the others wait for it
+        to end and get False if it committed."""
+        ...
+
+    async def advance_order(
+        self, order_id: str, *, version: int, status: OrderStatus, changed_at: datetime
+    ) -> OrderVersionAdvance:
+        """Store the order's version and status if `version` is newer than the stored one (or
+        there is none). The order's row stays locked until the unit ends, so concurrent events
+        of one order are ordered by version, never by arrival."""
+        ...
+
+
+class OrderChanges(Protocol):
+    """Where the service's copies of orders learn that an order changed (the order cache)."""
+
+    async def order_changed(self, order_ids: Sequence[str], *, known_at: datetime) -> None:
+        """Copies read before `known_at` must no longer be served as fresh, nor be written back
+        by reads that started before it. Raises when that cannot be recorded."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Rolls back unless commit() is called; events of the aggregates it saw
     are appended to the case event log inside the transaction and exposed after commit."""
@@ -145,6 +236,9 @@ class UnitOfWork(Protocol):
     refunds: RefundRepository
     ledger: RefundLedger
     refresh_tokens: RefreshTokenRepository
+    order_webhooks: OrderWebhookInbox
+    refund_jobs: RefundJobRepository
+    idempotency_keys: IdempotencyKeyRepository
     committed_events: list[CaseEvent]
 
     async def __aenter__(self) -> Self: ...
@@ -173,3 +267,43 @@ class EventPublisher(Protocol):
     """Tells live subscribers about events that were committed (never before commit)."""
 
     async def publish(self, events: Sequence[CaseEvent]) -> None: ...
+
+
+class EventSubscription(Protocol):
+    """One subscriber's view of the broker (see domain.live)."""
+
+    async def next(self) -> Wakeup:
+        """Waits for at least one notification (or a resync), then returns everything pending.
+
+        Raises domain.live.SubscriberTooSlow once the broker dropped this subscriber."""
+        ...
+
+
+class EventBroker(EventPublisher, Protocol):
+    """An EventPublisher that live subscribers can also listen to."""
+
+    def listen(
+        self, scope: EventScope, *, max_pending: int
+    ) -> AbstractAsyncContextManager[EventSubscription]:
+        """Subscribed once entered: every event of `scope` published after that is delivered.
+
+        At most `max_pending` undelivered notifications are held; one more drops the
+        subscriber (it never slows the publisher or other subscribers). Raises
+        domain.live.LiveUpdatesUnavailable when the broker cannot subscribe."""
+        ...
+
+
+class SlaBreachLog(Protocol):
+    """Which SLA breaches were already announced (one SLA_BREACHED event per case per due time)."""
+
+    async def candidates(self, now: datetime, *, limit: int) -> list[SlaBreach]:
+        """Cases whose current due time of some kind lies before `now` and was not announced
+        yet; oldest due time first. The caller re-checks each on the loaded case."""
+        ...
+
+    async def claim(
+        self, work: UnitOfWork, breach: SlaBreach, *, event_id: str, now: datetime
+    ) -> bool:
+        """Inside `work`'s transaction: note that `breach` is being announced. False (and
+        nothing written) when it already was, by this or another process."""
+        ...

@@ -81,6 +81,22 @@ class ReadStore(Protocol):
 
     async def get_event(self, event_id: str) -> CaseEvent | None: ...
 
+    async def events_after(
+        self,
+        after_sequence: int,
+        *,
+        case_id: str | None = None,
+        include_internal: bool,
+        limit: int = MAX_PAGE_SIZE,
+    ) -> list[CaseEvent]:
+        """The log after a sequence (every case, or one), oldest first, at most `limit`
+        events: what live subscriptions replay."""
+        ...
+
+    async def last_event_sequence(self) -> int:
+        """The sequence of the newest event in the log (0 when it is empty)."""
+        ...
+
     async def users_by_ids(self, user_ids: Sequence[str]) -> dict[str, User]: ...
 
     async def staff_users(self) -> list[User]: ...

@@ -19,6 +19,7 @@ from domain.errors import (
 from domain.events import CaseEvent, CaseEventType
 from domain.money import Money
 from domain.orders import Order, OrderStatus
+from domain.refund_jobs import RefundJob, idempotency_key
 from domain.text import clean_text
 from domain.users import Principal, Role
 
@@ -71,6 +72,8 @@ class RefundPolicy:
 
 
 NOTE_MAX = 2000
+FAILURE_REASON_MAX = 1000
+NO_DECLINE_REASON = "declined by the payment gateway (no reason given)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +265,10 @@ class Refund:
     decision_note: str | None = None
     decided_at: datetime | None = None
     failure_reason: str | None = None
+    # Execution: attempt n is paid with the gateway idempotency key "{id}:{n}"; it only grows
+    # when an agent retries a FAILED refund. The gateway's id of the refund once it succeeded.
+    attempt: int = 1
+    gateway_refund_id: str | None = None
     version: int = 0
     events: list[CaseEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -276,9 +283,10 @@ class Refund:
         request: RefundRequest,
         priced: PricedRequest,
         now: datetime,
+        refund_id: str | None = None,
     ) -> Refund:
         refund = cls(
-            id=new_id(),
+            id=refund_id or new_id(),
             case_id=case_id,
             order_id=order.id,
             customer_id=customer_id,
@@ -359,6 +367,123 @@ class Refund:
             before=RefundStatus.REQUESTED,
             after=RefundStatus.CANCELLED,
         )
+
+    # -- execution: APPROVED -> PROCESSING -> SUCCEEDED | FAILED; FAILED -> PROCESSING (retry) ---
+
+    @property
+    def idempotency_key(self) -> str:
+        """The payment gateway's idempotency key of the current attempt."""
+        return idempotency_key(self.id, self.attempt)
+
+    def queue_payment(
+        self, *, payment_reference: str, actor_id: str | None, now: datetime
+    ) -> RefundJob:
+        """An APPROVED refund is handed to the refund worker: the job to store with the decision."""
+        if self.status is not RefundStatus.APPROVED or self.attempt != 1:
+            raise InvalidTransition("refund", self.status, RefundStatus.PROCESSING)
+        job = RefundJob.first_attempt(
+            refund_id=self.id, payment_reference=payment_reference, amount=self.amount, now=now
+        )
+        self._record(
+            CaseEventType.REFUND_QUEUED,
+            now,
+            actor_id,
+            f"Refund of {self.amount.formatted()} queued for payment",
+            after=RefundStatus.APPROVED,  # the status stays APPROVED until the worker submits it
+        )
+        return job
+
+    def start_processing(self, *, attempt: int, now: datetime) -> bool:
+        """The worker submits the refund to the payment gateway. True when this moved it to
+        PROCESSING; False when it already was (a retried attempt, or a worker taking over)."""
+        self._require_attempt(attempt, RefundStatus.PROCESSING)
+        if self.status is RefundStatus.PROCESSING:
+            return False
+        self._require(RefundStatus.APPROVED, RefundStatus.PROCESSING)
+        self.status = RefundStatus.PROCESSING
+        self.updated_at = now
+        self._record(
+            CaseEventType.REFUND_PROCESSING,
+            now,
+            None,
+            f"Refund of {self.amount.formatted()} submitted to the payment gateway",
+            before=RefundStatus.APPROVED,
+            after=RefundStatus.PROCESSING,
+        )
+        return True
+
+    def succeed(self, *, attempt: int, gateway_refund_id: str, now: datetime) -> None:
+        """The gateway paid the money back (definite)."""
+        self._require_attempt(attempt, RefundStatus.SUCCEEDED)
+        self._require(RefundStatus.PROCESSING, RefundStatus.SUCCEEDED)
+        if not gateway_refund_id:
+            raise ValueError("a succeeded refund has the gateway's refund id")
+        self.status = RefundStatus.SUCCEEDED
+        self.gateway_refund_id = gateway_refund_id
+        self.failure_reason = None
+        self.updated_at = now
+        self._record(
+            CaseEventType.REFUND_SUCCEEDED,
+            now,
+            None,
+            f"Refund of {self.amount.formatted()} paid back to the customer",
+            before=RefundStatus.PROCESSING,
+            after=RefundStatus.SUCCEEDED,
+        )
+
+    def fail(self, *, attempt: int, reason: str | None, now: datetime) -> None:
+        """The gateway declined (definite): the money is no longer held by this refund."""
+        self._require_attempt(attempt, RefundStatus.FAILED)
+        self._require(RefundStatus.PROCESSING, RefundStatus.FAILED)
+        cleaned = " ".join((reason or "").split())[:FAILURE_REASON_MAX] or NO_DECLINE_REASON
+        self.status = RefundStatus.FAILED
+        self.failure_reason = cleaned
+        self.updated_at = now
+        self._record(
+            CaseEventType.REFUND_FAILED,
+            now,
+            None,
+            f"Refund of {self.amount.formatted()} failed: {cleaned}"[:FAILURE_REASON_MAX],
+            before=RefundStatus.PROCESSING,
+            after=RefundStatus.FAILED,
+        )
+
+    def retry(self, *, by: Principal, payment_reference: str, now: datetime) -> RefundJob:
+        """An agent tries a FAILED refund again: a new attempt (new idempotency key), PROCESSING
+        at once. The caller must have reserved the money again (FAILED released it)."""
+        if not by.is_staff:
+            raise Forbidden("Only agents and admins retry refunds")
+        self._require(RefundStatus.FAILED, RefundStatus.PROCESSING)
+        previous = self.failure_reason
+        self.status = RefundStatus.PROCESSING
+        self.attempt += 1
+        self.failure_reason = None
+        self.updated_at = now
+        job = RefundJob.for_attempt(
+            refund_id=self.id,
+            attempt=self.attempt,
+            payment_reference=payment_reference,
+            amount=self.amount,
+            now=now,
+        )
+        summary = f"Refund of {self.amount.formatted()} retried (attempt {self.attempt})"
+        if previous:
+            summary = f"{summary} after: {previous}"
+        self._record(
+            CaseEventType.REFUND_RETRIED,
+            now,
+            by.user_id,
+            summary[:FAILURE_REASON_MAX],
+            before=RefundStatus.FAILED,
+            after=RefundStatus.PROCESSING,
+        )
+        return job
+
+    def _require_attempt(self, attempt: int, target: RefundStatus) -> None:
+        if attempt != self.attempt:
+            raise InvalidTransition(
+                f"refund (attempt {attempt}, current attempt {self.attempt})", self.status, target
+            )
 
     def _require(self, expected: RefundStatus, target: RefundStatus) -> None:
         if self.status is not expected:

@@ -1,7 +1,9 @@
 """FakeOrderSystem: domain.ports.OrderSystem over a dict of domain Orders.
 
 `down = True` makes every call raise OrderSystemUnavailable (after counting it); `calls` counts
-calls per method and `batches` lists the ids asked for by each `get_orders`. Every call yields to
+calls per method and `batches` lists the ids asked for by each `get_orders`. It also stands in for
+the order cache's `OrderChanges` port: `changes` lists every `order_changed` call, and
+`fail_changes` (an exception) makes the next one raise it. Every call yields to
 the event loop (after `latency` seconds, default 0), as a network call would, so that concurrent
 use cases interleave. With a clock, every returned order carries `as_of = clock.now()`.
 """
@@ -33,6 +35,8 @@ class FakeOrderSystem:
         self.latency = 0.0
         self.calls: Counter[str] = Counter()
         self.batches: list[list[str]] = []
+        self.changes: list[tuple[list[str], datetime]] = []
+        self.fail_changes: BaseException | None = None
         for order in orders:
             self.put(order)
 
@@ -82,6 +86,13 @@ class FakeOrderSystem:
             for order_id in order_ids
             if (order := self.orders.get(order_id)) is not None
         }
+
+    async def order_changed(self, order_ids: Sequence[str], *, known_at: datetime) -> None:
+        """domain.ports.OrderChanges: recorded (the fake keeps no cache to invalidate)."""
+        if self.fail_changes is not None:
+            failure, self.fail_changes = self.fail_changes, None
+            raise failure
+        self.changes.append((list(order_ids), known_at))
 
     async def list_customer_orders(
         self, customer_id: str, *, limit: int, cursor: str | None = None

@@ -222,6 +222,30 @@ class InMemoryReadStore:
     async def get_event(self, event_id: str) -> CaseEvent | None:
         return next((e for e in self._store.events if e.id == event_id), None)
 
+    async def events_after(
+        self,
+        after_sequence: int,
+        *,
+        case_id: str | None = None,
+        include_internal: bool,
+        limit: int = MAX_PAGE_SIZE,
+    ) -> list[CaseEvent]:
+        found: list[CaseEvent] = []
+        for event in self._store.events:  # in sequence order
+            if event.sequence is None or event.sequence <= after_sequence:
+                continue
+            if case_id is not None and event.case_id != case_id:
+                continue
+            if event.internal and not include_internal:
+                continue
+            found.append(event)
+            if len(found) >= max(1, limit):
+                break
+        return found
+
+    async def last_event_sequence(self) -> int:
+        return max((e.sequence or 0 for e in self._store.events), default=0)
+
     # -- users ----------------------------------------------------------------------------------
 
     async def users_by_ids(self, user_ids: Sequence[str]) -> dict[str, User]:

@@ -5,13 +5,19 @@ from __future__ import annotations
 import asyncio
 import copy
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from domain.auth import RefreshToken
 from domain.cases import Message, SupportCase
 from domain.events import CaseEvent
+from domain.idempotency import IdempotencyRecord
 from domain.money import Money
+from domain.refund_jobs import RefundJob
 from domain.refunds import Refund
 from domain.users import User
+
+if TYPE_CHECKING:
+    from adapters.memory.order_webhooks import StoredDelivery, StoredOrderVersion
 
 
 @dataclass(eq=False)
@@ -30,6 +36,13 @@ class InMemoryStore:
     events: list[CaseEvent] = field(default_factory=list)
     # Refund ledger: the money reserved per order id (succeeded + in flight).
     ledger: dict[str, Money] = field(default_factory=dict)
+    # Order webhooks: processed delivery ids and the newest applied version per order.
+    order_webhook_deliveries: dict[str, StoredDelivery] = field(default_factory=dict)
+    order_versions: dict[str, StoredOrderVersion] = field(default_factory=dict)
+    # Refund execution: outbox jobs by id ("{refund_id}:{attempt}") and mutation idempotency
+    # keys by (scope, operation, key).
+    refund_jobs: dict[str, RefundJob] = field(default_factory=dict)
+    idempotency_keys: dict[tuple[str, str, str], IdempotencyRecord] = field(default_factory=dict)
     last_case_number: int = 0
     commits: int = 0
     rollbacks: int = 0

@@ -25,6 +25,11 @@ from datetime import datetime
 from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
+from adapters.memory.order_webhooks import InMemoryOrderWebhookInbox
+from adapters.memory.refund_execution import (
+    InMemoryIdempotencyKeyRepository,
+    InMemoryRefundJobRepository,
+)
 from adapters.memory.store import InMemoryStore
 from domain.auth import RefreshToken
 from domain.cases import Message, SupportCase
@@ -33,8 +38,11 @@ from domain.events import CaseEvent
 from domain.money import Money
 from domain.ports import (
     CaseRepository,
+    IdempotencyKeyRepository,
     MessageRepository,
+    OrderWebhookInbox,
     RefreshTokenRepository,
+    RefundJobRepository,
     RefundLedger,
     RefundRepository,
     UserRepository,
@@ -186,6 +194,13 @@ class InMemoryCaseRepository:
     async def save(self, case: SupportCase) -> None:
         self._t.save(case)
 
+    async def ids_for_order(self, order_id: str) -> list[str]:
+        about = sorted(
+            (c for c in self._t.rows() if c.order_id == order_id),
+            key=lambda c: (c.created_at, c.id),
+        )
+        return [c.id for c in about]
+
 
 class InMemoryMessageRepository:
     def __init__(self, table: _Table[Message], cases: _Table[SupportCase]) -> None:
@@ -209,6 +224,8 @@ class InMemoryRefundRepository:
         self._unit = unit
 
     async def get(self, refund_id: str, *, for_update: bool = False) -> Refund | None:
+        if for_update and self._unit is not None:  # SELECT ... FOR UPDATE: the row, until the end
+            await self._unit.lock(f"refund:{refund_id}")
         return self._t.load(refund_id)
 
     async def add(self, refund: Refund) -> None:
@@ -344,6 +361,9 @@ class InMemoryUnitOfWork:
     refunds: RefundRepository
     ledger: RefundLedger
     refresh_tokens: RefreshTokenRepository
+    order_webhooks: OrderWebhookInbox
+    refund_jobs: RefundJobRepository
+    idempotency_keys: IdempotencyKeyRepository
     committed_events: list[CaseEvent]
 
     def __init__(self, store: InMemoryStore) -> None:
@@ -361,6 +381,12 @@ class InMemoryUnitOfWork:
         self.refunds = InMemoryRefundRepository(self._refunds, self)
         self.ledger = self._ledger
         self.refresh_tokens = self._token_repo
+        self._order_webhooks = InMemoryOrderWebhookInbox(self, store)
+        self.order_webhooks = self._order_webhooks
+        self._refund_jobs = InMemoryRefundJobRepository(self, store)
+        self.refund_jobs = self._refund_jobs
+        self._idempotency_keys = InMemoryIdempotencyKeyRepository(self, store)
+        self.idempotency_keys = self._idempotency_keys
         self.committed_events = []
         self._recorded: list[CaseEvent] = []
         self._held: dict[str, asyncio.Lock] = {}
@@ -393,6 +419,10 @@ class InMemoryUnitOfWork:
         await lock.acquire()
         self._held[key] = lock
 
+    def holds(self, key: str) -> bool:
+        """Whether this unit holds the row lock `key`."""
+        return key in self._held
+
     async def commit(self) -> None:
         self._check_open()
         try:
@@ -420,6 +450,9 @@ class InMemoryUnitOfWork:
             self._refunds.apply()
             self._token_repo.apply()
             self._ledger.apply()
+            self._order_webhooks.apply()
+            self._refund_jobs.apply()
+            self._idempotency_keys.apply()
             committed: list[CaseEvent] = []
             for event in events:
                 stored = dataclasses.replace(event, sequence=self._store.last_sequence + 1)

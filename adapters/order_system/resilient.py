@@ -26,6 +26,7 @@ Which call to use:
   stale by `get_orders`.
 - `invalidate(ids, version=...)`: for the order webhooks: ends freshness, keeps the stale copy,
   and keeps reads that started before the change from writing their older answer back.
+  `order_changed(ids, known_at=...)` is the same as the domain's `OrderChanges` port.
 
 A cache failure (Redis down) never fails a read: it counts as a miss and the write is skipped.
 Every failed attempt and every breaker transition is logged once, with the reason.
@@ -40,6 +41,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import TypeVar
 
 from adapters.clock import SystemClock
@@ -292,6 +294,11 @@ class ResilientOrderSystem:
                 await self._cache.invalidate(order_ids, version=version)
         except TimeoutError:
             raise OrderCacheError("order cache: invalidate timed out") from None
+
+    async def order_changed(self, order_ids: Sequence[str], *, known_at: datetime) -> None:
+        """domain.ports.OrderChanges (the order webhooks): `invalidate` with the version of
+        `known_at`. Raises `OrderCacheError` when the cache cannot record it."""
+        await self.invalidate(order_ids, version=version_at(known_at))
 
     # -- internals --------------------------------------------------------------------------
 

@@ -1,11 +1,22 @@
 """A stand-in for the shop's external order system: a small Starlette app speaking JSON over HTTP.
 
-Endpoints (all GET):
+Endpoints (GET):
 - `/orders?ids=a,b,c`: batch lookup, at most 100 ids -> `{"orders": [...]}`; unknown ids are absent.
 - `/orders/{order_id}`: one order, or 404.
 - `/customers/{customer_id}/orders?limit=20&cursor=...`: newest first (placed_at desc, then id)
   -> `{"orders": [...], "next_cursor": str | null}`; limit 1..100.
 - `/healthz`.
+
+Operator endpoint (what the shop's staff or carrier integration would do; not counted in `calls`,
+not affected by `fail_status`/`delay_seconds`):
+- `POST /_operator/orders/{order_id}/status` with `{"status": "SHIPPED" | "DELIVERED" |
+  "CANCELLED"}`: changes the order (DELIVERED sets `delivered_at` = now; every change moves
+  `updated_at` forward) and, when webhooks are configured
+  (`OrderSimulatorState.configure_webhooks`), sends the signed event (order.updated /
+  order.delivered / order.cancelled) in the background, with retries
+  (adapters.order_system.webhook_sender).
+  -> `{"order": ..., "webhook": {"id", "type"} | null}`; 404 unknown order, 400 bad status,
+  409 a move the order's status does not allow.
 
 Orders are plain JSON dicts held in memory by `OrderSimulatorState` (reachable as
 `app.state.simulator`), which also counts the requests it served per endpoint (`calls`) and can be
@@ -22,15 +33,20 @@ import base64
 import binascii
 import copy
 import json
+import logging
+import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from adapters.order_system.webhook_sender import WebhookDelivery, WebhookSender
 
 ALICE_CUSTOMER_ID = "cust-alice"
 BOB_CUSTOMER_ID = "cust-bob"
@@ -46,6 +62,19 @@ CALL_CUSTOMER_ORDERS = "customer_orders"
 CALL_HEALTHZ = "healthz"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Which status an operator may move an order to, from each status.
+STATUS_MOVES: dict[str, frozenset[str]] = {
+    "PLACED": frozenset({"SHIPPED", "DELIVERED", "CANCELLED"}),
+    "SHIPPED": frozenset({"DELIVERED", "CANCELLED"}),
+    "DELIVERED": frozenset(),
+    "CANCELLED": frozenset(),
+}
+EVENT_TYPES = {
+    "SHIPPED": "order.updated",
+    "DELIVERED": "order.delivered",
+    "CANCELLED": "order.cancelled",
+}
 
 
 def iso_utc(value: datetime) -> str:
@@ -68,10 +97,12 @@ def make_order(
     promised_delivery_date: date | None = None,
     delivered_at: datetime | None = None,
     payment_reference: str | None = None,
+    updated_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Build one order in the order system's JSON shape; the total is computed from the lines.
 
-    `lines` are `(sku, name, quantity, unit_price_minor)`; line ids are `<order id>-l<n>`."""
+    `lines` are `(sku, name, quantity, unit_price_minor)`; line ids are `<order id>-l<n>`.
+    `updated_at` (when the order last changed) defaults to delivered_at, else placed_at."""
     json_lines = [
         {
             "id": f"{id}-l{index}",
@@ -98,6 +129,7 @@ def make_order(
         "shipping": shipping,
         "lines": json_lines,
         "payment_reference": payment_reference or f"pay_{id.replace('-', '_')}",
+        "updated_at": iso_utc(updated_at or delivered_at or placed_at),
     }
 
 
@@ -248,8 +280,56 @@ class OrderSimulatorState:
         self.batch_sizes: list[int] = []
         self.fail_status: int | None = None
         self.delay_seconds: float = 0.0
+        self.webhooks: WebhookSender | None = None
         for order in orders:
             self.upsert(order)
+
+    # -- webhooks ----------------------------------------------------------------------------
+
+    def configure_webhooks(
+        self,
+        url: str,
+        secret: str,
+        *,
+        client: httpx.AsyncClient | None = None,
+        **options: Any,
+    ) -> WebhookSender:
+        """Deliver signed events to `url` from now on (options: see WebhookSender)."""
+        self.webhooks = WebhookSender(url, secret, client=client, **options)
+        return self.webhooks
+
+    @property
+    def webhook_deliveries(self) -> list[WebhookDelivery]:
+        return self.webhooks.deliveries if self.webhooks is not None else []
+
+    async def aclose(self) -> None:
+        """Cancel pending webhook deliveries (and close the sender's own client)."""
+        sender, self.webhooks = self.webhooks, None
+        if sender is not None:
+            await sender.aclose()
+
+    def set_status(
+        self, order_id: str, status: str, *, now: datetime | None = None
+    ) -> tuple[dict[str, Any], WebhookDelivery | None]:
+        """What the operator endpoint does: move the order to `status` (KeyError: unknown order;
+        ValueError: a status or move that is not allowed), then send its webhook, if configured
+        (needs a running event loop)."""
+        if status not in EVENT_TYPES:
+            raise ValueError(f"status must be one of {', '.join(EVENT_TYPES)}")
+        current = self.orders[order_id]
+        if status not in STATUS_MOVES.get(current["status"], frozenset()):
+            raise _NotAllowed(f"an order cannot move from {current['status']} to {status}")
+        moment = (now or datetime.now(UTC)).astimezone(UTC)
+        previous = current.get("updated_at")
+        if isinstance(previous, str):
+            # updated_at only ever grows, even when two changes share a clock reading.
+            moment = max(moment, _parse_instant(previous) + timedelta(microseconds=1))
+        changes: dict[str, Any] = {"status": status, "updated_at": iso_utc(moment)}
+        if status == "DELIVERED" and not current.get("delivered_at"):
+            changes["delivered_at"] = iso_utc(moment)
+        order = self.update(order_id, **changes)
+        delivery = self.webhooks.send(EVENT_TYPES[status], order) if self.webhooks else None
+        return order, delivery
 
     def upsert(self, order: dict[str, Any]) -> None:
         """Add or replace an order (stored as a deep copy)."""
@@ -287,6 +367,10 @@ class OrderSimulatorState:
         page = mine[:limit]
         next_cursor = _encode_cursor(_sort_key(page[-1])) if len(mine) > limit else None
         return [copy.deepcopy(o) for o in page], next_cursor
+
+
+class _NotAllowed(ValueError):
+    """A status move the order's current status does not allow."""
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -354,6 +438,29 @@ def create_order_simulator(
             return _error(400, "invalid cursor")
         return JSONResponse({"orders": page, "next_cursor": next_cursor})
 
+    async def operator_status(request: Request) -> Response:
+        try:
+            payload = json.loads(await request.body())
+        except ValueError:
+            return _error(400, 'the body must be JSON: {"status": ...}')
+        status = payload.get("status") if isinstance(payload, dict) else None
+        if not isinstance(status, str):
+            return _error(400, "status is required")
+        try:
+            order, delivery = state.set_status(request.path_params["order_id"], status.upper())
+        except KeyError:
+            return _error(404, "order not found")
+        except _NotAllowed as exc:
+            return _error(409, str(exc))
+        except ValueError as exc:
+            return _error(400, str(exc))
+        webhook = (
+            {"id": delivery.message_id, "type": delivery.event_type}
+            if delivery is not None
+            else None
+        )
+        return JSONResponse({"order": order, "webhook": webhook})
+
     async def healthz(request: Request) -> Response:
         if (failed := await _gate(CALL_HEALTHZ)) is not None:
             return failed
@@ -365,6 +472,7 @@ def create_order_simulator(
             Route("/orders/{order_id}", one, methods=["GET"]),
             Route("/customers/{customer_id}/orders", customer_orders, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/_operator/orders/{order_id}/status", operator_status, methods=["POST"]),
         ]
     )
     app.state.simulator = state
@@ -386,8 +494,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the order-system simulator with demo data.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9100)
+    parser.add_argument(
+        "--webhook-url",
+        help="deliver signed order events here, e.g. http://127.0.0.1:8000/webhooks/order-system",
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        default=os.environ.get("ORDER_WEBHOOK_SECRET"),
+        help="the whsec_... secret (default: $ORDER_WEBHOOK_SECRET)",
+    )
     args = parser.parse_args(argv)
-    uvicorn.run(create_order_simulator(), host=args.host, port=args.port, log_level="info")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = create_order_simulator()
+    if args.webhook_url:
+        if not args.webhook_secret:
+            parser.error("--webhook-url needs --webhook-secret (or ORDER_WEBHOOK_SECRET)")
+        simulator_state(app).configure_webhooks(args.webhook_url, args.webhook_secret)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
 
 
 if __name__ == "__main__":

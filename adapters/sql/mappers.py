@@ -65,6 +65,7 @@ CASE_MUTABLE = (
     "closed_at",
     "paused_since",
     "paused_seconds",
+    "sla_pause_reasons",
 )
 
 
@@ -89,6 +90,7 @@ def case_values(case: SupportCase) -> dict[str, Any]:
         "closed_at": case.closed_at,
         "paused_since": case.paused_since,
         "paused_seconds": case.paused_seconds,
+        "sla_pause_reasons": sorted(case.sla_pause_reasons),
         "version": case.version,
     }
 
@@ -114,6 +116,7 @@ def case_from_row(row: Row) -> SupportCase:
         closed_at=row["closed_at"],
         paused_since=row["paused_since"],
         paused_seconds=row["paused_seconds"],
+        sla_pause_reasons={str(reason) for reason in (row["sla_pause_reasons"] or ())},
         version=row["version"],
     )
 
@@ -200,6 +203,8 @@ REFUND_MUTABLE = (
     "decision_note",
     "decided_at",
     "failure_reason",
+    "attempt",
+    "gateway_refund_id",
     "updated_at",
 )
 
@@ -223,6 +228,8 @@ def refund_values(refund: Refund) -> dict[str, Any]:
         "decision_note": refund.decision_note,
         "decided_at": refund.decided_at,
         "failure_reason": refund.failure_reason,
+        "attempt": refund.attempt,
+        "gateway_refund_id": refund.gateway_refund_id,
         "created_at": refund.created_at,
         "updated_at": refund.updated_at,
         "version": refund.version,
@@ -251,6 +258,8 @@ def refund_from_row(row: Row) -> Refund:
         decision_note=row["decision_note"],
         decided_at=row["decided_at"],
         failure_reason=row["failure_reason"],
+        attempt=int(row["attempt"]),
+        gateway_refund_id=row["gateway_refund_id"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         version=row["version"],

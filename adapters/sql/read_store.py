@@ -251,9 +251,7 @@ class SqlReadStore:
         include_internal: bool,
         limit: int = MAX_PAGE_SIZE,
     ) -> list[CaseEvent]:
-        """The log after a sequence, every case or one, oldest first (subscription replay).
-
-        Not (yet) part of domain.queries.ReadStore."""
+        """The log after a sequence, every case or one, oldest first (subscription replay)."""
         e = case_events.c
         stmt = select(case_events).where(e.sequence > after_sequence)
         if case_id is not None:
@@ -262,6 +260,12 @@ class SqlReadStore:
             stmt = stmt.where(e.internal == false())
         stmt = stmt.order_by(e.sequence).limit(max(1, min(limit, 1000)))
         return [mappers.event_from_row(row) for row in await self._rows(stmt)]
+
+    async def last_event_sequence(self) -> int:
+        rows = await self._rows(
+            select(func.coalesce(func.max(case_events.c.sequence), 0).label("last"))
+        )
+        return int(rows[0]["last"])
 
     async def get_event(self, event_id: str) -> CaseEvent | None:
         rows = await self._rows(select(case_events).where(case_events.c.id == event_id))

@@ -120,6 +120,14 @@ class SqlCaseRepository:
         case.version += 1
         self._collect(case.pull_events())
 
+    async def ids_for_order(self, order_id: str) -> list[str]:
+        stmt = (
+            select(support_cases.c.id)
+            .where(support_cases.c.order_id == order_id)
+            .order_by(support_cases.c.created_at, support_cases.c.id)
+        )
+        return [str(row[0]) for row in await self._session.execute(stmt)]
+
     async def _next_number(self) -> int:
         """The next human number: UPDATE ... RETURNING on the one-row counter.
 

@@ -60,6 +60,7 @@ ENUM_LEN = 32
 SUMMARY_LEN = 1000
 EVENT_VALUE_LEN = 200
 FAILURE_REASON_LEN = 1000
+GATEWAY_REFUND_ID_LEN = 255
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -189,6 +190,8 @@ class CaseRow(SQLModel, table=True):
     closed_at: datetime | None = _ts(nullable=True)
     paused_since: datetime | None = _ts(nullable=True)
     paused_seconds: int = _col(Integer(), default=0)
+    # Why the SLA clock is paused now (a sorted JSON list; see SupportCase.sla_pause_reasons).
+    sla_pause_reasons: list[str] = _col(JSON())
     version: int = _col(Integer(), default=0)
 
 
@@ -246,6 +249,9 @@ class RefundRow(SQLModel, table=True):
     decision_note: str | None = _text(NOTE_MAX, nullable=True)
     decided_at: datetime | None = _ts(nullable=True)
     failure_reason: str | None = _text(FAILURE_REASON_LEN, nullable=True)
+    # Execution (refund_jobs): the current attempt, and the gateway's id once it succeeded.
+    attempt: int = _col(Integer(), default=1)
+    gateway_refund_id: str | None = _text(GATEWAY_REFUND_ID_LEN, nullable=True)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
     version: int = _col(Integer(), default=0)

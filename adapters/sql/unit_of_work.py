@@ -22,6 +22,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sql import mappers
+from adapters.sql.order_webhooks import SqlOrderWebhookInbox
+from adapters.sql.refund_execution import SqlIdempotencyKeyRepository, SqlRefundJobRepository
 from adapters.sql.repositories import (
     SqlCaseRepository,
     SqlMessageRepository,
@@ -34,8 +36,11 @@ from adapters.sql.tables import case_events
 from domain.events import CaseEvent
 from domain.ports import (
     CaseRepository,
+    IdempotencyKeyRepository,
     MessageRepository,
+    OrderWebhookInbox,
     RefreshTokenRepository,
+    RefundJobRepository,
     RefundLedger,
     RefundRepository,
     UserRepository,
@@ -53,6 +58,9 @@ class SqlUnitOfWork:
     refunds: RefundRepository
     ledger: RefundLedger
     refresh_tokens: RefreshTokenRepository
+    order_webhooks: OrderWebhookInbox
+    refund_jobs: RefundJobRepository
+    idempotency_keys: IdempotencyKeyRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -80,6 +88,9 @@ class SqlUnitOfWork:
         self.refunds = SqlRefundRepository(session, self._collect)
         self.ledger = SqlRefundLedger(session)
         self.refresh_tokens = SqlRefreshTokenRepository(session)
+        self.order_webhooks = SqlOrderWebhookInbox(session)
+        self.refund_jobs = SqlRefundJobRepository(session)
+        self.idempotency_keys = SqlIdempotencyKeyRepository(session)
         return self
 
     async def __aexit__(

@@ -57,3 +57,7 @@ def should_mask(error: GraphQLError) -> bool:
 
 class InvalidArgument(PublicError):
     code = "BAD_USER_INPUT"
+
+
+class ServiceUnavailable(PublicError):
+    code = "SERVICE_UNAVAILABLE"

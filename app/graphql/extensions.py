@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
-from graphql import NoSchemaIntrospectionCustomRule
+from graphql import (
+    GraphQLError,
+    NoSchemaIntrospectionCustomRule,
+    OperationDefinitionNode,
+    OperationType,
+    ValidationRule,
+)
 from strawberry.extensions import SchemaExtension
 
 from app.graphql.errors import is_public
@@ -43,3 +50,26 @@ class LogUnexpectedErrors(SchemaExtension):
                     request_id,
                     exc_info=error.original_error,
                 )
+
+
+class _NoSubscriptionHere(ValidationRule):
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        if node.operation == OperationType.SUBSCRIPTION:
+            self.report_error(
+                GraphQLError(
+                    "Subscriptions run over the WebSocket at /graphql (graphql-transport-ws)",
+                    node,
+                )
+            )
+
+
+class SubscriptionsOverWebSocketOnly(SchemaExtension):
+    """A subscription sent over HTTP is a validation error (not a resolver failure)."""
+
+    def on_operation(self) -> Iterator[None]:
+        if getattr(self.execution_context.context, "connection", None) is None:
+            self.execution_context.validation_rules = (
+                *self.execution_context.validation_rules,
+                _NoSubscriptionHere,
+            )
+        yield

@@ -1,4 +1,4 @@
-"""The schema: Query + Mutation, with limits and caches. No import-time side effects."""
+"""The schema: Query, Mutation, Subscription, limits and caches. No import-time side effects."""
 
 from __future__ import annotations
 
@@ -18,7 +18,11 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from app.graphql.errors import is_public, should_mask
-from app.graphql.extensions import LogUnexpectedErrors, RefuseAnonymousIntrospection
+from app.graphql.extensions import (
+    LogUnexpectedErrors,
+    RefuseAnonymousIntrospection,
+    SubscriptionsOverWebSocketOnly,
+)
 from app.graphql.mutations import (
     approve_refund,
     assign_case,
@@ -31,9 +35,11 @@ from app.graphql.mutations import (
     refresh_session,
     reject_refund,
     request_refund,
+    retry_refund,
     set_case_priority,
 )
 from app.graphql.queries import Query
+from app.graphql.subscriptions import Subscription
 from app.graphql.types.objects import CaseEvent, Message, Order, Refund, SupportCase, User
 
 log = logging.getLogger("app.graphql")
@@ -53,6 +59,7 @@ class Mutation:
     cancel_refund = cancel_refund.field
     approve_refund = approve_refund.field
     reject_refund = reject_refund.field
+    retry_refund = retry_refund.field
 
 
 class AppSchema(strawberry.Schema):
@@ -74,10 +81,12 @@ def build_schema(
     return AppSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[User, SupportCase, Message, Order, Refund, CaseEvent],
         config=StrawberryConfig(),
         extensions=[
             RefuseAnonymousIntrospection,
+            SubscriptionsOverWebSocketOnly,
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: QueryDepthLimiter(max_depth=max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=max_aliases),

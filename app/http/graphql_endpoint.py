@@ -1,8 +1,11 @@
-"""POST /graphql (and GET for GraphiQL): authentication in front of Strawberry's ASGI view."""
+"""/graphql: POST (and GET for GraphiQL) with bearer authentication in front of Strawberry's ASGI
+view, and the WebSocket (graphql-transport-ws only; authentication in connection_init, see
+app.http.graphql_ws)."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from starlette.requests import Request
@@ -12,8 +15,9 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from app.graphiql import graphiql_html
-from app.graphql.context import Context
+from app.graphql.context import Context, LiveUpdates
 from app.graphql.loaders import Loaders
+from app.http.graphql_ws import LimitedWebSocketAdapter, SupportWSHandler, WebSocketOptions
 from domain.errors import InvalidAccessToken
 from domain.usecases.services import Services
 from domain.usecases.sessions import authenticate
@@ -40,23 +44,39 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 class StrawberryView(GraphQL[Context, None]):
-    def __init__(self, *args: Any, services: Services, production: bool, **kwargs: Any) -> None:
+    graphql_transport_ws_handler_class = SupportWSHandler
+    websocket_adapter_class = LimitedWebSocketAdapter  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        *args: Any,
+        services: Services,
+        production: bool,
+        live: LiveUpdates | None = None,
+        ws_options: WebSocketOptions | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.services = services
         self.production = production
+        self.live = live
+        self.ws_options = ws_options or WebSocketOptions()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:  # type: ignore[override]
         state = request.scope.get("state", {})
         client = request.client.host if request.client else "unknown"
+        websocket = request.scope["type"] == "websocket"
         return Context(
             services=self.services,
-            principal=state.get("principal"),
-            loaders=Loaders(self.services),
+            # Over WebSocket the principal comes from connection_init (app.http.graphql_ws).
+            principal=None if websocket else state.get("principal"),
+            request_loaders=Loaders(self.services),
             client=client,
-            request_id=state.get("request_id", "-"),
+            request_id=f"ws-{uuid.uuid4().hex[:12]}" if websocket else state.get("request_id", "-"),
             production=self.production,
+            live=self.live if websocket else None,
         )
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]

@@ -20,15 +20,21 @@ async def approve_refund(
         order = (await services.orders.get_orders_fresh([refund.order_id])).get(refund.order_id)
     except OrderSystemUnavailable:
         raise RefundNotAllowed(RefundDenial.ORDER_UNAVAILABLE) from None
-    if order is not None and order.status is OrderStatus.CANCELLED:
+    if order is None or order.stale:  # the job needs the order's payment reference
+        raise RefundNotAllowed(RefundDenial.ORDER_UNAVAILABLE)
+    if order.status is OrderStatus.CANCELLED:
         raise RefundNotAllowed(RefundDenial.ORDER_CANCELLED)
 
     async with services.uow() as uow:
         refund = await load_refund(uow, principal, refund_id, for_update=True)
-        refund.approve(
-            approval=approval, decided_by_id=principal.user_id, note=note, now=services.clock.now()
+        now = services.clock.now()
+        refund.approve(approval=approval, decided_by_id=principal.user_id, note=note, now=now)
+        # The decision and its outbox job commit together (the refund worker pays it).
+        job = refund.queue_payment(
+            payment_reference=order.payment_reference, actor_id=principal.user_id, now=now
         )
         await uow.refunds.save(refund)  # optimistic: a concurrent decision makes this fail
+        await uow.refund_jobs.enqueue(job)
         uow.record(*refund.pull_events())
         await uow.commit()
     await services.publish(uow.committed_events)

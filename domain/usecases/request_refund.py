@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from domain.errors import OrderSystemUnavailable, RefundDenial, RefundNotAllowed
+from domain.cases import new_id
+from domain.errors import (
+    IdempotencyKeyReused,
+    NotFound,
+    OrderSystemUnavailable,
+    RefundDenial,
+    RefundNotAllowed,
+)
+from domain.idempotency import IdempotencyRecord, check_key, fingerprint
 from domain.money import Money
 from domain.orders import Order
 from domain.refunds import (
@@ -19,11 +27,57 @@ from domain.refunds import (
 from domain.usecases.services import Services, load_case
 from domain.users import Principal
 
+OPERATION = "requestRefund"
+
+
+def request_fingerprint(case_id: str, request: RefundRequest) -> str:
+    """What makes two requestRefund calls "the same input" for an idempotency key."""
+    return fingerprint(
+        OPERATION,
+        {
+            "case_id": case_id,
+            "reason": request.reason.value,
+            "amount": request.amount,
+            "lines": [[line.line_id, line.quantity] for line in request.lines],
+            "include_shipping": request.include_shipping,
+            "note": request.note,
+        },
+    )
+
+
+async def _replay(
+    services: Services, principal: Principal, record: IdempotencyRecord, wanted: str
+) -> Refund:
+    """The first result of an idempotency key (or IdempotencyKeyReused for other input)."""
+    if record.fingerprint != wanted:
+        raise IdempotencyKeyReused()
+    async with services.uow() as uow:
+        refund = await uow.refunds.get(record.result_id)
+    if refund is None or not (principal.is_staff or refund.customer_id == principal.user_id):
+        raise NotFound("Refund")  # cannot happen: the key and its refund commit together
+    return refund
+
 
 async def request_refund(
-    services: Services, principal: Principal, case_id: str, request: RefundRequest
+    services: Services,
+    principal: Principal,
+    case_id: str,
+    request: RefundRequest,
+    *,
+    idempotency_key: str | None = None,
 ) -> Refund:
     policy = services.refund_policy
+    wanted: str | None = None
+    if idempotency_key is not None:
+        check_key(idempotency_key)
+        wanted = request_fingerprint(case_id, request)
+        # A key seen before answers with its first result, before any rule is applied again
+        # (the first request itself may now count against the daily limit, for instance).
+        async with services.uow() as uow:
+            seen = await uow.idempotency_keys.get(principal.user_id, OPERATION, idempotency_key)
+        if seen is not None:
+            return await _replay(services, principal, seen, wanted)
+
     # Look the case up first so that someone else's case is NotFound before anything else.
     async with services.uow() as uow:
         case = await load_case(uow, principal, case_id)
@@ -48,7 +102,24 @@ async def request_refund(
     if early is not None:
         raise RefundNotAllowed(early)
 
+    refund_id = new_id()
     async with services.uow() as uow:
+        if idempotency_key is not None and wanted is not None:
+            # First statement of the transaction: of concurrent calls with one key, the others
+            # wait here for the first to end, then replay its result (or run, if it failed).
+            earlier = await uow.idempotency_keys.claim(
+                IdempotencyRecord(
+                    scope=principal.user_id,
+                    operation=OPERATION,
+                    key=idempotency_key,
+                    fingerprint=wanted,
+                    result_id=refund_id,
+                    created_at=now,
+                )
+            )
+            if earlier is not None:
+                await uow.rollback()
+                return await _replay(services, principal, earlier, wanted)
         recent = await uow.refunds.count_requested_since(case.customer_id, now - timedelta(days=1))
         if recent >= policy.requests_per_day:
             raise RefundNotAllowed(RefundDenial.TOO_MANY_REQUESTS)
@@ -61,7 +132,7 @@ async def request_refund(
         if denial is None and not reserved:
             denial = RefundDenial.EXCEEDS_REFUNDABLE_AMOUNT
         if denial is not None:
-            raise RefundNotAllowed(denial)  # rolls the reservation back
+            raise RefundNotAllowed(denial)  # rolls the reservation (and the key) back
 
         refund = Refund.request(
             case_id=case.id,
@@ -71,10 +142,12 @@ async def request_refund(
             request=request,
             priced=priced,
             now=now,
+            refund_id=refund_id,
         )
         granted = await uow.refunds.count_granted_since(
             case.customer_id, now - policy.auto_approve_lookback
         )
+        job = None
         if auto_approval_applies(priced.amount, granted, policy):
             limit = Money(policy.auto_approve_max_minor, order.currency)
             refund.approve(
@@ -87,7 +160,12 @@ async def request_refund(
                 ),
                 now=now,
             )
+            job = refund.queue_payment(
+                payment_reference=order.payment_reference, actor_id=None, now=now
+            )
         await uow.refunds.add(refund)
+        if job is not None:  # the policy's decision and its outbox job commit together
+            await uow.refund_jobs.enqueue(job)
         uow.record(*refund.pull_events())
         await uow.commit()
     await services.publish(uow.committed_events)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from domain.cases import CaseRules, SupportCase
 from domain.errors import NotFound
 from domain.events import CaseEvent
+from domain.payments import PaymentGateway
 from domain.ports import (
     AccessTokenService,
     Clock,
@@ -20,6 +21,7 @@ from domain.ports import (
     UnitOfWorkFactory,
 )
 from domain.queries import ReadStore
+from domain.refund_jobs import RefundExecutionPolicy
 from domain.refunds import Refund, RefundPolicy
 from domain.users import Principal
 
@@ -46,6 +48,10 @@ class Services:
     case_rules: CaseRules = CaseRules()
     refund_policy: RefundPolicy = RefundPolicy()
     auth_rules: AuthRules = AuthRules()
+    # The refund worker's: the payment gateway (None where nothing pays, e.g. an API-only
+    # test) and its pacing.
+    payments: PaymentGateway | None = None
+    refund_execution: RefundExecutionPolicy = RefundExecutionPolicy()
 
     async def publish(self, events: list[CaseEvent]) -> None:
         if events:

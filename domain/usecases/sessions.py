@@ -119,3 +119,26 @@ def _dummy_hash(services: Services) -> str:
     if key not in _dummy:
         _dummy[key] = services.passwords.hash(_DUMMY_PASSWORD)
     return _dummy[key]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthenticatedSession:
+    principal: Principal
+    expires_at: datetime  # of the access token
+
+
+async def authenticate_session(services: Services, access_token: str) -> AuthenticatedSession:
+    """Like `authenticate`, also telling when the access token expires (long-lived
+    connections close then)."""
+    claims = services.access_tokens.verify(access_token)
+    async with services.uow() as uow:
+        if not await uow.refresh_tokens.family_active(claims.session_id):
+            raise InvalidAccessToken("session ended")
+    principal = Principal(user_id=claims.user_id, role=claims.role, session_id=claims.session_id)
+    return AuthenticatedSession(principal=principal, expires_at=claims.expires_at)
+
+
+async def session_active(services: Services, principal: Principal) -> bool:
+    """False once the session was logged out (its refresh-token family revoked)."""
+    async with services.uow() as uow:
+        return await uow.refresh_tokens.family_active(principal.session_id)

@@ -89,6 +89,15 @@ mutation($input: RejectRefundInput!) { rejectRefund(input: $input) {
   ... on Error { message code }
 }}"""
 
+RETRY_REFUND = """
+mutation($input: RetryRefundInput!) { retryRefund(input: $input) {
+  __typename
+  ... on RefundRetried { refund { id status attempt failureReason } }
+  ... on InvalidTransition { fromStatus toStatus }
+  ... on RefundNotAllowed { denial }
+  ... on Error { message code }
+}}"""
+
 
 def unique(prefix: str = "t") -> str:
     """A word no other test uses (for searching among the cases of the whole session)."""

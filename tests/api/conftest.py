@@ -42,6 +42,7 @@ class Api:
     orders: OrderSimulatorState
     settings: Settings
     tokens: dict[str, str] = field(default_factory=dict)
+    app: Any = None  # the ASGI app, for WebSocket clients (tests.ws_support.asgi_ws)
 
     async def token(self, email: str) -> str:
         if email not in self.tokens:
@@ -168,6 +169,7 @@ async def api(postgres_url: str) -> AsyncIterator[Api]:
                 runtime=runtime,
                 orders=simulator_state(simulator),
                 settings=settings,
+                app=app,
             )
 
 

@@ -350,7 +350,7 @@ async def test_two_agents_approving_the_same_refund_decide_it_once(api: Api, att
         ).all()
     assert (row[0], row[1]) == ("APPROVED", winner["decidedBy"]["email"])
     assert row[2] == 1  # changed once after its creation
-    assert [e[0] for e in events] == ["REFUND_REQUESTED", "REFUND_APPROVED"]
+    assert [e[0] for e in events] == ["REFUND_REQUESTED", "REFUND_APPROVED", "REFUND_QUEUED"]
 
 
 def _internal(global_id: str) -> str:

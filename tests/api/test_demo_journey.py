@@ -138,6 +138,7 @@ async def test_the_demo_journey_of_alice_and_the_agent(api: Api) -> None:
         "REFUND_REQUESTED",
         "MESSAGE_POSTED",
         "REFUND_APPROVED",
+        "REFUND_QUEUED",
     ]
 
     staff_view = await api.gql.ok(
@@ -148,7 +149,7 @@ async def test_the_demo_journey_of_alice_and_the_agent(api: Api) -> None:
     )
     internals = [e["node"]["internal"] for e in staff_view["supportCase"]["messages"]["edges"]]
     assert internals == [True, False]
-    assert len(staff_view["supportCase"]["timeline"]["edges"]) == 5
+    assert len(staff_view["supportCase"]["timeline"]["edges"]) == 6
 
 
 async def test_refund_rules_hold_through_the_api(api: Api) -> None:

@@ -27,6 +27,7 @@ from tests.api._helpers import (
     POST_MESSAGE,
     REJECT_REFUND,
     REQUEST_REFUND,
+    RETRY_REFUND,
     SET_PRIORITY,
     codes,
     dump,
@@ -39,6 +40,7 @@ from tests.api._helpers import (
     viewer_id,
 )
 from tests.api.conftest import Api, Customer, order_gid
+from tests.ws_support import asgi_ws
 
 INTERNAL_NOTE = "INTERNAL-NOTE: the customer's photos look staged"
 
@@ -448,6 +450,45 @@ async def _reject_refund(api: Api, w: World) -> None:
     assert_forbidden(body, "rejectRefund")
 
 
+@entry("Mutation.retryRefund(input.refundId)")
+async def _retry_refund(api: Api, w: World) -> None:
+    body = await same_as_missing(
+        api,
+        w,
+        RETRY_REFUND,
+        {"input": {"refundId": w.refund}},
+        {"input": {"refundId": missing("Refund")}},
+    )
+    assert_forbidden(body, "retryRefund")
+
+
+CASE_EVENTS = """subscription($id: ID, $after: String) { caseEvents(caseId: $id, after: $after) {
+  id cursor type summary supportCase { id subject } message { id body internal } } }"""
+
+
+async def ws_answer(api: Api, token: str, variables: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every message of one subscription within a short while (over the WebSocket)."""
+    async with asgi_ws(api.app) as ws:
+        await ws.init_ok(token)
+        await ws.subscribe("op", CASE_EVENTS, variables)
+        first = await ws.next_for("op")
+        return [first, *await ws.quiet("op", 0.3)]
+
+
+@entry("Subscription.caseEvents(caseId)")
+async def _case_events(api: Api, w: World) -> None:
+    for after in ("0", None):
+        theirs = await ws_answer(api, w.b.token, {"id": w.case, "after": after})
+        absent = await ws_answer(api, w.b.token, {"id": missing("SupportCase"), "after": after})
+        assert theirs == absent, (theirs, absent)  # exactly like a case that does not exist
+        assert [m["type"] for m in theirs] == ["error"], theirs  # an error, nothing else
+        assert codes({"errors": theirs[0]["payload"]}) == ["NOT_FOUND"]
+        assert_no_trace_of_a({"data": theirs}, w)
+    # Control: the owner does receive the case's events through the very same subscription.
+    own = await ws_answer(api, w.a.token, {"id": w.case, "after": "0"})
+    assert own[0]["type"] == "next" and own[0]["payload"]["data"]["caseEvents"]["supportCase"]
+
+
 # -- tests ------------------------------------------------------------------------------------
 
 
@@ -518,3 +559,17 @@ async def test_internal_notes_never_reach_the_customer(api: Api, world: World) -
     for target in (w.customer_message, w.agent_reply, w.events["MESSAGE_POSTED"]):
         own = await api.gql.ok(NODE, {"id": target}, w.a.token)
         assert own["node"]["id"] == target
+
+
+async def test_internal_notes_never_reach_the_customer_live(api: Api, world: World) -> None:
+    """The same promise over the subscription: A replays her case's log and gets the public
+    events only; staff replaying the same case get the internal note too."""
+    w = world
+    mine = await ws_answer(api, w.a.token, {"id": w.case, "after": "0"})
+    staff = await ws_answer(api, w.agent, {"id": w.case, "after": "0"})
+    assert INTERNAL_NOTE not in dump(mine) and INTERNAL_NOTE in dump(staff)
+    events = [m["payload"]["data"]["caseEvents"] for m in mine]
+    assert all(m["type"] == "next" for m in mine)
+    assert [e["id"] for e in events] == list(w.events.values())
+    assert w.internal_event not in {e["id"] for e in events}
+    assert w.internal_event in {m["payload"]["data"]["caseEvents"]["id"] for m in staff}

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from httpx_ws import WebSocketDisconnect
+
 from app.graphql.schema import build_schema
 from tests.api._helpers import (
     APPROVE_REFUND,
@@ -27,12 +29,14 @@ from tests.api._helpers import (
     POST_MESSAGE,
     REJECT_REFUND,
     REQUEST_REFUND,
+    RETRY_REFUND,
     SET_PRIORITY,
     codes,
     open_case,
     request_refund,
 )
 from tests.api.conftest import Api, Customer, order_gid
+from tests.ws_support import asgi_ws
 
 ROLES = ("anonymous", "CUSTOMER", "AGENT", "ADMIN")
 A, U, F = "allowed", "UNAUTHENTICATED", "FORBIDDEN"
@@ -65,6 +69,10 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "Mutation.cancelRefund": CUSTOMER_ONLY,
     "Mutation.approveRefund": STAFF,
     "Mutation.rejectRefund": STAFF,
+    "Mutation.retryRefund": STAFF,
+    # Subscription (over the WebSocket; UNAUTHENTICATED: connection_init without a valid token
+    # is refused with close code 4403)
+    "Subscription.caseEvents": AUTHENTICATED,
 }
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "roles.md"
@@ -81,7 +89,11 @@ Regenerate it with `uv run python -m tests.api.test_roles > docs/roles.md`.
 
 Also FORBIDDEN for customers, whatever the object: `openCase` with a `priority` or with another
 customer's `customerId`, `postMessage` with `internal: true`, `changeCaseStatus` to a status other
-than `RESOLVED` (resolve) or `OPEN` (reopen).
+than `RESOLVED` (resolve) or `OPEN` (reopen), `caseEvents` without a `caseId` (every case).
+
+Subscriptions run over the WebSocket (graphql-transport-ws): there, UNAUTHENTICATED means that a
+`connection_init` without a valid access token is refused (close code 4403), so nothing can be
+subscribed; customers receive only their own case's events, never internal ones.
 
 """
 
@@ -227,6 +239,18 @@ CALLS: dict[str, Builder] = {
         {"input": {"refundId": s.refunds[2], "note": "Not covered"}},
         frozenset({"RefundDecided"}),
     ),
+    "Mutation.retryRefund": lambda s, r: Call(
+        RETRY_REFUND,
+        {"input": {"refundId": s.refunds[2]}},
+        # the refund was never paid (rejected just before, or still requested): not retryable
+        frozenset({"InvalidTransition"}),
+    ),
+    # Replays the case's log from the start: the first event arrives at once when allowed.
+    "Subscription.caseEvents": lambda s, r: Call(
+        "subscription($id: ID, $after: String) { caseEvents(caseId: $id, after: $after) "
+        "{ id type supportCase { id } } }",
+        {"id": s.cases[0], "after": "0"},
+    ),
 }
 
 TOKENS = {"CUSTOMER": None, "AGENT": "agent@example.com", "ADMIN": "admin@example.com"}
@@ -260,6 +284,27 @@ def outcome(op: str, body: dict[str, Any], call: Call, role: str) -> str:
     return A
 
 
+async def subscription_outcome(api: Api, call: Call, token: str | None) -> str:
+    """The table's word for a subscription over the WebSocket."""
+    async with asgi_ws(api.app) as ws:
+        await ws.init(token)
+        try:
+            first = await ws.receive()
+        except WebSocketDisconnect as closed:
+            return U if closed.code == 4403 else f"closed {closed.code} {closed.reason}"
+        if first != {"type": "connection_ack"}:
+            return f"unexpected {first}"
+        await ws.subscribe("op", call.query, call.variables)
+        message = await ws.next_for("op")
+        if message["type"] == "next" and not message["payload"].get("errors"):
+            return A if message["payload"]["data"]["caseEvents"]["id"] else f"unexpected {message}"
+        if message["type"] == "error":
+            errors = {"errors": message["payload"]}
+            if codes(errors) in ([U], [F]):
+                return str(codes(errors)[0])
+        return f"unexpected {message}"
+
+
 async def check_role(api: Api, role: str) -> None:
     column = ROLES.index(role)
     s = await scenario(api)
@@ -267,8 +312,11 @@ async def check_role(api: Api, role: str) -> None:
     wrong: list[str] = []
     for op, cells in TABLE.items():
         call = CALLS[op](s, role)
-        body = await api.gql(call.query, call.variables, token)
-        got = outcome(op, body, call, role)
+        if op.startswith("Subscription."):
+            got = await subscription_outcome(api, call, token)
+        else:
+            body = await api.gql(call.query, call.variables, token)
+            got = outcome(op, body, call, role)
         if got != cells[column]:
             wrong.append(f"{op} as {role}: expected {cells[column]}, got {got}")
     assert not wrong, "\n".join(wrong)
@@ -281,6 +329,7 @@ def test_the_table_lists_every_operation() -> None:
     schema = build_schema()._schema
     operations = {f"Query.{name}" for name in schema.query_type.fields}  # type: ignore[union-attr]
     operations |= {f"Mutation.{name}" for name in schema.mutation_type.fields}  # type: ignore[union-attr]
+    operations |= {f"Subscription.{name}" for name in schema.subscription_type.fields}  # type: ignore[union-attr]
     assert sorted(operations - set(TABLE)) == [], "operations missing from the role table"
     assert sorted(set(TABLE) - operations) == [], "table rows for operations that are gone"
     assert set(CALLS) == set(TABLE)
@@ -355,6 +404,7 @@ async def test_customers_may_not_set_a_priority_or_write_internal_notes(api: Api
 async def test_agent_operations_called_by_a_customer_are_forbidden(api: Api) -> None:
     s = await scenario(api)
     for op in [op for op, cells in TABLE.items() if cells[1] == F]:
+        assert not op.startswith("Subscription."), "add a WebSocket check here"
         call = CALLS[op](s, "CUSTOMER")
         body = await api.gql(call.query, call.variables, s.customer.token)
         assert len(body["errors"]) == 1, (op, body)
@@ -366,3 +416,14 @@ async def test_agent_operations_called_by_a_customer_are_forbidden(api: Api) -> 
 
 if __name__ == "__main__":
     print(render_docs(), end="")
+
+
+async def test_customers_may_not_follow_every_case(api: Api) -> None:
+    customer = await api.new_customer()
+    async with asgi_ws(api.app) as ws:
+        await ws.init_ok(customer.token)
+        await ws.subscribe("all", "subscription { caseEvents { id } }")
+        refused = await ws.next_for("all")
+        assert refused["type"] == "error", refused
+        assert codes({"errors": refused["payload"]}) == ["FORBIDDEN"]
+        assert refused["payload"][0]["message"] != "Unexpected error."

@@ -81,7 +81,8 @@ def test_order_round_trip_for_every_demo_order() -> None:
     for raw in demo_orders(NOW):
         order = order_from_json(raw, NOW)
         assert order_from_json(order_to_json(order), order.as_of) == order
-        assert order_to_json(order) == raw
+        # `updated_at` (when the order last changed) orders the webhooks; it is not order data.
+        assert order_to_json(order) == {k: v for k, v in raw.items() if k != "updated_at"}
 
 
 def test_nullable_fields_round_trip() -> None:

@@ -176,6 +176,7 @@ async def test_demo_journey(world: World) -> None:
         (E.MESSAGE_POSTED, AGENT_ID, True),
         (E.MESSAGE_POSTED, AGENT_ID, False),
         (E.REFUND_APPROVED, AGENT_ID, False),
+        (E.REFUND_QUEUED, AGENT_ID, False),  # the approval and its payment job, together
     ]
     sequences = [e.sequence for e in timeline if e.sequence is not None]
     assert len(sequences) == len(timeline)
@@ -194,7 +195,7 @@ async def test_demo_journey(world: World) -> None:
     assert [m.id for m in alice_messages.items] == [reply.id]
     alice_timeline = await reads.list_events(case.id, include_internal=False, first=100, after=None)
     assert note.id not in {e.message_id for e in alice_timeline.items}
-    assert len(alice_timeline.items) == 4
+    assert len(alice_timeline.items) == 5
     last = await reads.last_messages([case.id], include_internal=False)
     assert last[case.id].id == reply.id
     agent_timeline = await reads.list_events(case.id, include_internal=True, first=100, after=None)
@@ -243,6 +244,7 @@ async def test_small_refund_is_approved_by_the_policy(world: World) -> None:
         (E.CASE_OPENED, ALICE_ID),
         (E.REFUND_REQUESTED, ALICE_ID),
         (E.REFUND_APPROVED, None),
+        (E.REFUND_QUEUED, None),  # the policy's decision and its payment job, together
     ]
 
 

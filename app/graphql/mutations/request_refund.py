@@ -8,7 +8,13 @@ from app.graphql.context import Info
 from app.graphql.mutations._run import internal_id, run
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.common import RefundReason
-from app.graphql.types.errors import Conflict, NotFound, RefundNotAllowed, ValidationFailed
+from app.graphql.types.errors import (
+    Conflict,
+    IdempotencyKeyReused,
+    NotFound,
+    RefundNotAllowed,
+    ValidationFailed,
+)
 from app.graphql.types.objects import Refund
 from domain.refunds import RefundLine, RefundRequest
 from domain.usecases import request_refund as use_case
@@ -38,6 +44,13 @@ class RequestRefundInput:
         default=False, description="Add the order's shipping (refundable once)."
     )
     note: str | None = strawberry.field(default=None, description="Required for OTHER.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe (1..255 visible ASCII characters, unique per request): "
+        "the same key with the same input returns the first result instead of a second refund; "
+        "with other input, IdempotencyKeyReused. Kept per caller. Only a successful request is "
+        "remembered (a refused one changed nothing).",
+    )
 
 
 @strawberry.type(description="The refund was requested (and maybe approved by the policy).")
@@ -46,7 +59,12 @@ class RefundRequested:
 
 
 RequestRefundResult = Annotated[
-    RefundRequested | RefundNotAllowed | ValidationFailed | NotFound | Conflict,
+    RefundRequested
+    | RefundNotAllowed
+    | ValidationFailed
+    | NotFound
+    | Conflict
+    | IdempotencyKeyReused,
     strawberry.union("RequestRefundResult", description="The outcome of requestRefund."),
 ]
 
@@ -72,6 +90,7 @@ async def request_refund(info: Info, input: RequestRefundInput) -> RequestRefund
             principal,
             internal_id(input.case_id, "SupportCase", "Case"),
             request,
+            idempotency_key=input.idempotency_key,
         )
         return RefundRequested(refund=Refund.from_domain(refund))
 

@@ -26,7 +26,7 @@ strawberry.enum(RefundReason, description="Why money is asked back (OTHER needs 
 strawberry.enum(
     RefundStatus,
     description="REQUESTED -> APPROVED | REJECTED | CANCELLED; "
-    "APPROVED -> PROCESSING -> SUCCEEDED | FAILED.",
+    "APPROVED -> PROCESSING -> SUCCEEDED | FAILED; FAILED -> PROCESSING on an agent's retry.",
 )
 strawberry.enum(
     RefundApproval,

@@ -73,6 +73,14 @@ class OrderUnavailable(Error):
     pass
 
 
+@strawberry.type(
+    description="This idempotencyKey was used before with other input: use a new key for a new "
+    "request (the same key with the same input returns the first result)."
+)
+class IdempotencyKeyReused(Error):
+    pass
+
+
 def to_graphql_error(exc: domain_errors.DomainError) -> Error:
     """Map a domain error onto its GraphQL type (Forbidden is a top-level error instead)."""
     code = ErrorCode(exc.code)
@@ -101,6 +109,8 @@ def to_graphql_error(exc: domain_errors.DomainError) -> Error:
         )
     if isinstance(exc, domain_errors.ConcurrentUpdate):
         return Conflict(message=exc.message, code=code)
+    if isinstance(exc, domain_errors.IdempotencyKeyReused):
+        return IdempotencyKeyReused(message=exc.message, code=code)
     if exc.code is domain_errors.ErrorCode.ORDER_UNAVAILABLE:
         return OrderUnavailable(message=exc.message, code=code)
     raise exc

@@ -288,6 +288,17 @@ class Refund(Node):
     def failure_reason(self) -> str | None:
         return self.model.failure_reason
 
+    @strawberry.field(
+        description="Payment attempt (1, then +1 on each retry of a FAILED refund); the "
+        "payment gateway sees each attempt under its own idempotency key."
+    )
+    def attempt(self) -> int:
+        return self.model.attempt
+
+    @strawberry.field(description="The payment gateway's id of the refund, once SUCCEEDED.")
+    def gateway_refund_id(self) -> str | None:
+        return self.model.gateway_refund_id
+
     @strawberry.field(description="Refunded lines and quantities, when asked by line.")
     def lines(self) -> list[RefundLineItem]:
         return [

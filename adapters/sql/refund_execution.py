@@ -1,0 +1,253 @@
+"""SQL adapters of refund execution: the refund outbox and mutation idempotency keys.
+
+Claiming (domain.ports.RefundJobRepository.claim):
+- PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED` picks the oldest due job that no other claimer
+  is looking at, then a guarded UPDATE leases it (RETURNING the row). Concurrent workers never
+  wait for each other and never get the same row.
+- SQLite: the same statements; FOR UPDATE compiles away and BEGIN IMMEDIATE serialises writers,
+  and the UPDATE repeats the claimability condition, so even without that serialisation a row
+  leased by someone else in the meantime would simply not be updated (rowcount 0).
+
+Every other change is a guarded conditional UPDATE (status, and the lease owner where it
+matters), so a worker whose lease expired cannot overwrite what its successor recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.sql.tables_refund_execution import idempotency_keys, refund_jobs
+from domain.idempotency import IdempotencyRecord
+from domain.money import Money
+from domain.refund_jobs import RefundJob, RefundJobStatus
+
+_PENDING = RefundJobStatus.PENDING.value
+
+
+def job_values(job: RefundJob) -> dict[str, Any]:
+    return {
+        "refund_id": job.refund_id,
+        "attempt": job.attempt,
+        "status": job.status.value,
+        "payment_reference": job.payment_reference,
+        "amount_minor": job.amount.amount,
+        "currency": job.amount.currency,
+        "run_after": job.run_after,
+        "lease_owner": job.lease_owner,
+        "lease_until": job.lease_until,
+        "claims": job.claims,
+        "tries": job.tries,
+        "first_claimed_at": job.first_claimed_at,
+        "finished_at": job.finished_at,
+        "last_error": job.last_error,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+    }
+
+
+def job_from_row(row: Mapping[str, Any]) -> RefundJob:
+    return RefundJob(
+        refund_id=row["refund_id"],
+        attempt=int(row["attempt"]),
+        status=RefundJobStatus(row["status"]),
+        payment_reference=row["payment_reference"],
+        amount=Money(int(row["amount_minor"]), row["currency"]),
+        run_after=row["run_after"],
+        lease_owner=row["lease_owner"],
+        lease_until=row["lease_until"],
+        claims=int(row["claims"]),
+        tries=int(row["tries"]),
+        first_claimed_at=row["first_claimed_at"],
+        finished_at=row["finished_at"],
+        last_error=row["last_error"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _rowcount(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+class SqlRefundJobRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    @staticmethod
+    def _key(job: RefundJob) -> Any:
+        return and_(refund_jobs.c.refund_id == job.refund_id, refund_jobs.c.attempt == job.attempt)
+
+    async def enqueue(self, job: RefundJob) -> None:
+        await self._session.execute(insert(refund_jobs).values(**job_values(job)))
+
+    async def get(self, refund_id: str, attempt: int) -> RefundJob | None:
+        stmt = select(refund_jobs).where(
+            refund_jobs.c.refund_id == refund_id, refund_jobs.c.attempt == attempt
+        )
+        row = (await self._session.execute(stmt)).mappings().first()
+        return job_from_row(row) if row is not None else None
+
+    async def list_for_refund(self, refund_id: str) -> list[RefundJob]:
+        stmt = (
+            select(refund_jobs)
+            .where(refund_jobs.c.refund_id == refund_id)
+            .order_by(refund_jobs.c.attempt)
+        )
+        return [job_from_row(row) for row in (await self._session.execute(stmt)).mappings()]
+
+    async def claim(self, *, owner: str, now: datetime, lease_seconds: float) -> RefundJob | None:
+        c = refund_jobs.c
+        claimable = and_(
+            c.status == _PENDING,
+            c.run_after <= now,
+            or_(c.lease_until.is_(None), c.lease_until < now),
+        )
+        candidate = (
+            select(c.refund_id, c.attempt)
+            .where(claimable)
+            .order_by(c.run_after, c.created_at, c.refund_id, c.attempt)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        picked = (await self._session.execute(candidate)).first()
+        if picked is None:
+            return None
+        stmt = (
+            update(refund_jobs)
+            .where(c.refund_id == picked.refund_id, c.attempt == picked.attempt, claimable)
+            .values(
+                lease_owner=owner,
+                lease_until=now + timedelta(seconds=lease_seconds),
+                claims=c.claims + 1,
+                first_claimed_at=func.coalesce(c.first_claimed_at, now),
+                updated_at=now,
+            )
+            .returning(*refund_jobs.c)
+        )
+        row = (await self._session.execute(stmt)).mappings().first()
+        return job_from_row(row) if row is not None else None
+
+    async def complete(self, job: RefundJob, *, now: datetime) -> bool:
+        c = refund_jobs.c
+        result = await self._session.execute(
+            update(refund_jobs)
+            .where(self._key(job), c.status == _PENDING)
+            .values(
+                status=RefundJobStatus.DONE.value,
+                lease_owner=None,
+                lease_until=None,
+                finished_at=now,
+                updated_at=now,
+            )
+        )
+        return _rowcount(result) == 1
+
+    async def reschedule(
+        self, job: RefundJob, *, owner: str, run_after: datetime, error: str, now: datetime
+    ) -> bool:
+        c = refund_jobs.c
+        result = await self._session.execute(
+            update(refund_jobs)
+            .where(self._key(job), c.status == _PENDING, c.lease_owner == owner)
+            .values(
+                tries=c.tries + 1,
+                run_after=run_after,
+                lease_owner=None,
+                lease_until=None,
+                last_error=error,
+                updated_at=now,
+            )
+        )
+        return _rowcount(result) == 1
+
+    async def mark_dead(
+        self, job: RefundJob, *, owner: str | None, error: str, now: datetime
+    ) -> bool:
+        c = refund_jobs.c
+        stmt = update(refund_jobs).where(self._key(job), c.status == _PENDING)
+        if owner is not None:
+            stmt = stmt.where(c.lease_owner == owner)
+        result = await self._session.execute(
+            stmt.values(
+                status=RefundJobStatus.DEAD.value,
+                lease_owner=None,
+                lease_until=None,
+                last_error=error,
+                finished_at=now,
+                updated_at=now,
+            )
+        )
+        return _rowcount(result) == 1
+
+    async def release(self, job: RefundJob, *, owner: str, now: datetime) -> bool:
+        c = refund_jobs.c
+        result = await self._session.execute(
+            update(refund_jobs)
+            .where(self._key(job), c.status == _PENDING, c.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None, updated_at=now)
+        )
+        return _rowcount(result) == 1
+
+
+def _record_from_row(row: Mapping[str, Any]) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        scope=row["scope"],
+        operation=row["operation"],
+        key=row["idempotency_key"],
+        fingerprint=row["fingerprint"],
+        result_id=row["result_id"],
+        created_at=row["created_at"],
+    )
+
+
+class SqlIdempotencyKeyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, scope: str, operation: str, key: str) -> IdempotencyRecord | None:
+        k = idempotency_keys.c
+        stmt = select(idempotency_keys).where(
+            k.scope == scope, k.operation == operation, k.idempotency_key == key
+        )
+        row = (await self._session.execute(stmt)).mappings().first()
+        return _record_from_row(row) if row is not None else None
+
+    async def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        values = {
+            "scope": record.scope,
+            "operation": record.operation,
+            "idempotency_key": record.key,
+            "fingerprint": record.fingerprint,
+            "result_id": record.result_id,
+            "created_at": record.created_at,
+        }
+        # PostgreSQL: an INSERT that meets the same key uncommitted in another transaction
+        # waits for it; ON CONFLICT DO NOTHING then leaves the committed row, which the next
+        # statement (a new snapshot under READ COMMITTED) reads.
+        dialect = pg_dialect if _is_postgres(self._session) else sqlite_dialect
+        stmt = (
+            dialect.insert(idempotency_keys)
+            .values(**values)
+            .on_conflict_do_nothing()
+            .returning(idempotency_keys.c.scope)
+        )
+        inserted = (await self._session.execute(stmt)).first()
+        if inserted is not None:
+            return None
+        existing = await self.get(record.scope, record.operation, record.key)
+        if existing is None:  # pragma: no cover - the conflicting row cannot vanish
+            raise RuntimeError("idempotency key conflict without a stored key")
+        return existing

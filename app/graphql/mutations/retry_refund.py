@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from app.graphql.context import Info
+from app.graphql.mutations._run import internal_id, run
+from app.graphql.permissions import IsAgent
+from app.graphql.types.errors import Conflict, InvalidTransition, NotFound, RefundNotAllowed
+from app.graphql.types.objects import Refund
+from domain.usecases import retry_refund as use_case
+
+
+@strawberry.input(description="The FAILED refund to try again.")
+class RetryRefundInput:
+    refund_id: strawberry.ID = strawberry.field(description="Refund.id")
+
+
+@strawberry.type(description="The refund is being paid again (a new attempt).")
+class RefundRetried:
+    refund: Refund = strawberry.field(
+        description="The refund, now PROCESSING again; the worker pays it with a new attempt."
+    )
+
+
+RetryRefundResult = Annotated[
+    RefundRetried | InvalidTransition | NotFound | RefundNotAllowed | Conflict,
+    strawberry.union("RetryRefundResult", description="The outcome of retryRefund."),
+]
+
+
+async def retry_refund(info: Info, input: RetryRefundInput) -> RetryRefundResult:
+    principal = info.context.require_principal()
+
+    async def work() -> RefundRetried:
+        refund = await use_case.retry_refund(
+            info.context.services, principal, internal_id(input.refund_id, "Refund", "Refund")
+        )
+        return RefundRetried(refund=Refund.from_domain(refund))
+
+    return await run(work())  # type: ignore[return-value]
+
+
+field = strawberry.mutation(
+    resolver=retry_refund,
+    permission_classes=[IsAgent],
+    description="Agents: pay a FAILED refund again (a new attempt, with a new idempotency key "
+    "at the payment gateway). Its amount must still fit in what is left to refund "
+    "(RefundNotAllowed EXCEEDS_REFUNDABLE_AMOUNT otherwise).",
+)

@@ -1,0 +1,303 @@
+"""The WebSocket side of /graphql: graphql-transport-ws with authentication and hygiene.
+
+On top of Strawberry's protocol handler:
+
+- `connection_init` must carry the access token (`{"Authorization": "Bearer <t>"}` or
+  `{"authToken": "<t>"}`) within the init timeout (else 4408). A missing, malformed, invalid,
+  expired or revoked token closes the socket with 4403 (graphql-ws: "Forbidden").
+- Once acknowledged, the connection closes with 4401 ("Unauthorized": get a new token and
+  reconnect) when the access token expires, or when its session ends (logout), noticed within
+  `session_check_seconds`. Every subscription event is checked against both as well.
+- Keep-alive: the server sends `ping` every `keepalive_seconds`; a client silent for
+  `pong_timeout_seconds` is closed (4408). A send that cannot complete in
+  `send_timeout_seconds` (the client stopped reading) and a subscriber that fell more than its
+  queue behind close the socket with 1013 ("try again later": reconnect with `after`).
+- Incoming messages larger than the HTTP body limit are refused (1009).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from datetime import timedelta
+from json import JSONDecodeError
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import (
+    NonJsonMessageReceived,
+    NonTextMessageReceived,
+    WebSocketDisconnected,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    Message,
+)
+
+from app.graphql.context import Context
+from domain.errors import InvalidAccessToken
+from domain.usecases.sessions import authenticate_session, session_active
+
+if TYPE_CHECKING:
+    from strawberry.http.async_base_view import AsyncBaseHTTPView
+    from strawberry.schema import BaseSchema
+
+log = logging.getLogger("app.ws")
+
+# Close codes (graphql-transport-ws conventions where it has one).
+FORBIDDEN = 4403  # connection_init refused: no valid token
+UNAUTHORIZED = 4401  # the token expired or the session ended while connected
+KEEPALIVE_TIMEOUT = 4408  # same family as the protocol's init timeout
+TRY_AGAIN_LATER = 1013  # too slow to keep up: reconnect with `after`
+MESSAGE_TOO_BIG = 1009
+
+
+@dataclass(frozen=True, slots=True)
+class WebSocketOptions:
+    keepalive_seconds: float = 15.0
+    pong_timeout_seconds: float = 45.0
+    send_timeout_seconds: float = 10.0
+    session_check_seconds: float = 15.0
+    max_message_bytes: int = 256 * 1024
+
+
+def token_from(payload: dict[str, object]) -> str | None:
+    """The access token of a connection_init payload; InvalidAccessToken when malformed."""
+    authorization = payload.get("Authorization", payload.get("authorization"))
+    if authorization is not None:
+        if not isinstance(authorization, str):
+            raise InvalidAccessToken("malformed Authorization")
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise InvalidAccessToken("malformed Authorization")
+        return token.strip()
+    token = payload.get("authToken")
+    if token is None:
+        return None
+    if not isinstance(token, str) or not token.strip():
+        raise InvalidAccessToken("malformed authToken")
+    return token.strip()
+
+
+class LimitedWebSocketAdapter(ASGIWebSocketAdapter):
+    """Refuses messages above the body size limit, like the HTTP endpoint does."""
+
+    async def iter_json(
+        self, *, ignore_parsing_errors: bool = False
+    ) -> AsyncGenerator[object, None]:
+        options: WebSocketOptions = getattr(self.view, "ws_options", WebSocketOptions())
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                try:
+                    text = await self.ws.receive_text()
+                    if len(text) > options.max_message_bytes:
+                        await self.close(MESSAGE_TOO_BIG, "Message too big")
+                        return
+                    yield self.view.decode_json(text)
+                except JSONDecodeError as e:
+                    if not ignore_parsing_errors:
+                        raise NonJsonMessageReceived from e
+        except KeyError as e:
+            raise NonTextMessageReceived from e
+        except WebSocketDisconnect:
+            pass
+
+
+class SupportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    context: Context
+
+    def __init__(
+        self,
+        view: AsyncBaseHTTPView[Any, Any, Any, Any, Any, Context, None],
+        websocket: Any,
+        context: Context,
+        root_value: None,
+        schema: BaseSchema,
+        connection_init_wait_timeout: timedelta,
+        max_subscriptions_per_connection: int | None = None,
+    ) -> None:
+        super().__init__(
+            view,
+            websocket,
+            context,
+            root_value,
+            schema,
+            connection_init_wait_timeout,
+            max_subscriptions_per_connection,
+        )
+        self.options: WebSocketOptions = getattr(view, "ws_options", WebSocketOptions())
+        self._background: set[asyncio.Task[Any]] = set()
+        self._last_heard = time.monotonic()
+        self._ending = False
+        self._session_alive = True
+        context.connection = self
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def on_request_accepted(self) -> None:
+        super().on_request_accepted()
+        if self.options.keepalive_seconds > 0:
+            self._spawn(self._keepalive())
+
+    async def shutdown(self) -> None:
+        for task in list(self._background):
+            if task is not asyncio.current_task():
+                task.cancel()
+        await super().shutdown()
+
+    def _spawn(self, coroutine: Any) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    def end(self, code: int, reason: str) -> None:
+        """Close the connection with `code` (once): stop every operation, then close."""
+        if self._ending:
+            return
+        self._ending = True
+        log.info("closing WebSocket (%s %s, request %s)", code, reason, self.context.request_id)
+        self._spawn(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        for operation_id in list(self.operations):
+            await self.cleanup_operation(operation_id)
+        with contextlib.suppress(Exception):
+            # A client that stopped reading cannot even take the close frame: do not wait.
+            await asyncio.wait_for(
+                self.websocket.close(code=code, reason=reason), self.options.send_timeout_seconds
+            )
+
+    # -- messages ---------------------------------------------------------------------------
+
+    async def handle_message(self, message: Message) -> None:
+        self._last_heard = time.monotonic()
+        await super().handle_message(message)
+
+    async def send_message(self, message: Message) -> None:
+        if self._ending:
+            raise WebSocketDisconnected()
+        try:
+            await asyncio.wait_for(
+                self.websocket.send_json(message), self.options.send_timeout_seconds
+            )
+        except TimeoutError:
+            self.end(TRY_AGAIN_LATER, "Too slow: stopped reading; reconnect with `after`")
+            raise WebSocketDisconnected() from None
+
+    async def handle_task_exception(self, error: Exception) -> None:
+        if isinstance(error, WebSocketDisconnected):
+            return  # the connection is going away; nothing to report
+        await super().handle_task_exception(error)
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        if self.connection_timed_out:
+            return
+        if self.connection_init_timeout_task:
+            self.connection_init_timeout_task.cancel()
+        payload = message.get("payload") or {}
+        if not isinstance(payload, dict):
+            await self.websocket.close(code=4400, reason="Invalid connection init payload")
+            return
+        if self.connection_init_received:
+            await self.websocket.close(code=4429, reason="Too many initialisation requests")
+            return
+        self.connection_init_received = True
+        self.context.connection_params = payload
+        try:
+            token = token_from(payload)
+            if token is None:
+                await self.websocket.close(
+                    code=FORBIDDEN,
+                    reason='Forbidden: send {"Authorization": "Bearer <token>"} in connection_init',
+                )
+                return
+            session = await authenticate_session(self.context.services, token)
+        except InvalidAccessToken as exc:
+            log.info("WebSocket: rejected access token: %s", exc.reason)
+            await self.websocket.close(
+                code=FORBIDDEN, reason="Forbidden: invalid or expired access token"
+            )
+            return
+        self.context.principal = session.principal
+        self.context.access_expires_at = session.expires_at
+        await self.send_message({"type": "connection_ack"})
+        self.connection_acknowledged = True
+        self._spawn(self._watch_session())
+
+    # -- keep-alive and session watch ---------------------------------------------------------
+
+    async def _keepalive(self) -> None:
+        interval = self.options.keepalive_seconds
+        while not self._ending:
+            await asyncio.sleep(interval)
+            if time.monotonic() - self._last_heard > self.options.pong_timeout_seconds:
+                self.end(KEEPALIVE_TIMEOUT, "Keep-alive timeout: no pong")
+                return
+            try:
+                await self.send_message({"type": "ping"})
+            except WebSocketDisconnected:
+                return
+
+    def _token_expired(self) -> bool:
+        expires = self.context.access_expires_at
+        return expires is not None and self.context.services.clock.now() >= expires
+
+    async def _watch_session(self) -> None:
+        services = self.context.services
+        principal = self.context.principal
+        assert principal is not None
+        while not self._ending:
+            expires = self.context.access_expires_at
+            assert expires is not None
+            remaining = (expires - services.clock.now()).total_seconds()
+            if remaining <= 0:
+                self.end(
+                    UNAUTHORIZED, "Unauthorized: access token expired; reconnect with a new one"
+                )
+                return
+            await asyncio.sleep(min(remaining, self.options.session_check_seconds))
+            if self._token_expired():
+                continue
+            try:
+                alive = await session_active(services, principal)
+            except Exception:  # noqa: BLE001 - a database blip must not drop live connections
+                log.warning("WebSocket: could not check the session", exc_info=True)
+                continue
+            if not alive:
+                self._session_alive = False
+                self.end(UNAUTHORIZED, "Unauthorized: session ended; log in again")
+                return
+
+    # -- app.graphql.context.LiveConnection -----------------------------------------------------
+
+    def authorized(self) -> bool:
+        return (
+            not self._ending
+            and self._session_alive
+            and self.context.principal is not None
+            and not self._token_expired()
+        )
+
+    async def close_unauthorized(self) -> NoReturn:
+        reason = (
+            "Unauthorized: access token expired; reconnect with a new one"
+            if self._token_expired()
+            else "Unauthorized: session ended; log in again"
+        )
+        self.end(UNAUTHORIZED, reason)
+        await asyncio.Future()  # cancelled by end()
+        raise AssertionError("unreachable")
+
+    async def close_too_slow(self) -> NoReturn:
+        self.end(TRY_AGAIN_LATER, "Too slow: fell behind; reconnect with `after`")
+        await asyncio.Future()
+        raise AssertionError("unreachable")

@@ -1,0 +1,61 @@
+"""`python -m app.worker` (`make worker`): a refund worker process (production mode).
+
+Builds the runtime like the API does (app.main.build_runtime: same settings, same adapters), then
+claims and executes refund jobs until SIGTERM or SIGINT (see app.refund_worker for what shutdown
+does to the job in hand). It also runs the SLA breach scheduler (several running is safe).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from app.main import build_runtime, refund_worker, sla_scheduler
+from app.refund_worker import crash_hook
+from app.settings import Settings
+
+log = logging.getLogger("app.worker")
+
+
+async def run_worker(
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    with_sla_scheduler: bool = True,
+    install_signal_handlers: bool = True,
+) -> int:
+    """Run until `stop` is set or a SIGTERM/SIGINT arrives; returns the number of jobs run."""
+    stop = stop or asyncio.Event()
+    checkpoint = crash_hook(settings.refund_worker_crash_at)
+    loop = asyncio.get_running_loop()
+    if install_signal_handlers:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        async with build_runtime(settings, gateway_checkpoint=checkpoint) as runtime:
+            worker = refund_worker(runtime, checkpoint=checkpoint)
+            async with contextlib.AsyncExitStack() as stack:
+                if with_sla_scheduler:
+                    await stack.enter_async_context(sla_scheduler(runtime).running())
+                async with worker.running():
+                    await stop.wait()
+                    log.info("refund worker: shutting down")
+            return worker.jobs_run
+    finally:
+        if install_signal_handlers:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+
+
+def main() -> None:
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(run_worker(settings))
+
+
+if __name__ == "__main__":
+    main()

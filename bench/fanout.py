@@ -1,0 +1,580 @@
+"""Subscription fan-out benchmark: 1,000 subscribers across 2 API processes, beside a raw
+WebSocket broadcast of the same payload, measured in the same run (127.0.0.1 only).
+
+    uv run python bench/fanout.py                 # writes docs/bench-fanout.md
+    uv run python bench/fanout.py --subscribers 200 --steady-events 50 --burst-events 50 --no-write
+
+What runs (all on this machine, bounded in time):
+- PostgreSQL (TEST_POSTGRES_URL's server: a throwaway database) and Redis (TEST_REDIS_URL);
+- two API processes (uvicorn, the real app, Redis broker) and two "raw" processes: a bare
+  Starlette WebSocket endpoint that relays one Redis channel to every connection (no GraphQL, no
+  auth, no log read): the floor of "fan a message out to N sockets in Python";
+- two client processes, each holding half of the subscribers (one per server process).
+
+Workloads, each against GraphQL and raw:
+- steady: events at a fixed rate -> publish-to-deliver latency p50/p99 (GraphQL: from the event's
+  occurredAt, stamped before commit, so it includes the commit; raw: from the PUBLISH);
+- burst: events as fast as the producers can -> events/s fully delivered to every subscriber.
+Server CPU per delivered event = CPU time of the two server processes during a phase / deliveries.
+Memory per connection = RSS growth of the two server processes when the subscribers connect.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing as mp
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+SUBSCRIPTION = "subscription { caseEvents { id cursor type occurredAt summary } }"
+
+
+# -- raw broadcast server (--role raw-server) -------------------------------------------------
+
+
+def raw_server(port: int, channel: str) -> None:
+    import redis.asyncio as aioredis
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+    from starlette.websockets import WebSocket, WebSocketDisconnect
+
+    queues: set[asyncio.Queue[str]] = set()
+
+    async def relay() -> None:
+        client = aioredis.from_url(REDIS_URL)
+        pubsub = client.pubsub()
+        await pubsub.subscribe(channel)
+        async for message in pubsub.listen():
+            if message["type"] == "message":
+                text = message["data"].decode()
+                for queue in list(queues):
+                    if queue.qsize() < 256:
+                        queue.put_nowait(text)
+
+    async def endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        queues.add(queue)
+        try:
+            while True:
+                await websocket.send_text(await queue.get())
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            queues.discard(queue)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> Any:
+        task = asyncio.create_task(relay())
+        yield
+        task.cancel()
+
+    app = Starlette(routes=[WebSocketRoute("/ws", endpoint)], lifespan=lifespan)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+# -- client processes (--role client, driven over a pipe) ---------------------------------------
+
+
+def client_process(conn: Connection, url: str, count: int, kind: str, token: str) -> None:
+    asyncio.run(_client_main(conn, url, count, kind, token))
+
+
+async def _client_main(conn: Connection, url: str, count: int, kind: str, token: str) -> None:
+    from websockets.asyncio.client import connect
+
+    counts = [0] * count
+    latencies: list[float] = []
+    last_received = [0.0]
+    sockets: list[Any] = []
+    loop = asyncio.get_running_loop()
+
+    async def open_one(i: int) -> None:
+        if kind == "graphql":
+            ws = await connect(url, subprotocols=["graphql-transport-ws"], max_queue=None)  # type: ignore[list-item]
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"authToken": token}}))
+            ack = json.loads(await ws.recv())
+            assert ack["type"] == "connection_ack", ack
+            await ws.send(
+                json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}})
+            )
+        else:
+            ws = await connect(url, max_queue=None)
+        sockets.append(ws)
+        loop.create_task(read(i, ws))
+
+    async def read(i: int, ws: Any) -> None:
+        with contextlib.suppress(Exception):
+            async for raw in ws:
+                now = time.time()
+                message = json.loads(raw)
+                if message.get("type") == "ping":
+                    await ws.send('{"type":"pong"}')
+                    continue
+                if message.get("type") != "next":
+                    continue
+                event = message["payload"]["data"]["caseEvents"]
+                stamp = datetime.fromisoformat(event["occurredAt"]).timestamp()
+                latencies.append((now - stamp) * 1000)
+                counts[i] += 1
+                last_received[0] = now
+
+    # Connect in small batches (the servers authenticate each connection_init).
+    for start in range(0, count, 25):
+        await asyncio.gather(*(open_one(i) for i in range(start, min(count, start + 25))))
+    conn.send(("connected", count))
+    while True:
+        command = await loop.run_in_executor(None, conn.recv)
+        if command[0] == "reset":
+            counts[:] = [0] * count
+            latencies.clear()
+            conn.send(("ok",))
+        elif command[0] == "wait":
+            expected, timeout = command[1], command[2]
+            deadline = time.monotonic() + timeout
+            while min(counts) < expected and time.monotonic() < deadline:  # noqa: ASYNC110 - polling counters
+                await asyncio.sleep(0.01)
+            conn.send(("stats", last_received[0], list(counts), list(latencies)))
+        elif command[0] == "stop":
+            for ws in sockets:
+                with contextlib.suppress(Exception):
+                    await ws.close()
+            conn.send(("stopped",))
+            return
+
+
+# -- process helpers ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+async def wait_http(port: int, path: str = "/readyz", timeout: float = 60) -> None:  # noqa: ASYNC109
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"http://127.0.0.1:{port}{path}")).status_code < 500:
+                    return
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"server on {port} did not come up")
+
+
+def wait_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+@dataclass
+class Phase:
+    name: str
+    events: int
+    seconds: float  # first publish to last delivery
+    deliveries: int
+    expected_deliveries: int
+    cpu_seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else float("nan")
+
+    @property
+    def cpu_us_per_delivery(self) -> float:
+        return self.cpu_seconds / self.deliveries * 1e6 if self.deliveries else float("nan")
+
+
+@dataclass
+class SystemResult:
+    name: str
+    rss_per_connection: float
+    phases: list[Phase]
+
+
+class Clients:
+    def __init__(self, urls: list[str], per_url: int, kind: str, token: str) -> None:
+        ctx = mp.get_context("spawn")
+        self.pipes: list[Connection] = []
+        self.processes: list[Any] = []
+        for url in urls:
+            parent, child = ctx.Pipe()
+            process = ctx.Process(target=client_process, args=(child, url, per_url, kind, token))
+            process.start()
+            self.pipes.append(parent)
+            self.processes.append(process)
+
+    def ask(self, *command: Any, timeout: float = 300) -> list[Any]:
+        for pipe in self.pipes:
+            pipe.send(command)
+        answers = []
+        for pipe in self.pipes:
+            if not pipe.poll(timeout):
+                raise RuntimeError(f"client did not answer {command[0]}")
+            answers.append(pipe.recv())
+        return answers
+
+    def connected(self, timeout: float = 300) -> None:
+        for pipe in self.pipes:
+            if not pipe.poll(timeout):
+                raise RuntimeError("clients did not connect in time")
+            assert pipe.recv()[0] == "connected"
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.ask("stop", timeout=30)
+        for process in self.processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+
+
+async def run_phase(
+    name: str,
+    clients: Clients,
+    server_pids: list[int],
+    produce: Any,
+    events: int,
+    subscribers: int,
+) -> Phase:
+    clients.ask("reset")
+    cpu_before = sum(cpu_seconds(p) for p in server_pids)
+    started = time.time()
+    await produce(events)
+    answers = await asyncio.get_running_loop().run_in_executor(
+        None, lambda: clients.ask("wait", events, 120)
+    )
+    cpu_after = sum(cpu_seconds(p) for p in server_pids)
+    finished = max(a[1] for a in answers)  # the last delivery, on any client
+    counts = [c for a in answers for c in a[2]]
+    latencies = [lat for a in answers for lat in a[3]]
+    return Phase(
+        name=name,
+        events=events,
+        seconds=max(1e-6, finished - started),
+        deliveries=sum(min(c, events) for c in counts),
+        expected_deliveries=events * subscribers,
+        cpu_seconds=cpu_after - cpu_before,
+        latencies_ms=latencies,
+    )
+
+
+# -- the run --------------------------------------------------------------------------------
+
+
+async def main(args: argparse.Namespace) -> str:
+    import httpx
+    import redis.asyncio as aioredis
+
+    from adapters.sql.migrate import upgrade_to_head
+    from app.main import build_runtime, seed
+    from app.settings import Settings
+    from tests.support import create_postgres_database, drop_postgres_database
+
+    subscribers = args.subscribers
+    per_process = subscribers // 2
+    url = await create_postgres_database("bench_fanout")
+    procs: list[subprocess.Popen[bytes]] = []
+    results: list[SystemResult] = []
+    try:
+        await upgrade_to_head(url)
+        async with build_runtime(Settings(app_env="test", database_url=url)) as runtime:
+            await seed(runtime)
+        prefix = f"bench-{uuid.uuid4().hex[:8]}"
+        raw_channel = f"bench-raw-{uuid.uuid4().hex[:8]}"
+        env = {
+            **os.environ,
+            "APP_ENV": "test",
+            "DATABASE_URL": url,
+            "REDIS_URL": REDIS_URL,
+            "EVENT_CHANNEL_PREFIX": prefix,
+            "LOG_LEVEL": "WARNING",
+            "RUN_SLA_SCHEDULER": "false",
+            "LOGIN_ATTEMPTS_PER_MINUTE": "100000",
+            "SUBSCRIPTION_QUEUE_SIZE": "1000",
+        }
+        api_ports = [free_port(), free_port()]
+        raw_ports = [free_port(), free_port()]
+        for port in api_ports:
+            procs.append(
+                subprocess.Popen(  # noqa: ASYNC220 - started once, at setup
+                    [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+                     "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                     "--no-access-log"],
+                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                )
+            )  # fmt: skip
+        for port in raw_ports:
+            procs.append(
+                subprocess.Popen(  # noqa: ASYNC220
+                    [sys.executable, str(Path(__file__)), "--role", "raw-server", "--port",
+                     str(port), "--channel", raw_channel],
+                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                )
+            )  # fmt: skip
+        for port in api_ports:
+            await wait_http(port)
+        for port in raw_ports:
+            wait_port(port)
+        api_pids = [p.pid for p in procs[:2]]
+        raw_pids = [p.pid for p in procs[2:]]
+
+        https = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{p}", timeout=30) for p in api_ports]
+        from tests.support import GraphQLClient
+
+        gqls = [GraphQLClient(h) for h in https]
+        agent = await gqls[0].login("agent@example.com")
+        alice = await gqls[0].login("alice@example.com")
+        cases = []
+        for n in range(8):
+            data = await gqls[n % 2].ok(
+                "mutation($i: OpenCaseInput!) { openCase(input: $i) "
+                "{ ... on CaseOpened { supportCase { id } } } }",
+                {"i": {"subject": f"Bench {n}", "description": "fan-out", "category": "OTHER"}},
+                alice,
+            )
+            cases.append(data["openCase"]["supportCase"]["id"])
+
+        post = "mutation($i: PostMessageInput!) { postMessage(input: $i) { __typename } }"
+        counter = iter(range(10**9))
+
+        async def one_graphql_event() -> None:
+            n = next(counter)
+            body = await gqls[n % 2].ok(
+                post, {"i": {"caseId": cases[n % len(cases)], "body": f"event {n}"}}, agent
+            )
+            assert body["postMessage"]["__typename"] == "MessagePosted", body
+
+        redis = aioredis.from_url(REDIS_URL)
+        template = {"id": "1", "type": "next", "payload": {"data": {"caseEvents": {
+            "id": "Q2FzZUV2ZW50OmJlbmNo", "cursor": "0", "type": "MESSAGE_POSTED",
+            "occurredAt": "", "summary": "Message posted"}}}}  # fmt: skip
+
+        async def one_raw_event() -> None:
+            n = next(counter)
+            event = template["payload"]["data"]["caseEvents"]  # type: ignore[index]
+            event["cursor"] = str(n)
+            event["occurredAt"] = datetime.now(UTC).isoformat()
+            await redis.publish(raw_channel, json.dumps(template))
+
+        def producer(one: Any, *, rate: float | None, concurrency: int = 4) -> Any:
+            async def produce(events: int) -> None:
+                if rate is not None:
+                    started = time.monotonic()
+                    for n in range(events):
+                        delay = started + n / rate - time.monotonic()
+                        if delay > 0:
+                            await asyncio.sleep(delay)
+                        await one()
+                    return
+                remaining = iter(range(events))
+
+                async def worker() -> None:
+                    for _ in remaining:
+                        await one()
+
+                await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+            return produce
+
+        for name, kind, ports, pids, one, path in (
+            ("GraphQL subscription (caseEvents, 2 API processes, Redis)", "graphql",
+             api_ports, api_pids, one_graphql_event, "/graphql"),
+            ("raw WebSocket broadcast (Starlette, 2 processes, Redis)", "raw",
+             raw_ports, raw_pids, one_raw_event, "/ws"),
+        ):  # fmt: skip
+            rss_before = sum(rss_bytes(p) for p in pids)
+            clients = Clients(
+                [f"ws://127.0.0.1:{p}{path}" for p in ports], per_process, kind, agent
+            )
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, clients.connected)
+                await asyncio.sleep(2)
+                rss_after = sum(rss_bytes(p) for p in pids)
+                print(f"{name}: {subscribers} subscribers connected", file=sys.stderr)
+                phases = [
+                    await run_phase(
+                        f"steady {args.rate:g} events/s",
+                        clients,
+                        pids,
+                        producer(one, rate=args.rate),
+                        args.steady_events,
+                        per_process * 2,
+                    ),
+                    await run_phase(
+                        "burst (4 producers, as fast as possible)",
+                        clients,
+                        pids,
+                        producer(one, rate=None),
+                        args.burst_events,
+                        per_process * 2,
+                    ),
+                ]
+                for phase in phases:
+                    print(
+                        f"  {phase.name}: {phase.events_per_second:.1f} ev/s, "
+                        f"p50 {pct(phase.latencies_ms, 0.5):.1f} ms, "
+                        f"p99 {pct(phase.latencies_ms, 0.99):.1f} ms, "
+                        f"{phase.deliveries}/{phase.expected_deliveries} delivered",
+                        file=sys.stderr,
+                    )
+                results.append(
+                    SystemResult(name, (rss_after - rss_before) / max(1, per_process * 2), phases)
+                )
+            finally:
+                clients.stop()
+        await redis.aclose()
+        for h in https:
+            await h.aclose()
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        await drop_postgres_database(url)
+    return report(args, results)
+
+
+FINDINGS = """What limits the GraphQL numbers (a cProfile of one process, 100 subscribers)
+
+- Every delivery is one GraphQL execution per subscriber: graphql-core 3.3 collects the fields of
+  the selection and completes every field again for each subscriber and event (about 0.3 ms of the
+  ~0.4 ms per delivery); encoding and the socket write are the rest. Reading the event log is not
+  the bottleneck: notifications that continue the stream are delivered without a read, and the
+  re-reads that out-of-order notifications need are made once per process (`SharedEventLog`),
+  not once per subscriber.
+- So the fan-out costs roughly 10-30x the CPU of a raw broadcast per delivery and about 2.5x the
+  memory per connection (the per-connection context, protocol handler, keep-alive and session
+  tasks, and the subscription generator). At 1,000 agents following every case, two small
+  processes sustain a few events per second; customers' per-case subscriptions wake only for their
+  case and cost nothing otherwise.
+- The next step, if agents' every-case feeds grow: execute each event once per identical
+  (document, variables, role) group of subscribers and send the same bytes to all of them (the
+  result depends on nothing else for the scalar fields), or serve dashboards a fixed,
+  pre-rendered event payload."""
+
+
+def report(args: argparse.Namespace, results: list[SystemResult]) -> str:
+    lines = [
+        "# Subscription fan-out benchmark",
+        "",
+        f"Generated by `uv run python bench/fanout.py` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
+        f"({os.cpu_count()} cores shared by everything below, Python {sys.version.split()[0]}).",
+        "",
+        f"{args.subscribers} subscribers, half on each of 2 server processes, held by 2 client "
+        "processes on the same machine; PostgreSQL and Redis local. The GraphQL subscribers are "
+        "agents following every case (`caseEvents` without `caseId`, scalar fields only); each "
+        "event is a `postMessage` mutation sent over HTTP, alternating between the two API "
+        "processes. The raw baseline relays the same `next` payload published on a Redis channel "
+        "to plain WebSocket connections (no GraphQL, no auth, no event log).",
+        "",
+        "| system | workload | events | events/s delivered to all | p50 ms | p99 ms | "
+        "delivered / expected | server CPU µs per delivery | server RSS per connection |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        for phase in result.phases:
+            lines.append(
+                f"| {result.name} | {phase.name} | {phase.events} | "
+                f"{phase.events_per_second:.1f} | {pct(phase.latencies_ms, 0.5):.1f} | "
+                f"{pct(phase.latencies_ms, 0.99):.1f} | "
+                f"{phase.deliveries}/{phase.expected_deliveries} | "
+                f"{phase.cpu_us_per_delivery:.0f} | "
+                f"{result.rss_per_connection / 1024:.1f} KiB |"
+            )
+    lines += [
+        "",
+        "How to read it",
+        "",
+        "- Latency: GraphQL measures from the event's `occurredAt` (stamped in the mutation, "
+        "before the commit) to the client's receipt, so it includes the commit, the PUBLISH, "
+        "Redis, the in-process fan-out, one GraphQL execution per subscriber and the socket; the "
+        "raw baseline measures from the PUBLISH. The client processes share the 2 cores with the "
+        "servers, PostgreSQL and Redis, so under burst every number includes queueing on the "
+        "CPU: the absolute figures are for this machine, the ratio between the two systems is "
+        "the useful part.",
+        "- Server CPU per delivery: CPU time of the two server processes during the phase "
+        "divided by the deliveries; for GraphQL it includes handling the mutations themselves "
+        "(one HTTP request + transaction per event), which is small next to 1,000 deliveries.",
+        "- Memory per connection: growth of the two server processes' RSS while the "
+        "subscribers connected (including, for GraphQL, the per-connection context, handler "
+        "tasks and the subscription's generator).",
+        f"- Steady: {args.steady_events} events at {args.rate:g}/s; burst: {args.burst_events} "
+        "events from 4 concurrent producers.",
+        "",
+        FINDINGS,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--role", default="main", choices=["main", "raw-server"])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--channel", default="")
+    parser.add_argument("--subscribers", type=int, default=1000)
+    parser.add_argument("--steady-events", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=10.0)
+    parser.add_argument("--burst-events", type=int, default=150)
+    parser.add_argument("--no-write", action="store_true")
+    arguments = parser.parse_args()
+    if arguments.role == "raw-server":
+        raw_server(arguments.port, arguments.channel)
+        sys.exit(0)
+    text = asyncio.run(main(arguments))
+    print(text)
+    if not arguments.no_write:
+        (ROOT / "docs" / "bench-fanout.md").write_text(text)
+        print(f"wrote {ROOT / 'docs' / 'bench-fanout.md'}", file=sys.stderr)

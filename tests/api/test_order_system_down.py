@@ -1,0 +1,167 @@
+"""The order system goes dark and comes back, with the service running throughout.
+
+A real order simulator served by uvicorn on 127.0.0.1, the fault proxy (tests/faults) in front of
+it, and the app configured as in production (ORDER_SYSTEM_URL = the proxy, short timeouts,
+PostgreSQL + Redis). Blackholed: case lists still answer, with the cached order marked stale;
+requestRefund answers ORDER_UNAVAILABLE (money is never decided on a cached copy). Back to normal:
+everything works again without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from adapters.auth.passwords import Argon2PasswordHasher
+from adapters.order_system.simulator import (
+    OrderSimulatorState,
+    create_order_simulator,
+    make_order,
+    simulator_state,
+)
+from app.main import Runtime, create_app
+from domain.users import Role, User
+from tests.api._helpers import OPEN_CASE, REQUEST_REFUND, gid
+from tests.api.conftest import Api
+from tests.faults.proxy import FaultProxy
+from tests.integration.test_order_system_http import serve
+from tests.support import GraphQLClient
+
+pytestmark = pytest.mark.postgres
+
+CASES = """
+query { supportCases(first: 20) { edges { node { id order { id status stale asOf } } } } }"""
+
+
+@dataclass
+class Outage:
+    proxy: FaultProxy
+    upstream: OrderSimulatorState
+    gql: GraphQLClient
+    runtime: Runtime
+    token: str
+    order_id: str
+
+
+@pytest.fixture
+async def outage(api: Api) -> AsyncIterator[Outage]:
+    simulator = create_order_simulator(orders=[])
+    upstream = simulator_state(simulator)
+    async with (
+        serve(simulator) as upstream_url,
+        FaultProxy(int(upstream_url.rsplit(":", 1)[1])) as proxy,
+    ):
+        settings = api.settings.model_copy(
+            update={
+                "order_system_url": proxy.url,
+                "order_system_timeout_seconds": 0.3,
+                "order_system_deadline_seconds": 0.8,
+                "order_system_retries": 1,
+                "order_breaker_failures": 3,
+                "order_breaker_reset_seconds": 0.5,
+                # Every read asks the order system, so that an outage shows at once.
+                "order_cache_fresh_seconds": 0,
+            }
+        )
+        hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        app = create_app(settings, password_hasher=hasher)
+        async with app.router.lifespan_context(app):
+            runtime: Runtime = app.state.runtime
+            ref = f"cust-{uuid.uuid4().hex[:8]}"
+            user = User(
+                id=str(uuid.uuid4()),
+                email=f"{ref}@example.com",
+                name="Outage Customer",
+                role=Role.CUSTOMER,
+                password_hash=hasher.hash("demo-password"),
+                created_at=datetime.now(UTC),
+                external_customer_id=ref,
+            )
+            async with runtime.services.uow() as uow:
+                await uow.users.add(user)
+                await uow.commit()
+            now = datetime.now(UTC).replace(microsecond=0)
+            order_id = f"ord-{ref}-1"
+            upstream.upsert(
+                make_order(
+                    id=order_id,
+                    number="#9001",
+                    customer_id=ref,
+                    status="DELIVERED",
+                    placed_at=now - timedelta(days=5),
+                    delivered_at=now - timedelta(days=2),
+                    lines=[("SKU-O", "Outage kettle", 1, 3000)],
+                    shipping=500,
+                )
+            )
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://down.test") as http:
+                gql = GraphQLClient(http)
+                token = await gql.login(user.email)
+                yield Outage(proxy, upstream, gql, runtime, token, order_id)
+
+
+async def list_orders(outage: Outage) -> list[dict[str, Any]]:
+    data = await outage.gql.ok(CASES, token=outage.token)
+    return [e["node"]["order"] for e in data["supportCases"]["edges"]]
+
+
+async def refund(outage: Outage, case_id: str) -> dict[str, Any]:
+    data = await outage.gql.ok(
+        REQUEST_REFUND,
+        {"input": {"caseId": case_id, "reason": "DAMAGED", "amount": 1000}},
+        outage.token,
+    )
+    result: dict[str, Any] = data["requestRefund"]
+    return result
+
+
+async def test_lists_go_stale_refunds_wait_and_all_recovers(outage: Outage) -> None:
+    opened = await outage.gql.ok(
+        OPEN_CASE,
+        {
+            "input": {
+                "subject": "Kettle leaks",
+                "description": "Water everywhere.",
+                "category": "PRODUCT_ISSUE",
+                "orderId": gid("Order", outage.order_id),
+            }
+        },
+        outage.token,
+    )
+    case_id = opened["openCase"]["supportCase"]["id"]
+    [order] = await list_orders(outage)
+    assert order["stale"] is False and order["status"] == "DELIVERED"
+
+    outage.proxy.blackhole()
+    upstream_calls = sum(outage.upstream.calls.values())
+    async with asyncio.timeout(10):  # a bound, not a measurement: the deadline is 0.8 s
+        [stale] = await list_orders(outage)
+        denied = await refund(outage, case_id)
+    assert stale["stale"] is True
+    assert stale["id"] == order["id"] and stale["asOf"] == order["asOf"]  # the cached copy
+    assert (denied["__typename"], denied["denial"]) == ("RefundNotAllowed", "ORDER_UNAVAILABLE")
+    assert sum(outage.upstream.calls.values()) == upstream_calls  # nothing got through
+
+    outage.proxy.passthrough()  # no restart, no reset of anything in the app
+    result: dict[str, Any] = {}
+    async with asyncio.timeout(10):
+        while True:
+            [fresh] = await list_orders(outage)
+            if not fresh["stale"]:
+                break
+            await asyncio.sleep(0.1)  # the breaker's cool-down is 0.5 s
+        while result.get("__typename") != "RefundRequested":
+            result = await refund(outage, case_id)
+            if result.get("__typename") != "RefundRequested":
+                assert result.get("denial") == "ORDER_UNAVAILABLE", result
+                await asyncio.sleep(0.1)
+    assert fresh["status"] == "DELIVERED"
+    assert result["refund"]["amount"]["amount"] == 1000

@@ -1,0 +1,144 @@
+"""The list path is batched: a case list with its orders, customers, assignees, last messages and
+refunds costs the same few SQL statements for 10 cases as for 50, and ONE order-system batch call
+(cold cache), whatever the page size. A resolver that loads per case (N+1) fails these tests.
+
+PostgreSQL + Redis (the API harness). Statements are counted on the runtime's engine
+(adapters.sql.db.count_statements), order-system calls at the simulator (`calls`, `batch_sizes`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from adapters.order_system.simulator import CALL_BATCH, make_order
+from adapters.sql.db import count_statements
+from tests.api._helpers import ASSIGN, open_case, post_message, request_refund, viewer_id
+from tests.api.conftest import Api
+
+pytestmark = pytest.mark.postgres
+
+CUSTOMERS = 5
+CASES_PER_CUSTOMER = 11  # 55 cases: a page of 50 is full
+REFUNDS_PER_CUSTOMER = 2
+
+LIST = """
+query($first: Int!, $search: String!) {
+  supportCases(first: $first, filter: {search: $search}) {
+    edges { node {
+      id number status
+      customer { id name }
+      assignee { id name }
+      order { id number status stale total { amount } refundableAmount { amount }
+              lines { id refundedQuantity } }
+      lastMessage { id body author { id name } }
+      refunds { id status amount { amount } order { id number } }
+    } }
+    pageInfo { hasNextPage }
+  }
+}"""
+
+
+@dataclass
+class Listing:
+    word: str
+    order_ids: list[str]
+    agent_token: str
+
+
+@pytest.fixture(scope="module")
+async def listing(api: Api) -> Listing:
+    word = f"countq{uuid.uuid4().hex[:8]}"
+    agent = await api.token("agent@example.com")
+    agent_id = await viewer_id(api, agent)
+    now = datetime.now(UTC).replace(microsecond=0)
+    order_ids: list[str] = []
+    for c in range(CUSTOMERS):
+        customer = await api.new_customer(f"Counted {c}")
+        ref = api.orders.get(customer.order_ids["delivered"])["customer_id"]  # type: ignore[index]
+        for n in range(CASES_PER_CUSTOMER):
+            order_id = f"ord-{ref}-q{n}"
+            api.orders.upsert(
+                make_order(
+                    id=order_id,
+                    number=f"#Q{c}{n:02d}",
+                    customer_id=ref,
+                    status="DELIVERED",
+                    placed_at=now - timedelta(days=4),
+                    delivered_at=now - timedelta(days=2),
+                    lines=[("SKU-Q", "Counted thing", 2, 900)],
+                    shipping=200,
+                )
+            )
+            order_ids.append(order_id)
+            case = await open_case(api, customer.token, order_id, subject=f"{word} case {n}")
+            await post_message(api, customer.token, case["id"], f"Hello from case {n}")
+            if n % 2 == 0:
+                data = await api.gql.ok(
+                    ASSIGN, {"input": {"caseId": case["id"], "assigneeId": agent_id}}, agent
+                )
+                assert data["assignCase"]["__typename"] == "CaseUpdated", data
+                await post_message(api, agent, case["id"], f"Agent reply {n}")
+            if n < REFUNDS_PER_CUSTOMER:
+                result = await request_refund(
+                    api, customer.token, case["id"], reason="DAMAGED", amount=500
+                )
+                assert result["__typename"] == "RefundRequested", result
+    return Listing(word=word, order_ids=order_ids, agent_token=agent)
+
+
+async def measure(api: Api, listing: Listing, first: int) -> tuple[int, dict[str, int], list[int]]:
+    """SQL statements and order-system calls of one listing request, with a cold order cache."""
+    if api.orders.webhooks is not None:
+        async with asyncio.timeout(10):
+            await api.orders.webhooks.drain()  # nothing else may run while counting
+    assert api.runtime.orders is not None
+    await api.runtime.orders.invalidate(listing.order_ids)  # cold: every order is a miss
+    api.orders.reset_counters()
+    with count_statements(api.runtime.engine) as counter:
+        body: dict[str, Any] = await api.gql(
+            LIST, {"first": first, "search": listing.word}, listing.agent_token
+        )
+    assert "errors" not in body, body
+    edges = body["data"]["supportCases"]["edges"]
+    assert len(edges) == first
+    for edge in edges:
+        node = edge["node"]
+        assert node["order"] is not None and node["order"]["stale"] is False
+        assert node["customer"]["name"].startswith("Counted")
+        assert node["lastMessage"] is not None
+    assert any(e["node"]["assignee"] for e in edges)
+    assert any(e["node"]["refunds"] for e in edges)
+    return counter.count, dict(api.orders.calls), list(api.orders.batch_sizes)
+
+
+async def test_ten_and_fifty_cases_cost_the_same_statements(api: Api, listing: Listing) -> None:
+    await measure(api, listing, 10)  # warm-up: the pool's first-connect queries are not ours
+    ten, _, _ = await measure(api, listing, 10)
+    fifty, _, _ = await measure(api, listing, 50)
+
+    assert ten == fifty, f"10 cases: {ten} statements, 50 cases: {fifty} (N+1?)"
+    # session check, the page, users, last messages, refunds by case, refunds by order (+ users
+    # of the message authors): a handful, never one per case.
+    assert fifty <= 8, fifty
+
+
+@pytest.mark.parametrize("first", [10, 50])
+async def test_one_order_system_batch_call_per_list(api: Api, listing: Listing, first: int) -> None:
+    _, calls, batch_sizes = await measure(api, listing, first)
+
+    assert calls == {CALL_BATCH: 1}, calls  # no per-case lookups, no second batch
+    assert batch_sizes == [first]  # every order of the page, once
+
+
+async def test_a_warm_cache_makes_no_order_system_call(api: Api, listing: Listing) -> None:
+    await measure(api, listing, 50)  # fills the cache
+    api.orders.reset_counters()
+    body = await api.gql(LIST, {"first": 50, "search": listing.word}, listing.agent_token)
+    assert "errors" not in body, body
+    assert dict(api.orders.calls) == {}

@@ -1,0 +1,273 @@
+"""Refund execution through the API, in the embedded style: the refund worker runs as a background
+task of the API process and pays through the bundled payment gateway simulator (in process, also
+mounted at /_sim/payments). On PostgreSQL, without Redis (in-process broker, cache, limiter).
+
+- approve -> SUCCEEDED within seconds (polled, bounded);
+- the gateway declines -> FAILED with its reason, the resolved case reopens, the refund is listed
+  by refunds(filter: {status: [FAILED]}); retryRefund once the gateway behaves -> SUCCEEDED;
+- a request the gateway rejects (a bug) -> stuck in PROCESSING, found by the status filter;
+- requestRefund's idempotencyKey (on the shared API harness, PostgreSQL + Redis).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from adapters.auth.passwords import Argon2PasswordHasher
+from adapters.order_system.simulator import create_order_simulator, simulator_state
+from adapters.payment_gateway.simulator import (
+    PaymentGatewaySimulatorState,
+    create_payment_gateway_simulator,
+    gateway_state,
+)
+from adapters.sql.migrate import upgrade_to_head
+from app.main import create_app, seed
+from app.settings import Settings
+from tests.api._helpers import (
+    APPROVE_REFUND,
+    CHANGE_STATUS,
+    REQUEST_REFUND,
+    RETRY_REFUND,
+    codes,
+    open_case,
+    request_refund,
+)
+from tests.api.conftest import Api
+from tests.support import GraphQLClient, create_postgres_database, drop_postgres_database
+
+REFUND = """query($id: ID!) { node(id: $id) { ... on Refund {
+  id status attempt failureReason gatewayRefundId
+  supportCase { id status timeline(first: 100) { edges { node { type summary actor { role } } } } }
+} } }"""
+
+REFUNDS_BY_STATUS = """query($s: [RefundStatus!]) {
+  refunds(first: 100, filter: {status: $s}) { edges { node { id status failureReason } } } }"""
+
+
+@pytest.fixture(scope="module")
+async def embedded() -> AsyncIterator[tuple[Api, PaymentGatewaySimulatorState]]:
+    url = await create_postgres_database("embedded")
+    try:
+        await upgrade_to_head(url)
+        settings = Settings(
+            app_env="test",
+            database_url=url,
+            redis_url=None,
+            run_embedded_worker=True,
+            refund_worker_poll_seconds=0.05,
+            login_attempts_per_minute=100_000,
+        )
+        orders = create_order_simulator()
+        payments = create_payment_gateway_simulator()
+        hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        app = create_app(
+            settings,
+            order_simulator=orders,
+            payment_gateway_simulator=payments,
+            password_hasher=hasher,
+        )
+        async with app.router.lifespan_context(app):
+            runtime = app.state.runtime
+            await seed(runtime)
+            assert app.state.refund_worker is not None  # the embedded worker is running
+            transport = httpx.ASGITransport(app=app, client=("127.0.0.9", 4321))
+            async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
+                yield (
+                    Api(
+                        gql=GraphQLClient(http),
+                        http=http,
+                        runtime=runtime,
+                        orders=simulator_state(orders),
+                        settings=settings,
+                    ),
+                    gateway_state(payments),
+                )
+    finally:
+        await drop_postgres_database(url)
+
+
+async def refund_until(
+    api: Api, token: str, refund_id: str, status: str, *, seconds: float = 10
+) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while True:
+        data = await api.gql.ok(REFUND, {"id": refund_id}, token)
+        refund: dict[str, Any] = data["node"]
+        if refund["status"] == status:
+            return refund
+        assert time.monotonic() < deadline, f"still {refund['status']} after {seconds} s"
+        await asyncio.sleep(0.05)
+
+
+def timeline_types(refund: dict[str, Any]) -> list[str]:
+    return [e["node"]["type"] for e in refund["supportCase"]["timeline"]["edges"]]
+
+
+async def approved(api: Api, agent: str, customer_token: str, order_id: str, amount: int) -> str:
+    case = await open_case(api, customer_token, order_id)
+    requested = await request_refund(
+        api, customer_token, case["id"], reason="DAMAGED", amount=amount
+    )
+    assert requested["refund"]["status"] == "REQUESTED", requested
+    refund_id: str = requested["refund"]["id"]
+    data = await api.gql.ok(APPROVE_REFUND, {"input": {"refundId": refund_id}}, agent)
+    assert data["approveRefund"]["__typename"] == "RefundDecided", data
+    return refund_id
+
+
+async def test_approve_then_paid_decline_then_failed_retry_then_paid(
+    embedded: tuple[Api, PaymentGatewaySimulatorState],
+) -> None:
+    api, gateway = embedded
+    agent = await api.token("agent@example.com")
+    customer = await api.new_customer("Paid Back")
+
+    # Approve -> the embedded worker pays it within seconds.
+    refund_id = await approved(api, agent, customer.token, customer.order_ids["delivered"], 3000)
+    paid = await refund_until(api, customer.token, refund_id, "SUCCEEDED")
+    assert paid["gatewayRefundId"] and paid["attempt"] == 1
+    types = timeline_types(paid)
+    assert types[-4:] == [
+        "REFUND_APPROVED",
+        "REFUND_QUEUED",
+        "REFUND_PROCESSING",
+        "REFUND_SUCCEEDED",
+    ]
+    assert sum(1 for p in gateway.payouts if p.refund_id == paid["gatewayRefundId"]) == 1
+    # Operators see the same ledger over HTTP.
+    ledger = (await api.http.get("/_sim/payments/_ledger")).json()
+    assert paid["gatewayRefundId"] in {p["refund_id"] for p in ledger["payouts"]}
+
+    # The gateway declines: FAILED with its reason; the resolved case reopens.
+    gateway.set_fault("decline", decline_reason="card_expired")
+    case = await open_case(api, customer.token, customer.order_ids["big"])
+    requested = await request_refund(api, customer.token, case["id"], reason="DAMAGED", amount=5000)
+    refund_id = requested["refund"]["id"]
+    resolved = await api.gql.ok(
+        CHANGE_STATUS, {"input": {"caseId": case["id"], "status": "RESOLVED"}}, agent
+    )
+    assert resolved["changeCaseStatus"]["supportCase"]["status"] == "RESOLVED"
+    await api.gql.ok(APPROVE_REFUND, {"input": {"refundId": refund_id}}, agent)
+    failed = await refund_until(api, agent, refund_id, "FAILED")
+    assert failed["failureReason"] == "card_expired"
+    assert failed["supportCase"]["status"] == "OPEN"  # back in the queue
+    summaries = [e["node"]["summary"] for e in failed["supportCase"]["timeline"]["edges"]]
+    assert any("card_expired" in s for s in summaries)
+    listed = await api.gql.ok(REFUNDS_BY_STATUS, {"s": ["FAILED"]}, agent)
+    assert {"id": refund_id, "status": "FAILED", "failureReason": "card_expired"} in [
+        e["node"] for e in listed["refunds"]["edges"]
+    ]
+
+    # The gateway behaves again; an agent retries: a new attempt, paid.
+    gateway.clear_faults()
+    body = await api.gql(RETRY_REFUND, {"input": {"refundId": refund_id}}, customer.token)
+    assert codes(body) == ["FORBIDDEN"]
+    retried = await api.gql.ok(RETRY_REFUND, {"input": {"refundId": refund_id}}, agent)
+    assert retried["retryRefund"]["__typename"] == "RefundRetried", retried
+    assert retried["retryRefund"]["refund"]["attempt"] == 2
+    assert retried["retryRefund"]["refund"]["status"] in ("PROCESSING", "SUCCEEDED")
+    paid_again = await refund_until(api, agent, refund_id, "SUCCEEDED")
+    assert paid_again["attempt"] == 2 and paid_again["failureReason"] is None
+    assert gateway.payout_count(f"{_internal(refund_id)}:1") == 0
+    assert gateway.payout_count(f"{_internal(refund_id)}:2") == 1
+    assert timeline_types(paid_again)[-3:] == [
+        "REFUND_FAILED",
+        "REFUND_RETRIED",
+        "REFUND_SUCCEEDED",
+    ]
+    again = await api.gql.ok(RETRY_REFUND, {"input": {"refundId": refund_id}}, agent)
+    assert again["retryRefund"]["__typename"] == "InvalidTransition"
+    listed = await api.gql.ok(REFUNDS_BY_STATUS, {"s": ["FAILED"]}, agent)
+    assert refund_id not in [e["node"]["id"] for e in listed["refunds"]["edges"]]
+
+
+async def test_a_request_the_gateway_rejects_stays_processing_and_is_listed(
+    embedded: tuple[Api, PaymentGatewaySimulatorState],
+) -> None:
+    api, gateway = embedded
+    agent = await api.token("agent@example.com")
+    customer = await api.new_customer("Stuck Refund")
+    case = await open_case(api, customer.token, customer.order_ids["delivered"])
+    requested = await request_refund(api, customer.token, case["id"], reason="DAMAGED", amount=4000)
+    refund_id = requested["refund"]["id"]
+    # A bug elsewhere used this refund's key with other parameters: the gateway will say 422.
+    await gateway.refund(
+        idempotency_key=f"{_internal(refund_id)}:1",
+        payment_reference="someone-else",
+        amount=1,
+        currency="USD",
+    )
+    await api.gql.ok(APPROVE_REFUND, {"input": {"refundId": refund_id}}, agent)
+    stuck = await refund_until(api, agent, refund_id, "PROCESSING")
+    deadline = time.monotonic() + 10
+    runtime = api.runtime
+    while True:  # the worker marks the job DEAD (and logs it loudly); the refund stays visible
+        async with runtime.services.uow() as uow:
+            jobs = await uow.refund_jobs.list_for_refund(_internal(refund_id))
+        if jobs and jobs[0].status.value == "DEAD":
+            break
+        assert time.monotonic() < deadline, jobs
+        await asyncio.sleep(0.05)
+    assert "idempotency_key_reused" in (jobs[0].last_error or "")
+    assert stuck["failureReason"] is None
+    listed = await api.gql.ok(REFUNDS_BY_STATUS, {"s": ["PROCESSING"]}, agent)
+    assert refund_id in [e["node"]["id"] for e in listed["refunds"]["edges"]]
+    assert gateway.payout_count(f"{_internal(refund_id)}:1") == 1  # the other request's, not ours
+    assert (await refund_until(api, agent, refund_id, "PROCESSING"))["status"] == "PROCESSING"
+
+
+def _internal(global_id: str) -> str:
+    from app.graphql.ids import decode_expected
+
+    decoded = decode_expected(global_id, "Refund")
+    assert decoded is not None
+    return decoded
+
+
+# -- requestRefund(idempotencyKey), on the shared harness (PostgreSQL + Redis) ----------------
+
+
+async def test_the_same_idempotency_key_returns_the_first_refund(api: Api) -> None:
+    customer = await api.new_customer("Careful Retrier")
+    case = await open_case(api, customer.token, customer.order_ids["delivered"])
+    fields = {"caseId": case["id"], "reason": "DAMAGED", "amount": 3000, "idempotencyKey": "k-1"}
+    first = await api.gql.ok(REQUEST_REFUND, {"input": fields}, customer.token)
+    assert first["requestRefund"]["__typename"] == "RefundRequested"
+    again = await api.gql.ok(REQUEST_REFUND, {"input": fields}, customer.token)
+    assert again == first
+    other = await api.gql.ok(REQUEST_REFUND, {"input": {**fields, "amount": 3001}}, customer.token)
+    assert other["requestRefund"]["__typename"] == "IdempotencyKeyReused"
+    assert other["requestRefund"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    bad = await api.gql.ok(
+        REQUEST_REFUND, {"input": {**fields, "idempotencyKey": "has space"}}, customer.token
+    )
+    assert bad["requestRefund"]["__typename"] == "ValidationFailed"
+    assert [f["field"] for f in bad["requestRefund"]["fields"]] == ["idempotencyKey"]
+    # Another customer's identical key is theirs alone: it never returns this refund.
+    other_customer = await api.new_customer("Key Guesser")
+    theirs = await api.gql.ok(REQUEST_REFUND, {"input": fields}, other_customer.token)
+    assert theirs["requestRefund"]["__typename"] == "NotFound"
+
+
+async def test_parallel_identical_requests_create_exactly_one_refund(api: Api) -> None:
+    customer = await api.new_customer("Double Clicker")
+    case = await open_case(api, customer.token, customer.order_ids["delivered"])
+    fields = {"caseId": case["id"], "reason": "DAMAGED", "amount": 2900, "idempotencyKey": "dbl"}
+    results = await asyncio.gather(
+        *(api.gql.ok(REQUEST_REFUND, {"input": fields}, customer.token) for _ in range(8))
+    )
+    kinds = {r["requestRefund"]["__typename"] for r in results}
+    assert kinds == {"RefundRequested"}, results
+    assert len({r["requestRefund"]["refund"]["id"] for r in results}) == 1
+    data = await api.gql.ok(
+        "query($id: ID!) { supportCase(id: $id) { refunds { id } } }",
+        {"id": case["id"]},
+        customer.token,
+    )
+    assert len(data["supportCase"]["refunds"]) == 1
