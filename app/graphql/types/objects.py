@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 import strawberry
 
@@ -41,6 +43,19 @@ def _viewer_is_staff(info: Info) -> bool:
 
 def _first(first: int | None, default: int = 20) -> int:
     return default if first is None else first
+
+
+def _connection_parts(
+    page: Page[Any], edge: Callable[..., Any], wrap: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """Edges (one per item, with its keyset cursor) and page info of a read-store page."""
+    return {
+        "edges": [
+            edge(cursor=cursor, node=wrap(item))
+            for item, cursor in zip(page.items, page.cursors, strict=True)
+        ],
+        "page_info": PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+    }
 
 
 async def load_order(info: Info, order_id: str) -> do.Order | None:
@@ -227,13 +242,7 @@ class MessageConnection:
 
     @classmethod
     def from_page(cls, page: Page[dc.Message]) -> MessageConnection:
-        return cls(
-            edges=[
-                MessageEdge(cursor=c, node=Message.from_domain(m))
-                for m, c in zip(page.items, page.cursors, strict=True)
-            ],
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
-        )
+        return cls(**_connection_parts(page, MessageEdge, Message.from_domain))
 
 
 @strawberry.type(description="A refund of (part of) an order, attached to a case.")
@@ -338,13 +347,7 @@ class RefundConnection:
 
     @classmethod
     def from_page(cls, page: Page[dr.Refund]) -> RefundConnection:
-        return cls(
-            edges=[
-                RefundEdge(cursor=c, node=Refund.from_domain(r))
-                for r, c in zip(page.items, page.cursors, strict=True)
-            ],
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
-        )
+        return cls(**_connection_parts(page, RefundEdge, Refund.from_domain))
 
 
 @strawberry.type(description="An entry of a case's append-only timeline.")
@@ -418,13 +421,7 @@ class CaseEventConnection:
 
     @classmethod
     def from_page(cls, page: Page[de.CaseEvent]) -> CaseEventConnection:
-        return cls(
-            edges=[
-                CaseEventEdge(cursor=c, node=CaseEvent.from_domain(e))
-                for e, c in zip(page.items, page.cursors, strict=True)
-            ],
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
-        )
+        return cls(**_connection_parts(page, CaseEventEdge, CaseEvent.from_domain))
 
 
 @strawberry.type(description="A customer's support case.")
@@ -560,13 +557,7 @@ class SupportCaseConnection:
 
     @classmethod
     def from_page(cls, page: Page[dc.SupportCase]) -> SupportCaseConnection:
-        return cls(
-            edges=[
-                SupportCaseEdge(cursor=c, node=SupportCase.from_domain(x))
-                for x, c in zip(page.items, page.cursors, strict=True)
-            ],
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
-        )
+        return cls(**_connection_parts(page, SupportCaseEdge, SupportCase.from_domain))
 
 
 @strawberry.type(description="An edge of an order connection.")
