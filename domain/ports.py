@@ -251,7 +251,8 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
     def record(self, *events: CaseEvent) -> None:
-        """Queue events to be appended to the log when this unit commits."""
+        """Queue events that belong to no aggregate (order updates, SLA breaches). The events of
+        cases and refunds need no call: their repositories' add()/save() hand them over."""
         ...
 
     async def commit(self) -> None: ...

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
@@ -177,9 +177,16 @@ class InMemoryUserRepository:
 
 
 class InMemoryCaseRepository:
-    def __init__(self, table: _VersionedTable[SupportCase], store: InMemoryStore) -> None:
+    def __init__(
+        self,
+        table: _VersionedTable[SupportCase],
+        store: InMemoryStore,
+        store_events: Callable[[list[CaseEvent]], None] = lambda events: None,
+    ) -> None:
         self._t = table
         self._store = store
+        # Like the SQL repository: add()/save() hand the aggregate's events to the unit of work.
+        self._store_events = store_events
 
     async def get(self, case_id: str, *, for_update: bool = False) -> SupportCase | None:
         # for_update needs no lock here: save() is optimistic and commit re-checks versions.
@@ -190,9 +197,11 @@ class InMemoryCaseRepository:
             raise DuplicateKey(f"case {case.id} already exists")
         case.number = self._store.next_case_number()
         self._t.insert(case)
+        self._store_events(case.pull_events())
 
     async def save(self, case: SupportCase) -> None:
         self._t.save(case)
+        self._store_events(case.pull_events())
 
     async def ids_for_order(self, order_id: str) -> list[str]:
         about = sorted(
@@ -230,9 +239,13 @@ class InMemoryRefundRepository:
 
     async def add(self, refund: Refund) -> None:
         self._t.insert(refund)
+        if self._unit is not None:
+            self._unit.record(*refund.pull_events())
 
     async def save(self, refund: Refund) -> None:
         self._t.save(refund)
+        if self._unit is not None:
+            self._unit.record(*refund.pull_events())
 
     async def list_for_order(self, order_id: str) -> list[Refund]:
         rows = sorted(
@@ -376,7 +389,7 @@ class InMemoryUnitOfWork:
         self._ledger = InMemoryRefundLedger(self, store)
         self._token_repo = InMemoryRefreshTokenRepository(self, self._tokens)
         self.users = InMemoryUserRepository(self._users)
-        self.cases = InMemoryCaseRepository(self._cases, store)
+        self.cases = InMemoryCaseRepository(self._cases, store, lambda events: self.record(*events))
         self.messages = InMemoryMessageRepository(self._messages, self._cases)
         self.refunds = InMemoryRefundRepository(self._refunds, self)
         self.ledger = self._ledger

@@ -4,9 +4,8 @@ All statements are Core statements on the tables of `adapters.sql.tables`: no OR
 what a repository returns is exactly what the database holds.
 
 Aggregates (cases, refunds) carry the events of their changes; `add()` and `save()` hand them to
-the unit of work (`collect_events`), which appends them to the case event log on commit. A use case
-may also pass them itself with `uow.record(*aggregate.pull_events())`: the unit of work ignores an
-event it already holds, so doing both is harmless.
+the unit of work (`collect_events`), which appends them to the case event log on commit. Use cases
+call `uow.record()` only for events that belong to no aggregate (order updates, SLA breaches).
 """
 
 from __future__ import annotations

@@ -35,7 +35,6 @@ async def approve_refund(
         )
         await uow.refunds.save(refund)  # optimistic: a concurrent decision makes this fail
         await uow.refund_jobs.enqueue(job)
-        uow.record(*refund.pull_events())
         await uow.commit()
     await services.publish(uow.committed_events)
     return refund

@@ -23,7 +23,6 @@ async def assign_case(
             assignee_id, assignee_name=assignee_name, actor=principal, now=services.clock.now()
         )
         await uow.cases.save(case)
-        uow.record(*case.pull_events())
         await uow.commit()
     await services.publish(uow.committed_events)
     return case

@@ -16,7 +16,6 @@ async def cancel_refund(services: Services, principal: Principal, refund_id: str
         refund.cancel(by=principal, now=services.clock.now())
         await uow.refunds.save(refund)
         await uow.ledger.release(refund.order_id, refund.amount)
-        uow.record(*refund.pull_events())
         await uow.commit()
     await services.publish(uow.committed_events)
     return refund

@@ -14,7 +14,6 @@ async def change_case_status(
             status, actor=principal, now=services.clock.now(), rules=services.case_rules
         )
         await uow.cases.save(case)
-        uow.record(*case.pull_events())
         await uow.commit()
     await services.publish(uow.committed_events)
     return case

@@ -212,7 +212,6 @@ async def _submit_once(services: Services, job: RefundJob, owner: str) -> JobRes
                 case.pause_sla(now, refund_pause_reason(refund.id))
                 await uow.cases.save(case)
             await uow.refunds.save(refund)
-            uow.record(*refund.pull_events())
             await uow.commit()
     await services.publish(uow.committed_events)
     return None
@@ -310,13 +309,13 @@ async def _record_definite(services: Services, job: RefundJob, answer: GatewayRe
             else:
                 refund.fail(attempt=job.attempt, reason=answer.reason, now=now)
                 await uow.ledger.release(refund.order_id, refund.amount)
+            # The refund's events go to the log before their consequence on the case.
+            await uow.refunds.save(refund)
             if case is not None:
                 case.resume_sla(now, refund_pause_reason(refund.id))
                 if not answer.succeeded:
                     case.reopen_for_refund_failure(now=now)
                 await uow.cases.save(case)
-            await uow.refunds.save(refund)
-            uow.record(*refund.pull_events())
             recorded = True
         await uow.refund_jobs.complete(job, now=now)
         await uow.commit()

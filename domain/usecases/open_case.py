@@ -52,7 +52,6 @@ async def open_case(services: Services, principal: Principal, command: OpenCase)
             rules=services.case_rules,
         )
         await uow.cases.add(case)
-        uow.record(*case.pull_events())
         await uow.commit()
     await services.publish(uow.committed_events)
     return case

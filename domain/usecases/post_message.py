@@ -18,7 +18,6 @@ async def post_message(
         )
         await uow.messages.add(message)
         await uow.cases.save(case)
-        uow.record(*case.pull_events())
         await uow.commit()
     await services.publish(uow.committed_events)
     return message, case

@@ -16,7 +16,6 @@ async def reject_refund(
         refund.reject(decided_by=principal, note=note, now=services.clock.now())
         await uow.refunds.save(refund)
         await uow.ledger.release(refund.order_id, refund.amount)
-        uow.record(*refund.pull_events())
         await uow.commit()
     await services.publish(uow.committed_events)
     return refund

@@ -166,7 +166,6 @@ async def request_refund(
         await uow.refunds.add(refund)
         if job is not None:  # the policy's decision and its outbox job commit together
             await uow.refund_jobs.enqueue(job)
-        uow.record(*refund.pull_events())
         await uow.commit()
     await services.publish(uow.committed_events)
     return refund

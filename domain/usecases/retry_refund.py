@@ -50,7 +50,6 @@ async def retry_refund(services: Services, principal: Principal, refund_id: str)
             await uow.cases.save(case)
         await uow.refunds.save(refund)
         await uow.refund_jobs.enqueue(job)
-        uow.record(*refund.pull_events())
         await uow.commit()
     await services.publish(uow.committed_events)
     return refund

@@ -17,7 +17,6 @@ async def set_case_priority(
             priority, actor=principal, now=services.clock.now(), rules=services.case_rules
         )
         await uow.cases.save(case)
-        uow.record(*case.pull_events())
         await uow.commit()
     await services.publish(uow.committed_events)
     return case

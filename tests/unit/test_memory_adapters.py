@@ -242,15 +242,14 @@ async def test_events_get_sequences_at_commit(
 ) -> None:
     case = a_case()
     async with uow() as work:
-        await work.cases.add(case)
-        pending = case.pull_events()
-        work.record(*pending)
-        assert pending[0].sequence is None
+        opened_id = case.events[0].id
+        await work.cases.add(case)  # hands the aggregate's events to the unit of work
+        assert case.events == []
         assert work.committed_events == [] and store.events == []
         await work.commit()
     assert [e.sequence for e in work.committed_events] == [1]
     assert store.events == work.committed_events
-    assert work.committed_events[0].id == pending[0].id
+    assert work.committed_events[0].id == opened_id
     async with uow() as work:
         loaded = await work.cases.get(case.id)
         assert loaded is not None
