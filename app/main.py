@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
@@ -85,7 +85,6 @@ class Runtime:
     sla_breaches: SlaBreachLog
     redis: aioredis.Redis | None = None
     orders: ResilientOrderSystem | None = None  # the webhook endpoint invalidates its cache
-    closers: list[contextlib.AsyncExitStack] = field(default_factory=list)
     # Embedded mode: the bundled payment gateway simulator (its ledger, its fault switch).
     payment_gateway_simulator: Starlette | None = None
 

@@ -181,6 +181,15 @@ def held_amount(order: Order, refunds: Iterable[Refund]) -> Money:
     return held
 
 
+def refunded_amount(order: Order, refunds: Iterable[Refund]) -> Money:
+    """Money already paid back on the order (succeeded refunds only)."""
+    paid = Money.zero(order.currency)
+    for refund in refunds:
+        if refund.status is RefundStatus.SUCCEEDED:
+            paid = paid + refund.amount
+    return paid
+
+
 def refundable_remainder(order: Order, refunds: Iterable[Refund]) -> Money:
     remainder = order.total - held_amount(order, refunds)
     return remainder if remainder.amount > 0 else Money.zero(order.currency)

@@ -9,7 +9,7 @@ DataLoaders (`begin_event`), so a long-lived subscription never serves stale cac
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn, Protocol
 
@@ -61,7 +61,6 @@ class Context:
     client: str  # the caller's address, for rate limits
     request_id: str
     production: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
     live: LiveUpdates | None = None
     connection: LiveConnection | None = None  # WebSocket only
     connection_params: dict[str, object] | None = None  # WebSocket: the connection_init payload

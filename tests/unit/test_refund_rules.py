@@ -34,6 +34,7 @@ from domain.refunds import (
     not_received_claimable_from,
     price_request,
     refundable_remainder,
+    refunded_amount,
     refunded_quantities,
     request_denial,
     shipping_refunded,
@@ -349,6 +350,13 @@ def test_refundable_remainder() -> None:
     # REQUESTED, APPROVED, PROCESSING, SUCCEEDED hold 4 x 40.00 -> nothing is left (never negative)
     assert refundable_remainder(O120, existing) == usd(0)
     assert refundable_remainder(O120, [refund(4000), refund(500, RefundStatus.FAILED)]) == usd(8000)
+
+
+def test_refunded_amount_counts_only_what_was_paid() -> None:
+    assert refunded_amount(O120, []) == usd(0)
+    existing = [refund(1000 * (i + 1), s) for i, s in enumerate(RefundStatus)]
+    paid = sum(1000 * (i + 1) for i, s in enumerate(RefundStatus) if s is RefundStatus.SUCCEEDED)
+    assert refunded_amount(O120, existing) == usd(paid)
 
 
 def test_amount_up_to_the_remainder_is_fine_one_cent_more_is_not() -> None:

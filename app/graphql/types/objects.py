@@ -171,16 +171,7 @@ class Order(Node):
 
     @strawberry.field(description="Money already paid back.")
     async def refunded_amount(self, info: Info) -> Money:
-        paid = sum(
-            r.amount.amount
-            for r in await self._refunds(info)
-            if r.status is dr.RefundStatus.SUCCEEDED
-        )
-        return Money(
-            amount=paid,
-            currency=self.model.currency,
-            formatted=self.model.total.__class__(paid, self.model.currency).formatted(),
-        )
+        return Money.from_domain(dr.refunded_amount(self.model, await self._refunds(info)))
 
     @strawberry.field(description="What can still be refunded (total minus paid and in flight).")
     async def refundable_amount(self, info: Info) -> Money:
