@@ -1,0 +1,32 @@
+// Types come from the committed ../schema.graphql, never from a live server. The generated files in
+// src/gql are committed; `npm run codegen:check` (run by the unit tests) fails when they are stale.
+import type { CodegenConfig } from "@graphql-codegen/cli";
+
+const config: CodegenConfig = {
+  schema: process.env.CODEGEN_PENDING ? ["../schema.graphql", process.env.CODEGEN_PENDING] : "../schema.graphql",
+  documents: ["src/**/*.{ts,tsx}", "!src/gql/**/*"],
+  ignoreNoDocuments: false,
+  generates: {
+    "src/gql/": {
+      preset: "client",
+      presetConfig: { fragmentMasking: false },
+      config: {
+        enumsAsTypes: true,
+        useTypeImports: true,
+        skipTypename: false,
+        nonOptionalTypename: true,
+        strictScalars: true,
+        scalars: { DateTime: "string", Date: "string", ID: "string" },
+      },
+    },
+    // The schema's shape (unions, interfaces) for graphcache, so it can match fragments on union
+    // members and tell entities from embedded values without guessing.
+    "src/gql/introspection.ts": {
+      plugins: ["urql-introspection"],
+      config: { module: "es2015", includeScalars: false, useTypeImports: true },
+    },
+  },
+  hooks: { afterAllFileWrite: [] },
+};
+
+export default config;

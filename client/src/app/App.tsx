@@ -1,0 +1,76 @@
+import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { BrowserRouter, Navigate, Route, Routes } from "react-router";
+import { Provider as UrqlProvider } from "urql";
+import { createLiveConnection, LiveStatus } from "../live/connection";
+import { LiveStatusProvider } from "../live/LiveStatusContext";
+import { useSessionState, useSessionStore } from "../session/SessionContext";
+import { LoginScreen } from "../screens/login/LoginScreen";
+import { PortalHome } from "../screens/portal/home/PortalHome";
+import { NewCaseScreen } from "../screens/portal/newCase/NewCaseScreen";
+import { CustomerCaseScreen } from "../screens/portal/case/CustomerCaseScreen";
+import { QueueScreen } from "../screens/console/queue/QueueScreen";
+import { AgentCaseScreen } from "../screens/console/case/AgentCaseScreen";
+import { createApiClient } from "./client";
+import { Header } from "./Header";
+
+export function App() {
+  const store = useSessionStore();
+  const state = useSessionState();
+
+  useEffect(() => {
+    // A reload (or a new tab) restores the session from the refresh cookie, if there is one.
+    if (store.getState().status === "restoring") void store.refresh();
+  }, [store]);
+
+  // One API client, socket and cache per signed-in user: nothing carries over to the next login.
+  const identity = state.status === "active" ? state.session.user.id : state.status;
+  const [liveStatus] = useState(() => new LiveStatus());
+  const { client, ws } = useMemo(() => {
+    const ws = createLiveConnection(store, liveStatus);
+    return { client: createApiClient(store, ws), ws };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [identity, store, liveStatus]);
+  useEffect(() => () => void ws.dispose(), [ws]);
+  useSyncExternalStore(liveStatus.subscribe, liveStatus.getState);
+
+  let body: React.ReactNode;
+  if (state.status === "restoring") {
+    body = (
+      <main className="center" aria-busy="true">
+        <p className="muted">Loading…</p>
+      </main>
+    );
+  } else if (state.status === "anonymous") {
+    body = <LoginScreen reason={state.reason} />;
+  } else {
+    const staff = state.session.user.role !== "CUSTOMER";
+    body = (
+      <>
+        <Header user={state.session.user} />
+        <Routes>
+          {staff ? (
+            <>
+              <Route path="/" element={<QueueScreen />} />
+              <Route path="/cases/:caseId" element={<AgentCaseScreen />} />
+            </>
+          ) : (
+            <>
+              <Route path="/" element={<PortalHome />} />
+              <Route path="/new-case" element={<NewCaseScreen />} />
+              <Route path="/cases/:caseId" element={<CustomerCaseScreen />} />
+            </>
+          )}
+          <Route path="*" element={<Navigate to="/" replace />} />
+        </Routes>
+      </>
+    );
+  }
+
+  return (
+    <UrqlProvider value={client}>
+      <LiveStatusProvider status={liveStatus}>
+        <BrowserRouter>{body}</BrowserRouter>
+      </LiveStatusProvider>
+    </UrqlProvider>
+  );
+}

@@ -1,0 +1,91 @@
+// The normalized cache: every object with an `id` is stored once, so a live event that carries a
+// case, message or refund updates every view of it. Lists whose membership an event changes are
+// invalidated here and refetched by the views that show them.
+import { cacheExchange, type Cache, type KeyingConfig } from "@urql/exchange-graphcache";
+import schema from "../gql/introspection";
+import type { CaseEventType } from "../gql/graphql";
+
+interface IntrospectedType {
+  kind: string;
+  name: string;
+  fields?: ReadonlyArray<{ name: string }> | null;
+}
+
+/** Types without an `id` (Money, connections, edges, errors, results) are embedded values. */
+export function embeddedTypeKeys(types: ReadonlyArray<IntrospectedType>): KeyingConfig {
+  const keys: KeyingConfig = {};
+  for (const type of types) {
+    if (type.kind !== "OBJECT" || type.name.startsWith("__")) continue;
+    if (["Query", "Mutation", "Subscription"].includes(type.name)) continue;
+    if (!type.fields?.some((field) => field.name === "id")) keys[type.name] = () => null;
+  }
+  return keys;
+}
+
+function invalidateField(cache: Cache, entity: string, fieldName: string): void {
+  for (const field of cache.inspectFields(entity)) {
+    if (field.fieldName === fieldName) cache.invalidate(entity, field.fieldKey);
+  }
+}
+
+/** Events that can move a case into or out of a filtered queue. */
+const QUEUE_EVENTS: ReadonlySet<CaseEventType> = new Set<CaseEventType>([
+  "CASE_OPENED",
+  "STATUS_CHANGED",
+  "PRIORITY_CHANGED",
+  "ASSIGNED",
+  "SLA_BREACHED",
+  "MESSAGE_POSTED",
+]);
+
+export interface LiveEventShape {
+  type: CaseEventType;
+  supportCase: { id: string };
+}
+
+export function applyCaseEvent(cache: Cache, event: LiveEventShape): void {
+  const caseKey = cache.keyOfEntity({ __typename: "SupportCase", id: event.supportCase.id });
+  if (!caseKey) return;
+  invalidateField(cache, caseKey, "timeline");
+  if (event.type === "MESSAGE_POSTED") invalidateField(cache, caseKey, "messages");
+  if (event.type.startsWith("REFUND_")) {
+    invalidateField(cache, caseKey, "refunds");
+    invalidateField(cache, "Query", "refunds");
+    invalidateField(cache, "Query", "myOrders");
+  }
+  if (QUEUE_EVENTS.has(event.type)) invalidateField(cache, "Query", "supportCases");
+}
+
+export function createCache() {
+  return cacheExchange({
+    schema,
+    keys: embeddedTypeKeys(schema.__schema.types as ReadonlyArray<IntrospectedType>),
+    updates: {
+      Subscription: {
+        caseEvents(result, _args, cache) {
+          const event = result.caseEvents as LiveEventShape | undefined;
+          if (event) applyCaseEvent(cache, event);
+        },
+      },
+      Mutation: {
+        openCase(_result, _args, cache) {
+          invalidateField(cache, "Query", "supportCases");
+        },
+        postMessage(result, _args, cache) {
+          const outcome = result.postMessage as { __typename: string; supportCase?: { id: string } };
+          if (outcome.__typename === "MessagePosted" && outcome.supportCase) {
+            applyCaseEvent(cache, { type: "MESSAGE_POSTED", supportCase: outcome.supportCase });
+          }
+        },
+        requestRefund(result, _args, cache) {
+          const outcome = result.requestRefund as {
+            __typename: string;
+            refund?: { supportCase?: { id: string } };
+          };
+          const supportCase = outcome.refund?.supportCase;
+          if (supportCase) applyCaseEvent(cache, { type: "REFUND_REQUESTED", supportCase });
+        },
+      },
+    },
+  });
+}

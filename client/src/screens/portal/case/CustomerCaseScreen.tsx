@@ -1,0 +1,102 @@
+import { useState } from "react";
+import { Link, useParams } from "react-router";
+import { useQuery } from "urql";
+import { useCaseEvents } from "../../../live/useCaseEvents";
+import { CASE_STATUS_LABEL, ORDER_STATUS_LABEL } from "../../../lib/labels";
+import { formatDateTime } from "../../../lib/time";
+import { useSession } from "../../../session/SessionContext";
+import { Badge } from "../../../ui/Badge";
+import { RequestError } from "../../../ui/ErrorNotice";
+import { Money } from "../../../ui/Money";
+import { Thread } from "../../../ui/Thread";
+import { CASE_TONE } from "../../../ui/tones";
+import { CustomerCase } from "./documents";
+import { RefundList } from "./RefundList";
+import { RefundRequestForm } from "./RefundRequestForm";
+import { ReplyBox } from "./ReplyBox";
+
+export function CustomerCaseScreen() {
+  const { caseId = "" } = useParams();
+  const session = useSession();
+  const [messagesAfter, setMessagesAfter] = useState<string | null>(null);
+  const [result] = useQuery({ query: CustomerCase, variables: { id: caseId, messagesAfter } });
+  useCaseEvents(caseId);
+
+  const supportCase = result.data?.supportCase;
+  if (result.error && !supportCase) {
+    return (
+      <main className="page">
+        <RequestError error={result.error} />
+      </main>
+    );
+  }
+  if (!supportCase) {
+    return (
+      <main className="page">
+        {result.fetching ? (
+          <p className="muted">Loading the case…</p>
+        ) : (
+          <div className="notice notice-info">
+            This case does not exist or is not yours. <Link to="/">Back to my cases</Link>
+          </div>
+        )}
+      </main>
+    );
+  }
+
+  const closed = supportCase.status === "CLOSED";
+  const messages = supportCase.messages.edges.map((e) => e.node);
+  return (
+    <main className="page">
+      <p>
+        <Link to="/">← My orders and cases</Link>
+      </p>
+      <div className="card-head">
+        <h1>{supportCase.subject}</h1>
+        <Badge tone={CASE_TONE[supportCase.status]}>{CASE_STATUS_LABEL[supportCase.status]}</Badge>
+      </div>
+      <p className="muted">
+        {supportCase.number} · opened {formatDateTime(supportCase.createdAt)}
+      </p>
+      <div className="grid-2">
+        <section className="card" aria-labelledby="thread-title">
+          <h2 id="thread-title">Conversation</h2>
+          <div className="msg">
+            <div className="msg-head">
+              <span className="msg-author">You</span> <span>opened the case</span>
+            </div>
+            <div className="msg-body">{supportCase.description}</div>
+          </div>
+          <Thread messages={messages} viewerId={session.user.id} />
+          {supportCase.messages.pageInfo.hasNextPage ? (
+            <button type="button" onClick={() => setMessagesAfter(supportCase.messages.pageInfo.endCursor ?? null)}>
+              Show more messages
+            </button>
+          ) : null}
+          <ReplyBox caseId={supportCase.id} closed={closed} />
+        </section>
+        <aside>
+          {supportCase.order ? (
+            <section className="card" aria-labelledby="order-title">
+              <h2 id="order-title">Order {supportCase.order.number}</h2>
+              <p>
+                {ORDER_STATUS_LABEL[supportCase.order.status]} · total <Money value={supportCase.order.total} />
+              </p>
+              {supportCase.order.stale ? <Badge tone="warn">Order data may be out of date</Badge> : null}
+            </section>
+          ) : null}
+          <section className="card" aria-labelledby="refunds-title">
+            <h2 id="refunds-title">Refunds</h2>
+            <RefundList refunds={supportCase.refunds} />
+            {supportCase.order && !closed ? (
+              <>
+                <h3>Ask for money back</h3>
+                <RefundRequestForm caseId={supportCase.id} orderId={supportCase.order.id} />
+              </>
+            ) : null}
+          </section>
+        </aside>
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,54 @@
+import { useMutation } from "urql";
+import type { CustomerCaseQuery } from "../../../gql/graphql";
+import { REFUND_REASON_LABEL, REFUND_STATUS_LABEL } from "../../../lib/labels";
+import { formatDateTime } from "../../../lib/time";
+import { Badge } from "../../../ui/Badge";
+import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
+import { Money } from "../../../ui/Money";
+import { REFUND_TONE } from "../../../ui/tones";
+import { CancelRefund } from "./documents";
+
+type Refund = NonNullable<CustomerCaseQuery["supportCase"]>["refunds"][number];
+
+export function RefundList({ refunds }: { refunds: ReadonlyArray<Refund> }) {
+  const [result, cancel] = useMutation(CancelRefund);
+  if (refunds.length === 0) return <p className="muted">No refunds on this case yet.</p>;
+  const failure = asResultError(result.data?.cancelRefund);
+  return (
+    <>
+      {failure ? <ErrorNotice error={failure} /> : null}
+      {result.error ? <RequestError error={result.error} /> : null}
+      <ul className="list" aria-label="Refunds">
+        {refunds.map((refund) => (
+          <li key={refund.id} data-testid="refund" data-status={refund.status}>
+            <div className="card-head">
+              <strong>
+                <Money value={refund.amount} />
+              </strong>
+              <Badge tone={REFUND_TONE[refund.status]}>{REFUND_STATUS_LABEL[refund.status]}</Badge>
+            </div>
+            <div className="muted small">
+              {REFUND_REASON_LABEL[refund.reason]} · asked {formatDateTime(refund.createdAt)}
+            </div>
+            {refund.status === "FAILED" && refund.failureReason ? (
+              <div className="notice notice-error">The payout failed: {refund.failureReason}</div>
+            ) : null}
+            {refund.status === "REJECTED" && refund.decisionNote ? (
+              <div className="muted">Why: {refund.decisionNote}</div>
+            ) : null}
+            {refund.status === "REQUESTED" ? (
+              <button
+                type="button"
+                className="danger"
+                disabled={result.fetching}
+                onClick={() => void cancel({ input: { refundId: refund.id } })}
+              >
+                Cancel this request
+              </button>
+            ) : null}
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}

@@ -1,0 +1,31 @@
+import { useState, type FormEvent } from "react";
+import { useMutation } from "urql";
+import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
+import { PostReply } from "./documents";
+
+export function ReplyBox({ caseId, closed }: { caseId: string; closed: boolean }) {
+  const [body, setBody] = useState("");
+  const [result, post] = useMutation(PostReply);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const answer = await post({ input: { caseId, body, internal: false } });
+    if (answer.data?.postMessage.__typename === "MessagePosted") setBody("");
+  }
+
+  const failure = asResultError(result.data?.postMessage);
+  if (closed) return <p className="muted">This case is closed. Open a new case if you need more help.</p>;
+  return (
+    <form onSubmit={submit} aria-label="Reply">
+      <label htmlFor="reply-body">Your reply</label>
+      <textarea id="reply-body" required maxLength={10000} value={body} onChange={(e) => setBody(e.target.value)} />
+      {failure ? <ErrorNotice error={failure} /> : null}
+      {result.error ? <RequestError error={result.error} /> : null}
+      <div className="actions">
+        <button type="submit" className="primary" disabled={result.fetching || body.trim() === ""}>
+          {result.fetching ? "Sending…" : "Send reply"}
+        </button>
+      </div>
+    </form>
+  );
+}

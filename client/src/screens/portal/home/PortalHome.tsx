@@ -1,0 +1,141 @@
+import { useState } from "react";
+import { Link } from "react-router";
+import { useQuery } from "urql";
+import { CASE_STATUS_LABEL, ORDER_STATUS_LABEL } from "../../../lib/labels";
+import { ago, formatDate } from "../../../lib/time";
+import { Badge } from "../../../ui/Badge";
+import { CASE_TONE, ORDER_TONE } from "../../../ui/tones";
+import { RequestError } from "../../../ui/ErrorNotice";
+import { Money } from "../../../ui/Money";
+import { Pager } from "../../../ui/Pager";
+import { useNow } from "../../../ui/useNow";
+import { MyCases, MyOrders } from "./documents";
+
+const PAGE = 10;
+
+export function PortalHome() {
+  return (
+    <main className="page">
+      <h1>Your orders and cases</h1>
+      <div className="grid-2">
+        <OrdersCard />
+        <CasesCard />
+      </div>
+    </main>
+  );
+}
+
+function OrdersCard() {
+  const [after, setAfter] = useState<string | null>(null);
+  const [result] = useQuery({ query: MyOrders, variables: { first: PAGE, after } });
+  const orders = result.data?.myOrders;
+  return (
+    <section className="card" aria-labelledby="orders-title">
+      <h2 id="orders-title">My orders</h2>
+      {result.error ? <RequestError error={result.error} /> : null}
+      {!orders && result.fetching ? <p className="muted">Loading your orders…</p> : null}
+      {orders && orders.edges.length === 0 ? <p className="muted">You have no orders yet.</p> : null}
+      {orders && orders.edges.length > 0 ? (
+        <table className="responsive">
+          <thead>
+            <tr>
+              <th scope="col">Order</th>
+              <th scope="col">Status</th>
+              <th scope="col">Delivery</th>
+              <th scope="col" className="num">
+                Total
+              </th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {orders.edges.map(({ node: order }) => (
+              <tr key={order.id} data-testid={`order-${order.number}`}>
+                <td data-label="Order">
+                  <strong>{order.number}</strong>
+                  <div className="muted small">placed {formatDate(order.placedAt)}</div>
+                </td>
+                <td data-label="Status">
+                  <Badge tone={ORDER_TONE[order.status]}>{ORDER_STATUS_LABEL[order.status]}</Badge>
+                  {order.stale ? (
+                    <div>
+                      <Badge tone="warn">may be out of date</Badge>
+                    </div>
+                  ) : null}
+                </td>
+                <td data-label="Delivery">
+                  {order.deliveredAt
+                    ? `delivered ${formatDate(order.deliveredAt)}`
+                    : order.promisedDeliveryDate
+                      ? `expected ${formatDate(order.promisedDeliveryDate)}`
+                      : "—"}
+                </td>
+                <td data-label="Total" className="num">
+                  <Money value={order.total} />
+                  {order.refundedAmount.amount > 0 ? (
+                    <div className="muted small">
+                      refunded <Money value={order.refundedAmount} />
+                    </div>
+                  ) : null}
+                </td>
+                <td data-label="">
+                  <Link to={`/new-case?order=${encodeURIComponent(order.id)}`} className="button-link">
+                    Get help with {order.number}
+                  </Link>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <Pager
+        hasNext={orders?.pageInfo.hasNextPage ?? false}
+        onNext={() => setAfter(orders?.pageInfo.endCursor ?? null)}
+        onFirst={after ? () => setAfter(null) : undefined}
+      />
+    </section>
+  );
+}
+
+function CasesCard() {
+  const now = useNow();
+  const [after, setAfter] = useState<string | null>(null);
+  const [result] = useQuery({ query: MyCases, variables: { first: PAGE, after } });
+  const cases = result.data?.supportCases;
+  return (
+    <section className="card" aria-labelledby="cases-title">
+      <div className="card-head">
+        <h2 id="cases-title">My cases</h2>
+        <Link to="/new-case" className="button-link">
+          Open a case
+        </Link>
+      </div>
+      {result.error ? <RequestError error={result.error} /> : null}
+      {!cases && result.fetching ? <p className="muted">Loading your cases…</p> : null}
+      {cases && cases.edges.length === 0 ? (
+        <p className="muted">No cases yet. Questions about an order? Open a case from the order.</p>
+      ) : null}
+      <ul className="list">
+        {cases?.edges.map(({ node }) => (
+          <li key={node.id}>
+            <Link to={`/cases/${encodeURIComponent(node.id)}`}>
+              <strong>{node.subject}</strong>
+            </Link>{" "}
+            <Badge tone={CASE_TONE[node.status]}>{CASE_STATUS_LABEL[node.status]}</Badge>
+            <div className="muted small">
+              {node.number}
+              {node.order ? ` · order ${node.order.number}` : ""} · updated {ago(node.updatedAt, now)}
+            </div>
+          </li>
+        ))}
+      </ul>
+      <Pager
+        hasNext={cases?.pageInfo.hasNextPage ?? false}
+        onNext={() => setAfter(cases?.pageInfo.endCursor ?? null)}
+        onFirst={after ? () => setAfter(null) : undefined}
+      />
+    </section>
+  );
+}

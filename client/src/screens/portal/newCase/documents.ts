@@ -1,0 +1,40 @@
+import { graphql } from "../../../gql";
+
+export const OrdersForNewCase = graphql(`
+  query OrdersForNewCase {
+    myOrders(first: 50) {
+      edges {
+        node {
+          id
+          number
+          status
+          placedAt
+        }
+      }
+    }
+  }
+`);
+
+export const OpenCase = graphql(`
+  mutation OpenCase($input: OpenCaseInput!) {
+    openCase(input: $input) {
+      __typename
+      ... on CaseOpened {
+        supportCase {
+          id
+          number
+        }
+      }
+      ... on Error {
+        message
+        code
+      }
+      ... on ValidationFailed {
+        fields {
+          field
+          message
+        }
+      }
+    }
+  }
+`);

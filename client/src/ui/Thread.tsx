@@ -1,0 +1,36 @@
+import { formatDateTime } from "../lib/time";
+
+export interface ThreadMessage {
+  id: string;
+  body: string;
+  internal: boolean;
+  createdAt: string;
+  author: { id: string; name: string; role: string };
+}
+
+/**
+ * A case's conversation, oldest first. An internal note is drawn differently (dashed, yellow,
+ * labelled "Internal note — customer cannot see this") so it is never mistaken for a reply.
+ */
+export function Thread({ messages, viewerId }: { messages: ReadonlyArray<ThreadMessage>; viewerId: string }) {
+  if (messages.length === 0) return <p className="muted">No messages yet.</p>;
+  return (
+    <ol className="thread" aria-label="Messages">
+      {messages.map((m) => {
+        const mine = m.author.id === viewerId;
+        const kind = m.internal ? "msg-note" : mine ? "msg-mine" : "";
+        return (
+          <li key={m.id} className={`msg ${kind}`} data-testid={m.internal ? "internal-note" : "message"}>
+            <div className="msg-head">
+              <span className="msg-author">{mine ? "You" : m.author.name}</span>
+              {m.author.role !== "CUSTOMER" && !mine ? <span>Support team</span> : null}
+              {m.internal ? <strong className="note-label">Internal note — customer cannot see this</strong> : null}
+              <time dateTime={m.createdAt}>{formatDateTime(m.createdAt)}</time>
+            </div>
+            <div className="msg-body">{m.body}</div>
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
