@@ -93,8 +93,11 @@ class ReadStore(Protocol):
         events: what live subscriptions replay."""
         ...
 
-    async def last_event_sequence(self) -> int:
-        """The sequence of the newest event in the log (0 when it is empty)."""
+    async def last_event_sequence(
+        self, *, case_id: str | None = None, include_internal: bool = True
+    ) -> int:
+        """The sequence of the newest event in the log (0 when it is empty), of every case or
+        one, with or without internal events."""
         ...
 
     async def users_by_ids(self, user_ids: Sequence[str]) -> dict[str, User]: ...

@@ -242,12 +242,17 @@ def auto_approval_applies(amount: Money, recent_granted: int, policy: RefundPoli
     )
 
 
+def requires_admin_approval(amount: Money, policy: RefundPolicy) -> bool:
+    """Above the agents' limit, only an admin may approve."""
+    return amount.amount > policy.agent_limit_minor
+
+
 def approval_for(principal: Principal, amount: Money, policy: RefundPolicy) -> RefundApproval:
     """Which approval the principal can give for this amount (raises when they cannot)."""
     if principal.role is Role.ADMIN:
         return RefundApproval.ADMIN
     if principal.role is Role.AGENT:
-        if amount.amount > policy.agent_limit_minor:
+        if requires_admin_approval(amount, policy):
             limit = Money(policy.agent_limit_minor, amount.currency)
             raise ApprovalLimitExceeded(limit.formatted())
         return RefundApproval.AGENT

@@ -243,8 +243,18 @@ class InMemoryReadStore:
                 break
         return found
 
-    async def last_event_sequence(self) -> int:
-        return max((e.sequence or 0 for e in self._store.events), default=0)
+    async def last_event_sequence(
+        self, *, case_id: str | None = None, include_internal: bool = True
+    ) -> int:
+        return max(
+            (
+                e.sequence or 0
+                for e in self._store.events
+                if (case_id is None or e.case_id == case_id)
+                and (include_internal or not e.internal)
+            ),
+            default=0,
+        )
 
     # -- users ----------------------------------------------------------------------------------
 

@@ -261,10 +261,16 @@ class SqlReadStore:
         stmt = stmt.order_by(e.sequence).limit(max(1, min(limit, 1000)))
         return [mappers.event_from_row(row) for row in await self._rows(stmt)]
 
-    async def last_event_sequence(self) -> int:
-        rows = await self._rows(
-            select(func.coalesce(func.max(case_events.c.sequence), 0).label("last"))
-        )
+    async def last_event_sequence(
+        self, *, case_id: str | None = None, include_internal: bool = True
+    ) -> int:
+        e = case_events.c
+        stmt = select(func.coalesce(func.max(e.sequence), 0).label("last"))
+        if case_id is not None:
+            stmt = stmt.where(e.case_id == case_id)
+        if not include_internal:
+            stmt = stmt.where(e.internal == false())
+        rows = await self._rows(stmt)
         return int(rows[0]["last"])
 
     async def get_event(self, event_id: str) -> CaseEvent | None:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.errors import InvalidArgument, NotFoundError, OrderUnavailableError
+from app.graphql.errors import (
+    ForbiddenError,
+    InvalidArgument,
+    NotFoundError,
+    OrderUnavailableError,
+)
 from app.graphql.ids import decode_expected, decode_id
 from app.graphql.permissions import IsAgent, IsAuthenticated
 from app.graphql.types.common import CasePriority, CaseStatus, Node, RefundStatus
@@ -23,8 +30,9 @@ from app.graphql.types.objects import (
     User,
 )
 from app.graphql.types.objects import PageInfo as PageInfoType
-from domain.errors import DomainError, NotFound
+from domain.errors import DomainError, Forbidden, NotFound
 from domain.queries import CaseFilter, RefundFilter
+from domain.usecases.live_events import live_start_cursor
 from domain.usecases.order_access import OrderUnavailable, my_orders, visible_order
 from domain.usecases.refund_quote import refund_quote
 from domain.users import Principal
@@ -205,6 +213,35 @@ class Query:
         except OrderUnavailable as exc:
             raise OrderUnavailableError(exc.message) from None
         return RefundQuote(model=quote)
+
+    @strawberry.field(
+        description="Where to start following case events (`caseEvents(after:)`) so that nothing "
+        "committed between loading a page and subscribing is missed: the cursor of the newest "
+        "event you may see. `caseId` as for `caseEvents`; null = every case (staff only).",
+        permission_classes=[IsAuthenticated],
+    )
+    async def latest_case_event_cursor(
+        self,
+        info: Info,
+        case_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="A SupportCase id; omit for every case (staff only)."),
+        ] = None,
+    ) -> str | None:
+        principal = info.context.require_principal()
+        internal_case_id: str | None = None
+        if case_id is not None:
+            internal_case_id = decode_expected(case_id, "SupportCase")
+            if internal_case_id is None:
+                return None
+        try:
+            return await live_start_cursor(
+                info.context.services, principal, case_id=internal_case_id
+            )
+        except NotFound:
+            return None
+        except Forbidden as exc:
+            raise ForbiddenError(exc.message) from None
 
     @strawberry.field(
         description="Agents and admins, for assignment.", permission_classes=[IsAgent]

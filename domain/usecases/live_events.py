@@ -26,7 +26,7 @@ from typing import Protocol
 
 from domain.errors import Forbidden, NotFound
 from domain.events import CaseEvent
-from domain.live import EventScope, parse_event_cursor
+from domain.live import EventScope, event_cursor, parse_event_cursor
 from domain.ports import EventBroker
 from domain.usecases.services import Services
 from domain.users import Principal
@@ -83,7 +83,23 @@ class EventLog(Protocol):
         limit: int = 100,
     ) -> list[CaseEvent]: ...
 
-    async def last_event_sequence(self) -> int: ...
+    async def last_event_sequence(
+        self, *, case_id: str | None = None, include_internal: bool = True
+    ) -> int: ...
+
+
+async def live_start_cursor(
+    services: Services, principal: Principal, *, case_id: str | None
+) -> str:
+    """Where a client should start following `case_id` (None: every case, staff only) so that
+    nothing between its page load and its subscription is missed: the cursor of the newest event
+    it may see now. The same checks as subscribing; a customer learns nothing about other cases
+    (the cursor of their own case's newest public event, not the log's head)."""
+    feed = await open_case_event_feed(services, principal, case_id=case_id, after=None)
+    sequence = await services.reads.last_event_sequence(
+        case_id=feed.scope.case_id, include_internal=feed.scope.include_internal
+    )
+    return event_cursor(sequence)
 
 
 class SharedEventLog:
@@ -122,8 +138,12 @@ class SharedEventLog:
         # Shielded: one waiter going away (a closed subscription) does not cancel the others'.
         return list(await asyncio.shield(future))
 
-    async def last_event_sequence(self) -> int:
-        return await self._log.last_event_sequence()
+    async def last_event_sequence(
+        self, *, case_id: str | None = None, include_internal: bool = True
+    ) -> int:
+        return await self._log.last_event_sequence(
+            case_id=case_id, include_internal=include_internal
+        )
 
 
 def _continues(events: list[CaseEvent], last: int) -> bool:

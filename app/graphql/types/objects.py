@@ -299,6 +299,13 @@ class Refund(Node):
     def gateway_refund_id(self) -> str | None:
         return self.model.gateway_refund_id
 
+    @strawberry.field(
+        description="True when the amount is above the agents' approval limit: only an admin "
+        "may approve it (clients show it before anyone tries)."
+    )
+    def requires_admin_approval(self, info: Info) -> bool:
+        return dr.requires_admin_approval(self.model.amount, info.context.services.refund_policy)
+
     @strawberry.field(description="Refunded lines and quantities, when asked by line.")
     def lines(self) -> list[RefundLineItem]:
         return [
