@@ -50,9 +50,11 @@ from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from app.graphiql import STATIC_DIR as GRAPHIQL_STATIC_DIR
 from app.graphql.context import LiveUpdates
 from app.graphql.schema import build_schema
+from app.http.browser_session import LOGOUT_PATH, REFRESH_PATH, BrowserSessionEndpoint
 from app.http.graphql_endpoint import GraphQLEndpoint, StrawberryView
 from app.http.graphql_ws import WebSocketOptions
 from app.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.http.web_client import WebClient
 from app.http.webhooks import OrderWebhookEndpoint, WebhookVerifier
 from app.refund_worker import RefundWorker
 from app.scheduler import SlaScheduler
@@ -370,6 +372,7 @@ def create_app(
                 allowed_origins=settings.effective_ws_allowed_origins,
             )
             app.state.graphql = GraphQLEndpoint(view, rt.services)
+            app.state.browser_sessions = BrowserSessionEndpoint(rt.services, production=production)
             app.state.runtime = rt
             app.state.order_webhooks = order_webhook_endpoint(rt)
             async with contextlib.AsyncExitStack() as webhooks_stack:
@@ -385,6 +388,9 @@ def create_app(
 
     async def graphql(scope: Scope, receive: Receive, send: Send) -> None:
         await scope["app"].state.graphql(scope, receive, send)
+
+    async def browser_session(scope: Scope, receive: Receive, send: Send) -> None:
+        await scope["app"].state.browser_sessions(scope, receive, send)
 
     async def order_webhook(scope: Scope, receive: Receive, send: Send) -> None:
         await scope["app"].state.order_webhooks(scope, receive, send)
@@ -418,12 +424,16 @@ def create_app(
         Route(ORDER_WEBHOOK_PATH, _AsgiEndpoint(order_webhook), methods=["POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route(REFRESH_PATH, _AsgiEndpoint(browser_session)),
+        Route(LOGOUT_PATH, _AsgiEndpoint(browser_session)),
         Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_STATIC_DIR), name="graphiql"),
     ]
     if simulator is not None:
         routes.append(Mount(SIMULATOR_PREFIX, app=simulator))
     if payments_simulator is not None:  # operators: GET /_sim/payments/_ledger, POST /_faults
         routes.append(Mount(PAYMENT_SIMULATOR_PREFIX, app=payments_simulator))
+    # Last: the web client (client/dist) at / and its client-side routes.
+    routes.append(Route("/{path:path}", _AsgiEndpoint(WebClient(settings.client_dist_dir))))
     return Starlette(
         routes=routes,
         lifespan=lifespan,

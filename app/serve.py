@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import sys
+from collections.abc import Callable
 
 import uvicorn
 
 from adapters.sql.migrate import upgrade_to_head
+from app.http.web_client import client_built
 from app.main import build_runtime, create_app, seed
 from app.seed import DEMO_PASSWORD
 from app.settings import Settings
@@ -29,6 +32,7 @@ def banner(settings: Settings) -> str:
         "  Support & refunds service is starting (embedded mode)"
         if not settings.redis_url
         else "  Support & refunds service is starting",
+        *web_client_lines(settings),
         f"  GraphiQL:  {url}/graphql",
         f"  Health:    {url}/healthz   Ready: {url}/readyz",
         f"  Database:  {settings.effective_database_url}",
@@ -47,6 +51,29 @@ def banner(settings: Settings) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def web_client_lines(
+    settings: Settings, *, which: Callable[[str], str | None] = shutil.which
+) -> list[str]:
+    """Where the web client is, or why it is not there (`which` finds executables on PATH)."""
+    url = settings.effective_public_url
+    dist = settings.client_dist_dir
+    if client_built(dist):
+        return [f"  Web app:   {url}/"]
+    if not (dist.parent / "package.json").is_file():
+        why = f"there is no web client source next to {dist}"
+    elif which("node") is None or which("npm") is None:
+        why = (
+            "Node.js 20 and npm are needed: https://nodejs.org/en/download "
+            "(Debian/Ubuntu: apt-get install nodejs npm), then `make client` or `make run`"
+        )
+    else:
+        why = "run `make client` (if it failed, its output above says why)"
+    return [
+        f"  Web app:   not built ({dist} has no index.html): {why}",
+        f"             {url}/ explains this too; the API and GraphiQL work without it.",
+    ]
 
 
 def main() -> None:

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # app's own /webhooks/order-system, in process; else a URL (e.g. PUBLIC_URL + that path).
     simulator_webhook_url: str | None = None
     seed_demo_data: bool = True
+    # The built web client (`make client`), served at /; missing: / explains how to build it.
+    client_dist_dir: Path = PROJECT_ROOT / "client" / "dist"
     log_level: str = "INFO"
 
     # Tokens: HS256 with a key id; the first key signs, all listed keys verify (rotation).

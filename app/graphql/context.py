@@ -17,6 +17,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from app.graphql.errors import ForbiddenError, Unauthenticated
 from app.graphql.loaders import Loaders
+from app.http.cookies import ResponseCookies
 from domain.ports import EventBroker
 from domain.usecases.live_events import EventLog
 from domain.usecases.services import Services
@@ -65,6 +66,8 @@ class Context:
     connection: LiveConnection | None = None  # WebSocket only
     connection_params: dict[str, object] | None = None  # WebSocket: the connection_init payload
     access_expires_at: datetime | None = None  # WebSocket: when the access token expires
+    # HTTP only: cookies for the response (the GraphQL endpoint applies them); None over WebSocket.
+    cookies: ResponseCookies | None = None
 
     @property
     def loaders(self) -> Loaders:

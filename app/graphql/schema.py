@@ -37,6 +37,7 @@ from app.graphql.mutations import (
     request_refund,
     retry_refund,
     set_case_priority,
+    start_browser_session,
 )
 from app.graphql.queries import Query
 from app.graphql.subscriptions import Subscription
@@ -48,6 +49,7 @@ log = logging.getLogger("app.graphql")
 @strawberry.type(description="Changes. Each takes one `input` and returns a result union.")
 class Mutation:
     login = login.field
+    start_browser_session = start_browser_session.field
     refresh_session = refresh_session.field
     logout = logout.field
     open_case = open_case.field

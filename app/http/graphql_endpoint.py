@@ -13,10 +13,12 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
 
 from app.graphiql import graphiql_html
 from app.graphql.context import Context, LiveUpdates
 from app.graphql.loaders import Loaders
+from app.http.cookies import ResponseCookies, cookies_secure
 from app.http.graphql_ws import LimitedWebSocketAdapter, SupportWSHandler, WebSocketOptions
 from domain.errors import InvalidAccessToken
 from domain.usecases.services import Services
@@ -24,6 +26,16 @@ from domain.usecases.sessions import authenticate
 from domain.users import Principal
 
 log = logging.getLogger("app.auth")
+
+# GraphiQL's page: the web client's policy (app.http.web_client), except that styles may be
+# inline (the page's own <style>, and GraphiQL/CodeMirror inject theirs) and fonts data: URLs
+# (graphiql.min.css embeds them). Scripts stay 'self' only: GraphiQL is vendored and booted
+# from a file (graphiql-boot.js).
+GRAPHIQL_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'; object-src 'none'"
+)
 
 
 def _unauthenticated(message: str) -> JSONResponse:
@@ -41,6 +53,16 @@ def bearer_token(authorization: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidAccessToken("malformed Authorization header")
     return token.strip()
+
+
+class _SubResponse(Response):
+    """Strawberry's per-request "sub response", carrying the cookies resolvers asked for."""
+
+    def __init__(self, cookies: ResponseCookies) -> None:
+        super().__init__()
+        self.status_code = None  # type: ignore[assignment]  # as Strawberry's: "not set"
+        del self.headers["content-length"]
+        self.response_cookies = cookies
 
 
 class StrawberryView(GraphQL[Context, None]):
@@ -62,6 +84,21 @@ class StrawberryView(GraphQL[Context, None]):
         self.live = live
         self.ws_options = ws_options or WebSocketOptions()
 
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        return _SubResponse(
+            ResponseCookies(secure=cookies_secure(request.url.scheme, production=self.production))
+        )
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if isinstance(sub_response, _SubResponse):
+            sub_response.response_cookies.apply(response)
+        return response
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:  # type: ignore[override]
@@ -77,10 +114,14 @@ class StrawberryView(GraphQL[Context, None]):
             request_id=f"ws-{uuid.uuid4().hex[:12]}" if websocket else state.get("request_id", "-"),
             production=self.production,
             live=self.live if websocket else None,
+            cookies=response.response_cookies if isinstance(response, _SubResponse) else None,
         )
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
-        return HTMLResponse(graphiql_html(endpoint="/graphql"))
+        return HTMLResponse(
+            graphiql_html(endpoint="/graphql"),
+            headers={"Content-Security-Policy": GRAPHIQL_CONTENT_SECURITY_POLICY},
+        )
 
 
 class GraphQLEndpoint:

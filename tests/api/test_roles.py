@@ -58,6 +58,7 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "Query.refunds": STAFF,
     # Mutation
     "Mutation.login": PUBLIC,
+    "Mutation.startBrowserSession": PUBLIC,
     "Mutation.refreshSession": PUBLIC,
     "Mutation.logout": PUBLIC,
     "Mutation.openCase": AUTHENTICATED,
@@ -172,6 +173,9 @@ def _user_gid(s: Scenario) -> str:
 LOGIN = """mutation($e: String!) { login(input: {email: $e, password: "demo-password"}) {
   __typename } }"""
 
+START_BROWSER_SESSION = """mutation($e: String!) {
+  startBrowserSession(input: {email: $e, password: "demo-password"}) { __typename } }"""
+
 CALLS: dict[str, Builder] = {
     "Query.viewer": lambda s, r: Call("{ viewer { id role } }", {}),
     "Query.node": lambda s, r: Call(
@@ -193,6 +197,9 @@ CALLS: dict[str, Builder] = {
     "Query.agents": lambda s, r: Call("{ agents { id role } }", {}),
     "Query.refunds": lambda s, r: Call("{ refunds(first: 5) { edges { node { id } } } }", {}),
     "Mutation.login": lambda s, r: Call(LOGIN, {"e": s.customer.email}, frozenset({"AuthSession"})),
+    "Mutation.startBrowserSession": lambda s, r: Call(
+        START_BROWSER_SESSION, {"e": s.customer.email}, frozenset({"BrowserSession"})
+    ),
     "Mutation.refreshSession": lambda s, r: Call(
         'mutation { refreshSession(input: {refreshToken: "not-a-token"}) { __typename } }',
         {},

@@ -118,6 +118,10 @@ def run_path(data_dir: Path, log_path: Path) -> Iterator[ServerProcess]:
 def check_banner(server: ServerProcess) -> None:
     output = server.output()
     assert f"GraphiQL:  http://127.0.0.1:{server.port}/graphql" in output, output
+    # The web client: its URL when client/dist is built, else why it is not.
+    assert (
+        f"Web app:   http://127.0.0.1:{server.port}/" in output or "Web app:   not built" in output
+    ), output
     assert "password: demo-password" in output, output
     for email in DEMO_EMAILS:
         assert email in output, (email, output)

@@ -31,7 +31,7 @@ class AuthSession:
             access_token=tokens.access.token,
             refresh_token=tokens.refresh_token,
             access_token_expires_at=tokens.access.expires_at,
-            user=User.from_domain(tokens.user),
+            user=User.from_domain(tokens.user, is_self=True),
         )
 
 

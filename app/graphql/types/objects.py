@@ -69,10 +69,13 @@ async def load_order(info: Info, order_id: str) -> do.Order | None:
 @strawberry.type(description="A customer, agent or admin.")
 class User(Node):
     model: strawberry.Private[du.User]
+    # The user who just proved who they are (login): their own email, though the request
+    # itself is still anonymous.
+    is_self: strawberry.Private[bool] = False
 
     @classmethod
-    def from_domain(cls, user: du.User) -> User:
-        return cls(id=encode_id("User", user.id), model=user)
+    def from_domain(cls, user: du.User, *, is_self: bool = False) -> User:
+        return cls(id=encode_id("User", user.id), model=user, is_self=is_self)
 
     @strawberry.field(description="Display name.")
     def name(self) -> str:
@@ -81,7 +84,9 @@ class User(Node):
     @strawberry.field(description="Email; only staff and the user themselves can see it.")
     def email(self, info: Info) -> str | None:
         principal = info.context.principal
-        if principal is not None and (principal.is_staff or principal.user_id == self.model.id):
+        if self.is_self or (
+            principal is not None and (principal.is_staff or principal.user_id == self.model.id)
+        ):
             return self.model.email
         return None
 
