@@ -52,6 +52,7 @@ export function applyCaseEvent(cache: Cache, event: LiveEventShape): void {
     invalidateField(cache, caseKey, "refunds");
     invalidateField(cache, "Query", "refunds");
     invalidateField(cache, "Query", "myOrders");
+    invalidateField(cache, "Query", "refundQuote");
   }
   if (QUEUE_EVENTS.has(event.type)) invalidateField(cache, "Query", "supportCases");
 }

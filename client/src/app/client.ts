@@ -12,6 +12,8 @@ export function createApiClient(session: SessionStore, ws: WsClient): Client {
   return new Client({
     url: "/graphql",
     requestPolicy: "cache-and-network",
+    // The API accepts queries by POST only (no GET: no queries in URLs, logs or caches).
+    preferGetMethod: false,
     fetchOptions: { credentials: "same-origin" },
     exchanges: [
       createCache(),

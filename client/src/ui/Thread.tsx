@@ -12,8 +12,16 @@ export interface ThreadMessage {
  * A case's conversation, oldest first. An internal note is drawn differently (dashed, yellow,
  * labelled "Internal note — customer cannot see this") so it is never mistaken for a reply.
  */
-export function Thread({ messages, viewerId }: { messages: ReadonlyArray<ThreadMessage>; viewerId: string }) {
-  if (messages.length === 0) return <p className="muted">No messages yet.</p>;
+export function Thread({
+  messages,
+  viewerId,
+  emptyText = "No messages yet.",
+}: {
+  messages: ReadonlyArray<ThreadMessage>;
+  viewerId: string;
+  emptyText?: string | null;
+}) {
+  if (messages.length === 0) return emptyText ? <p className="muted">{emptyText}</p> : null;
   return (
     <ol className="thread" aria-label="Messages">
       {messages.map((m) => {

@@ -67,7 +67,7 @@ export function CustomerCaseScreen() {
             </div>
             <div className="msg-body">{supportCase.description}</div>
           </div>
-          <Thread messages={messages} viewerId={session.user.id} />
+          <Thread messages={messages} viewerId={session.user.id} emptyText={null} />
           {supportCase.messages.pageInfo.hasNextPage ? (
             <button type="button" onClick={() => setMessagesAfter(supportCase.messages.pageInfo.endCursor ?? null)}>
               Show more messages

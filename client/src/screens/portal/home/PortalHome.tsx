@@ -69,7 +69,7 @@ function OrdersCard() {
                   {order.deliveredAt
                     ? `delivered ${formatDate(order.deliveredAt)}`
                     : order.promisedDeliveryDate
-                      ? `expected ${formatDate(order.promisedDeliveryDate)}`
+                      ? `${Date.parse(order.promisedDeliveryDate) < Date.now() - 86_400_000 ? "late: was due" : "expected"} ${formatDate(order.promisedDeliveryDate)}`
                       : "—"}
                 </td>
                 <td data-label="Total" className="num">

@@ -1,0 +1,133 @@
+// The journeys of issue 9, in real Chromium against the real embedded server: a customer and an
+// agent (and an admin), each in their own browser context, watching each other's work live.
+import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import path from "node:path";
+import { DEMO_PASSWORD } from "./api";
+import { ServiceProcess } from "./server";
+
+const SHOTS = path.resolve(import.meta.dirname, "..", "..", "docs", "screenshots");
+
+let server: ServiceProcess;
+test.describe.configure({ mode: "serial" });
+test.beforeAll(async () => {
+  server = await ServiceProcess.start();
+});
+test.afterAll(async () => {
+  await server?.dispose();
+});
+
+async function logIn(browser: Browser, email: string, viewport = { width: 1280, height: 860 }) {
+  const context = await browser.newContext({ baseURL: server.url, viewport });
+  const page = await context.newPage();
+  await page.goto("/");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  return { context, page };
+}
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+let customer: { context: BrowserContext; page: Page };
+let agent: { context: BrowserContext; page: Page };
+
+test("a customer opens a case, sees the quote, and watches an automatic refund get paid", async ({
+  browser,
+}) => {
+  agent = await logIn(browser, "agent@example.com");
+  await expect(agent.page.getByTestId("live-indicator")).toHaveText(/Live/);
+
+  customer = await logIn(browser, "alice@example.com");
+  const page = customer.page;
+  await expect(page.getByRole("heading", { name: "Your orders and cases" })).toBeVisible();
+  await expect(page.getByTestId("order-#1005")).toContainText("$19.99");
+  await shot(page, "portal-home");
+
+  await page.getByRole("link", { name: "Get help with #1005" }).click();
+  await page.getByLabel("Subject").fill("The cable stopped working");
+  await page.getByLabel("What happened?").fill("It worked for a day, then nothing.");
+  await page.getByRole("button", { name: "Open case" }).click();
+  await expect(page.getByRole("heading", { name: "The cable stopped working" })).toBeVisible();
+
+  // The quote comes first.
+  await expect(page.getByTestId("refund-quote")).toContainText("Refundable now: $19.99");
+  await page.getByLabel("Amount (USD)").fill("10");
+  await page.getByLabel("Reason").selectOption("DEFECTIVE");
+  // A double click asks once (one idempotency key, and the button is disabled while sending).
+  await page.getByRole("button", { name: "Request refund" }).dblclick();
+  await expect(page.getByRole("status").filter({ hasText: "Refund of $10.00 requested." })).toBeVisible();
+  // Small enough for the automatic policy: approved, paid by the worker, shown live.
+  const refunds = page.getByTestId("refund");
+  await expect(refunds).toHaveCount(1);
+  await expect(refunds.first()).toHaveAttribute("data-status", "SUCCEEDED", { timeout: 20_000 });
+  await expect(refunds.first()).toContainText("Paid");
+  await shot(page, "portal-case-paid");
+});
+
+test("the agent sees the case live, replies, adds a note the customer never sees", async () => {
+  const page = agent.page;
+  const row = page.getByRole("link", { name: /The cable stopped working/ });
+  await expect(row).toBeVisible();
+  await shot(page, "console-queue");
+  await row.click();
+  await expect(page.getByRole("heading", { name: "The cable stopped working" })).toBeVisible();
+
+  await page.getByLabel("Message").fill("Sorry about that! The refund is on its way.");
+  await page.getByRole("button", { name: "Send reply to customer" }).click();
+  await page.getByLabel("Message").fill("Check the supplier batch of this cable.");
+  await page.getByRole("button", { name: "Add internal note" }).click();
+  await expect(page.getByTestId("internal-note")).toContainText("Check the supplier batch");
+  await shot(page, "console-case");
+
+  const customerPage = customer.page;
+  await expect(customerPage.getByText("Sorry about that! The refund is on its way.")).toBeVisible();
+  await expect(customerPage.getByText("Check the supplier batch")).toHaveCount(0);
+  await expect(customerPage.getByTestId("internal-note")).toHaveCount(0);
+});
+
+test("the agent approves a refund above the automatic limit and the customer sees it paid", async () => {
+  const page = customer.page;
+  await page.getByRole("link", { name: "← My orders and cases" }).click();
+  await page.getByRole("link", { name: "Get help with #1001" }).click();
+  await page.getByLabel("Subject").fill("The lamp arrived broken");
+  await page.getByLabel("What happened?").fill("Glass shade shattered in the box.");
+  await page.getByRole("button", { name: "Open case" }).click();
+  await expect(page.getByTestId("refund-quote")).toContainText("Refundable now: $120.00");
+  await page.getByLabel("Specific items").check();
+  await page.getByLabel(/Lamp/).selectOption("1");
+  await page.getByRole("button", { name: "Request refund" }).click();
+  const refund = page.getByTestId("refund").first();
+  await expect(refund).toHaveAttribute("data-status", "REQUESTED");
+
+  const console_ = agent.page;
+  await console_.goto("/");
+  await console_.getByRole("link", { name: /The lamp arrived broken/ }).click();
+  await console_.getByRole("button", { name: /^Approve/ }).first().click();
+  await expect(refund).toHaveAttribute("data-status", "SUCCEEDED", { timeout: 20_000 });
+});
+
+test("a reload restores the session from the refresh cookie", async () => {
+  const page = customer.page;
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "The lamp arrived broken" })).toBeVisible();
+  const storage = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+  expect(storage).toBe("{}");
+  const cookies = await customer.context.cookies();
+  const refresh = cookies.find((c) => c.name === "support_refresh");
+  expect(refresh?.httpOnly).toBe(true);
+  expect(refresh?.sameSite).toBe("Strict");
+
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page.getByRole("button", { name: "Log in" })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole("button", { name: "Log in" })).toBeVisible();
+});
+
+test("on a phone the portal still reads and works", async ({ browser }) => {
+  const phone = await logIn(browser, "alice@example.com", { width: 390, height: 844 });
+  await expect(phone.page.getByText("#1001")).toBeVisible();
+  await shot(phone.page, "portal-phone");
+  await phone.context.close();
+});
