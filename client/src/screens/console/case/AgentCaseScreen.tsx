@@ -1,4 +1,162 @@
-// Placeholder while the console is built.
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { Link, useParams } from "react-router";
+import { useQuery } from "urql";
+import { useCaseEvents, type LiveCaseEvent } from "../../../live/useCaseEvents";
+import { CASE_STATUS_LABEL, CATEGORY_LABEL, PRIORITY_LABEL } from "../../../lib/labels";
+import { formatDateTime } from "../../../lib/time";
+import { useSession } from "../../../session/SessionContext";
+import { Badge } from "../../../ui/Badge";
+import { RequestError } from "../../../ui/ErrorNotice";
+import { CASE_TONE } from "../../../ui/tones";
+import { useNow } from "../../../ui/useNow";
+import "../console.css";
+import { SlaList, slaLines } from "../shared/sla";
+import { PRIORITY_TONE } from "../shared/tones";
+import { AgentRefunds } from "./AgentRefunds";
+import { CaseControls } from "./CaseControls";
+import { Conversation } from "./Conversation";
+import { AgentCase, AgentCaseMessages, AgentList } from "./documents";
+import { OrderPanel } from "./OrderPanel";
+import { Timeline } from "./Timeline";
+
+/** Events after which the order's refundable amount (not carried by the event) is read again. */
+function changesOrder(event: LiveCaseEvent): boolean {
+  return event.type.startsWith("REFUND_") || event.type === "ORDER_UPDATED";
+}
+
 export function AgentCaseScreen() {
-  return <main className="page"><p>Coming soon.</p></main>;
+  const { caseId = "" } = useParams();
+  const session = useSession();
+  const now = useNow();
+  const [result, reexecute] = useQuery({ query: AgentCase, variables: { id: caseId } });
+  const [firstMessages] = useQuery({ query: AgentCaseMessages, variables: { id: caseId, after: null } });
+  const [agents] = useQuery({ query: AgentList });
+
+  // A refund or order event changes amounts the event does not carry: read the case again.
+  const [orderTick, setOrderTick] = useState(0);
+  const onEvent = useCallback((event: LiveCaseEvent) => {
+    if (changesOrder(event)) setOrderTick((tick) => tick + 1);
+  }, []);
+  useCaseEvents(caseId, onEvent);
+  useEffect(() => {
+    if (orderTick > 0) reexecute({ requestPolicy: "network-only" });
+  }, [orderTick, reexecute]);
+
+  const supportCase = result.data?.supportCase;
+  const names = useMemo(() => {
+    const map = new Map<string, string>();
+    for (const agent of agents.data?.agents ?? []) map.set(agent.id, agent.name);
+    map.set(session.user.id, "you");
+    return map;
+  }, [agents.data, session.user.id]);
+  const lineNames = useMemo(
+    () => new Map((supportCase?.order?.lines ?? []).map((line) => [line.id, line.name] as const)),
+    [supportCase?.order?.lines],
+  );
+
+  if (result.error && !supportCase) {
+    return (
+      <main className="page console-page">
+        <BackLink />
+        <RequestError error={result.error} />
+      </main>
+    );
+  }
+  if (!supportCase) {
+    return (
+      <main className="page console-page">
+        <BackLink />
+        {result.fetching || !result.data ? (
+          <p className="muted" aria-busy="true">
+            Loading the case…
+          </p>
+        ) : (
+          <div className="notice notice-info">This case does not exist (or was removed).</div>
+        )}
+      </main>
+    );
+  }
+
+  // The first-response clock runs until an agent replies in public; the newest 50 messages say
+  // whether one has (beyond them, an agent who answered has usually moved the case on from OPEN).
+  const messages = firstMessages.data?.supportCase?.messages;
+  const staffReplied = (messages?.edges ?? []).some(
+    ({ node }) => !node.internal && node.author.role !== "CUSTOMER",
+  );
+  const awaitingFirstReply = !staffReplied && (messages ? !messages.pageInfo.hasNextPage : supportCase.status === "OPEN");
+  const sla = slaLines(supportCase, now, awaitingFirstReply);
+  const closed = supportCase.status === "CLOSED";
+
+  return (
+    <main className="page console-page">
+      <BackLink />
+      <header className="card case-header">
+        <div className="card-head">
+          <h1>{supportCase.subject}</h1>
+          <span className="badges">
+            <Badge tone={CASE_TONE[supportCase.status]}>{CASE_STATUS_LABEL[supportCase.status]}</Badge>
+            <Badge tone={PRIORITY_TONE[supportCase.priority]}>{PRIORITY_LABEL[supportCase.priority]} priority</Badge>
+          </span>
+        </div>
+        <dl className="facts case-facts">
+          <dt>Case</dt>
+          <dd>
+            {supportCase.number} · {CATEGORY_LABEL[supportCase.category]}
+          </dd>
+          <dt>Customer</dt>
+          <dd>
+            {supportCase.customer.name}
+            {supportCase.customer.email ? (
+              <>
+                {" · "}
+                <a href={`mailto:${supportCase.customer.email}`}>{supportCase.customer.email}</a>
+              </>
+            ) : null}
+          </dd>
+          <dt>Assignee</dt>
+          <dd>
+            {supportCase.assignee
+              ? supportCase.assignee.id === session.user.id
+                ? "You"
+                : supportCase.assignee.name
+              : "Unassigned"}
+          </dd>
+          <dt>Opened</dt>
+          <dd>{formatDateTime(supportCase.createdAt)}</dd>
+          <dt>SLA</dt>
+          <dd>
+            <SlaList lines={sla} className="sla-inline" />
+          </dd>
+        </dl>
+      </header>
+      <div className="grid-2 case-grid">
+        <div>
+          <Conversation
+            supportCase={{
+              id: supportCase.id,
+              description: supportCase.description,
+              createdAt: supportCase.createdAt,
+              closed,
+              customer: supportCase.customer,
+            }}
+            viewerId={session.user.id}
+          />
+          <Timeline caseId={supportCase.id} names={names} />
+        </div>
+        <div>
+          <CaseControls supportCase={supportCase} viewerId={session.user.id} />
+          <OrderPanel order={supportCase.order} />
+          <AgentRefunds refunds={supportCase.refunds} role={session.user.role} lineNames={lineNames} />
+        </div>
+      </div>
+    </main>
+  );
+}
+
+function BackLink() {
+  return (
+    <p className="back">
+      <Link to="/">← Queue</Link>
+    </p>
+  );
 }

@@ -1,4 +1,302 @@
-// Placeholder while the console is built.
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import { Link, useSearchParams } from "react-router";
+import { useQuery } from "urql";
+import type { AgentQueueQuery } from "../../../gql/graphql";
+import { CASE_STATUS_LABEL, PRIORITY_LABEL } from "../../../lib/labels";
+import { ago, formatDateTime } from "../../../lib/time";
+import { useSession } from "../../../session/SessionContext";
+import { Badge } from "../../../ui/Badge";
+import { RequestError } from "../../../ui/ErrorNotice";
+import { Pager } from "../../../ui/Pager";
+import { CASE_TONE } from "../../../ui/tones";
+import { useNow } from "../../../ui/useNow";
+import { SlaList, slaLines } from "../shared/sla";
+import { PRIORITY_TONE } from "../shared/tones";
+import "../console.css";
+import { AgentQueue } from "./documents";
+import {
+  PRIORITIES,
+  STATUSES,
+  hasFilters,
+  readFilters,
+  toApiFilter,
+  writeFilters,
+  type AssigneeFilter,
+  type QueueFilters,
+} from "./filters";
+import { LiveActivity, useLiveActivity } from "./LiveActivity";
+
+export const QUEUE_PAGE_SIZE = 25;
+const SEARCH_DELAY_MS = 350;
+
+type QueueCase = AgentQueueQuery["supportCases"]["edges"][number]["node"];
+
 export function QueueScreen() {
-  return <main className="page"><p>Coming soon.</p></main>;
+  const now = useNow();
+  const [params, setParams] = useSearchParams();
+  const filters = useMemo(() => readFilters(params), [params]);
+  const filterKey = writeFilters(filters).toString();
+  const apiFilter = useMemo(() => toApiFilter(readFilters(new URLSearchParams(filterKey))), [filterKey]);
+
+  // The page cursor belongs to one set of filters: changing a filter goes back to the first page.
+  const [page, setPage] = useState<{ key: string; after: string | null }>({ key: filterKey, after: null });
+  const after = page.key === filterKey ? page.after : null;
+
+  const [result] = useQuery({
+    query: AgentQueue,
+    variables: { first: QUEUE_PAGE_SIZE, after, filter: apiFilter },
+  });
+  const activity = useLiveActivity();
+
+  const update = useCallback(
+    (next: Partial<QueueFilters>, replace = false) => {
+      setParams(writeFilters({ ...filters, ...next }), { replace });
+    },
+    [filters, setParams],
+  );
+
+  const cases = result.data?.supportCases;
+  const rows = cases?.edges.map((edge) => edge.node) ?? [];
+  return (
+    <main className="page console-page">
+      <div className="card-head">
+        <h1>Queue</h1>
+        {cases ? (
+          <span className="muted small" role="status">
+            {rows.length === 0 ? "No cases" : `${rows.length}${cases.pageInfo.hasNextPage ? "+" : ""} cases`}
+            {after ? " (later page)" : ""}
+          </span>
+        ) : null}
+      </div>
+      <div className="console-layout">
+        <div className="console-main">
+          <FilterBar filters={filters} onChange={update} />
+          <section className="card" aria-labelledby="queue-title" aria-busy={result.fetching}>
+            <h2 id="queue-title" className="visually-hidden">
+              Cases
+            </h2>
+            {result.error ? <RequestError error={result.error} /> : null}
+            {!cases && result.fetching ? <p className="muted">Loading cases…</p> : null}
+            {cases && rows.length === 0 ? (
+              <div className="empty">
+                <p>No cases match these filters.</p>
+                {hasFilters(filters) ? (
+                  <button type="button" onClick={() => setParams(new URLSearchParams())}>
+                    Clear all filters
+                  </button>
+                ) : null}
+              </div>
+            ) : null}
+            {rows.length > 0 ? <QueueTable rows={rows} now={now} /> : null}
+            <Pager
+              hasNext={cases?.pageInfo.hasNextPage ?? false}
+              onNext={() => setPage({ key: filterKey, after: cases?.pageInfo.endCursor ?? null })}
+              onFirst={after ? () => setPage({ key: filterKey, after: null }) : undefined}
+            />
+          </section>
+        </div>
+        <aside className="console-side">
+          <LiveActivity items={activity.items} ready={activity.ready} now={now} />
+        </aside>
+      </div>
+    </main>
+  );
+}
+
+function FilterBar({
+  filters,
+  onChange,
+}: {
+  filters: QueueFilters;
+  onChange: (next: Partial<QueueFilters>, replace?: boolean) => void;
+}) {
+  const [search, setSearch] = useState(filters.search);
+  const typed = useRef(filters.search);
+
+  // The URL changed by itself (back button, a link): show its search text.
+  useEffect(() => {
+    if (filters.search !== typed.current.trim()) {
+      typed.current = filters.search;
+      setSearch(filters.search);
+    }
+  }, [filters.search]);
+
+  // Typing searches after a short pause; each keystroke is not worth a request or a history entry.
+  useEffect(() => {
+    if (search.trim() === filters.search) return;
+    const timer = setTimeout(() => onChange({ search }, true), SEARCH_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [search, filters.search, onChange]);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    onChange({ search });
+  }
+
+  function toggle<T extends string>(list: ReadonlyArray<T>, value: T, on: boolean): T[] {
+    return on ? [...list, value] : list.filter((item) => item !== value);
+  }
+
+  return (
+    <form className="card filters" role="search" aria-label="Filter cases" onSubmit={submit}>
+      <div className="filters-search">
+        <label htmlFor="queue-search">Search</label>
+        <div className="filters-search-row">
+          <input
+            id="queue-search"
+            type="search"
+            placeholder="Subject words or a case number (CS-000042)"
+            value={search}
+            onChange={(e) => {
+              typed.current = e.target.value;
+              setSearch(e.target.value);
+            }}
+          />
+          <button type="submit">Search</button>
+        </div>
+      </div>
+      <fieldset className="filter-group">
+        <legend>Status</legend>
+        {STATUSES.map((status) => (
+          <label key={status} className="checkbox chip">
+            <input
+              type="checkbox"
+              checked={filters.status.includes(status)}
+              onChange={(e) => onChange({ status: toggle(filters.status, status, e.target.checked) })}
+            />
+            {CASE_STATUS_LABEL[status]}
+          </label>
+        ))}
+      </fieldset>
+      <fieldset className="filter-group">
+        <legend>Priority</legend>
+        {PRIORITIES.map((priority) => (
+          <label key={priority} className="checkbox chip">
+            <input
+              type="checkbox"
+              checked={filters.priority.includes(priority)}
+              onChange={(e) => onChange({ priority: toggle(filters.priority, priority, e.target.checked) })}
+            />
+            {PRIORITY_LABEL[priority]}
+          </label>
+        ))}
+      </fieldset>
+      <div className="filter-inline">
+        <div>
+          <label htmlFor="queue-assignee">Assignee</label>
+          <select
+            id="queue-assignee"
+            value={filters.assignee}
+            onChange={(e) => onChange({ assignee: e.target.value as AssigneeFilter })}
+          >
+            <option value="anyone">Anyone</option>
+            <option value="mine">Assigned to me</option>
+            <option value="unassigned">Unassigned</option>
+          </select>
+        </div>
+        <label className="checkbox chip overdue-toggle">
+          <input type="checkbox" checked={filters.overdue} onChange={(e) => onChange({ overdue: e.target.checked })} />
+          Overdue only
+        </label>
+        {hasFilters(filters) ? (
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              typed.current = "";
+              setSearch("");
+              onChange({ status: [], priority: [], assignee: "anyone", overdue: false, search: "" });
+            }}
+          >
+            Clear filters
+          </button>
+        ) : null}
+      </div>
+    </form>
+  );
+}
+
+function QueueTable({ rows, now }: { rows: ReadonlyArray<QueueCase>; now: number }) {
+  const session = useSession();
+  return (
+    <table className="responsive queue-table">
+      <thead>
+        <tr>
+          <th scope="col">Case</th>
+          <th scope="col">Customer</th>
+          <th scope="col">Status</th>
+          <th scope="col">Priority</th>
+          <th scope="col">Assignee</th>
+          <th scope="col">Last message</th>
+          <th scope="col">SLA</th>
+          <th scope="col">Order</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => {
+          const lines = slaLines(row, now, awaitingFirstReply(row));
+          const late = lines.some((line) => line.late);
+          return (
+            <tr key={row.id} data-testid="queue-row" data-case-number={row.number} className={late ? "row-late" : ""}>
+              <td data-label="Case" className="queue-case">
+                <Link to={`/cases/${encodeURIComponent(row.id)}`} className="row-link">
+                  <span className="queue-subject">{row.subject}</span>
+                </Link>
+                <div className="muted small">{row.number}</div>
+              </td>
+              <td data-label="Customer">{row.customer.name}</td>
+              <td data-label="Status">
+                <Badge tone={CASE_TONE[row.status]}>{CASE_STATUS_LABEL[row.status]}</Badge>
+              </td>
+              <td data-label="Priority">
+                <Badge tone={PRIORITY_TONE[row.priority]}>{PRIORITY_LABEL[row.priority]}</Badge>
+              </td>
+              <td data-label="Assignee">
+                {row.assignee ? (
+                  row.assignee.id === session.user.id ? (
+                    <strong>You</strong>
+                  ) : (
+                    row.assignee.name
+                  )
+                ) : (
+                  <span className="muted">Unassigned</span>
+                )}
+              </td>
+              <td data-label="Last message">
+                {row.lastMessage ? (
+                  <span>
+                    <time dateTime={row.lastMessage.createdAt} title={formatDateTime(row.lastMessage.createdAt)}>
+                      {ago(row.lastMessage.createdAt, now)}
+                    </time>
+                    <span className="muted small">
+                      {" "}
+                      by {row.lastMessage.author.id === session.user.id ? "you" : row.lastMessage.author.name}
+                      {row.lastMessage.author.role === "CUSTOMER" ? " (customer)" : ""}
+                      {row.lastMessage.internal ? " · note" : ""}
+                    </span>
+                  </span>
+                ) : (
+                  <span className="muted">None yet</span>
+                )}
+              </td>
+              <td data-label="SLA">
+                <SlaList lines={lines} />
+              </td>
+              <td data-label="Order">{row.order ? row.order.number : <span className="muted">—</span>}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+/**
+ * Whether the first-response clock still runs. The list has no "first replied at", so: a case still
+ * OPEN whose newest message is not a public staff reply (an agent who answers usually moves it on).
+ */
+function awaitingFirstReply(row: QueueCase): boolean {
+  if (row.status !== "OPEN") return false;
+  const last = row.lastMessage;
+  return !(last && !last.internal && last.author.role !== "CUSTOMER");
 }

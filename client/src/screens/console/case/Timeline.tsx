@@ -1,0 +1,116 @@
+// The case's append-only timeline, oldest first, 50 events a page. Each page is its own query, so
+// the normalized cache keeps them apart and a live event (which invalidates the timeline) refreshes
+// every page on screen; "Show more" adds the next page below.
+import { useState } from "react";
+import { useQuery } from "urql";
+import type { CaseEventType } from "../../../gql/graphql";
+import { CASE_STATUS_LABEL, EVENT_LABEL, PRIORITY_LABEL, REFUND_STATUS_LABEL } from "../../../lib/labels";
+import { formatDateTime } from "../../../lib/time";
+import { RequestError } from "../../../ui/ErrorNotice";
+import { AgentCaseTimeline } from "./documents";
+
+export function Timeline({ caseId, names }: { caseId: string; names: ReadonlyMap<string, string> }) {
+  const [pages, setPages] = useState<ReadonlyArray<string>>([]);
+  return (
+    <section className="card" aria-labelledby="timeline-title">
+      <h2 id="timeline-title">Timeline</h2>
+      <ol className="timeline" aria-label="Timeline events">
+        <TimelinePage
+          caseId={caseId}
+          after={null}
+          names={names}
+          isLast={pages.length === 0}
+          onMore={(cursor) => setPages([cursor])}
+        />
+        {pages.map((cursor, index) => (
+          <TimelinePage
+            key={cursor}
+            caseId={caseId}
+            after={cursor}
+            names={names}
+            isLast={index === pages.length - 1}
+            onMore={(next) => setPages([...pages.slice(0, index + 1), next])}
+          />
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+function TimelinePage({
+  caseId,
+  after,
+  names,
+  isLast,
+  onMore,
+}: {
+  caseId: string;
+  after: string | null;
+  names: ReadonlyMap<string, string>;
+  isLast: boolean;
+  onMore: (cursor: string) => void;
+}) {
+  const [result] = useQuery({ query: AgentCaseTimeline, variables: { id: caseId, after } });
+  const timeline = result.data?.supportCase?.timeline;
+  if (result.error && !timeline) {
+    return (
+      <li>
+        <RequestError error={result.error} />
+      </li>
+    );
+  }
+  if (!timeline) return result.fetching ? <li className="muted">Loading the timeline…</li> : null;
+  if (timeline.edges.length === 0 && after === null) return <li className="muted">Nothing has happened yet.</li>;
+  const endCursor = timeline.pageInfo.endCursor;
+  return (
+    <>
+      {timeline.edges.map(({ node: event }) => {
+        const change = describeChange(event.type, event.before, event.after, names);
+        return (
+          <li key={event.id} className={`timeline-item timeline-${event.type}`} data-testid="timeline-event">
+            <div className="timeline-head">
+              <strong>{EVENT_LABEL[event.type]}</strong>
+              <span className="muted small">
+                {event.actor ? `${event.actor.name}${event.actor.role === "CUSTOMER" ? " (customer)" : ""}` : "System"}
+                {" · "}
+                <time dateTime={event.occurredAt}>{formatDateTime(event.occurredAt)}</time>
+              </span>
+            </div>
+            <div>{event.summary}</div>
+            {change ? (
+              <div className="timeline-change small">
+                <span>{change.before}</span> <span aria-hidden="true">→</span>
+                <span className="visually-hidden"> to </span> <span>{change.after}</span>
+              </div>
+            ) : null}
+          </li>
+        );
+      })}
+      {isLast && timeline.pageInfo.hasNextPage && endCursor ? (
+        <li className="timeline-more">
+          <button type="button" onClick={() => onMore(endCursor)}>
+            Show more
+          </button>
+        </li>
+      ) : null}
+    </>
+  );
+}
+
+const VALUE_LABELS: Record<string, string> = { ...CASE_STATUS_LABEL, ...PRIORITY_LABEL, ...REFUND_STATUS_LABEL };
+
+/** Before and after in words: labels for statuses and priorities, names for assignees. */
+function describeChange(
+  type: CaseEventType,
+  before: string | null,
+  after: string | null,
+  names: ReadonlyMap<string, string>,
+): { before: string; after: string } | null {
+  if (before === null && after === null) return null;
+  const word = (value: string | null): string => {
+    if (value === null || value === "") return type === "ASSIGNED" ? "Unassigned" : "—";
+    if (type === "ASSIGNED") return names.get(value) ?? "another agent";
+    return VALUE_LABELS[value] ?? value;
+  };
+  return { before: word(before), after: word(after) };
+}
