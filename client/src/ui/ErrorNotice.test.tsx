@@ -1,0 +1,43 @@
+import { render, screen } from "@testing-library/react";
+import schema from "../gql/introspection";
+import { ErrorNotice, asResultError, type ResultError } from "./ErrorNotice";
+
+interface TypeInfo {
+  kind: string;
+  name: string;
+  interfaces?: ReadonlyArray<{ name: string }> | null;
+}
+
+/** Every type of the schema that implements `Error`: each needs a place on screen. */
+const errorTypes = (schema.__schema.types as unknown as TypeInfo[])
+  .filter((t) => t.kind === "OBJECT" && t.interfaces?.some((i) => i.name === "Error"))
+  .map((t) => t.name);
+
+describe("ErrorNotice", () => {
+  it.each(errorTypes)("shows %s as a human message", (typename) => {
+    const error = {
+      __typename: typename,
+      message: `Server says ${typename}.`,
+      fields: [{ field: "amount", message: "must be positive" }],
+      retryAfterSeconds: 30,
+      denial: "OUTSIDE_REFUND_WINDOW",
+    } as unknown as ResultError;
+    expect(asResultError(error)).not.toBeNull();
+    render(<ErrorNotice error={error} />);
+    const alert = screen.getByRole("alert");
+    expect(alert.textContent?.length).toBeGreaterThan(10);
+  });
+
+  it("renders the extras of each kind", () => {
+    render(
+      <ErrorNotice
+        error={{ __typename: "ValidationFailed", message: "Fix these.", fields: [{ field: "amount", message: "too big" }] }}
+      />,
+    );
+    expect(screen.getByRole("alert")).toHaveTextContent("amount: too big");
+  });
+
+  it("tells a success from an error", () => {
+    expect(asResultError({ __typename: "MessagePosted" })).toBeNull();
+  });
+});
