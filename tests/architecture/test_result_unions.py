@@ -19,7 +19,6 @@ from graphql import (
 from app.graphql.schema import build_schema as build_app_schema
 from app.schema_export import SCHEMA_PATH as SCHEMA_FILE
 
-
 # Deprecated, clashing fields kept for released clients: member.field -> its replacement.
 GRANDFATHERED = {"MessagePosted.message": "postedMessage"}
 
