@@ -36,12 +36,11 @@ uv: ## Make sure uv is available (installs it with pip if not)
 sync: uv
 	$(UV) sync --frozen
 
-client: ## Build the web client, when there is one (client/package.json)
-	@if test -f client/package.json; then \
-		cd client && npm ci && npm run build; \
-	fi
+client: ## Build the web client (npm ci / npm run build only when the lock / sources changed)
+	@scripts/client-build.sh
 
-run: sync client ## Migrate, seed the demo data and serve GraphiQL at http://127.0.0.1:8000/graphql
+run: sync ## Build the web client if needed, migrate, seed, serve it at http://127.0.0.1:8000/
+	@scripts/client-build.sh --keep-going
 	$(UV_RUN) python -m app.serve
 
 test: sync ## Run every test suite (pass options with PYTEST_ARGS="-k refund -x")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from domain.cases import CasePriority, CaseStatus, Message, SupportCase
@@ -35,6 +36,13 @@ class CaseFilter:
     assignee_id: str | None = None
     unassigned: bool = False
     search: str | None = None  # case-insensitive substring of subject, or a case number
+    # True: only the cases overdue at `as_of` (domain.sla.is_overdue); False: only the others.
+    overdue: bool | None = None
+    as_of: datetime | None = None  # the instant `overdue` is judged at; required with it
+
+    def __post_init__(self) -> None:
+        if self.overdue is not None and self.as_of is None:
+            raise ValueError("CaseFilter.overdue needs as_of (the instant it is judged at)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from domain.errors import ValidationFailed
 from domain.events import CaseEvent
 from domain.queries import MAX_PAGE_SIZE, CaseFilter, Page, RefundFilter
 from domain.refunds import Refund
+from domain.sla import is_overdue
 from domain.users import User
 
 T = TypeVar("T")
@@ -128,6 +129,8 @@ def _matches_case(case: SupportCase, f: CaseFilter) -> bool:
     if f.assignee_id is not None and case.assignee_id != f.assignee_id:
         return False
     if f.unassigned and case.assignee_id is not None:
+        return False
+    if f.overdue is not None and f.as_of is not None and is_overdue(case, f.as_of) != f.overdue:
         return False
     search = (f.search or "").strip()
     if search:

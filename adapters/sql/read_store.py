@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, false, func, literal, or_, select, tuple_
+from sqlalchemy import Select, and_, false, func, literal, not_, or_, select, tuple_
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.types import String
@@ -37,7 +37,7 @@ from adapters.sql.tables import (
     support_cases,
     users,
 )
-from domain.cases import Message, SupportCase
+from domain.cases import OPEN_STATES, Message, SupportCase
 from domain.errors import ValidationFailed
 from domain.events import CaseEvent
 from domain.queries import MAX_PAGE_SIZE, CaseFilter, Page, RefundFilter
@@ -157,6 +157,9 @@ class SqlReadStore:
             stmt = stmt.where(c.assignee_id.is_(None))
         if case_filter.search is not None and case_filter.search.strip():
             stmt = stmt.where(_search_condition(case_filter.search.strip()))
+        if case_filter.overdue is not None and case_filter.as_of is not None:
+            overdue = overdue_condition(case_filter.as_of)
+            stmt = stmt.where(overdue if case_filter.overdue else not_(overdue))
         if after is not None:
             created_at, case_id = decode_cursor("case", after)
             stmt = stmt.where(_before(c.created_at, c.id, created_at, case_id))
@@ -369,6 +372,21 @@ def _before(created_col: Any, id_col: Any, created_at: datetime, item_id: str) -
 def _after(created_col: Any, id_col: Any, created_at: datetime, item_id: str) -> Any:
     """Row-value keyset condition for oldest-first lists."""
     return tuple_(created_col, id_col) > _key(created_at, item_id)
+
+
+def overdue_condition(now: datetime) -> Any:
+    """domain.sla.is_overdue as SQL: open, the SLA clock running, and a due time still owed
+    passed (the first response while none was given, or the resolution). Every column it reads
+    is NOT NULL or tested with IS NULL, so NOT(...) selects exactly the other cases."""
+    c = support_cases.c
+    return and_(
+        c.status.in_(sorted(s.value for s in OPEN_STATES)),
+        c.paused_since.is_(None),
+        or_(
+            and_(c.first_responded_at.is_(None), c.first_response_due_at < now),
+            c.resolution_due_at < now,
+        ),
+    )
 
 
 def _search_condition(term: str) -> Any:

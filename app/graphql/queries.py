@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -52,6 +53,12 @@ class SupportCaseFilter:
     search: str | None = strawberry.field(
         default=None, description="Words of the subject, or a case number like CS-000042."
     )
+    overdue: bool | None = strawberry.field(
+        default=None,
+        description="Agents: true = only the overdue cases, false = only the others. Overdue: "
+        "not RESOLVED or CLOSED, the SLA clock running (not paused), and the first response "
+        "(while none was given) or the resolution due time has passed.",
+    )
 
 
 @strawberry.input(description="Narrow a refund list.")
@@ -60,7 +67,7 @@ class RefundFilterInput:
     order_id: strawberry.ID | None = strawberry.field(default=None, description="One order's.")
 
 
-def _case_filter(principal: Principal, f: SupportCaseFilter | None) -> CaseFilter:
+def _case_filter(principal: Principal, f: SupportCaseFilter | None, now: datetime) -> CaseFilter:
     f = f or SupportCaseFilter()
     customer_id: str | None
     if principal.is_staff:
@@ -81,6 +88,9 @@ def _case_filter(principal: Principal, f: SupportCaseFilter | None) -> CaseFilte
         assignee_id=principal.user_id if (f.assigned_to_me and principal.is_staff) else None,
         unassigned=bool(f.unassigned) and principal.is_staff,
         search=search,
+        # Staff only, like assignedToMe: a customer's `overdue` is ignored.
+        overdue=f.overdue if principal.is_staff else None,
+        as_of=now,
     )
 
 
@@ -160,7 +170,9 @@ class Query:
         principal = info.context.require_principal()
         try:
             page = await info.context.services.reads.list_cases(
-                _case_filter(principal, filter), first=20 if first is None else first, after=after
+                _case_filter(principal, filter, info.context.services.clock.now()),
+                first=20 if first is None else first,
+                after=after,
             )
         except DomainError as exc:
             raise _validation_error(exc) from None

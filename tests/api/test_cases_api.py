@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
 from adapters.sql.tables import refunds as refunds_table
+from app.graphql.ids import decode_expected
 from tests.api._helpers import (
     APPROVE_REFUND,
     ASSIGN,
@@ -282,6 +283,38 @@ async def test_filters(api: Api) -> None:
         assert lamp["id"] in await list_ids(api, agent, search=term), term
         assert await list_ids(api, other.token, search=term) == [lamp["id"]]
     assert await list_ids(api, customer.token, search=number) == []  # not theirs
+
+
+async def test_overdue_filter_for_agents_only(api: Api) -> None:
+    word = unique("overdue")
+    customer = await api.new_customer()
+    agent = await api.token("agent@example.com")
+    late = await open_case(api, customer.token, subject=f"Late {word}", category="OTHER")
+    on_time = await open_case(api, customer.token, subject=f"On time {word}", category="OTHER")
+    late_resolved = await open_case(api, customer.token, subject=f"Done {word}", category="OTHER")
+    # Time passes for two of them: their first response is now an hour overdue.
+    past = datetime.now(UTC) - timedelta(hours=1)
+    async with api.runtime.services.uow() as uow:
+        for case_gid in (late["id"], late_resolved["id"]):
+            case = await uow.cases.get(decode_expected(case_gid, "SupportCase") or "-")
+            assert case is not None
+            case.first_response_due_at = past
+            await uow.cases.save(case)
+        await uow.commit()
+    await change_status(api, agent, late_resolved["id"], "RESOLVED")
+
+    assert await list_ids(api, agent, search=word, overdue=True) == [late["id"]]
+    assert set(await list_ids(api, agent, search=word, overdue=False)) == {
+        on_time["id"],
+        late_resolved["id"],
+    }
+    # Listed as overdue, shown as breached: the same rule.
+    view = await case_view(api, agent, late["id"])
+    assert when(view["firstResponseDueAt"]) < datetime.now(UTC)
+    # A customer's `overdue` is ignored, like the other staff-only filters.
+    all_three = {late["id"], on_time["id"], late_resolved["id"]}
+    assert set(await list_ids(api, customer.token, search=word, overdue=True)) == all_three
+    assert set(await list_ids(api, customer.token, search=word, overdue=False)) == all_three
 
 
 # -- refunds ----------------------------------------------------------------------------------

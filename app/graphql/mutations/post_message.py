@@ -23,8 +23,16 @@ class PostMessageInput:
 
 @strawberry.type(description="The message was posted.")
 class MessagePosted:
-    message: Message = strawberry.field(description="The new message.")
+    posted_message: Message = strawberry.field(description="The new message.")
     support_case: SupportCase = strawberry.field(description="The case, after the message.")
+
+    @strawberry.field(
+        description="The new message (same as `postedMessage`).",
+        deprecation_reason="Use `postedMessage`: `message` clashes with `Error.message` "
+        "(String!) when both are selected in one result, so clients had to alias it.",
+    )
+    def message(self) -> Message:
+        return self.posted_message
 
 
 PostMessageResult = Annotated[
@@ -45,7 +53,7 @@ async def post_message(info: Info, input: PostMessageInput) -> PostMessageResult
             internal=input.internal,
         )
         return MessagePosted(
-            message=Message.from_domain(message), support_case=SupportCase.from_domain(case)
+            posted_message=Message.from_domain(message), support_case=SupportCase.from_domain(case)
         )
 
     return await run(work())  # type: ignore[return-value]

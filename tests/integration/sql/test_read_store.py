@@ -16,7 +16,9 @@ from domain.cases import CasePriority, CaseStatus, Message, SupportCase
 from domain.errors import ValidationFailed
 from domain.queries import CaseFilter, RefundFilter
 from domain.refunds import Refund, RefundStatus
+from domain.sla import is_overdue
 from domain.users import Role, User
+from tests.overdue_cases import EXPECTED, overdue_scenarios
 
 from .builders import T0, make_case, make_message, make_refund, make_user, uid
 
@@ -420,3 +422,46 @@ async def test_every_read_is_one_statement(
         await read_store.cases_by_ids([])
         await read_store.last_messages([], include_internal=True)
     assert counter.count == 0
+
+
+async def test_overdue_filter_follows_the_domain_rule_in_one_statement(
+    uow_factory: SqlUnitOfWorkFactory, read_store: SqlReadStore, engine: AsyncEngine
+) -> None:
+    customer, other = make_user(), make_user()
+    await _users(uow_factory, customer, other)
+    now = T0 + timedelta(days=30)
+    mine = overdue_scenarios(customer.id, now)
+    await _cases(uow_factory, *mine.values(), *overdue_scenarios(other.id, now).values())
+    names = {case.id: name for name, case in mine.items()}
+    stored = await read_store.cases_by_ids(list(names))
+    # The stored cases (after the round trip) still show what the scenarios meant.
+    assert {names[i]: is_overdue(c, now) for i, c in stored.items()} == EXPECTED
+
+    async def listed(**kwargs: Any) -> set[str]:
+        page = await read_store.list_cases(
+            CaseFilter(customer_id=customer.id, **kwargs), first=100, after=None
+        )
+        return {names[c.id] for c in page.items}
+
+    overdue = {name for name, late in EXPECTED.items() if late}
+    with count_statements(engine) as counter:
+        assert await listed(overdue=True, as_of=now) == overdue
+    assert counter.count == 1, counter.statements
+    assert await listed(overdue=False, as_of=now) == set(EXPECTED) - overdue
+    assert await listed(overdue=True, as_of=now, statuses=(CaseStatus.IN_PROGRESS,)) == {
+        "in_progress_resolution_late",
+        "resumed_and_late",
+    }
+    assert await listed(overdue=True, as_of=now - timedelta(days=1)) == set()
+    # Pages of the filtered list: keyset pagination still walks every overdue case once.
+    ids: list[str] = []
+    after: str | None = None
+    while True:
+        page = await read_store.list_cases(
+            CaseFilter(customer_id=customer.id, overdue=True, as_of=now), first=2, after=after
+        )
+        ids += [names[c.id] for c in page.items]
+        if not page.has_next_page:
+            break
+        after = page.end_cursor
+    assert sorted(ids) == sorted(overdue)
