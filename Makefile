@@ -14,7 +14,7 @@ UV ?= $(shell command -v uv 2>/dev/null \
 UV_RUN = $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint fmt schema migrate worker uv sync client order-status bench
+.PHONY: help run test test-python test-client lint fmt schema migrate worker uv sync client order-status bench
 
 help: ## List the targets
 	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -43,10 +43,18 @@ run: sync ## Build the web client if needed, migrate, seed, serve it at http://1
 	@scripts/client-build.sh --keep-going
 	$(UV_RUN) python -m app.serve
 
-test: sync ## Run every test suite (pass options with PYTEST_ARGS="-k refund -x")
+test: sync ## Run every test suite: Python (PYTEST_ARGS="-k refund -x"), then the web client's
 	@rc=0; $(UV_RUN) pytest -q -p no:cacheprovider $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -ne 0 ]; then echo "pytest exited with code $$rc" >&2; fi; \
+	crc=0; scripts/client-test.sh || crc=$$?; \
+	if [ $$crc -ne 0 ]; then echo "client suites failed (exit $$crc)" >&2; rc=1; fi; \
 	exit $$rc
+
+test-python: sync ## Only the Python suites
+	$(UV_RUN) pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test-client: sync ## Only the web client's suites (unit + browser)
+	@scripts/client-test.sh
 
 lint: sync ## ruff format check, ruff lint, mypy (strict) on domain/, import rules
 	$(UV_RUN) ruff format --check .

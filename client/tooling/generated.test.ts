@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 
 it("generated GraphQL types are up to date (run `npm run codegen`)", () => {
-  const root = path.resolve(import.meta.dirname, "..", "..");
+  const root = path.resolve(import.meta.dirname, "..");
   const env = { ...process.env };
   delete env.CODEGEN_PENDING;
   expect(() =>
