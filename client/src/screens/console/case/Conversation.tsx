@@ -80,94 +80,84 @@ function MessagePage({
   );
 }
 
-type Kind = "reply" | "note";
-
-const TEXT: Record<Kind, { label: string; hint: string; button: string; busy: string; done: string }> = {
-  reply: {
-    label: "Reply to customer",
-    hint: "The customer sees this and gets it by email.",
-    button: "Send reply to customer",
-    busy: "Sending…",
-    done: "Reply sent to the customer.",
-  },
-  note: {
-    label: "Internal note — only staff can see this",
-    hint: "The customer never sees internal notes.",
-    button: "Add internal note",
-    busy: "Adding note…",
-    done: "Internal note added.",
-  },
-};
-
 /**
- * Two boxes, two clearly different actions: a public reply, and below it an internal note drawn
- * like the notes in the thread (yellow, dashed). Each has its own text and its own button, so a
- * note is never sent to the customer by mistake.
+ * One box, two clearly different actions: "Send reply to customer" (the customer sees it) and
+ * "Add internal note" (staff only), the note action drawn like the notes in the thread (yellow,
+ * dashed) and the box itself turning into a note while that action is pointed at or focused.
  */
 export function Composer({ caseId, closed }: { caseId: string; closed: boolean }) {
+  const [body, setBody] = useState("");
+  const [sent, setSent] = useState<string | null>(null);
+  const [sending, setSending] = useState<"reply" | "note" | null>(null);
+  const [result, post] = useMutation(AgentPostMessage);
+
   if (closed) {
     return <p className="muted composer-closed">This case is closed: no more replies or notes can be added.</p>;
   }
-  return (
-    <div className="composers">
-      <MessageForm caseId={caseId} kind="reply" />
-      <MessageForm caseId={caseId} kind="note" />
-    </div>
-  );
-}
 
-function MessageForm({ caseId, kind }: { caseId: string; kind: Kind }) {
-  const [body, setBody] = useState("");
-  const [sent, setSent] = useState(false);
-  const [result, post] = useMutation(AgentPostMessage);
-  const text = TEXT[kind];
-  const id = `composer-${kind}`;
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
+  async function send(internal: boolean) {
     if (body.trim() === "") return;
-    setSent(false);
-    const answer = await post({ input: { caseId, body, internal: kind === "note" } });
+    setSent(null);
+    setSending(internal ? "note" : "reply");
+    const answer = await post({ input: { caseId, body, internal } });
+    setSending(null);
     if (answer.data?.postMessage.__typename === "MessagePosted") {
       setBody("");
-      setSent(true);
+      setSent(internal ? "Internal note added (only staff can see it)." : "Reply sent to the customer.");
     }
   }
 
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    void send(false);
+  }
+
+  const empty = body.trim() === "";
   const failure = asResultError(result.data?.postMessage);
   return (
-    <form className={`composer composer-${kind}`} onSubmit={submit} data-testid={id}>
-      <label htmlFor={id} className={kind === "note" ? "note-label" : undefined}>
-        {text.label}
-      </label>
-      <p className="muted small composer-hint" id={`${id}-hint`}>
-        {text.hint}
+    <form className="composer" onSubmit={submit} data-testid="composer">
+      <label htmlFor="composer-body">Message</label>
+      <p className="muted small composer-hint" id="composer-hint">
+        Send it to the customer as a reply, or keep it among staff as an internal note.
       </p>
       <textarea
-        id={id}
-        aria-describedby={`${id}-hint`}
+        id="composer-body"
+        aria-describedby="composer-hint"
         maxLength={10000}
         value={body}
         onChange={(e) => {
           setBody(e.target.value);
-          setSent(false);
+          setSent(null);
         }}
       />
       {failure ? <ErrorNotice error={failure} /> : null}
       {result.error ? <RequestError error={result.error} /> : null}
       {sent ? (
         <div role="status" className="notice notice-good">
-          {text.done}
+          {sent}
         </div>
       ) : null}
-      <div className="actions">
-        <button
-          type="submit"
-          className={kind === "note" ? "note-button" : "primary"}
-          disabled={result.fetching || body.trim() === ""}
-        >
-          {result.fetching ? text.busy : text.button}
-        </button>
+      <div className="composer-actions">
+        <div className="composer-action composer-action-reply">
+          <button type="submit" className="primary" disabled={result.fetching || empty}>
+            {sending === "reply" ? "Sending…" : "Send reply to customer"}
+          </button>
+          <span className="muted small">The customer sees this.</span>
+        </div>
+        <div className="composer-action composer-action-note">
+          <span className="note-label small" id="composer-note-label">
+            Internal note — only staff can see this
+          </span>
+          <button
+            type="button"
+            className="note-button"
+            aria-describedby="composer-note-label"
+            disabled={result.fetching || empty}
+            onClick={() => void send(true)}
+          >
+            {sending === "note" ? "Adding note…" : "Add internal note"}
+          </button>
+        </div>
       </div>
     </form>
   );
