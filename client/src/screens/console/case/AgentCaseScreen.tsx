@@ -15,7 +15,7 @@ import { PRIORITY_TONE } from "../shared/tones";
 import { AgentRefunds } from "./AgentRefunds";
 import { CaseControls } from "./CaseControls";
 import { Conversation } from "./Conversation";
-import { AgentCase, AgentCaseMessages, AgentList } from "./documents";
+import { AgentCase, AgentCaseMessages } from "./documents";
 import { OrderPanel } from "./OrderPanel";
 import { Timeline } from "./Timeline";
 
@@ -30,7 +30,6 @@ export function AgentCaseScreen() {
   const now = useNow();
   const [result, reexecute] = useQuery({ query: AgentCase, variables: { id: caseId } });
   const [firstMessages] = useQuery({ query: AgentCaseMessages, variables: { id: caseId, after: null } });
-  const [agents] = useQuery({ query: AgentList });
 
   // A refund or order event changes amounts the event does not carry: read the case again.
   const [orderTick, setOrderTick] = useState(0);
@@ -43,12 +42,6 @@ export function AgentCaseScreen() {
   }, [orderTick, reexecute]);
 
   const supportCase = result.data?.supportCase;
-  const names = useMemo(() => {
-    const map = new Map<string, string>();
-    for (const agent of agents.data?.agents ?? []) map.set(agent.id, agent.name);
-    map.set(session.user.id, "you");
-    return map;
-  }, [agents.data, session.user.id]);
   const lineNames = useMemo(
     () => new Map((supportCase?.order?.lines ?? []).map((line) => [line.id, line.name] as const)),
     [supportCase?.order?.lines],
@@ -141,12 +134,12 @@ export function AgentCaseScreen() {
             }}
             viewerId={session.user.id}
           />
-          <Timeline caseId={supportCase.id} names={names} />
+          <Timeline caseId={supportCase.id} />
         </div>
         <div>
           <CaseControls supportCase={supportCase} viewerId={session.user.id} />
-          <OrderPanel order={supportCase.order} />
           <AgentRefunds refunds={supportCase.refunds} role={session.user.role} lineNames={lineNames} />
+          <OrderPanel order={supportCase.order} />
         </div>
       </div>
     </main>

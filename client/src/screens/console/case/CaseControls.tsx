@@ -149,7 +149,7 @@ function StatusControl({ supportCase }: { supportCase: ControlsCase }) {
         <label htmlFor="case-status">Status</label>
         <div className="control-row">
           <select id="case-status" value={value} onChange={(e) => setChoice(e.target.value as CaseStatus | "")}>
-            <option value="">{CASE_STATUS_LABEL[supportCase.status]} (now): move to…</option>
+            <option value="">Move to…</option>
             {targets.map((status) => (
               <option key={status} value={status}>
                 {STATUS_ACTION[status]}

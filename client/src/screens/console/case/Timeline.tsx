@@ -9,7 +9,7 @@ import { formatDateTime } from "../../../lib/time";
 import { RequestError } from "../../../ui/ErrorNotice";
 import { AgentCaseTimeline } from "./documents";
 
-export function Timeline({ caseId, names }: { caseId: string; names: ReadonlyMap<string, string> }) {
+export function Timeline({ caseId }: { caseId: string }) {
   const [pages, setPages] = useState<ReadonlyArray<string>>([]);
   return (
     <section className="card" aria-labelledby="timeline-title">
@@ -18,7 +18,6 @@ export function Timeline({ caseId, names }: { caseId: string; names: ReadonlyMap
         <TimelinePage
           caseId={caseId}
           after={null}
-          names={names}
           isLast={pages.length === 0}
           onMore={(cursor) => setPages([cursor])}
         />
@@ -27,8 +26,7 @@ export function Timeline({ caseId, names }: { caseId: string; names: ReadonlyMap
             key={cursor}
             caseId={caseId}
             after={cursor}
-            names={names}
-            isLast={index === pages.length - 1}
+              isLast={index === pages.length - 1}
             onMore={(next) => setPages([...pages.slice(0, index + 1), next])}
           />
         ))}
@@ -40,13 +38,11 @@ export function Timeline({ caseId, names }: { caseId: string; names: ReadonlyMap
 function TimelinePage({
   caseId,
   after,
-  names,
   isLast,
   onMore,
 }: {
   caseId: string;
   after: string | null;
-  names: ReadonlyMap<string, string>;
   isLast: boolean;
   onMore: (cursor: string) => void;
 }) {
@@ -65,7 +61,7 @@ function TimelinePage({
   return (
     <>
       {timeline.edges.map(({ node: event }) => {
-        const change = describeChange(event.type, event.before, event.after, names);
+        const change = describeChange(event.type, event.before, event.after);
         return (
           <li key={event.id} className={`timeline-item timeline-${event.type}`} data-testid="timeline-event">
             <div className="timeline-head">
@@ -97,20 +93,23 @@ function TimelinePage({
   );
 }
 
-const VALUE_LABELS: Record<string, string> = { ...CASE_STATUS_LABEL, ...PRIORITY_LABEL, ...REFUND_STATUS_LABEL };
+const VALUE_LABELS: Readonly<Record<string, string>> = {
+  ...CASE_STATUS_LABEL,
+  ...PRIORITY_LABEL,
+  ...REFUND_STATUS_LABEL,
+};
 
-/** Before and after in words: labels for statuses and priorities, names for assignees. */
+/**
+ * Before and after in words, for statuses and priorities. Other values (an assignee's internal
+ * id, a first status) are left to the summary, which already names them.
+ */
 function describeChange(
   type: CaseEventType,
   before: string | null,
   after: string | null,
-  names: ReadonlyMap<string, string>,
 ): { before: string; after: string } | null {
-  if (before === null && after === null) return null;
-  const word = (value: string | null): string => {
-    if (value === null || value === "") return type === "ASSIGNED" ? "Unassigned" : "—";
-    if (type === "ASSIGNED") return names.get(value) ?? "another agent";
-    return VALUE_LABELS[value] ?? value;
-  };
-  return { before: word(before), after: word(after) };
+  if (type === "ASSIGNED" || before === null || after === null) return null;
+  const from = VALUE_LABELS[before];
+  const to = VALUE_LABELS[after];
+  return from && to ? { before: from, after: to } : null;
 }
