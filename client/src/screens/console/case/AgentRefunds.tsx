@@ -16,6 +16,7 @@ export type CaseRefund = NonNullable<AgentCaseQuery["supportCase"]>["refunds"][n
 
 const APPROVAL_LABEL = { AUTO_POLICY: "automatic policy", AGENT: "agent", ADMIN: "admin" } as const;
 
+
 export function AgentRefunds({
   refunds,
   role,
@@ -77,8 +78,9 @@ function RefundItem({
       {refund.note ? <div className="small">Customer’s note: “{refund.note}”</div> : null}
       {refund.approval ? (
         <div className="small">
-          Approved by {refund.decidedBy?.name ?? APPROVAL_LABEL[refund.approval]}
-          {refund.approval === "AUTO_POLICY" ? " (automatic policy)" : ""}
+          {refund.approval === "AUTO_POLICY"
+            ? "Approved by the automatic policy"
+            : `Approved by ${refund.decidedBy?.name ?? "staff"} (${APPROVAL_LABEL[refund.approval]})`}
           {refund.decisionNote ? ` — ${refund.decisionNote}` : ""}
         </div>
       ) : refund.decisionNote ? (
