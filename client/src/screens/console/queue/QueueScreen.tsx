@@ -87,7 +87,11 @@ export function QueueScreen() {
                 ) : null}
               </div>
             ) : null}
-            {rows.length > 0 ? <QueueTable rows={rows} now={now} /> : null}
+            {rows.length > 0 ? (
+              <div className="queue-wrap">
+                <QueueTable rows={rows} now={now} />
+              </div>
+            ) : null}
             <Pager
               hasNext={cases?.pageInfo.hasNextPage ?? false}
               onNext={() => setPage({ key: filterKey, after: cases?.pageInfo.endCursor ?? null })}
@@ -112,6 +116,10 @@ function FilterBar({
 }) {
   const [search, setSearch] = useState(filters.search);
   const typed = useRef(filters.search);
+  // On a phone the filters fold away under their summary; on a desk they stay open.
+  const [expanded, setExpanded] = useState(() => !window.matchMedia?.("(max-width: 640px)").matches);
+  const active =
+    filters.status.length + filters.priority.length + (filters.assignee !== "anyone" ? 1 : 0) + (filters.overdue ? 1 : 0);
 
   // The URL changed by itself (back button, a link): show its search text.
   useEffect(() => {
@@ -155,6 +163,15 @@ function FilterBar({
           <button type="submit">Search</button>
         </div>
       </div>
+      <details
+        className="filters-more"
+        open={expanded}
+        onToggle={(e) => setExpanded((e.currentTarget as HTMLDetailsElement).open)}
+      >
+        <summary>
+          Filters{active > 0 ? ` (${active} active)` : ""}
+        </summary>
+        <div className="filters-grid">
       <fieldset className="filter-group">
         <legend>Status</legend>
         {STATUSES.map((status) => (
@@ -212,6 +229,8 @@ function FilterBar({
           </button>
         ) : null}
       </div>
+        </div>
+      </details>
     </form>
   );
 }

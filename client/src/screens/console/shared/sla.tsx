@@ -61,7 +61,7 @@ export function SlaList({ lines, className }: { lines: ReadonlyArray<SlaLine>; c
     <ul className={`sla-list ${className ?? ""}`}>
       {lines.map((line) => (
         <li key={line.key} className={line.late ? "sla sla-late" : "sla"} data-testid={`sla-${line.key}`}>
-          <span className="sla-label">{line.label}:</span> {line.text}
+          <span className="sla-label">{line.label}:</span> <span className="sla-value">{line.text}</span>
           {line.late ? <span className="visually-hidden"> (late)</span> : null}
         </li>
       ))}
