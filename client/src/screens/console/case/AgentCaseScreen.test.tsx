@@ -313,6 +313,20 @@ describe("AgentCaseScreen", () => {
     expect(screen.getByRole("alert")).toHaveTextContent("Cannot move from OPEN to RESOLVED.");
   });
 
+  it("pages the timeline with its cursor", async () => {
+    const { api, ui } = renderCase(supportCase());
+    await ui.click(screen.getByRole("button", { name: "Show more" }));
+    expect(api.lastQuery("AgentCaseTimeline")).toEqual({ id: "case-1", after: "t-1" });
+  });
+
+  it("closes the composer on a closed case and offers no status change", () => {
+    renderCase(supportCase({ status: "CLOSED" }));
+    expect(screen.getByText(/This case is closed/)).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Send reply to customer" })).toBeNull();
+    expect(screen.queryByLabelText("Status")).toBeNull();
+    expect(screen.getByText(/a closed case cannot change any more/)).toBeInTheDocument();
+  });
+
   it("says so when the case does not exist", () => {
     const api = fakeApi((name) =>
       name === "AgentCase" ? { __typename: "Query", supportCase: null } : name === "LatestEventCursor" ? { latestCaseEventCursor: null } : null,

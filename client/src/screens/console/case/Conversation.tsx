@@ -70,7 +70,11 @@ function MessagePage({
   const endCursor = messages.pageInfo.endCursor;
   return (
     <>
-      <Thread messages={messages.edges.map((edge) => edge.node)} viewerId={viewerId} />
+      <Thread
+        messages={messages.edges.map((edge) => edge.node)}
+        viewerId={viewerId}
+        emptyText={after === null ? "No replies or notes yet." : null}
+      />
       {isLast && messages.pageInfo.hasNextPage && endCursor ? (
         <button type="button" onClick={() => onMore(endCursor)}>
           Show more messages

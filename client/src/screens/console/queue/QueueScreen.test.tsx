@@ -1,7 +1,9 @@
 import "@testing-library/jest-dom/vitest";
 import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import { CombinedError, type Client } from "urql";
 import { describe, expect, it } from "vitest";
+import { concat, fromValue, never } from "wonka";
 import type { AgentQueueQuery, CaseEventsLiveSubscription } from "../../../gql/graphql";
 import { fakeApi, fromNow, HOUR, MINUTE, withProviders, type Vars } from "../testing";
 import { QueueScreen } from "./QueueScreen";
@@ -171,6 +173,20 @@ describe("QueueScreen", () => {
     render(withProviders(api, <QueueScreen />, { path: "/?status=CLOSED" }));
     expect(screen.getByText("No cases match these filters.")).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Clear all filters" })).toBeInTheDocument();
+  });
+
+  it("shows a request error instead of a blank queue", () => {
+    const api = fakeApi(answers([]));
+    const failing = {
+      ...api.client,
+      executeQuery: (operation: { query: { definitions: ReadonlyArray<{ name?: { value: string } }> } }) =>
+        operation.query.definitions[0]?.name?.value === "AgentQueue"
+          ? // A real source stays open after an error (its end would clear the error in urql).
+            concat([fromValue({ operation, error: new CombinedError({ networkError: new Error("offline") }) }), never])
+          : api.client.executeQuery(operation as never),
+    } as unknown as Client;
+    render(withProviders({ ...api, client: failing }, <QueueScreen />));
+    expect(screen.getByRole("alert")).toHaveTextContent("The server cannot be reached");
   });
 
   it("lists live events newest first, each once", async () => {
