@@ -11,9 +11,16 @@ interface IntrospectedType {
   fields?: ReadonlyArray<{ name: string }> | null;
 }
 
+/**
+ * Types whose `id` is only unique inside their parent: an order line's id comes from the shop's
+ * order system, which need not make it unique across orders, so lines stay inside their order.
+ */
+const SCOPED_ID_TYPES = ["OrderLine"];
+
 /** Types without an `id` (Money, connections, edges, errors, results) are embedded values. */
 export function embeddedTypeKeys(types: ReadonlyArray<IntrospectedType>): KeyingConfig {
   const keys: KeyingConfig = {};
+  for (const name of SCOPED_ID_TYPES) keys[name] = () => null;
   for (const type of types) {
     if (type.kind !== "OBJECT" || type.name.startsWith("__")) continue;
     if (["Query", "Mutation", "Subscription"].includes(type.name)) continue;

@@ -103,10 +103,12 @@ export function Composer({ caseId, closed }: { caseId: string; closed: boolean }
     if (body.trim() === "") return;
     setSent(null);
     setSending(internal ? "note" : "reply");
-    const answer = await post({ input: { caseId, body, internal } });
+    const sentBody = body;
+    const answer = await post({ input: { caseId, body: sentBody, internal } });
     setSending(null);
     if (answer.data?.postMessage.__typename === "MessagePosted") {
-      setBody("");
+      // Only clear what was sent: words typed while it was on its way are kept.
+      setBody((current) => (current === sentBody ? "" : current));
       setSent(internal ? "Internal note added (only staff can see it)." : "Reply sent to the customer.");
     }
   }

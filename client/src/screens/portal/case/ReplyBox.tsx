@@ -9,8 +9,12 @@ export function ReplyBox({ caseId, closed }: { caseId: string; closed: boolean }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const answer = await post({ input: { caseId, body, internal: false } });
-    if (answer.data?.postMessage.__typename === "MessagePosted") setBody("");
+    const sentBody = body;
+    const answer = await post({ input: { caseId, body: sentBody, internal: false } });
+    // Only clear what was sent: words typed while it was on its way are kept.
+    if (answer.data?.postMessage.__typename === "MessagePosted") {
+      setBody((current) => (current === sentBody ? "" : current));
+    }
   }
 
   const failure = asResultError(result.data?.postMessage);
