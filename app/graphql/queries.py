@@ -14,7 +14,6 @@ from app.graphql.types.objects import (
     Message,
     Order,
     OrderConnection,
-    OrderEdge,
     Refund,
     RefundConnection,
     RefundQuote,
@@ -22,7 +21,6 @@ from app.graphql.types.objects import (
     SupportCaseConnection,
     User,
 )
-from app.graphql.types.objects import PageInfo as PageInfoType
 from domain.errors import DomainError, NotFound
 from domain.queries import CaseFilter, RefundFilter
 from domain.usecases.order_access import OrderUnavailable, my_orders, visible_order
@@ -175,13 +173,7 @@ class Query:
             raise OrderUnavailableError(exc.message) from None
         except DomainError as exc:  # e.g. a forged `after` cursor
             raise _validation_error(exc) from None
-        cursor = page.next_cursor or ""
-        return OrderConnection(
-            edges=[OrderEdge(cursor=cursor, node=Order.from_domain(o)) for o in page.orders],
-            page_info=PageInfoType(
-                has_next_page=page.next_cursor is not None, end_cursor=page.next_cursor
-            ),
-        )
+        return OrderConnection.from_page(page)
 
     @strawberry.field(description="An order by id; null if missing or not yours.")
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:

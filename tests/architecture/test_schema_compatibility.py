@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+
 import pytest
 from graphql import BreakingChangeType, build_schema
 

@@ -12,6 +12,7 @@ from app.graphql.types.errors import (
     Conflict,
     IdempotencyKeyReused,
     NotFound,
+    OrderUnavailable,
     RefundNotAllowed,
     ValidationFailed,
 )
@@ -64,12 +65,19 @@ RequestRefundResult = Annotated[
     | ValidationFailed
     | NotFound
     | Conflict
-    | IdempotencyKeyReused,
+    | IdempotencyKeyReused
+    | OrderUnavailable,
     strawberry.union("RequestRefundResult", description="The outcome of requestRefund."),
 ]
 
 
-async def request_refund(info: Info, input: RequestRefundInput) -> RequestRefundResult:
+async def request_refund(
+    info: Info,
+    input: Annotated[
+        RequestRefundInput,
+        strawberry.argument(description="Everything requestRefund needs, in one object."),
+    ],
+) -> RequestRefundResult:
     principal = info.context.require_principal()
 
     async def work() -> RefundRequested:
@@ -94,7 +102,7 @@ async def request_refund(info: Info, input: RequestRefundInput) -> RequestRefund
         )
         return RefundRequested(refund=Refund.from_domain(refund))
 
-    return await run(work())  # type: ignore[return-value]
+    return await run(work(), info)  # type: ignore[return-value]
 
 
 field = strawberry.mutation(

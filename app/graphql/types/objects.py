@@ -553,7 +553,9 @@ class SupportCaseConnection:
 
 @strawberry.type(description="An edge of an order connection.")
 class OrderEdge:
-    cursor: str = strawberry.field(description="Position of this order.")
+    cursor: str = strawberry.field(
+        description="Position of this order: pass it as `after` to continue right after it."
+    )
     node: Order = strawberry.field(description="The order.")
 
 
@@ -561,6 +563,10 @@ class OrderEdge:
 class OrderConnection:
     edges: list[OrderEdge] = strawberry.field(description="The orders of this page.")
     page_info: PageInfo = strawberry.field(description="Paging.")
+
+    @classmethod
+    def from_page(cls, page: Page[do.Order]) -> OrderConnection:
+        return cls(**_connection_parts(page, OrderEdge, Order.from_domain))
 
 
 @strawberry.type(description="What could be refunded on an order right now.")
