@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 
@@ -190,7 +190,22 @@ _enum(
     },
 )
 
+# Connection arguments, described once (every connection takes `first` and `after`).
+FirstArg = Annotated[
+    int | None,
+    strawberry.argument(description="How many items this page holds at most: 1..100."),
+]
+AfterArg = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Start right after this cursor (an edge's `cursor` or `pageInfo.endCursor` "
+        "of the same connection); omit it for the first page."
+    ),
+]
+
 __all__ = [
+    "AfterArg",
+    "FirstArg",
     "CaseCategory",
     "CaseEventType",
     "CasePriority",
