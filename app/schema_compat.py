@@ -161,6 +161,57 @@ def breaking_changes(
     ]
 
 
+def unreleased_changes(released: GraphQLSchema, current: GraphQLSchema) -> list[str]:
+    """What `current` adds to or newly deprecates in `released`, as schema coordinates: `Type`,
+    `Type.field`, `Type.field(arg:)`, `Input.field`, `Enum.VALUE`, `Union.Member`; each prefixed
+    with "added " or "deprecated ". CHANGELOG.md must name every one of them."""
+    found: list[str] = []
+    for name, gtype in current.type_map.items():
+        if name.startswith("__"):
+            continue
+        old = released.type_map.get(name)
+        if old is None:
+            found.append(f"added {name}")
+            continue
+        if isinstance(gtype, (GraphQLObjectType, GraphQLInterfaceType)) and isinstance(
+            old, (GraphQLObjectType, GraphQLInterfaceType)
+        ):
+            for field_name, field in gtype.fields.items():
+                old_field = old.fields.get(field_name)
+                coordinate = f"{name}.{field_name}"
+                if old_field is None:
+                    found.append(f"added {coordinate}")
+                    continue
+                if field.deprecation_reason and not old_field.deprecation_reason:
+                    found.append(f"deprecated {coordinate}")
+                for arg_name, arg in field.args.items():
+                    old_arg = old_field.args.get(arg_name)
+                    if old_arg is None:
+                        found.append(f"added {coordinate}({arg_name}:)")
+                    elif arg.deprecation_reason and not old_arg.deprecation_reason:
+                        found.append(f"deprecated {coordinate}({arg_name}:)")
+        if isinstance(gtype, GraphQLInputObjectType) and isinstance(old, GraphQLInputObjectType):
+            for field_name, input_field in gtype.fields.items():
+                old_input = old.fields.get(field_name)
+                if old_input is None:
+                    found.append(f"added {name}.{field_name}")
+                elif input_field.deprecation_reason and not old_input.deprecation_reason:
+                    found.append(f"deprecated {name}.{field_name}")
+        if isinstance(gtype, GraphQLEnumType) and isinstance(old, GraphQLEnumType):
+            for value_name, value in gtype.values.items():
+                old_value = old.values.get(value_name)
+                if old_value is None:
+                    found.append(f"added {name}.{value_name}")
+                elif value.deprecation_reason and not old_value.deprecation_reason:
+                    found.append(f"deprecated {name}.{value_name}")
+        if isinstance(gtype, GraphQLUnionType) and isinstance(old, GraphQLUnionType):
+            before = {member.name for member in old.types}
+            for member in gtype.types:
+                if member.name not in before:
+                    found.append(f"added {name}.{member.name}")
+    return found
+
+
 def check(current_sdl: str, directory: Path = RELEASED_DIR) -> list[Violation]:
     """Check a schema (SDL) against every released schema in `directory`."""
     current = build_schema(current_sdl)

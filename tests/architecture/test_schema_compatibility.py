@@ -4,13 +4,20 @@ docs/schema/released-*.graphql)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import pytest
 from graphql import BreakingChangeType, build_schema
 
-from app.schema_compat import ROOT, breaking_changes, check, released_schemas
+from app.schema_compat import (
+    ROOT,
+    breaking_changes,
+    check,
+    released_schemas,
+    unreleased_changes,
+)
 from app.schema_export import SCHEMA_PATH, render
 
 RELEASED = """
@@ -132,3 +139,51 @@ def test_other_breaking_changes_always_fail(old: str, new: str) -> None:
         f"{new} input I {{ a: Int }}" if old.startswith("union") else f"union R = A | B {new}"
     )
     assert breaking_changes(released, build_schema(current_sdl)) != []
+
+
+CHANGELOG = ROOT / "CHANGELOG.md"
+
+
+def changelog_section(text: str, version: str) -> dict[str, str]:
+    """The `### ...` subsections of `## API <version>`, by title."""
+    match = re.search(rf"^## API {re.escape(version)}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert match is not None, f"CHANGELOG.md has no '## API {version}' section"
+    parts = re.split(r"^### (.+)$", match.group(1), flags=re.M)
+    return {title.strip(): body for title, body in zip(parts[1::2], parts[2::2], strict=True)}
+
+
+def next_version() -> tuple[str, str]:
+    latest = list(released_schemas())[-1]
+    major, minor = latest.split(".")
+    return latest, f"{major}.{int(minor) + 1}"
+
+
+def test_the_changelog_names_every_addition_and_deprecation() -> None:
+    latest, upcoming = next_version()
+    released = build_schema(released_schemas()[latest].read_text())
+    section = changelog_section(CHANGELOG.read_text(), upcoming)
+    missing = []
+    for change in unreleased_changes(released, build_schema(render())):
+        kind, coordinate = change.split(" ", 1)
+        where = section.get("Added" if kind == "added" else "Deprecated", "")
+        if f"`{coordinate}`" not in where:
+            missing.append(change)
+    assert not missing, f"CHANGELOG.md '## API {upcoming}' does not name: {missing}"
+
+
+def test_unreleased_changes_are_found() -> None:
+    released = build_schema(RELEASED)
+    current = build_schema(
+        RELEASED.replace("viewer: User", "viewer: User\n  count(status: Role): Int")
+        .replace("name: String!", 'name: String! @deprecated(reason: "x")')
+        .replace("OLD", "NEW OLD")
+        .replace("users(first: Int,", "users(last: Int, first: Int,")
+        + "\ntype Extra { x: Int }"
+    )
+    assert sorted(unreleased_changes(released, current)) == [
+        "added Extra",
+        "added Query.count",
+        "added Query.users(last:)",
+        "added Role.NEW",
+        "deprecated User.name",
+    ]
