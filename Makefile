@@ -14,7 +14,7 @@ UV ?= $(shell command -v uv 2>/dev/null \
 UV_RUN = $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-python test-client lint fmt schema migrate worker uv sync client order-status bench
+.PHONY: help run test test-python test-client lint fmt schema schema-check migrate worker uv sync client order-status bench
 
 help: ## List the targets
 	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -68,6 +68,9 @@ fmt: sync ## Format the code and apply ruff's safe fixes
 
 schema: sync ## Write schema.graphql from the code
 	$(UV_RUN) python -m app.schema_export
+
+schema-check: sync ## Check schema.graphql against every released schema (docs/schema/released-*.graphql)
+	$(UV_RUN) python -m app.schema_compat
 
 migrate: sync ## Apply database migrations (DATABASE_URL, default: the SQLite file in data/)
 	$(UV_RUN) alembic upgrade head

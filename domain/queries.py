@@ -52,6 +52,15 @@ class RefundFilter:
     case_ids: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True, slots=True)
+class RefundPageRequest:
+    """One page of one case's refunds (oldest first), as a batch key."""
+
+    case_id: str
+    first: int
+    after: str | None = None
+
+
 class ReadStore(Protocol):
     """Read-only queries; cursors are opaque strings (invalid ones raise ValidationFailed)."""
 
@@ -61,6 +70,10 @@ class ReadStore(Protocol):
         self, case_filter: CaseFilter, *, first: int, after: str | None
     ) -> Page[SupportCase]:
         """Newest first (created_at desc, id desc), keyset-paginated."""
+        ...
+
+    async def count_cases(self, case_filter: CaseFilter) -> int:
+        """How many cases match (one COUNT statement)."""
         ...
 
     async def cases_by_ids(self, case_ids: Sequence[str]) -> dict[str, SupportCase]: ...
@@ -112,6 +125,10 @@ class ReadStore(Protocol):
 
     async def staff_users(self) -> list[User]: ...
 
+    async def list_staff(self, *, first: int, after: str | None) -> Page[User]:
+        """Active agents and admins by name (then id), keyset-paginated."""
+        ...
+
     async def get_refund(self, refund_id: str) -> Refund | None: ...
 
     async def refunds_by_ids(self, refund_ids: Sequence[str]) -> dict[str, Refund]: ...
@@ -124,4 +141,19 @@ class ReadStore(Protocol):
         self, refund_filter: RefundFilter, *, first: int, after: str | None
     ) -> Page[Refund]:
         """Newest first."""
+        ...
+
+    async def count_refunds(self, refund_filter: RefundFilter) -> int:
+        """How many refunds match (one COUNT statement)."""
+        ...
+
+    async def refund_pages_for_cases(
+        self, requests: Sequence[RefundPageRequest]
+    ) -> dict[RefundPageRequest, Page[Refund]]:
+        """A page of each case's refunds, oldest first (created_at, id), for a whole list of cases
+        at once: one statement when no case is asked twice. Every request is a key."""
+        ...
+
+    async def count_refunds_for_cases(self, case_ids: Sequence[str]) -> dict[str, int]:
+        """How many refunds each case has (one grouped COUNT); every requested id is a key."""
         ...

@@ -20,7 +20,7 @@ from adapters.memory.store import InMemoryStore
 from domain.cases import Message, SupportCase
 from domain.errors import ValidationFailed
 from domain.events import CaseEvent
-from domain.queries import MAX_PAGE_SIZE, CaseFilter, Page, RefundFilter
+from domain.queries import MAX_PAGE_SIZE, CaseFilter, Page, RefundFilter, RefundPageRequest
 from domain.refunds import Refund
 from domain.sla import is_overdue
 from domain.users import User
@@ -64,6 +64,29 @@ def decode_cursor(kind: str, cursor: str) -> Key:
                 return (at, value[2])
     except (binascii.Error, ValueError, UnicodeDecodeError):
         pass
+    raise _bad_cursor()
+
+
+def _encode_name_cursor(name: str, user_id: str) -> str:
+    raw = json.dumps(["staff", name, user_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_name_cursor(cursor: str) -> tuple[str, str]:
+    if not isinstance(cursor, str) or not cursor or len(cursor) > _MAX_CURSOR_LENGTH:
+        raise _bad_cursor()
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise _bad_cursor() from None
+    if (
+        isinstance(value, list)
+        and len(value) == 3
+        and value[0] == "staff"
+        and isinstance(value[1], str)
+        and isinstance(value[2], str)
+    ):
+        return (value[1], value[2])
     raise _bad_cursor()
 
 
@@ -163,6 +186,9 @@ class InMemoryReadStore:
     ) -> Page[SupportCase]:
         rows = (c for c in self._store.cases.values() if _matches_case(c, case_filter))
         return _keyset_page(rows, _case_key, "case", newest_first=True, first=first, after=after)
+
+    async def count_cases(self, case_filter: CaseFilter) -> int:
+        return sum(1 for c in self._store.cases.values() if _matches_case(c, case_filter))
 
     async def cases_by_ids(self, case_ids: Sequence[str]) -> dict[str, SupportCase]:
         return _by_ids(self._store.cases, case_ids)
@@ -268,6 +294,22 @@ class InMemoryReadStore:
         staff = [u for u in self._store.users.values() if u.role.is_staff and u.active]
         return [copy.deepcopy(u) for u in sorted(staff, key=lambda u: (u.name, u.id))]
 
+    async def list_staff(self, *, first: int, after: str | None) -> Page[User]:
+        check_first(first)
+        staff = sorted(
+            (u for u in self._store.users.values() if u.role.is_staff and u.active),
+            key=lambda u: (u.name, u.id),
+        )
+        if after is not None:
+            position = _decode_name_cursor(after)
+            staff = [u for u in staff if (u.name, u.id) > position]
+        items = staff[:first]
+        return Page(
+            items=[copy.deepcopy(u) for u in items],
+            cursors=[_encode_name_cursor(u.name, u.id) for u in items],
+            has_next_page=len(staff) > first,
+        )
+
     # -- refunds --------------------------------------------------------------------------------
 
     async def get_refund(self, refund_id: str) -> Refund | None:
@@ -289,6 +331,32 @@ class InMemoryReadStore:
         return _keyset_page(
             rows, _refund_key, "refund", newest_first=True, first=first, after=after
         )
+
+    async def count_refunds(self, refund_filter: RefundFilter) -> int:
+        return sum(1 for r in self._store.refunds.values() if _matches_refund(r, refund_filter))
+
+    async def refund_pages_for_cases(
+        self, requests: Sequence[RefundPageRequest]
+    ) -> dict[RefundPageRequest, Page[Refund]]:
+        pages: dict[RefundPageRequest, Page[Refund]] = {}
+        for request in requests:
+            rows = (r for r in self._store.refunds.values() if r.case_id == request.case_id)
+            pages[request] = _keyset_page(
+                rows,
+                _refund_key,
+                "case-refund",
+                newest_first=False,
+                first=request.first,
+                after=request.after,
+            )
+        return pages
+
+    async def count_refunds_for_cases(self, case_ids: Sequence[str]) -> dict[str, int]:
+        counts = dict.fromkeys(case_ids, 0)
+        for refund in self._store.refunds.values():
+            if refund.case_id in counts:
+                counts[refund.case_id] += 1
+        return counts
 
     def _grouped(
         self, keys: Sequence[str], key_of: Callable[[Refund], str]

@@ -5,8 +5,10 @@ transaction on PostgreSQL). Batch lookups take ids and answer with one `IN (...)
 batch answers without touching the database.
 
 Cursors
-- cases, messages, refunds: url-safe base64 of JSON `[kind, created_at ISO 8601, id]`; the kind
-  keeps a cursor of one list from being used with another.
+- cases, messages, refunds (and a case's refunds, kind "case-refund"): url-safe base64 of JSON
+  `[kind, created_at ISO 8601, id]`; the kind keeps a cursor of one list from being used with
+  another.
+- staff (agents and admins by name): `["staff", name, id]`, encoded alike.
 - events: the decimal log sequence (queries.ReadStore: "the cursor is the event's sequence"), so
   live events from the broker can carry the same cursor as the timeline.
 Anything else is ValidationFailed on `after`.
@@ -40,7 +42,7 @@ from adapters.sql.tables import (
 from domain.cases import OPEN_STATES, Message, SupportCase
 from domain.errors import ValidationFailed
 from domain.events import CaseEvent
-from domain.queries import MAX_PAGE_SIZE, CaseFilter, Page, RefundFilter
+from domain.queries import MAX_PAGE_SIZE, CaseFilter, Page, RefundFilter, RefundPageRequest
 from domain.refunds import Refund
 from domain.users import Role, User
 
@@ -85,6 +87,31 @@ def decode_cursor(kind: str, cursor: str) -> tuple[datetime, str]:
     except (ValueError, UnicodeError, binascii.Error, json.JSONDecodeError) as exc:
         raise _invalid_cursor() from exc
     return created_at, item_id
+
+
+def encode_name_cursor(kind: str, name: str, item_id: str) -> str:
+    raw = json.dumps([kind, name, item_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_name_cursor(kind: str, cursor: str) -> tuple[str, str]:
+    if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
+        raise _invalid_cursor()
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        decoded = json.loads(
+            base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
+        )
+        if not (isinstance(decoded, list) and len(decoded) == 3 and decoded[0] == kind):
+            raise ValueError("wrong shape")
+        _, name, item_id = decoded
+        if not isinstance(name, str) or not isinstance(item_id, str) or not item_id:
+            raise ValueError("wrong types")
+        if not (name.isprintable() and item_id.isprintable()):
+            raise ValueError("unprintable")
+    except (ValueError, UnicodeError, binascii.Error, json.JSONDecodeError) as exc:
+        raise _invalid_cursor() from exc
+    return name, item_id
 
 
 def encode_event_cursor(sequence: int) -> str:
@@ -144,22 +171,7 @@ class SqlReadStore:
     ) -> Page[SupportCase]:
         _check_first(first)
         c = support_cases.c
-        stmt = select(support_cases)
-        if case_filter.statuses:
-            stmt = stmt.where(c.status.in_([s.value for s in case_filter.statuses]))
-        if case_filter.priorities:
-            stmt = stmt.where(c.priority.in_([p.value for p in case_filter.priorities]))
-        if case_filter.customer_id is not None:
-            stmt = stmt.where(c.customer_id == case_filter.customer_id)
-        if case_filter.assignee_id is not None:
-            stmt = stmt.where(c.assignee_id == case_filter.assignee_id)
-        if case_filter.unassigned:
-            stmt = stmt.where(c.assignee_id.is_(None))
-        if case_filter.search is not None and case_filter.search.strip():
-            stmt = stmt.where(_search_condition(case_filter.search.strip()))
-        if case_filter.overdue is not None and case_filter.as_of is not None:
-            overdue = overdue_condition(case_filter.as_of)
-            stmt = stmt.where(overdue if case_filter.overdue else not_(overdue))
+        stmt = _filter_cases(select(support_cases), case_filter)
         if after is not None:
             created_at, case_id = decode_cursor("case", after)
             stmt = stmt.where(_before(c.created_at, c.id, created_at, case_id))
@@ -171,6 +183,12 @@ class SqlReadStore:
             cursors=[encode_cursor("case", i.created_at, i.id) for i in items],
             has_next_page=len(rows) > first,
         )
+
+    async def count_cases(self, case_filter: CaseFilter) -> int:
+        stmt = _filter_cases(
+            select(func.count().label("n")).select_from(support_cases), case_filter
+        )
+        return int((await self._rows(stmt))[0]["n"])
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -298,6 +316,24 @@ class SqlReadStore:
         )
         return [mappers.user_from_row(row) for row in await self._rows(stmt)]
 
+    async def list_staff(self, *, first: int, after: str | None) -> Page[User]:
+        _check_first(first)
+        u = users.c
+        stmt = select(users).where(u.role.in_(_STAFF_ROLES), u.active.is_(True))
+        if after is not None:
+            name, user_id = decode_name_cursor("staff", after)
+            stmt = stmt.where(
+                tuple_(u.name, u.id) > tuple_(literal(name, String()), literal(user_id, String()))
+            )
+        stmt = stmt.order_by(u.name, u.id).limit(first + 1)
+        rows = await self._rows(stmt)
+        items = [mappers.user_from_row(row) for row in rows[:first]]
+        return Page(
+            items=items,
+            cursors=[encode_name_cursor("staff", i.name, i.id) for i in items],
+            has_next_page=len(rows) > first,
+        )
+
     # -- refunds ----------------------------------------------------------------------------
 
     async def get_refund(self, refund_id: str) -> Refund | None:
@@ -336,13 +372,7 @@ class SqlReadStore:
     ) -> Page[Refund]:
         _check_first(first)
         r = refunds.c
-        stmt = select(refunds)
-        if refund_filter.statuses:
-            stmt = stmt.where(r.status.in_([s.value for s in refund_filter.statuses]))
-        if refund_filter.order_id is not None:
-            stmt = stmt.where(r.order_id == refund_filter.order_id)
-        if refund_filter.case_ids:
-            stmt = stmt.where(r.case_id.in_(_unique(refund_filter.case_ids)))
+        stmt = _filter_refunds(select(refunds), refund_filter)
         if after is not None:
             created_at, refund_id = decode_cursor("refund", after)
             stmt = stmt.where(_before(r.created_at, r.id, created_at, refund_id))
@@ -355,8 +385,124 @@ class SqlReadStore:
             has_next_page=len(rows) > first,
         )
 
+    async def count_refunds(self, refund_filter: RefundFilter) -> int:
+        stmt = _filter_refunds(select(func.count().label("n")).select_from(refunds), refund_filter)
+        return int((await self._rows(stmt))[0]["n"])
+
+    async def refund_pages_for_cases(
+        self, requests: Sequence[RefundPageRequest]
+    ) -> dict[RefundPageRequest, Page[Refund]]:
+        """One statement per batch in which no case is asked twice (a list page: one). Each
+        case's rows are numbered (row_number over the case, oldest first) after its cursor; rows
+        numbered beyond the largest `first` + 1 never leave the database."""
+        wanted = list(dict.fromkeys(requests))
+        pages: dict[RefundPageRequest, Page[Refund]] = {}
+        while wanted:  # split so that each statement has each case once
+            batch: dict[str, RefundPageRequest] = {}
+            later: list[RefundPageRequest] = []
+            for request in wanted:
+                if request.case_id in batch:
+                    later.append(request)
+                else:
+                    batch[request.case_id] = request
+            pages.update(await self._refund_pages(list(batch.values())))
+            wanted = later
+        return pages
+
+    async def _refund_pages(
+        self, requests: list[RefundPageRequest]
+    ) -> dict[RefundPageRequest, Page[Refund]]:
+        r = refunds.c
+        largest = 0
+        plain: list[str] = []
+        conditions: list[Any] = []
+        for request in requests:
+            _check_first(request.first)
+            largest = max(largest, request.first)
+            if request.after is None:
+                plain.append(request.case_id)
+            else:
+                created_at, refund_id = decode_cursor("case-refund", request.after)
+                conditions.append(
+                    and_(
+                        r.case_id == request.case_id,
+                        _after(r.created_at, r.id, created_at, refund_id),
+                    )
+                )
+        if plain:
+            conditions.append(r.case_id.in_(plain))
+        position = (
+            func.row_number()
+            .over(partition_by=r.case_id, order_by=(r.created_at, r.id))
+            .label("position")
+        )
+        ranked = select(refunds, position).where(or_(*conditions)).subquery("ranked")
+        stmt = (
+            select(*(ranked.c[col.name] for col in refunds.columns))
+            .where(ranked.c.position <= largest + 1)
+            .order_by(ranked.c.case_id, ranked.c.created_at, ranked.c.id)
+        )
+        grouped: dict[str, list[Refund]] = {request.case_id: [] for request in requests}
+        for row in await self._rows(stmt):
+            grouped[row["case_id"]].append(mappers.refund_from_row(row))
+        pages: dict[RefundPageRequest, Page[Refund]] = {}
+        for request in requests:
+            rows = grouped[request.case_id]
+            items = rows[: request.first]
+            pages[request] = Page(
+                items=items,
+                cursors=[encode_cursor("case-refund", i.created_at, i.id) for i in items],
+                has_next_page=len(rows) > request.first,
+            )
+        return pages
+
+    async def count_refunds_for_cases(self, case_ids: Sequence[str]) -> dict[str, int]:
+        ids = _unique(case_ids)
+        counts = dict.fromkeys(ids, 0)
+        if not ids:
+            return counts
+        stmt = (
+            select(refunds.c.case_id, func.count().label("n"))
+            .where(refunds.c.case_id.in_(ids))
+            .group_by(refunds.c.case_id)
+        )
+        for row in await self._rows(stmt):
+            counts[row["case_id"]] = int(row["n"])
+        return counts
+
 
 # -- SQL helpers ------------------------------------------------------------------------------
+
+
+def _filter_cases(stmt: Select[Any], case_filter: CaseFilter) -> Select[Any]:
+    c = support_cases.c
+    if case_filter.statuses:
+        stmt = stmt.where(c.status.in_([s.value for s in case_filter.statuses]))
+    if case_filter.priorities:
+        stmt = stmt.where(c.priority.in_([p.value for p in case_filter.priorities]))
+    if case_filter.customer_id is not None:
+        stmt = stmt.where(c.customer_id == case_filter.customer_id)
+    if case_filter.assignee_id is not None:
+        stmt = stmt.where(c.assignee_id == case_filter.assignee_id)
+    if case_filter.unassigned:
+        stmt = stmt.where(c.assignee_id.is_(None))
+    if case_filter.search is not None and case_filter.search.strip():
+        stmt = stmt.where(_search_condition(case_filter.search.strip()))
+    if case_filter.overdue is not None and case_filter.as_of is not None:
+        overdue = overdue_condition(case_filter.as_of)
+        stmt = stmt.where(overdue if case_filter.overdue else not_(overdue))
+    return stmt
+
+
+def _filter_refunds(stmt: Select[Any], refund_filter: RefundFilter) -> Select[Any]:
+    r = refunds.c
+    if refund_filter.statuses:
+        stmt = stmt.where(r.status.in_([s.value for s in refund_filter.statuses]))
+    if refund_filter.order_id is not None:
+        stmt = stmt.where(r.order_id == refund_filter.order_id)
+    if refund_filter.case_ids:
+        stmt = stmt.where(r.case_id.in_(_unique(refund_filter.case_ids)))
+    return stmt
 
 
 def _key(created_at: datetime, item_id: str) -> Any:

@@ -10,6 +10,7 @@ from aiodataloader import DataLoader
 from domain.cases import Message, SupportCase
 from domain.errors import OrdersPartiallyUnavailable, OrderSystemUnavailable
 from domain.orders import Order
+from domain.queries import Page, RefundPageRequest
 from domain.refunds import Refund
 from domain.usecases.services import Services
 from domain.users import User
@@ -54,6 +55,13 @@ class Loaders:
         self.refund_by_id: _MappingLoader[str, Refund] = _MappingLoader(reads.refunds_by_ids)
         self.refunds_by_case_id: _MappingLoader[str, list[Refund]] = _MappingLoader(
             reads.refunds_for_cases
+        )
+        # SupportCase.refundsConnection: one page per (case, first, after), batched over a list.
+        self.refund_page_by_case: _MappingLoader[RefundPageRequest, Page[Refund]] = _MappingLoader(
+            reads.refund_pages_for_cases
+        )
+        self.refund_count_by_case_id: _MappingLoader[str, int] = _MappingLoader(
+            reads.count_refunds_for_cases
         )
         self.refunds_by_order_id: _MappingLoader[str, list[Refund]] = _MappingLoader(
             reads.refunds_for_orders

@@ -16,21 +16,27 @@ from app.graphql.errors import (
 )
 from app.graphql.ids import decode_expected, decode_id
 from app.graphql.permissions import IsAgent, IsAuthenticated
-from app.graphql.types.common import CasePriority, CaseStatus, Node, RefundStatus
+from app.graphql.types.common import (
+    AfterArg,
+    CasePriority,
+    CaseStatus,
+    FirstArg,
+    Node,
+    RefundStatus,
+)
 from app.graphql.types.objects import (
     CaseEvent,
     Message,
     Order,
     OrderConnection,
-    OrderEdge,
     Refund,
     RefundConnection,
     RefundQuote,
     SupportCase,
     SupportCaseConnection,
     User,
+    UserConnection,
 )
-from app.graphql.types.objects import PageInfo as PageInfoType
 from domain.errors import DomainError, Forbidden, NotFound
 from domain.queries import CaseFilter, RefundFilter
 from domain.usecases.live_events import live_start_cursor
@@ -94,6 +100,21 @@ def _case_filter(principal: Principal, f: SupportCaseFilter | None, now: datetim
     )
 
 
+NodeId = Annotated[
+    strawberry.ID, strawberry.argument(description="A global id of any type (Node.id).")
+]
+CaseId = Annotated[strawberry.ID, strawberry.argument(description="SupportCase.id")]
+OrderId = Annotated[strawberry.ID, strawberry.argument(description="Order.id")]
+CaseFilterArg = Annotated[
+    SupportCaseFilter | None,
+    strawberry.argument(description="Only cases matching all of these; omit for every case."),
+]
+RefundFilterArg = Annotated[
+    RefundFilterInput | None,
+    strawberry.argument(description="Only refunds matching all of these; omit for every refund."),
+]
+
+
 def _validation_error(exc: DomainError) -> Exception:
     return InvalidArgument(exc.message)
 
@@ -109,7 +130,7 @@ class Query:
         return User.from_domain(user) if user is not None else None
 
     @strawberry.field(description="Any object by its global id; null if missing or not yours.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(self, info: Info, id: NodeId) -> Node | None:
         principal = info.context.require_principal()
         decoded = decode_id(id)
         if decoded is None:
@@ -151,7 +172,7 @@ class Query:
         return None
 
     @strawberry.field(description="A case by id; null if missing or not yours.")
-    async def support_case(self, info: Info, id: strawberry.ID) -> SupportCase | None:
+    async def support_case(self, info: Info, id: CaseId) -> SupportCase | None:
         info.context.require_principal()
         internal = decode_expected(id, "SupportCase")
         return await _visible_case(info, internal) if internal else None
@@ -163,27 +184,31 @@ class Query:
     async def support_cases(
         self,
         info: Info,
-        first: int | None = 20,
-        after: str | None = None,
-        filter: SupportCaseFilter | None = None,
+        first: FirstArg = 20,
+        after: AfterArg = None,
+        filter: CaseFilterArg = None,
     ) -> SupportCaseConnection:
         principal = info.context.require_principal()
+        reads = info.context.services.reads
+        case_filter = _case_filter(principal, filter, info.context.services.clock.now())
         try:
-            page = await info.context.services.reads.list_cases(
-                _case_filter(principal, filter, info.context.services.clock.now()),
-                first=20 if first is None else first,
-                after=after,
+            page = await reads.list_cases(
+                case_filter, first=20 if first is None else first, after=after
             )
         except DomainError as exc:
             raise _validation_error(exc) from None
-        return SupportCaseConnection.from_page(page)
+
+        async def count() -> int:
+            return await reads.count_cases(case_filter)
+
+        return SupportCaseConnection.from_page(page, count)
 
     @strawberry.field(
         description="The logged-in customer's orders, from the order system (newest first).",
         permission_classes=[IsAuthenticated],
     )
     async def my_orders(
-        self, info: Info, first: int | None = 20, after: str | None = None
+        self, info: Info, first: FirstArg = 20, after: AfterArg = None
     ) -> OrderConnection:
         principal = info.context.require_principal()
         size = 20 if first is None else first
@@ -195,16 +220,10 @@ class Query:
             raise OrderUnavailableError(exc.message) from None
         except DomainError as exc:  # e.g. a forged `after` cursor
             raise _validation_error(exc) from None
-        cursor = page.next_cursor or ""
-        return OrderConnection(
-            edges=[OrderEdge(cursor=cursor, node=Order.from_domain(o)) for o in page.orders],
-            page_info=PageInfoType(
-                has_next_page=page.next_cursor is not None, end_cursor=page.next_cursor
-            ),
-        )
+        return OrderConnection.from_page(page)
 
     @strawberry.field(description="An order by id; null if missing or not yours.")
-    async def order(self, info: Info, id: strawberry.ID) -> Order | None:
+    async def order(self, info: Info, id: OrderId) -> Order | None:
         principal = info.context.require_principal()
         internal = decode_expected(id, "Order")
         return await _visible_order(info, principal, internal) if internal else None
@@ -213,7 +232,7 @@ class Query:
         description="What could be refunded on an order now.",
         permission_classes=[IsAuthenticated],
     )
-    async def refund_quote(self, info: Info, order_id: strawberry.ID) -> RefundQuote:
+    async def refund_quote(self, info: Info, order_id: OrderId) -> RefundQuote:
         principal = info.context.require_principal()
         internal = decode_expected(order_id, "Order")
         if internal is None:
@@ -256,10 +275,27 @@ class Query:
             raise ForbiddenError(exc.message) from None
 
     @strawberry.field(
-        description="Agents and admins, for assignment.", permission_classes=[IsAgent]
+        description="Agents and admins, for assignment (every one, unbounded).",
+        permission_classes=[IsAgent],
+        deprecation_reason="Use agentsConnection (paginated).",
     )
     async def agents(self, info: Info) -> list[User]:
         return [User.from_domain(u) for u in await info.context.services.reads.staff_users()]
+
+    @strawberry.field(
+        description="Active agents and admins by name, for assignment (agents only).",
+        permission_classes=[IsAgent],
+    )
+    async def agents_connection(
+        self, info: Info, first: FirstArg = 20, after: AfterArg = None
+    ) -> UserConnection:
+        try:
+            page = await info.context.services.reads.list_staff(
+                first=20 if first is None else first, after=after
+            )
+        except DomainError as exc:
+            raise _validation_error(exc) from None
+        return UserConnection.from_page(page)
 
     @strawberry.field(
         description="Refunds by status, newest first (agents): find stuck or failed ones.",
@@ -268,21 +304,25 @@ class Query:
     async def refunds(
         self,
         info: Info,
-        first: int | None = 20,
-        after: str | None = None,
-        filter: RefundFilterInput | None = None,
+        first: FirstArg = 20,
+        after: AfterArg = None,
+        filter: RefundFilterArg = None,
     ) -> RefundConnection:
         f = filter or RefundFilterInput()
         order_id = decode_expected(f.order_id, "Order") or "-" if f.order_id else None
+        reads = info.context.services.reads
+        refund_filter = RefundFilter(statuses=tuple(f.status or ()), order_id=order_id)
         try:
-            page = await info.context.services.reads.list_refunds(
-                RefundFilter(statuses=tuple(f.status or ()), order_id=order_id),
-                first=20 if first is None else first,
-                after=after,
+            page = await reads.list_refunds(
+                refund_filter, first=20 if first is None else first, after=after
             )
         except DomainError as exc:
             raise _validation_error(exc) from None
-        return RefundConnection.from_page(page)
+
+        async def count() -> int:
+            return await reads.count_refunds(refund_filter)
+
+        return RefundConnection.from_page(page, count)
 
 
 async def _visible_case(info: Info, case_id: str) -> SupportCase | None:

@@ -165,3 +165,114 @@ async def test_lists_go_stale_refunds_wait_and_all_recovers(outage: Outage) -> N
                 await asyncio.sleep(0.1)
     assert fresh["status"] == "DELIVERED"
     assert result["refund"]["amount"]["amount"] == 1000
+
+
+# -- API 1.1: one shape of "the order system is unavailable" per kind of operation --------------
+
+REFUND_1_1 = """
+mutation($input: RequestRefundInput!) { requestRefund(input: $input) {
+  __typename
+  ... on RefundRequested { refund { id status } }
+  ... on OrderUnavailable { message code }
+  ... on RefundNotAllowed { denial }
+}}"""
+
+APPROVE_1_1 = """
+mutation($input: ApproveRefundInput!) { approveRefund(input: $input) { ...outcome } }
+fragment outcome on ApproveRefundResult {
+  __typename
+  ... on RefundDecided { refund { status } }
+  ...unavailable
+  ... on RefundNotAllowed { denial }
+}
+fragment unavailable on OrderUnavailable { message code }"""
+
+APPROVE_1_0 = """
+mutation($input: ApproveRefundInput!) { approveRefund(input: $input) {
+  __typename
+  ... on RefundNotAllowed { denial }
+  ... on Error { message code }
+}}"""
+
+READS = {
+    "order": "query($id: ID!) { order(id: $id) { id } }",
+    "refundQuote": "query($id: ID!) { refundQuote(orderId: $id) { eligible } }",
+    "myOrders": "{ myOrders(first: 5) { edges { node { id } } } }",
+}
+
+
+async def test_one_shape_per_kind_of_operation(outage: Outage) -> None:
+    """Queries: a top-level error with extensions.code ORDER_UNAVAILABLE (the field is null,
+    the rest of the answer stays); mutations: the OrderUnavailable member (refund mutations:
+    to callers that select it; released documents keep RefundNotAllowed{ORDER_UNAVAILABLE})."""
+    gql, token = outage.gql, outage.token
+    agent = await gql.login("agent@example.com")
+    opened = await gql.ok(
+        OPEN_CASE,
+        {
+            "input": {
+                "subject": "Kettle hums",
+                "description": "Loudly.",
+                "category": "PRODUCT_ISSUE",
+                "orderId": gid("Order", outage.order_id),
+            }
+        },
+        token,
+    )
+    case_id = opened["openCase"]["supportCase"]["id"]
+    requested = await gql.ok(
+        REFUND_1_1, {"input": {"caseId": case_id, "reason": "DAMAGED", "amount": 3000}}, token
+    )
+    assert requested["requestRefund"]["refund"]["status"] == "REQUESTED", requested
+    refund_id = requested["requestRefund"]["refund"]["id"]
+    # An order the service has never read: nothing cached to fall back on.
+    unseen = outage.order_id.replace("-1", "-2")
+    outage.upstream.upsert({**outage.upstream.get(outage.order_id), "id": unseen})  # type: ignore[dict-item]
+
+    outage.proxy.blackhole()
+    async with asyncio.timeout(20):
+        for field, query in READS.items():
+            body = await gql(query, {"id": gid("Order", unseen)}, token)
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["ORDER_UNAVAILABLE"]
+            assert body["errors"][0]["path"] == [field]
+            assert (body["data"] or {}).get(field) is None
+        # An order read before is served from the cache instead, marked stale (no error).
+        cached = await gql(
+            "query($id: ID!) { supportCase(id: $id) { id order { id stale } } }",
+            {"id": case_id},
+            token,
+        )
+        assert "errors" not in cached and cached["data"]["supportCase"]["order"]["stale"] is True
+
+        open_unseen = await gql.ok(
+            OPEN_CASE,
+            {
+                "input": {
+                    "subject": "Where is it?",
+                    "description": "Never came.",
+                    "category": "DELIVERY_PROBLEM",
+                    "orderId": gid("Order", unseen),
+                }
+            },
+            token,
+        )
+        assert open_unseen["openCase"]["__typename"] == "OrderUnavailable"
+        assert open_unseen["openCase"]["code"] == "ORDER_UNAVAILABLE"
+
+        refund_input = {"input": {"caseId": case_id, "reason": "DAMAGED", "amount": 100}}
+        asked = (await gql.ok(REFUND_1_1, refund_input, token))["requestRefund"]
+        assert (asked["__typename"], asked["code"]) == ("OrderUnavailable", "ORDER_UNAVAILABLE")
+        released = (await gql.ok(REQUEST_REFUND, refund_input, token))["requestRefund"]
+        assert (released["__typename"], released["denial"]) == (
+            "RefundNotAllowed",
+            "ORDER_UNAVAILABLE",
+        )
+
+        approve_input = {"input": {"refundId": refund_id}}
+        approved = (await gql.ok(APPROVE_1_1, approve_input, agent))["approveRefund"]
+        assert (approved["__typename"], approved["code"]) == (
+            "OrderUnavailable",
+            "ORDER_UNAVAILABLE",
+        )
+        old = (await gql.ok(APPROVE_1_0, approve_input, agent))["approveRefund"]
+        assert (old["__typename"], old["denial"]) == ("RefundNotAllowed", "ORDER_UNAVAILABLE")

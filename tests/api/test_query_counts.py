@@ -142,3 +142,56 @@ async def test_a_warm_cache_makes_no_order_system_call(api: Api, listing: Listin
     body = await api.gql(LIST, {"first": 50, "search": listing.word}, listing.agent_token)
     assert "errors" not in body, body
     assert dict(api.orders.calls) == {}
+
+
+# -- API 1.1: the refunds connection of each case, and totalCount ------------------------------
+
+LIST_WITH_CONNECTIONS = """
+query($first: Int!, $search: String!) {
+  supportCases(first: $first, filter: {search: $search}) {
+    totalCount
+    edges { node {
+      id
+      refundsConnection(first: 1) {
+        totalCount
+        edges { cursor node { id status amount { amount } } }
+        pageInfo { hasNextPage endCursor }
+      }
+    } }
+  }
+}"""
+
+
+async def count_listing(api: Api, listing: Listing, query: str, first: int) -> tuple[int, Any]:
+    with count_statements(api.runtime.engine) as counter:
+        body: dict[str, Any] = await api.gql(
+            query, {"first": first, "search": listing.word}, listing.agent_token
+        )
+    assert "errors" not in body, body
+    return counter.count, body["data"]["supportCases"]
+
+
+async def test_the_refunds_connection_of_every_case_costs_the_same_for_10_and_50(
+    api: Api, listing: Listing
+) -> None:
+    await count_listing(api, listing, LIST_WITH_CONNECTIONS, 10)  # warm-up
+    ten, _ = await count_listing(api, listing, LIST_WITH_CONNECTIONS, 10)
+    fifty, cases = await count_listing(api, listing, LIST_WITH_CONNECTIONS, 50)
+
+    assert ten == fifty, f"10 cases: {ten} statements, 50 cases: {fifty} (N+1?)"
+    # session check, the page, its COUNT, the refund pages, the grouped refund COUNT
+    assert fifty <= 5, fifty
+    assert cases["totalCount"] == CUSTOMERS * CASES_PER_CUSTOMER
+    connections = [e["node"]["refundsConnection"] for e in cases["edges"]]
+    assert {c["totalCount"] for c in connections} == {0, 1}  # cases 0 and 1 of each customer
+    for connection in connections:
+        assert len(connection["edges"]) == connection["totalCount"]
+        assert connection["pageInfo"]["hasNextPage"] is False
+
+
+async def test_total_count_costs_nothing_unless_selected(api: Api, listing: Listing) -> None:
+    without = LIST_WITH_CONNECTIONS.replace("totalCount", "")
+    await count_listing(api, listing, without, 10)  # warm-up
+    plain, _ = await count_listing(api, listing, without, 10)
+    counted, _ = await count_listing(api, listing, LIST_WITH_CONNECTIONS, 10)
+    assert counted == plain + 2  # one COUNT for the cases, one grouped COUNT for their refunds

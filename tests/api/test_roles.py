@@ -55,6 +55,7 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "Query.order": AUTHENTICATED,
     "Query.refundQuote": AUTHENTICATED,
     "Query.agents": STAFF,
+    "Query.agentsConnection": STAFF,
     "Query.refunds": STAFF,
     # Mutation
     "Mutation.login": PUBLIC,
@@ -195,6 +196,9 @@ CALLS: dict[str, Builder] = {
         "query($id: ID!) { refundQuote(orderId: $id) { eligible } }", {"id": s.order}
     ),
     "Query.agents": lambda s, r: Call("{ agents { id role } }", {}),
+    "Query.agentsConnection": lambda s, r: Call(
+        "{ agentsConnection(first: 5) { edges { node { id role } } } }", {}
+    ),
     "Query.refunds": lambda s, r: Call("{ refunds(first: 5) { edges { node { id } } } }", {}),
     "Mutation.login": lambda s, r: Call(LOGIN, {"e": s.customer.email}, frozenset({"AuthSession"})),
     "Mutation.startBrowserSession": lambda s, r: Call(

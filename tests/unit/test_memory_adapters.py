@@ -33,7 +33,7 @@ from domain.cases import (
 from domain.errors import ConcurrentUpdate, OrderSystemUnavailable, ValidationFailed
 from domain.events import CaseEvent, CaseEventType
 from domain.orders import OrderStatus
-from domain.queries import CaseFilter, RefundFilter
+from domain.queries import CaseFilter, RefundFilter, RefundPageRequest
 from domain.refunds import Refund, RefundApproval, RefundReason, RefundStatus
 from domain.users import Principal, Role
 from tests.unit.builders import ALICE_ID, BOB_ID, NOW, demo_orders, demo_users, usd
@@ -727,6 +727,32 @@ async def test_refund_reads(store: InMemoryStore, uow: InMemoryUnitOfWorkFactory
     with pytest.raises(ValidationFailed):  # a case cursor is not a refund cursor
         case_page_cursor = b64(["case", NOW.isoformat(), "x"])
         await reads.list_refunds(RefundFilter(), first=2, after=case_page_cursor)
+
+    # API 1.1: counts, and a page of refunds per case (oldest first) for a list of cases.
+    assert await reads.count_refunds(RefundFilter()) == 3
+    assert await reads.count_refunds(RefundFilter(statuses=(RefundStatus.FAILED,))) == 1
+    assert await reads.count_refunds_for_cases(["c1", "c2", "c3"]) == {"c1": 2, "c2": 1, "c3": 0}
+    first = [RefundPageRequest("c1", 1), RefundPageRequest("c3", 1)]
+    pages = await reads.refund_pages_for_cases(first)
+    assert [r.amount.amount for r in pages[first[0]].items] == [100]
+    assert pages[first[0]].has_next_page and pages[first[1]].items == []
+    more = RefundPageRequest("c1", 5, pages[first[0]].end_cursor)
+    rest_of_c1 = (await reads.refund_pages_for_cases([more]))[more]
+    assert [r.amount.amount for r in rest_of_c1.items] == [200] and not rest_of_c1.has_next_page
+
+
+async def test_staff_pages(store: InMemoryStore) -> None:
+    reads = InMemoryReadStore(store)
+    everyone = [u.id for u in await reads.staff_users()]
+    seen: list[str] = []
+    after: str | None = None
+    while True:
+        page = await reads.list_staff(first=1, after=after)
+        seen += [u.id for u in page.items]
+        if not page.has_next_page:
+            break
+        after = page.end_cursor
+    assert seen == everyone and len(everyone) == 3
 
 
 # -- event publisher ------------------------------------------------------------------------------

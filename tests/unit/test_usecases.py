@@ -817,14 +817,14 @@ async def test_fully_refunded_order_quote(world: World) -> None:
 async def test_my_orders(world: World) -> None:
     w = world
     page = await my_orders(w.services, w.alice, first=3, after=None)
-    assert len(page.orders) == 3 and page.next_cursor is not None
-    rest = await my_orders(w.services, w.alice, first=10, after=page.next_cursor)
-    ids = [o.id for o in page.orders + rest.orders]
+    assert len(page.items) == 3 and page.has_next_page and page.end_cursor is not None
+    rest = await my_orders(w.services, w.alice, first=10, after=page.end_cursor)
+    ids = [o.id for o in page.items + rest.items]
     assert sorted(ids) == [f"ord-alice-{i}" for i in range(1, 6)]
-    assert rest.next_cursor is None
-    assert (await my_orders(w.services, w.agent, first=10, after=None)).orders == ()
+    assert not rest.has_next_page
+    assert (await my_orders(w.services, w.agent, first=10, after=None)).items == []
     bobs = await my_orders(w.services, w.bob, first=10, after=None)
-    assert [o.id for o in bobs.orders] == [ORDER_BOB]
+    assert [o.id for o in bobs.items] == [ORDER_BOB]
 
 
 async def test_staff_see_any_order(world: World) -> None:

@@ -12,6 +12,7 @@ from app.graphql.types.errors import (
     Conflict,
     InvalidTransition,
     NotFound,
+    OrderUnavailable,
     RefundNotAllowed,
     ValidationFailed,
 )
@@ -37,12 +38,19 @@ ApproveRefundResult = Annotated[
     | RefundNotAllowed
     | NotFound
     | ValidationFailed
-    | Conflict,
+    | Conflict
+    | OrderUnavailable,
     strawberry.union("ApproveRefundResult", description="The outcome of approveRefund."),
 ]
 
 
-async def approve_refund(info: Info, input: ApproveRefundInput) -> ApproveRefundResult:
+async def approve_refund(
+    info: Info,
+    input: Annotated[
+        ApproveRefundInput,
+        strawberry.argument(description="Everything approveRefund needs, in one object."),
+    ],
+) -> ApproveRefundResult:
     principal = info.context.require_principal()
 
     async def work() -> RefundDecided:
@@ -54,7 +62,7 @@ async def approve_refund(info: Info, input: ApproveRefundInput) -> ApproveRefund
         )
         return RefundDecided(refund=Refund.from_domain(refund))
 
-    return await run(work())  # type: ignore[return-value]
+    return await run(work(), info)  # type: ignore[return-value]
 
 
 field = strawberry.mutation(

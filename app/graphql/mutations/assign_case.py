@@ -31,7 +31,13 @@ AssignCaseResult = Annotated[
 ]
 
 
-async def assign_case(info: Info, input: AssignCaseInput) -> AssignCaseResult:
+async def assign_case(
+    info: Info,
+    input: Annotated[
+        AssignCaseInput,
+        strawberry.argument(description="Everything assignCase needs, in one object."),
+    ],
+) -> AssignCaseResult:
     principal = info.context.require_principal()
 
     async def work() -> CaseUpdated:

@@ -28,7 +28,13 @@ CancelRefundResult = Annotated[
 ]
 
 
-async def cancel_refund(info: Info, input: CancelRefundInput) -> CancelRefundResult:
+async def cancel_refund(
+    info: Info,
+    input: Annotated[
+        CancelRefundInput,
+        strawberry.argument(description="Everything cancelRefund needs, in one object."),
+    ],
+) -> CancelRefundResult:
     principal = info.context.require_principal()
 
     async def work() -> RefundCancelled:

@@ -28,7 +28,13 @@ ChangeCaseStatusResult = Annotated[
 ]
 
 
-async def change_case_status(info: Info, input: ChangeCaseStatusInput) -> ChangeCaseStatusResult:
+async def change_case_status(
+    info: Info,
+    input: Annotated[
+        ChangeCaseStatusInput,
+        strawberry.argument(description="Everything changeCaseStatus needs, in one object."),
+    ],
+) -> ChangeCaseStatusResult:
     principal = info.context.require_principal()
 
     async def work() -> CaseUpdated:

@@ -41,7 +41,12 @@ LoginResult = Annotated[
 ]
 
 
-async def login(info: Info, input: LoginInput) -> LoginResult:
+async def login(
+    info: Info,
+    input: Annotated[
+        LoginInput, strawberry.argument(description="Everything login needs, in one object.")
+    ],
+) -> LoginResult:
     ctx = info.context
 
     async def work() -> AuthSession:

@@ -26,7 +26,12 @@ LogoutResult = Annotated[
 ]
 
 
-async def logout(info: Info, input: LogoutInput) -> LogoutResult:
+async def logout(
+    info: Info,
+    input: Annotated[
+        LogoutInput, strawberry.argument(description="Everything logout needs, in one object.")
+    ],
+) -> LogoutResult:
     async def work() -> LoggedOut:
         await sessions.logout(info.context.services, input.refresh_token)
         return LoggedOut(ok=True)

@@ -40,7 +40,12 @@ OpenCaseResult = Annotated[
 ]
 
 
-async def open_case(info: Info, input: OpenCaseInput) -> OpenCaseResult:
+async def open_case(
+    info: Info,
+    input: Annotated[
+        OpenCaseInput, strawberry.argument(description="Everything openCase needs, in one object.")
+    ],
+) -> OpenCaseResult:
     principal = info.context.require_principal()
 
     async def work() -> CaseOpened:

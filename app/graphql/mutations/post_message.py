@@ -41,7 +41,13 @@ PostMessageResult = Annotated[
 ]
 
 
-async def post_message(info: Info, input: PostMessageInput) -> PostMessageResult:
+async def post_message(
+    info: Info,
+    input: Annotated[
+        PostMessageInput,
+        strawberry.argument(description="Everything postMessage needs, in one object."),
+    ],
+) -> PostMessageResult:
     principal = info.context.require_principal()
 
     async def work() -> MessagePosted:

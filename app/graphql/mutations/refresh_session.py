@@ -22,7 +22,13 @@ RefreshSessionResult = Annotated[
 ]
 
 
-async def refresh_session(info: Info, input: RefreshSessionInput) -> RefreshSessionResult:
+async def refresh_session(
+    info: Info,
+    input: Annotated[
+        RefreshSessionInput,
+        strawberry.argument(description="Everything refreshSession needs, in one object."),
+    ],
+) -> RefreshSessionResult:
     async def work() -> AuthSession:
         return AuthSession.from_tokens(
             await sessions.refresh_session(info.context.services, input.refresh_token)

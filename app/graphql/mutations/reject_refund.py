@@ -25,7 +25,13 @@ RejectRefundResult = Annotated[
 ]
 
 
-async def reject_refund(info: Info, input: RejectRefundInput) -> RejectRefundResult:
+async def reject_refund(
+    info: Info,
+    input: Annotated[
+        RejectRefundInput,
+        strawberry.argument(description="Everything rejectRefund needs, in one object."),
+    ],
+) -> RejectRefundResult:
     principal = info.context.require_principal()
 
     async def work() -> RefundDecided:

@@ -12,6 +12,7 @@ from app.graphql.types.errors import (
     Conflict,
     IdempotencyKeyReused,
     NotFound,
+    OrderUnavailable,
     RefundNotAllowed,
     ValidationFailed,
 )
@@ -28,17 +29,26 @@ class RefundLineInput:
     quantity: int = strawberry.field(description="Units, at least 1.")
 
 
-@strawberry.input(description="A refund request: an amount, or lines (optionally plus shipping).")
+@strawberry.input(
+    description="A refund request. Say how much in exactly one way: `amount`, or `lines`, or "
+    "neither with `includeShipping: true` (shipping only); `includeShipping` may go with "
+    "either. Giving both `amount` and `lines` (or none of the three) is ValidationFailed. "
+    "(This rule stands in for @oneOf, which would need caseId and reason out of this input: "
+    "see docs/api.md.)"
+)
 class RequestRefundInput:
     case_id: strawberry.ID = strawberry.field(
         description="SupportCase.id; the case's order is refunded."
     )
     reason: RefundReason = strawberry.field(description="Why.")
     amount: int | None = strawberry.field(
-        default=None, description="Minor units in the order's currency (instead of lines)."
+        default=None,
+        description="Minor units in the order's currency. Not with `lines` (one or the other).",
     )
     lines: list[RefundLineInput] | None = strawberry.field(
-        default=None, description="Lines and quantities (instead of an amount)."
+        default=None,
+        description="Lines and quantities, priced by the order. Not with `amount` (one or the "
+        "other).",
     )
     include_shipping: bool = strawberry.field(
         default=False, description="Add the order's shipping (refundable once)."
@@ -64,12 +74,19 @@ RequestRefundResult = Annotated[
     | ValidationFailed
     | NotFound
     | Conflict
-    | IdempotencyKeyReused,
+    | IdempotencyKeyReused
+    | OrderUnavailable,
     strawberry.union("RequestRefundResult", description="The outcome of requestRefund."),
 ]
 
 
-async def request_refund(info: Info, input: RequestRefundInput) -> RequestRefundResult:
+async def request_refund(
+    info: Info,
+    input: Annotated[
+        RequestRefundInput,
+        strawberry.argument(description="Everything requestRefund needs, in one object."),
+    ],
+) -> RequestRefundResult:
     principal = info.context.require_principal()
 
     async def work() -> RefundRequested:
@@ -94,7 +111,7 @@ async def request_refund(info: Info, input: RequestRefundInput) -> RequestRefund
         )
         return RefundRequested(refund=Refund.from_domain(refund))
 
-    return await run(work())  # type: ignore[return-value]
+    return await run(work(), info)  # type: ignore[return-value]
 
 
 field = strawberry.mutation(

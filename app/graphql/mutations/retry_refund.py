@@ -7,7 +7,13 @@ import strawberry
 from app.graphql.context import Info
 from app.graphql.mutations._run import internal_id, run
 from app.graphql.permissions import IsAgent
-from app.graphql.types.errors import Conflict, InvalidTransition, NotFound, RefundNotAllowed
+from app.graphql.types.errors import (
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    OrderUnavailable,
+    RefundNotAllowed,
+)
 from app.graphql.types.objects import Refund
 from domain.usecases import retry_refund as use_case
 
@@ -25,12 +31,18 @@ class RefundRetried:
 
 
 RetryRefundResult = Annotated[
-    RefundRetried | InvalidTransition | NotFound | RefundNotAllowed | Conflict,
+    RefundRetried | InvalidTransition | NotFound | RefundNotAllowed | Conflict | OrderUnavailable,
     strawberry.union("RetryRefundResult", description="The outcome of retryRefund."),
 ]
 
 
-async def retry_refund(info: Info, input: RetryRefundInput) -> RetryRefundResult:
+async def retry_refund(
+    info: Info,
+    input: Annotated[
+        RetryRefundInput,
+        strawberry.argument(description="Everything retryRefund needs, in one object."),
+    ],
+) -> RetryRefundResult:
     principal = info.context.require_principal()
 
     async def work() -> RefundRetried:
@@ -39,7 +51,7 @@ async def retry_refund(info: Info, input: RetryRefundInput) -> RetryRefundResult
         )
         return RefundRetried(refund=Refund.from_domain(refund))
 
-    return await run(work())  # type: ignore[return-value]
+    return await run(work(), info)  # type: ignore[return-value]
 
 
 field = strawberry.mutation(

@@ -26,7 +26,13 @@ SetCasePriorityResult = Annotated[
 ]
 
 
-async def set_case_priority(info: Info, input: SetCasePriorityInput) -> SetCasePriorityResult:
+async def set_case_priority(
+    info: Info,
+    input: Annotated[
+        SetCasePriorityInput,
+        strawberry.argument(description="Everything setCasePriority needs, in one object."),
+    ],
+) -> SetCasePriorityResult:
     principal = info.context.require_principal()
 
     async def work() -> CaseUpdated:

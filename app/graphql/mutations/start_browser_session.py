@@ -42,7 +42,12 @@ StartBrowserSessionResult = Annotated[
 ]
 
 
-async def start_browser_session(info: Info, input: LoginInput) -> StartBrowserSessionResult:
+async def start_browser_session(
+    info: Info,
+    input: Annotated[
+        LoginInput, strawberry.argument(description="The email and password, in one object.")
+    ],
+) -> StartBrowserSessionResult:
     ctx = info.context
     cookies = ctx.cookies
     if cookies is None:

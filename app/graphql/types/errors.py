@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app.graphql.types.common import ErrorCode, RefundDenial
+from app.graphql.types.common import CaseStatus, ErrorCode, RefundDenial, RefundStatus
 from domain import errors as domain_errors
 
 
@@ -32,10 +32,31 @@ class NotFound(Error):
     pass
 
 
-@strawberry.type(description="The requested status change is not allowed from the current status.")
+@strawberry.type(
+    description="The requested status change is not allowed from the current status. A case's "
+    "transition sets fromCaseStatus/toCaseStatus, a refund's fromRefundStatus/toRefundStatus."
+)
 class InvalidTransition(Error):
-    from_status: str = strawberry.field(description="The current status.")
-    to_status: str = strawberry.field(description="The status that was asked for.")
+    from_status: str = strawberry.field(
+        description="The current status, as a string.",
+        deprecation_reason="Use fromCaseStatus or fromRefundStatus (enums).",
+    )
+    to_status: str = strawberry.field(
+        description="The status that was asked for, as a string.",
+        deprecation_reason="Use toCaseStatus or toRefundStatus (enums).",
+    )
+    from_case_status: CaseStatus | None = strawberry.field(
+        default=None, description="The case's current status (null when a refund's transition)."
+    )
+    to_case_status: CaseStatus | None = strawberry.field(
+        default=None, description="The case status that was asked for (null for a refund)."
+    )
+    from_refund_status: RefundStatus | None = strawberry.field(
+        default=None, description="The refund's current status (null when a case's transition)."
+    )
+    to_refund_status: RefundStatus | None = strawberry.field(
+        default=None, description="The refund status that was asked for (null for a case)."
+    )
 
 
 @strawberry.type(description="The refund cannot be made; `denial` says why.")
@@ -68,7 +89,12 @@ class Conflict(Error):
     pass
 
 
-@strawberry.type(description="The order system cannot be reached right now; retry shortly.")
+@strawberry.type(
+    description="The order system cannot be reached right now; retry shortly. This is how every "
+    "mutation reports it (code ORDER_UNAVAILABLE). Refund mutations answer it to clients that "
+    "select `... on OrderUnavailable`; to others, RefundNotAllowed{denial: ORDER_UNAVAILABLE} "
+    "(deprecated)."
+)
 class OrderUnavailable(Error):
     pass
 
@@ -81,6 +107,17 @@ class IdempotencyKeyReused(Error):
     pass
 
 
+def _invalid_transition(exc: domain_errors.InvalidTransition, code: ErrorCode) -> InvalidTransition:
+    result = InvalidTransition(
+        message=exc.message, code=code, from_status=exc.from_state, to_status=exc.to_state
+    )
+    if isinstance(exc.from_state, CaseStatus) and isinstance(exc.to_state, CaseStatus):
+        result.from_case_status, result.to_case_status = exc.from_state, exc.to_state
+    if isinstance(exc.from_state, RefundStatus) and isinstance(exc.to_state, RefundStatus):
+        result.from_refund_status, result.to_refund_status = exc.from_state, exc.to_state
+    return result
+
+
 def to_graphql_error(exc: domain_errors.DomainError) -> Error:
     """Map a domain error onto its GraphQL type (Forbidden is a top-level error instead)."""
     code = ErrorCode(exc.code)
@@ -90,9 +127,7 @@ def to_graphql_error(exc: domain_errors.DomainError) -> Error:
     if isinstance(exc, domain_errors.NotFound):
         return NotFound(message=exc.message, code=code)
     if isinstance(exc, domain_errors.InvalidTransition):
-        return InvalidTransition(
-            message=exc.message, code=code, from_status=exc.from_state, to_status=exc.to_state
-        )
+        return _invalid_transition(exc, code)
     if isinstance(exc, domain_errors.RefundNotAllowed):
         return RefundNotAllowed(message=exc.message, code=code, denial=RefundDenial(exc.denial))
     if isinstance(exc, domain_errors.ApprovalLimitExceeded):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -12,10 +12,12 @@ from app.graphql.context import Info
 from app.graphql.errors import InvalidArgument, OrderUnavailableError
 from app.graphql.ids import encode_id
 from app.graphql.types.common import (
+    AfterArg,
     CaseCategory,
     CaseEventType,
     CasePriority,
     CaseStatus,
+    FirstArg,
     Money,
     Node,
     OrderStatus,
@@ -32,7 +34,7 @@ from domain import orders as do
 from domain import refunds as dr
 from domain import users as du
 from domain.errors import OrderSystemUnavailable, ValidationFailed
-from domain.queries import Page
+from domain.queries import MAX_PAGE_SIZE, Page, RefundPageRequest
 from domain.refunds import refundable_remainder, refunded_quantities
 from domain.usecases.refund_quote import RefundQuote as DomainRefundQuote
 
@@ -43,6 +45,21 @@ def _viewer_is_staff(info: Info) -> bool:
 
 def _first(first: int | None, default: int = 20) -> int:
     return default if first is None else first
+
+
+Counter = Callable[[], Awaitable[int]]
+
+TOTAL_COUNT_DESCRIPTION = (
+    "How many items the whole connection has (every page, whatever `first` and `after`). "
+    "Costs one COUNT statement, run only when this field is selected; for a nested "
+    "connection, one grouped COUNT for the whole list."
+)
+
+
+async def _total(count: Counter | None) -> int:
+    if count is None:  # pragma: no cover - every connection with totalCount sets it
+        raise RuntimeError("this connection was built without a counter")
+    return await count()
 
 
 def _connection_parts(
@@ -100,6 +117,22 @@ async def load_user(info: Info, user_id: str | None) -> User | None:
         return None
     user = await info.context.loaders.user_by_id.load(user_id)
     return User.from_domain(user) if user is not None else None
+
+
+@strawberry.type(description="An edge of a user connection.")
+class UserEdge:
+    cursor: str = strawberry.field(description="Position of this user.")
+    node: User = strawberry.field(description="The user.")
+
+
+@strawberry.type(description="A page of users, by name.")
+class UserConnection:
+    edges: list[UserEdge] = strawberry.field(description="The users of this page.")
+    page_info: PageInfo = strawberry.field(description="Paging.")
+
+    @classmethod
+    def from_page(cls, page: Page[du.User]) -> UserConnection:
+        return cls(**_connection_parts(page, UserEdge, User.from_domain))
 
 
 @strawberry.type(description="A line of an order.")
@@ -343,14 +376,22 @@ class RefundEdge:
     node: Refund = strawberry.field(description="The refund.")
 
 
-@strawberry.type(description="A page of refunds, newest first.")
+@strawberry.type(
+    description="A page of refunds: newest first in Query.refunds, oldest first in "
+    "SupportCase.refundsConnection."
+)
 class RefundConnection:
     edges: list[RefundEdge] = strawberry.field(description="The refunds of this page.")
     page_info: PageInfo = strawberry.field(description="Paging.")
+    count: strawberry.Private[Counter | None] = None
+
+    @strawberry.field(description=TOTAL_COUNT_DESCRIPTION)
+    async def total_count(self) -> int:
+        return await _total(self.count)
 
     @classmethod
-    def from_page(cls, page: Page[dr.Refund]) -> RefundConnection:
-        return cls(**_connection_parts(page, RefundEdge, Refund.from_domain))
+    def from_page(cls, page: Page[dr.Refund], count: Counter | None = None) -> RefundConnection:
+        return cls(**_connection_parts(page, RefundEdge, Refund.from_domain), count=count)
 
 
 @strawberry.type(description="An entry of a case's append-only timeline.")
@@ -478,7 +519,7 @@ class SupportCase(Node):
 
     @strawberry.field(description="Messages, oldest first; customers never see internal notes.")
     async def messages(
-        self, info: Info, first: int | None = 20, after: str | None = None
+        self, info: Info, first: FirstArg = 20, after: AfterArg = None
     ) -> MessageConnection:
         try:
             page = await info.context.services.reads.list_messages(
@@ -502,14 +543,41 @@ class SupportCase(Node):
         message = await loader.load(self.model.id)
         return Message.from_domain(message) if message is not None else None
 
-    @strawberry.field(description="Refunds of this case, newest first.")
+    @strawberry.field(
+        description="Every refund of this case, oldest first (unbounded).",
+        deprecation_reason="Use refundsConnection (paginated, with totalCount).",
+    )
     async def refunds(self, info: Info) -> list[Refund]:
         refunds = await info.context.loaders.refunds_by_case_id.load(self.model.id)
         return [Refund.from_domain(r) for r in refunds or []]
 
+    @strawberry.field(
+        description="Refunds of this case, oldest first; batched over a list of cases."
+    )
+    async def refunds_connection(
+        self, info: Info, first: FirstArg = 20, after: AfterArg = None
+    ) -> RefundConnection:
+        size = _first(first)
+        if isinstance(size, bool) or not 1 <= size <= MAX_PAGE_SIZE:
+            raise InvalidArgument(f"first must be between 1 and {MAX_PAGE_SIZE}")
+        loaders = info.context.loaders
+        try:
+            page = await loaders.refund_page_by_case.load(
+                RefundPageRequest(case_id=self.model.id, first=size, after=after)
+            )
+        except ValidationFailed as exc:  # a bad `after`: the caller's mistake
+            raise InvalidArgument(exc.message) from None
+        case_id = self.model.id
+
+        async def count() -> int:
+            found: int | None = await loaders.refund_count_by_case_id.load(case_id)
+            return found or 0
+
+        return RefundConnection.from_page(page, count)
+
     @strawberry.field(description="The append-only timeline, oldest first.")
     async def timeline(
-        self, info: Info, first: int | None = 50, after: str | None = None
+        self, info: Info, first: FirstArg = 50, after: AfterArg = None
     ) -> CaseEventConnection:
         try:
             page = await info.context.services.reads.list_events(
@@ -557,15 +625,24 @@ class SupportCaseEdge:
 class SupportCaseConnection:
     edges: list[SupportCaseEdge] = strawberry.field(description="The cases of this page.")
     page_info: PageInfo = strawberry.field(description="Paging.")
+    count: strawberry.Private[Counter | None] = None
+
+    @strawberry.field(description=TOTAL_COUNT_DESCRIPTION)
+    async def total_count(self) -> int:
+        return await _total(self.count)
 
     @classmethod
-    def from_page(cls, page: Page[dc.SupportCase]) -> SupportCaseConnection:
-        return cls(**_connection_parts(page, SupportCaseEdge, SupportCase.from_domain))
+    def from_page(
+        cls, page: Page[dc.SupportCase], count: Counter | None = None
+    ) -> SupportCaseConnection:
+        return cls(**_connection_parts(page, SupportCaseEdge, SupportCase.from_domain), count=count)
 
 
 @strawberry.type(description="An edge of an order connection.")
 class OrderEdge:
-    cursor: str = strawberry.field(description="Position of this order.")
+    cursor: str = strawberry.field(
+        description="Position of this order: pass it as `after` to continue right after it."
+    )
     node: Order = strawberry.field(description="The order.")
 
 
@@ -573,6 +650,10 @@ class OrderEdge:
 class OrderConnection:
     edges: list[OrderEdge] = strawberry.field(description="The orders of this page.")
     page_info: PageInfo = strawberry.field(description="Paging.")
+
+    @classmethod
+    def from_page(cls, page: Page[do.Order]) -> OrderConnection:
+        return cls(**_connection_parts(page, OrderEdge, Order.from_domain))
 
 
 @strawberry.type(description="What could be refunded on an order right now.")

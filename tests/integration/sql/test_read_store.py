@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.db import count_statements
-from adapters.sql.read_store import SqlReadStore
+from adapters.sql.read_store import SqlReadStore, encode_cursor
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from domain.cases import CasePriority, CaseStatus, Message, SupportCase
 from domain.errors import ValidationFailed
-from domain.queries import CaseFilter, RefundFilter
+from domain.queries import CaseFilter, RefundFilter, RefundPageRequest
 from domain.refunds import Refund, RefundStatus
 from domain.sla import is_overdue
 from domain.users import Role, User
@@ -409,6 +409,13 @@ async def test_every_read_is_one_statement(
         "list_refunds": lambda: read_store.list_refunds(
             RefundFilter(case_ids=tuple(case_ids)), first=2, after=None
         ),
+        "count_cases": lambda: read_store.count_cases(CaseFilter(customer_id=customer.id)),
+        "count_refunds": lambda: read_store.count_refunds(RefundFilter(case_ids=tuple(case_ids))),
+        "list_staff": lambda: read_store.list_staff(first=5, after=None),
+        "refund_pages_for_cases": lambda: read_store.refund_pages_for_cases(
+            [RefundPageRequest(case_id, 2) for case_id in case_ids]
+        ),
+        "count_refunds_for_cases": lambda: read_store.count_refunds_for_cases(case_ids),
     }
     counts: dict[str, int] = {}
     for name, call in calls.items():
@@ -421,6 +428,8 @@ async def test_every_read_is_one_statement(
     with count_statements(engine) as counter:
         await read_store.cases_by_ids([])
         await read_store.last_messages([], include_internal=True)
+        await read_store.refund_pages_for_cases([])
+        await read_store.count_refunds_for_cases([])
     assert counter.count == 0
 
 
@@ -465,3 +474,112 @@ async def test_overdue_filter_follows_the_domain_rule_in_one_statement(
             break
         after = page.end_cursor
     assert sorted(ids) == sorted(overdue)
+
+
+async def test_a_page_of_refunds_for_each_case_of_a_list(
+    uow_factory: SqlUnitOfWorkFactory, read_store: SqlReadStore, engine: AsyncEngine
+) -> None:
+    customer = make_user()
+    await _users(uow_factory, customer)
+    busy, quiet, empty = (make_case(customer, order_id=f"ord-{uid()}") for _ in range(3))
+    # 7 refunds on one case, pairs sharing a timestamp (the id breaks ties), 2 on another.
+    busy_refunds = [make_refund(busy, now=_minutes(i // 2)) for i in range(7)]
+    quiet_refunds = [make_refund(quiet, now=_minutes(i)) for i in range(2)]
+    async with uow_factory() as uow:
+        for case in (busy, quiet, empty):
+            await uow.cases.add(case)
+        for refund in busy_refunds + quiet_refunds:
+            await uow.refunds.add(refund)
+        await uow.commit()
+    oldest_first = {
+        case.id: [r.id for r in sorted(refunds, key=lambda r: (r.created_at, r.id))]
+        for case, refunds in ((busy, busy_refunds), (quiet, quiet_refunds), (empty, []))
+    }
+
+    for first in range(1, 9):
+        seen: dict[str, list[str]] = {case_id: [] for case_id in oldest_first}
+        after: dict[str, str | None] = dict.fromkeys(oldest_first)
+        pending = set(oldest_first)
+        while pending:
+            requests = [RefundPageRequest(c, first, after[c]) for c in sorted(pending)]
+            with count_statements(engine) as counter:
+                pages = await read_store.refund_pages_for_cases(requests)
+            assert counter.count == 1  # every case of the list in one statement
+            for request, page in pages.items():
+                seen[request.case_id] += [r.id for r in page.items]
+                if page.has_next_page:
+                    after[request.case_id] = page.end_cursor
+                else:
+                    pending.discard(request.case_id)
+        assert seen == oldest_first, first
+
+    # The same case twice (e.g. two aliases with different cursors): still right, two statements.
+    head = await read_store.refund_pages_for_cases([RefundPageRequest(busy.id, 2)])
+    twice = [
+        RefundPageRequest(busy.id, 2),
+        RefundPageRequest(busy.id, 3, head[RefundPageRequest(busy.id, 2)].end_cursor),
+    ]
+    both = await read_store.refund_pages_for_cases(twice)
+    assert [r.id for r in both[twice[0]].items] == oldest_first[busy.id][:2]
+    assert [r.id for r in both[twice[1]].items] == oldest_first[busy.id][2:5]
+
+    counts = await read_store.count_refunds_for_cases([busy.id, quiet.id, empty.id])
+    assert counts == {busy.id: 7, quiet.id: 2, empty.id: 0}
+    with pytest.raises(ValidationFailed):  # a cursor of another list
+        await read_store.refund_pages_for_cases(
+            [RefundPageRequest(busy.id, 2, encode_cursor("refund", T0, busy_refunds[0].id))]
+        )
+
+
+async def test_counts_match_the_filters(
+    uow_factory: SqlUnitOfWorkFactory, read_store: SqlReadStore
+) -> None:
+    customer, other = make_user(), make_user()
+    await _users(uow_factory, customer, other)
+    cases = [
+        make_case(customer, priority=CasePriority.HIGH if i % 2 else CasePriority.LOW)
+        for i in range(5)
+    ]
+    cases.append(make_case(other))
+    await _cases(uow_factory, *cases)
+    assert await read_store.count_cases(CaseFilter(customer_id=customer.id)) == 5
+    high = CaseFilter(customer_id=customer.id, priorities=(CasePriority.HIGH,))
+    assert await read_store.count_cases(high) == 2
+    assert await read_store.count_cases(CaseFilter(customer_id=uid())) == 0
+    refunds = [
+        make_refund(cases[0], status=RefundStatus.FAILED),
+        make_refund(cases[1], status=RefundStatus.FAILED),
+        make_refund(cases[1]),
+    ]
+    async with uow_factory() as uow:
+        for refund in refunds:
+            await uow.refunds.add(refund)
+        await uow.commit()
+    mine = tuple(c.id for c in cases)
+    failed = RefundFilter(case_ids=mine, statuses=(RefundStatus.FAILED,))
+    assert await read_store.count_refunds(failed) == 2
+    assert await read_store.count_refunds(RefundFilter(case_ids=mine)) == 3
+
+
+async def test_staff_pages_by_name(
+    uow_factory: SqlUnitOfWorkFactory, read_store: SqlReadStore
+) -> None:
+    tag = uid()[:6]
+    staff = [make_user(Role.AGENT, name=f"Zz {tag} {i // 2}") for i in range(5)]
+    staff.append(make_user(Role.ADMIN, name=f"Zz {tag} admin"))
+    gone = make_user(Role.AGENT, name=f"Zz {tag} gone", active=False)
+    await _users(uow_factory, *staff, gone, make_user())
+    everyone = [u.id for u in await read_store.staff_users()]
+    for first in (1, 2, 5, 100):
+        seen: list[str] = []
+        after: str | None = None
+        while True:
+            page = await read_store.list_staff(first=first, after=after)
+            seen += [u.id for u in page.items]
+            if not page.has_next_page:
+                break
+            after = page.end_cursor
+        assert seen == everyone, first
+    assert gone.id not in everyone and set(u.id for u in staff) <= set(everyone)
+    with pytest.raises(ValidationFailed):
+        await read_store.list_staff(first=2, after=encode_cursor("case", T0, uid()))
