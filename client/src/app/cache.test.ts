@@ -25,7 +25,7 @@ describe("normalized cache", () => {
 
   it("invalidates the lists a live event changes, and only those", () => {
     const fields = {
-      "SupportCase:c1": ["timeline({\"first\":50})", "messages({\"first\":50})", "refunds"],
+      "SupportCase:c1": ["timeline({\"first\":50})", "messages({\"first\":50})", "refundsConnection({\"first\":100})"],
       Query: ["supportCases({\"first\":25})", "refundQuote({\"orderId\":\"o\"})", "myOrders({\"first\":10})"],
     };
     const message = fakeCache(fields);
@@ -38,7 +38,7 @@ describe("normalized cache", () => {
 
     const refund = fakeCache(fields);
     applyCaseEvent(refund.cache, { type: "REFUND_SUCCEEDED", supportCase: { id: "c1" } });
-    expect(refund.invalidated).toContain("SupportCase:c1.refunds");
+    expect(refund.invalidated).toContain('SupportCase:c1.refundsConnection({"first":100})');
     expect(refund.invalidated).toContain('Query.refundQuote({"orderId":"o"})');
     expect(refund.invalidated).not.toContain('Query.supportCases({"first":25})');
   });

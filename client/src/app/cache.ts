@@ -56,7 +56,7 @@ export function applyCaseEvent(cache: Cache, event: LiveEventShape): void {
   invalidateField(cache, caseKey, "timeline");
   if (event.type === "MESSAGE_POSTED") invalidateField(cache, caseKey, "messages");
   if (event.type.startsWith("REFUND_")) {
-    invalidateField(cache, caseKey, "refunds");
+    invalidateField(cache, caseKey, "refundsConnection");
     invalidateField(cache, "Query", "refunds");
     invalidateField(cache, "Query", "myOrders");
     invalidateField(cache, "Query", "refundQuote");

@@ -70,6 +70,10 @@ export default {
           },
           {
             "kind": "OBJECT",
+            "name": "OrderUnavailable"
+          },
+          {
+            "kind": "OBJECT",
             "name": "RefundDecided"
           },
           {
@@ -728,6 +732,22 @@ export default {
             "args": []
           },
           {
+            "name": "fromCaseStatus",
+            "type": {
+              "kind": "SCALAR",
+              "name": "Any"
+            },
+            "args": []
+          },
+          {
+            "name": "fromRefundStatus",
+            "type": {
+              "kind": "SCALAR",
+              "name": "Any"
+            },
+            "args": []
+          },
+          {
             "name": "fromStatus",
             "type": {
               "kind": "NON_NULL",
@@ -746,6 +766,22 @@ export default {
                 "kind": "SCALAR",
                 "name": "Any"
               }
+            },
+            "args": []
+          },
+          {
+            "name": "toCaseStatus",
+            "type": {
+              "kind": "SCALAR",
+              "name": "Any"
+            },
+            "args": []
+          },
+          {
+            "name": "toRefundStatus",
+            "type": {
+              "kind": "SCALAR",
+              "name": "Any"
             },
             "args": []
           },
@@ -1875,6 +1911,33 @@ export default {
             "args": []
           },
           {
+            "name": "agentsConnection",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "UserConnection",
+                "kind": "OBJECT",
+                "ofType": null
+              }
+            },
+            "args": [
+              {
+                "name": "after",
+                "type": {
+                  "kind": "SCALAR",
+                  "name": "Any"
+                }
+              },
+              {
+                "name": "first",
+                "type": {
+                  "kind": "SCALAR",
+                  "name": "Any"
+                }
+              }
+            ]
+          },
+          {
             "name": "latestCaseEventCursor",
             "type": {
               "kind": "SCALAR",
@@ -2391,6 +2454,17 @@ export default {
               }
             },
             "args": []
+          },
+          {
+            "name": "totalCount",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
           }
         ],
         "interfaces": []
@@ -2658,6 +2732,10 @@ export default {
           },
           {
             "kind": "OBJECT",
+            "name": "OrderUnavailable"
+          },
+          {
+            "kind": "OBJECT",
             "name": "RefundNotAllowed"
           },
           {
@@ -2685,6 +2763,10 @@ export default {
           {
             "kind": "OBJECT",
             "name": "NotFound"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "OrderUnavailable"
           },
           {
             "kind": "OBJECT",
@@ -2951,6 +3033,33 @@ export default {
             "args": []
           },
           {
+            "name": "refundsConnection",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "RefundConnection",
+                "kind": "OBJECT",
+                "ofType": null
+              }
+            },
+            "args": [
+              {
+                "name": "after",
+                "type": {
+                  "kind": "SCALAR",
+                  "name": "Any"
+                }
+              },
+              {
+                "name": "first",
+                "type": {
+                  "kind": "SCALAR",
+                  "name": "Any"
+                }
+              }
+            ]
+          },
+          {
             "name": "resolutionBreached",
             "type": {
               "kind": "NON_NULL",
@@ -3073,6 +3182,17 @@ export default {
               }
             },
             "args": []
+          },
+          {
+            "name": "totalCount",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
           }
         ],
         "interfaces": []
@@ -3159,6 +3279,73 @@ export default {
             "name": "Node"
           }
         ]
+      },
+      {
+        "kind": "OBJECT",
+        "name": "UserConnection",
+        "fields": [
+          {
+            "name": "edges",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "LIST",
+                "ofType": {
+                  "kind": "NON_NULL",
+                  "ofType": {
+                    "name": "UserEdge",
+                    "kind": "OBJECT",
+                    "ofType": null
+                  }
+                }
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "pageInfo",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "PageInfo",
+                "kind": "OBJECT",
+                "ofType": null
+              }
+            },
+            "args": []
+          }
+        ],
+        "interfaces": []
+      },
+      {
+        "kind": "OBJECT",
+        "name": "UserEdge",
+        "fields": [
+          {
+            "name": "cursor",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "node",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "User",
+                "kind": "OBJECT",
+                "ofType": null
+              }
+            },
+            "args": []
+          }
+        ],
+        "interfaces": []
       },
       {
         "kind": "OBJECT",

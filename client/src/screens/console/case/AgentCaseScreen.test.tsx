@@ -7,7 +7,13 @@ import { fakeApi, fromNow, HOUR, MINUTE, withProviders, type Answer, type Vars }
 import { AgentCaseScreen } from "./AgentCaseScreen";
 
 type Case = NonNullable<AgentCaseQuery["supportCase"]>;
-type Refund = Case["refunds"][number];
+type Refund = Case["refunds"]["edges"][number]["node"];
+
+const refundsOf = (...refunds: Refund[]): Case["refunds"] => ({
+  __typename: "RefundConnection",
+  totalCount: refunds.length,
+  edges: refunds.map((node) => ({ __typename: "RefundEdge" as const, node })),
+});
 
 const usd = (amount: number) => ({ __typename: "Money" as const, amount, currency: "USD" });
 
@@ -77,7 +83,7 @@ function supportCase(over: Partial<Case> = {}): Case {
         },
       ],
     },
-    refunds: [],
+    refunds: refundsOf(),
     ...over,
   };
 }
@@ -133,11 +139,14 @@ function answers(theCase: Case, mutation: (name: string, variables: Vars) => unk
       case "AgentList":
         return {
           __typename: "Query",
-          agents: [
-            { __typename: "User", id: "agent-1", name: "Alex Agent", role: "AGENT" },
-            { __typename: "User", id: "agent-2", name: "Sam Agent", role: "AGENT" },
-            { __typename: "User", id: "admin-1", name: "Ada Admin", role: "ADMIN" },
-          ],
+          agentsConnection: {
+            __typename: "UserConnection",
+            edges: [
+              { __typename: "User", id: "agent-1", name: "Alex Agent", role: "AGENT" },
+              { __typename: "User", id: "agent-2", name: "Sam Agent", role: "AGENT" },
+              { __typename: "User", id: "admin-1", name: "Ada Admin", role: "ADMIN" },
+            ].map((node) => ({ __typename: "UserEdge", node })),
+          },
         };
       case "LatestEventCursor":
         return { __typename: "Query", latestCaseEventCursor: null };
@@ -210,7 +219,7 @@ describe("AgentCaseScreen", () => {
   });
 
   it("shows an ApprovalLimitExceeded answer where the approval was asked", async () => {
-    const { api, ui } = renderCase(supportCase({ refunds: [refund({})] }), (name) =>
+    const { api, ui } = renderCase(supportCase({ refunds: refundsOf(refund({})) }), (name) =>
       name === "ApproveRefund"
         ? {
             approveRefund: {
@@ -230,7 +239,7 @@ describe("AgentCaseScreen", () => {
   });
 
   it("asks for a note before rejecting and shows a refusal in place", async () => {
-    const { api, ui } = renderCase(supportCase({ refunds: [refund({})] }), (name) =>
+    const { api, ui } = renderCase(supportCase({ refunds: refundsOf(refund({})) }), (name) =>
       name === "RejectRefund"
         ? {
             rejectRefund: {
@@ -251,7 +260,7 @@ describe("AgentCaseScreen", () => {
   });
 
   it("tells an agent that a refund above their limit needs an admin", () => {
-    renderCase(supportCase({ refunds: [refund({ requiresAdminApproval: true, amount: usd(80000) })] }));
+    renderCase(supportCase({ refunds: refundsOf(refund({ requiresAdminApproval: true, amount: usd(80000) })) }));
     const item = screen.getByTestId("refund");
     expect(within(item).getByText("Needs an admin (above your approval limit).")).toBeInTheDocument();
     expect(within(item).queryByRole("button", { name: "Approve refund" })).toBeNull();
@@ -259,7 +268,7 @@ describe("AgentCaseScreen", () => {
   });
 
   it("lets an admin approve what only an admin may", () => {
-    renderCase(supportCase({ refunds: [refund({ requiresAdminApproval: true, amount: usd(80000) })] }), undefined, "ADMIN");
+    renderCase(supportCase({ refunds: refundsOf(refund({ requiresAdminApproval: true, amount: usd(80000) })) }), undefined, "ADMIN");
     const item = screen.getByTestId("refund");
     expect(within(item).getByText("Admin approval")).toBeInTheDocument();
     expect(within(item).getByRole("button", { name: "Approve refund" })).toBeEnabled();
@@ -268,7 +277,7 @@ describe("AgentCaseScreen", () => {
 
   it("retries a failed payout", async () => {
     const { api, ui } = renderCase(
-      supportCase({ refunds: [refund({ status: "FAILED", failureReason: "Card expired" })] }),
+      supportCase({ refunds: refundsOf(refund({ status: "FAILED", failureReason: "Card expired" })) }),
       () => ({ retryRefund: { __typename: "RefundNotAllowed", message: "No.", code: "REFUND_NOT_ALLOWED", denial: "EXCEEDS_REFUNDABLE_AMOUNT" } }),
     );
     expect(screen.getByText("The payout failed: Card expired")).toBeInTheDocument();
@@ -285,8 +294,8 @@ describe("AgentCaseScreen", () => {
               __typename: "InvalidTransition",
               message: "Cannot move from OPEN to RESOLVED.",
               code: "INVALID_TRANSITION",
-              fromStatus: "OPEN",
-              toStatus: "RESOLVED",
+              fromCaseStatus: "OPEN",
+              toCaseStatus: "RESOLVED",
             },
           }
         : null,

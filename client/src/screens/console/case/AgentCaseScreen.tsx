@@ -138,7 +138,7 @@ export function AgentCaseScreen() {
         </div>
         <div>
           <CaseControls supportCase={supportCase} viewerId={session.user.id} />
-          <AgentRefunds refunds={supportCase.refunds} role={session.user.role} lineNames={lineNames} />
+          <AgentRefunds refunds={supportCase.refunds.edges.map((edge) => edge.node)} role={session.user.role} lineNames={lineNames} />
           <OrderPanel order={supportCase.order} />
         </div>
       </div>

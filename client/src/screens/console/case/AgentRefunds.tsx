@@ -12,7 +12,7 @@ import { Money } from "../../../ui/Money";
 import { REFUND_TONE } from "../../../ui/tones";
 import { ApproveRefund, RejectRefund, RetryRefund } from "./documents";
 
-export type CaseRefund = NonNullable<AgentCaseQuery["supportCase"]>["refunds"][number];
+export type CaseRefund = NonNullable<AgentCaseQuery["supportCase"]>["refunds"]["edges"][number]["node"];
 
 const APPROVAL_LABEL = { AUTO_POLICY: "automatic policy", AGENT: "agent", ADMIN: "admin" } as const;
 

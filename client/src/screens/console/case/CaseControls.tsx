@@ -56,7 +56,7 @@ function AssignControl({ supportCase, viewerId }: { supportCase: ControlsCase; v
     if (answer.data?.assignCase.__typename === "CaseUpdated") setChoice(null);
   }
 
-  const others = (agents.data?.agents ?? []).filter((agent) => agent.id !== viewerId);
+  const others = (agents.data?.agentsConnection.edges.map((edge) => edge.node) ?? []).filter((agent) => agent.id !== viewerId);
   // The current assignee may not be in the list (deactivated since): still show who it is.
   const unknownCurrent =
     supportCase.assignee && supportCase.assignee.id !== viewerId && !others.some((a) => a.id === current)

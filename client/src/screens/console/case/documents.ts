@@ -62,42 +62,52 @@ export const AgentCase = graphql(`
           }
         }
       }
-      refunds {
-        id
-        status
-        reason
-        note
-        approval
-        decisionNote
-        failureReason
-        attempt
-        includeShipping
-        requiresAdminApproval
-        createdAt
-        updatedAt
-        amount {
-          amount
-          currency
-        }
-        decidedBy {
-          id
-          name
-        }
-        lines {
-          lineId
-          quantity
+      refunds: refundsConnection(first: 100) {
+        totalCount
+        edges {
+          node {
+            id
+            status
+            reason
+            note
+            approval
+            decisionNote
+            failureReason
+            attempt
+            includeShipping
+            requiresAdminApproval
+            createdAt
+            updatedAt
+            amount {
+              amount
+              currency
+            }
+            decidedBy {
+              id
+              name
+            }
+            lines {
+              lineId
+              quantity
+            }
+          }
         }
       }
+
     }
   }
 `);
 
 export const AgentList = graphql(`
   query AgentList {
-    agents {
-      id
-      name
-      role
+    agentsConnection(first: 100) {
+      edges {
+        node {
+          id
+          name
+          role
+        }
+      }
     }
   }
 `);
@@ -280,8 +290,8 @@ export const ChangeCaseStatus = graphql(`
         }
       }
       ... on InvalidTransition {
-        fromStatus
-        toStatus
+        fromCaseStatus
+        toCaseStatus
       }
     }
   }
@@ -291,6 +301,9 @@ export const ApproveRefund = graphql(`
   mutation ApproveRefund($input: ApproveRefundInput!) {
     approveRefund(input: $input) {
       __typename
+      ... on OrderUnavailable {
+        message
+      }
       ... on RefundDecided {
         refund {
           id
@@ -357,6 +370,9 @@ export const RetryRefund = graphql(`
   mutation RetryRefund($input: RetryRefundInput!) {
     retryRefund(input: $input) {
       __typename
+      ... on OrderUnavailable {
+        message
+      }
       ... on RefundRetried {
         refund {
           id

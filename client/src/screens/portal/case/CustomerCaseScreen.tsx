@@ -87,7 +87,7 @@ export function CustomerCaseScreen() {
           ) : null}
           <section className="card" aria-labelledby="refunds-title">
             <h2 id="refunds-title">Refunds</h2>
-            <RefundList refunds={supportCase.refunds} />
+            <RefundList refunds={supportCase.refunds.edges.map((edge) => edge.node)} />
             {supportCase.order && !closed ? (
               <>
                 <h3>Ask for money back</h3>

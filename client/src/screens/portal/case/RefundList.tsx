@@ -8,7 +8,7 @@ import { Money } from "../../../ui/Money";
 import { REFUND_TONE } from "../../../ui/tones";
 import { CancelRefund } from "./documents";
 
-type Refund = NonNullable<CustomerCaseQuery["supportCase"]>["refunds"][number];
+type Refund = NonNullable<CustomerCaseQuery["supportCase"]>["refunds"]["edges"][number]["node"];
 
 export function RefundList({ refunds }: { refunds: ReadonlyArray<Refund> }) {
   const [result, cancel] = useMutation(CancelRefund);

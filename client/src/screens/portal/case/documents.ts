@@ -39,20 +39,25 @@ export const CustomerCase = graphql(`
           endCursor
         }
       }
-      refunds {
-        id
-        status
-        reason
-        createdAt
-        updatedAt
-        failureReason
-        decisionNote
-        includeShipping
-        amount {
-          amount
-          currency
+      refunds: refundsConnection(first: 100) {
+        edges {
+          node {
+            id
+            status
+            reason
+            createdAt
+            updatedAt
+            failureReason
+            decisionNote
+            includeShipping
+            amount {
+              amount
+              currency
+            }
+          }
         }
       }
+
     }
   }
 `);
@@ -122,6 +127,9 @@ export const RequestRefund = graphql(`
   mutation RequestRefund($input: RequestRefundInput!) {
     requestRefund(input: $input) {
       __typename
+      ... on OrderUnavailable {
+        message
+      }
       ... on RefundRequested {
         refund {
           id
