@@ -304,3 +304,19 @@ async def test_body_token_mode_is_unchanged(api: Api) -> None:
     )
     assert response.json()["data"]["login"]["refreshToken"]
     assert "set-cookie" not in response.headers
+
+
+async def test_over_the_websocket_it_is_refused(api: Api) -> None:
+    # A WebSocket answer cannot set a cookie: no session is started there.
+    from tests.ws_support import asgi_ws
+
+    customer = await api.new_customer()
+    async with asgi_ws(api.app) as ws:
+        await ws.init_ok(customer.token)
+        await ws.subscribe("1", START, {"e": customer.email, "p": "demo-password"})
+        message = await ws.next_for("1")
+    assert message["type"] == "next", message
+    payload = message["payload"]
+    assert payload["data"] is None, payload
+    assert [e["extensions"]["code"] for e in payload["errors"]] == ["BAD_REQUEST"], payload
+    assert "HTTP POST" in payload["errors"][0]["message"]
