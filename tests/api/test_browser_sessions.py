@@ -119,7 +119,7 @@ async def test_start_sets_the_refresh_cookie_and_keeps_it_out_of_the_body(
     assert cookie.value not in response.text, "the refresh token must not be in the body"
     assert "refreshToken" not in response.text
     assert "httponly" in cookie.attributes, cookie.raw
-    assert cookie.attributes["samesite"].lower() == "strict", cookie.raw
+    assert cookie.attributes["samesite"] == "Strict", cookie.raw
     assert cookie.attributes["path"] == "/auth", cookie.raw
     assert "secure" not in cookie.attributes, "plain http in development: not Secure"
     assert int(cookie.attributes["max-age"]) == pytest.approx(
@@ -156,6 +156,13 @@ def test_cookies_are_secure_in_production_whatever_the_scheme() -> None:
     cookies = ResponseCookies(secure=cookies_secure("http", production=True))
     cookies.set_refresh_token("t", 60)
     assert cookies.changes[0].secure
+    assert cookies.changes[0].header() == (
+        "support_refresh=t; HttpOnly; SameSite=Strict; Path=/auth; Max-Age=60; Secure"
+    )
+    # Nothing can smuggle attributes or headers through a value.
+    for bad in ("a; Domain=evil.example", "a\r\nSet-Cookie: x=y", 'a"b'):
+        with pytest.raises(ValueError):
+            cookies.set_refresh_token(bad, 60)
 
 
 async def test_wrong_password_sets_no_cookie(api: Api, browser: Browser) -> None:
@@ -187,7 +194,7 @@ async def test_refresh_rotates_the_cookie_and_answers_the_session(
     assert cookie.value != first_cookie, "rotated"
     assert cookie.value not in response.text
     assert "httponly" in cookie.attributes and cookie.attributes["path"] == "/auth"
-    assert cookie.attributes["samesite"].lower() == "strict"
+    assert cookie.attributes["samesite"] == "Strict"
     assert int(cookie.attributes["max-age"]) > 3600
 
     me = await viewer(api, body["accessToken"])
