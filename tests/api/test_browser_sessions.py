@@ -4,6 +4,7 @@ both need the CSRF header."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -327,3 +328,16 @@ async def test_over_the_websocket_it_is_refused(api: Api) -> None:
     assert payload["data"] is None, payload
     assert [e["extensions"]["code"] for e in payload["errors"]] == ["BAD_REQUEST"], payload
     assert "HTTP POST" in payload["errors"][0]["message"]
+
+
+async def test_a_cross_site_form_cannot_start_a_session(api: Api, browser: Browser) -> None:
+    # Login CSRF: a form can only send text/plain, urlencoded or multipart bodies; /graphql
+    # takes JSON only, which a cross-site page can send only after a CORS preflight.
+    customer = await api.new_customer()
+    body = json.dumps({"query": START, "variables": {"e": customer.email, "p": "demo-password"}})
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        response = await browser.post(
+            "/graphql", content=body, headers={"Content-Type": content_type}
+        )
+        assert response.status_code == 400, (content_type, response.text)
+        assert refresh_cookie(response) is None
