@@ -62,7 +62,7 @@ def web_client_lines(
     if client_built(dist):
         return [f"  Web app:   {url}/"]
     if not (dist.parent / "package.json").is_file():
-        why = f"there is no web client source next to {dist}"
+        why = f"this checkout has no web client ({dist.parent / 'package.json'} is missing)"
     elif which("node") is None or which("npm") is None:
         why = (
             "Node.js 20 and npm are needed: https://nodejs.org/en/download "

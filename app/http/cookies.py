@@ -8,8 +8,8 @@ The /auth endpoints (app.http.browser_session) use the same helpers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Literal
 
 from starlette.responses import Response
 
@@ -18,28 +18,41 @@ REFRESH_COOKIE = "support_refresh"
 REFRESH_COOKIE_PATH = "/auth"
 
 
+_TOKEN_VALUE = re.compile(r"[A-Za-z0-9._~-]*")  # what refresh tokens are made of (urlsafe)
+_EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
+
+
 @dataclass(frozen=True, slots=True)
 class CookieChange:
-    """One Set-Cookie: `max_age` 0 with an empty value clears the cookie."""
+    """One Set-Cookie: `max_age` 0 with an empty value clears the cookie. Always HttpOnly and
+    SameSite=Strict (nothing here needs a script-readable or cross-site cookie)."""
 
     name: str
     value: str
     max_age: int
     path: str
     secure: bool
-    http_only: bool = True
-    same_site: Literal["strict", "lax", "none"] = "strict"
+
+    def __post_init__(self) -> None:
+        if not _TOKEN_VALUE.fullmatch(self.value) or not _TOKEN_VALUE.fullmatch(self.name):
+            raise ValueError("cookie names and values here are URL-safe tokens")
+
+    def header(self) -> str:
+        parts = [
+            f"{self.name}={self.value}",
+            "HttpOnly",
+            "SameSite=Strict",
+            f"Path={self.path}",
+            f"Max-Age={self.max_age}",
+        ]
+        if self.max_age == 0:
+            parts.append(f"Expires={_EPOCH}")  # for clients that predate Max-Age
+        if self.secure:
+            parts.append("Secure")
+        return "; ".join(parts)
 
     def apply(self, response: Response) -> None:
-        response.set_cookie(
-            self.name,
-            self.value,
-            max_age=self.max_age,
-            path=self.path,
-            secure=self.secure,
-            httponly=self.http_only,
-            samesite=self.same_site,
-        )
+        response.headers.append("set-cookie", self.header())
 
 
 @dataclass(slots=True)

@@ -4,6 +4,7 @@ both need the CSRF header."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -119,7 +120,7 @@ async def test_start_sets_the_refresh_cookie_and_keeps_it_out_of_the_body(
     assert cookie.value not in response.text, "the refresh token must not be in the body"
     assert "refreshToken" not in response.text
     assert "httponly" in cookie.attributes, cookie.raw
-    assert cookie.attributes["samesite"].lower() == "strict", cookie.raw
+    assert cookie.attributes["samesite"] == "Strict", cookie.raw
     assert cookie.attributes["path"] == "/auth", cookie.raw
     assert "secure" not in cookie.attributes, "plain http in development: not Secure"
     assert int(cookie.attributes["max-age"]) == pytest.approx(
@@ -156,6 +157,13 @@ def test_cookies_are_secure_in_production_whatever_the_scheme() -> None:
     cookies = ResponseCookies(secure=cookies_secure("http", production=True))
     cookies.set_refresh_token("t", 60)
     assert cookies.changes[0].secure
+    assert cookies.changes[0].header() == (
+        "support_refresh=t; HttpOnly; SameSite=Strict; Path=/auth; Max-Age=60; Secure"
+    )
+    # Nothing can smuggle attributes or headers through a value.
+    for bad in ("a; Domain=evil.example", "a\r\nSet-Cookie: x=y", 'a"b'):
+        with pytest.raises(ValueError):
+            cookies.set_refresh_token(bad, 60)
 
 
 async def test_wrong_password_sets_no_cookie(api: Api, browser: Browser) -> None:
@@ -187,7 +195,7 @@ async def test_refresh_rotates_the_cookie_and_answers_the_session(
     assert cookie.value != first_cookie, "rotated"
     assert cookie.value not in response.text
     assert "httponly" in cookie.attributes and cookie.attributes["path"] == "/auth"
-    assert cookie.attributes["samesite"].lower() == "strict"
+    assert cookie.attributes["samesite"] == "Strict"
     assert int(cookie.attributes["max-age"]) > 3600
 
     me = await viewer(api, body["accessToken"])
@@ -304,3 +312,32 @@ async def test_body_token_mode_is_unchanged(api: Api) -> None:
     )
     assert response.json()["data"]["login"]["refreshToken"]
     assert "set-cookie" not in response.headers
+
+
+async def test_over_the_websocket_it_is_refused(api: Api) -> None:
+    # A WebSocket answer cannot set a cookie: no session is started there.
+    from tests.ws_support import asgi_ws
+
+    customer = await api.new_customer()
+    async with asgi_ws(api.app) as ws:
+        await ws.init_ok(customer.token)
+        await ws.subscribe("1", START, {"e": customer.email, "p": "demo-password"})
+        message = await ws.next_for("1")
+    assert message["type"] == "next", message
+    payload = message["payload"]
+    assert payload["data"] is None, payload
+    assert [e["extensions"]["code"] for e in payload["errors"]] == ["BAD_REQUEST"], payload
+    assert "HTTP POST" in payload["errors"][0]["message"]
+
+
+async def test_a_cross_site_form_cannot_start_a_session(api: Api, browser: Browser) -> None:
+    # Login CSRF: a form can only send text/plain, urlencoded or multipart bodies; /graphql
+    # takes JSON only, which a cross-site page can send only after a CORS preflight.
+    customer = await api.new_customer()
+    body = json.dumps({"query": START, "variables": {"e": customer.email, "p": "demo-password"}})
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        response = await browser.post(
+            "/graphql", content=body, headers={"Content-Type": content_type}
+        )
+        assert response.status_code == 400, (content_type, response.text)
+        assert refresh_cookie(response) is None

@@ -154,6 +154,42 @@ def check_graphiql(http: httpx.Client) -> None:
         assert kind in response.headers["content-type"], (asset, response.headers)
 
 
+START_BROWSER_SESSION = """
+mutation { startBrowserSession(input: {email: "alice@example.com", password: "demo-password"}) {
+  __typename ... on BrowserSession { accessToken user { name } } ... on Error { message } } }"""
+
+
+def check_web_root(http: httpx.Client) -> None:
+    """/ is the web client, or (not built here) the page saying how to build it."""
+    page = http.get("/", headers={"Accept": "text/html"})
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    assert '<div id="root">' in page.text or "not built" in page.text, page.text
+
+
+def check_browser_session(http: httpx.Client) -> None:
+    """The cookie flow over real HTTP, the client keeping cookies like a browser."""
+    started = http.post("/graphql", json={"query": START_BROWSER_SESSION})
+    result = started.json()["data"]["startBrowserSession"]
+    assert result["__typename"] == "BrowserSession", result
+    assert "support_refresh" in http.cookies
+    refreshed = http.post("/auth/refresh", headers={"X-Requested-With": "support-web"})
+    assert refreshed.status_code == 200, refreshed.text
+    token = refreshed.json()["accessToken"]
+    assert refreshed.json()["user"]["name"] == "Alice Anders"
+    ended = http.post("/auth/logout", headers={"X-Requested-With": "support-web"})
+    assert ended.status_code == 204
+    assert "support_refresh" not in http.cookies
+    viewer = http.post(
+        "/graphql",
+        json={"query": "{ viewer { name } }"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert viewer.status_code == 401
+
+
 def test_make_run_serves_the_demo_journey_and_restarts_idempotently(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     with run_path(data_dir, tmp_path / "first.log") as server:
@@ -170,6 +206,9 @@ def test_make_run_serves_the_demo_journey_and_restarts_idempotently(tmp_path: Pa
         with httpx.Client(base_url=server.base_url, timeout=10.0) as http:
             assert http.get("/healthz").status_code == 200
             check_graphiql(http)
+            check_web_root(http)
+            with httpx.Client(base_url=server.base_url, timeout=10.0) as browser:
+                check_browser_session(browser)
             gql = Gql(http)
 
             # Alice logs in, sees her orders, opens a case about the delivered 120.00 order.

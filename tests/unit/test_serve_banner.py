@@ -46,4 +46,4 @@ def test_without_node_the_banner_says_how_to_get_it(tmp_path: Path) -> None:
 
 def test_no_client_source_at_all(tmp_path: Path) -> None:
     text = "\n".join(web_client_lines(settings_with(tmp_path / "client" / "dist")))
-    assert "not built" in text and "no web client source" in text
+    assert "not built" in text and "has no web client" in text

@@ -11,7 +11,7 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.errors import InvalidArgument
+from app.graphql.errors import PublicError
 from app.graphql.mutations._run import run
 from app.graphql.mutations.login import LoginInput
 from app.graphql.types.errors import InvalidCredentials, RateLimited, ValidationFailed
@@ -51,7 +51,7 @@ async def start_browser_session(
     ctx = info.context
     cookies = ctx.cookies
     if cookies is None:
-        raise InvalidArgument("startBrowserSession sets a cookie: call it over HTTP POST")
+        raise PublicError("startBrowserSession sets a cookie: call it over HTTP POST /graphql")
 
     async def work() -> BrowserSession:
         tokens = await sessions.login(ctx.services, input.email, input.password, client=ctx.client)
