@@ -43,6 +43,7 @@ function queue(nodes: Node[], hasNextPage = false): AgentQueueQuery {
     __typename: "Query",
     supportCases: {
       __typename: "SupportCaseConnection",
+      totalCount: nodes.length + (hasNextPage ? 25 : 0),
       edges: nodes.map((node) => ({ __typename: "SupportCaseEdge", cursor: `c-${node.id}`, node })),
       pageInfo: { __typename: "PageInfo", hasNextPage, endCursor: hasNextPage ? "cursor-25" : null },
     },

@@ -63,8 +63,8 @@ export function QueueScreen() {
         <h1>Queue</h1>
         {cases ? (
           <span className="muted small" role="status">
-            {rows.length === 0 ? "No cases" : `${rows.length}${cases.pageInfo.hasNextPage ? "+" : ""} cases`}
-            {after ? " (later page)" : ""}
+            {cases.totalCount === 1 ? "1 case" : `${cases.totalCount} cases`}
+            {after ? ` (showing ${rows.length} of a later page)` : ""}
           </span>
         ) : null}
       </div>

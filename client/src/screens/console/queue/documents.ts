@@ -3,6 +3,7 @@ import { graphql } from "../../../gql";
 export const AgentQueue = graphql(`
   query AgentQueue($first: Int!, $after: String, $filter: SupportCaseFilter) {
     supportCases(first: $first, after: $after, filter: $filter) {
+      totalCount
       edges {
         cursor
         node {
