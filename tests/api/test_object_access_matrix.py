@@ -220,6 +220,16 @@ async def _support_case(api: Api, w: World) -> None:
     assert own["supportCase"] == {"id": w.case, "subject": w.a_subject}
 
 
+@entry("Query.latestCaseEventCursor(caseId)")
+async def _latest_case_event_cursor(api: Api, w: World) -> None:
+    query = "query($id: ID) { latestCaseEventCursor(caseId: $id) }"
+    body = await same_as_missing(api, w, query, {"id": w.case}, {"id": missing("SupportCase")})
+    assert body == {"data": {"latestCaseEventCursor": None}}
+    # Control: A gets a cursor for the very same case.
+    own = await api.gql.ok(query, {"id": w.case}, w.a.token)
+    assert own["latestCaseEventCursor"] is not None
+
+
 @entry("Query.supportCases(filter.customerId)")
 async def _support_cases(api: Api, w: World) -> None:
     query = """query($c: ID) { supportCases(first: 100, filter: {customerId: $c}) {

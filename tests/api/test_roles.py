@@ -54,6 +54,7 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "Query.myOrders": AUTHENTICATED,
     "Query.order": AUTHENTICATED,
     "Query.refundQuote": AUTHENTICATED,
+    "Query.latestCaseEventCursor": AUTHENTICATED,
     "Query.agents": STAFF,
     "Query.agentsConnection": STAFF,
     "Query.refunds": STAFF,
@@ -194,6 +195,9 @@ CALLS: dict[str, Builder] = {
     ),
     "Query.refundQuote": lambda s, r: Call(
         "query($id: ID!) { refundQuote(orderId: $id) { eligible } }", {"id": s.order}
+    ),
+    "Query.latestCaseEventCursor": lambda s, r: Call(
+        "query($id: ID) { latestCaseEventCursor(caseId: $id) }", {"id": s.cases[0]}
     ),
     "Query.agents": lambda s, r: Call("{ agents { id role } }", {}),
     "Query.agentsConnection": lambda s, r: Call(
