@@ -109,6 +109,36 @@ test("the agent approves a refund above the automatic limit and the customer see
   await expect(refund).toHaveAttribute("data-status", "SUCCEEDED", { timeout: 20_000 });
 });
 
+test("a refund above the agents' limit waits for an admin, who approves it", async ({ browser }) => {
+  const bob = await logIn(browser, "bob@example.com");
+  await bob.page.getByRole("link", { name: "Get help with #1006" }).click();
+  await bob.page.getByLabel("Subject").fill("The sofa is the wrong colour");
+  await bob.page.getByLabel("What happened?").fill("I ordered grey and got orange.");
+  await bob.page.getByRole("button", { name: "Open case" }).click();
+  await bob.page.getByLabel("Amount (USD)").fill("600");
+  await bob.page.getByLabel("Reason").selectOption("WRONG_ITEM");
+  await bob.page.getByRole("button", { name: "Request refund" }).click();
+  const refund = bob.page.getByTestId("refund").first();
+  await expect(refund).toHaveAttribute("data-status", "REQUESTED");
+
+  const console_ = agent.page;
+  await console_.goto("/");
+  await console_.getByRole("link", { name: /The sofa is the wrong colour/ }).click();
+  await expect(console_.getByText("Needs an admin (above your approval limit).")).toBeVisible();
+  await expect(console_.getByRole("button", { name: /^Approve/ })).toHaveCount(0);
+
+  const admin = await logIn(browser, "admin@example.com");
+  await admin.page.getByRole("link", { name: /The sofa is the wrong colour/ }).click();
+  await expect(admin.page.getByText("Admin approval")).toBeVisible();
+  await shot(admin.page, "console-admin-approval");
+  await admin.page.getByRole("button", { name: /^Approve/ }).first().click();
+  await expect(refund).toHaveAttribute("data-status", "SUCCEEDED", { timeout: 20_000 });
+  // The agent's open page follows the decision live.
+  await expect(console_.getByText("Needs an admin (above your approval limit).")).toHaveCount(0);
+  await bob.context.close();
+  await admin.context.close();
+});
+
 test("a reload restores the session from the refresh cookie", async () => {
   const page = customer.page;
   await page.reload();

@@ -9,6 +9,7 @@ import { PortalHome } from "../screens/portal/home/PortalHome";
 import { NewCaseScreen } from "../screens/portal/newCase/NewCaseScreen";
 import { CustomerCaseScreen } from "../screens/portal/case/CustomerCaseScreen";
 import { QueueScreen } from "../screens/console/queue/QueueScreen";
+import { StaffActivityProvider } from "../screens/console/queue/LiveActivity";
 import { AgentCaseScreen } from "../screens/console/case/AgentCaseScreen";
 import { createApiClient } from "./client";
 import { Header } from "./Header";
@@ -47,6 +48,7 @@ export function App() {
     body = (
       <>
         <Header user={state.session.user} />
+        <StaffOnly staff={staff}>
         <Routes>
           {staff ? (
             <>
@@ -62,6 +64,7 @@ export function App() {
           )}
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
+        </StaffOnly>
       </>
     );
   }
@@ -73,4 +76,9 @@ export function App() {
       </LiveStatusProvider>
     </UrqlProvider>
   );
+}
+
+/** Staff follow every case for the whole session (the queue's live activity); customers do not. */
+function StaffOnly({ staff, children }: { staff: boolean; children: React.ReactNode }) {
+  return staff ? <StaffActivityProvider>{children}</StaffActivityProvider> : <>{children}</>;
 }

@@ -1,9 +1,8 @@
-// "Live activity": the events this page has received, newest first, each shown once. The list is
-// kept per API client (one per signed-in user), so going to a case and back keeps it, and a new
-// login starts empty.
-import { useCallback, useEffect, useState } from "react";
+// "Live activity": the events received since login, newest first, each shown once. The list lives
+// in a provider mounted for staff by App (one per signed-in user): going to a case and back keeps
+// it and misses nothing, and a new login starts empty.
+import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
 import { Link } from "react-router";
-import { useClient, type Client } from "urql";
 import { useCaseEvents, type LiveCaseEvent } from "../../../live/useCaseEvents";
 import { EVENT_LABEL } from "../../../lib/labels";
 import { ago, formatDateTime } from "../../../lib/time";
@@ -29,23 +28,25 @@ export function addActivity(state: ActivityState, event: LiveCaseEvent): Activit
   };
 }
 
-const kept = new WeakMap<Client, ActivityState>();
+const ActivityContext = createContext<{ items: ReadonlyArray<LiveCaseEvent>; ready: boolean } | null>(null);
 
 /**
- * Follows every case (staff stream) and collects the events. Call it in the component that shows
- * them: the subscription hands events over while that component renders.
+ * Follows every case (the staff stream) for as long as a staff member is signed in, whatever page
+ * they are on, and collects the events: the queue's panel then lists everything that happened
+ * since login, including while a case was open, each event once.
  */
-export function useLiveActivity(): { items: ReadonlyArray<LiveCaseEvent>; ready: boolean } {
-  const client = useClient();
-  const [state, setState] = useState<ActivityState>(() => kept.get(client) ?? EMPTY);
+export function StaffActivityProvider({ children }: { children: ReactNode }) {
+  const [state, setState] = useState<ActivityState>(EMPTY);
   const onEvent = useCallback((event: LiveCaseEvent) => {
     setState((previous) => addActivity(previous, event));
   }, []);
   const { ready } = useCaseEvents(null, onEvent);
-  useEffect(() => {
-    kept.set(client, state);
-  }, [client, state]);
-  return { items: state.items, ready };
+  const value = useMemo(() => ({ items: state.items, ready }), [state.items, ready]);
+  return <ActivityContext.Provider value={value}>{children}</ActivityContext.Provider>;
+}
+
+export function useLiveActivity(): { items: ReadonlyArray<LiveCaseEvent>; ready: boolean } {
+  return useContext(ActivityContext) ?? { items: [], ready: false };
 }
 
 export function LiveActivity({

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { concat, fromValue, never } from "wonka";
 import type { AgentQueueQuery, CaseEventsLiveSubscription } from "../../../gql/graphql";
 import { fakeApi, fromNow, HOUR, MINUTE, withProviders, type Vars } from "../testing";
+import { StaffActivityProvider } from "./LiveActivity";
 import { QueueScreen } from "./QueueScreen";
 
 type Node = AgentQueueQuery["supportCases"]["edges"][number]["node"];
@@ -221,7 +222,14 @@ describe("QueueScreen", () => {
     const posted = event("ev-2", "MESSAGE_POSTED", "Message posted");
     // A replay after a reconnect can deliver an event again: it is shown once.
     const api = fakeApi(answers([caseNode({})]), [opened, posted, { ...opened }]);
-    render(withProviders(api, <QueueScreen />));
+    render(
+      withProviders(
+        api,
+        <StaffActivityProvider>
+          <QueueScreen />
+        </StaffActivityProvider>,
+      ),
+    );
 
     await waitFor(() => expect(screen.getAllByTestId("activity-item")).toHaveLength(2));
     const items = screen.getAllByTestId("activity-item");
