@@ -16,9 +16,22 @@ test.afterAll(async () => {
   await server?.dispose();
 });
 
+// The pages run under the strict Content-Security-Policy the server sends: nothing may be refused,
+// and no script error may happen on the way.
+const cspViolations: string[] = [];
+const pageErrors: string[] = [];
+test.afterEach(() => {
+  expect(cspViolations).toEqual([]);
+  expect(pageErrors).toEqual([]);
+});
+
 async function logIn(browser: Browser, email: string, viewport = { width: 1280, height: 860 }) {
   const context = await browser.newContext({ baseURL: server.url, viewport });
   const page = await context.newPage();
+  page.on("console", (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
+  });
+  page.on("pageerror", (error) => pageErrors.push(String(error)));
   await page.goto("/");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(DEMO_PASSWORD);
