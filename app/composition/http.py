@@ -1,0 +1,165 @@
+"""`create_app`: the Starlette app: routes, middleware, and the lifespan that opens the runtime."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry import Schema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from app.composition.health import healthz, readyz
+from app.composition.runtime import Runtime, build_runtime, refund_worker, sla_scheduler
+from app.composition.simulators import (
+    PAYMENT_SIMULATOR_PREFIX,
+    SIMULATOR_PREFIX,
+    embedded_simulators,
+    simulator_sends_webhooks,
+)
+from app.composition.webhooks import ORDER_WEBHOOK_PATH, order_webhook_endpoint
+from app.graphiql import STATIC_DIR as GRAPHIQL_STATIC_DIR
+from app.graphql.context import LiveUpdates
+from app.graphql.schema import build_schema
+from app.http.browser_session import LOGOUT_PATH, REFRESH_PATH, BrowserSessionEndpoint
+from app.http.graphql_endpoint import GraphQLEndpoint, StrawberryView
+from app.http.graphql_ws import WebSocketOptions
+from app.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.http.web_client import WebClient
+from app.settings import Settings
+from domain.usecases.live_events import SharedEventLog
+
+
+def graphql_view(schema: Schema, runtime: Runtime) -> StrawberryView:
+    """The Strawberry view of a runtime: HTTP POST and graphql-transport-ws, GraphiQL."""
+    settings = runtime.settings
+    return StrawberryView(
+        schema,
+        services=runtime.services,
+        production=settings.app_env == "production",
+        live=LiveUpdates(
+            runtime.broker,
+            max_pending=settings.subscription_queue_size,
+            log=SharedEventLog(runtime.services.reads),
+        ),
+        ws_options=WebSocketOptions(
+            keepalive_seconds=settings.ws_keepalive_seconds,
+            pong_timeout_seconds=settings.ws_pong_timeout_seconds,
+            send_timeout_seconds=settings.ws_send_timeout_seconds,
+            session_check_seconds=settings.ws_session_check_seconds,
+            max_message_bytes=settings.max_body_bytes,
+        ),
+        graphql_ide="graphiql",
+        allow_queries_via_get=False,
+        multipart_uploads_enabled=False,
+        # graphql-transport-ws only: the legacy graphql-ws protocol is refused (4406).
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout_seconds),
+        max_subscriptions_per_connection=settings.ws_max_subscriptions,
+        allowed_origins=settings.effective_ws_allowed_origins,
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    order_simulator: Starlette | None = None,
+    payment_gateway_simulator: Starlette | None = None,
+    **runtime_options: Any,
+) -> Starlette:
+    """The ASGI app (uvicorn: `app.main:create_app --factory`). Tests may pass the embedded
+    order simulator to control its orders; `runtime_options` go to `build_runtime`."""
+    settings = settings or Settings()
+    production = settings.app_env == "production"
+    simulators = embedded_simulators(
+        settings,
+        order_simulator=order_simulator,
+        payment_gateway_simulator=payment_gateway_simulator,
+    )
+    schema = build_schema(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with build_runtime(
+            settings,
+            order_simulator=simulators.orders,
+            payment_gateway_simulator=simulators.payments,
+            **runtime_options,
+        ) as rt:
+            app.state.graphql = GraphQLEndpoint(graphql_view(schema, rt), rt.services)
+            app.state.browser_sessions = BrowserSessionEndpoint(rt.services, production=production)
+            app.state.runtime = rt
+            app.state.order_webhooks = order_webhook_endpoint(rt)
+            async with contextlib.AsyncExitStack() as background:
+                if simulators.orders is not None:
+                    await simulator_sends_webhooks(
+                        app,
+                        simulators.orders,
+                        settings,
+                        background,
+                        webhook_path=ORDER_WEBHOOK_PATH,
+                    )
+                if settings.effective_run_sla_scheduler:
+                    await background.enter_async_context(sla_scheduler(rt).running())
+                if settings.effective_run_embedded_worker:
+                    app.state.refund_worker = await background.enter_async_context(
+                        refund_worker(rt).running()
+                    )
+                yield
+
+    routes: list[BaseRoute] = [
+        Route("/graphql", _StateEndpoint("graphql"), methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", _StateEndpoint("graphql")),
+        Route(ORDER_WEBHOOK_PATH, _StateEndpoint("order_webhooks"), methods=["POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route(REFRESH_PATH, _StateEndpoint("browser_sessions")),
+        Route(LOGOUT_PATH, _StateEndpoint("browser_sessions")),
+        Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_STATIC_DIR), name="graphiql"),
+    ]
+    if simulators.orders is not None:
+        routes.append(Mount(SIMULATOR_PREFIX, app=simulators.orders))
+    if simulators.payments is not None:  # operators: GET /_sim/payments/_ledger, POST /_faults
+        routes.append(Mount(PAYMENT_SIMULATOR_PREFIX, app=simulators.payments))
+    # Last: the web client (client/dist) at / and its client-side routes.
+    routes.append(Route("/{path:path}", _AsgiEndpoint(WebClient(settings.client_dist_dir))))
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(RequestContextMiddleware),
+            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
+    )
+
+
+class _AsgiEndpoint:
+    """Starlette treats a plain function as a request/response endpoint; an object with an
+    async __call__ is served as a raw ASGI app, which the GraphQL endpoint needs."""
+
+    def __init__(self, endpoint: ASGIApp) -> None:
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.endpoint(scope, receive, send)
+
+
+class _StateEndpoint:
+    """A raw ASGI endpoint built in the lifespan: served from `app.state.<name>`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint: ASGIApp = getattr(scope["app"].state, self.name)
+        await endpoint(scope, receive, send)

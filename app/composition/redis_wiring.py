@@ -1,0 +1,38 @@
+"""Redis (REDIS_URL), or the in-process twins of what it provides in the embedded mode."""
+
+from __future__ import annotations
+
+import contextlib
+
+import redis.asyncio as aioredis
+
+from adapters.memory.events import InMemoryEventPublisher
+from adapters.rate_limit import InProcessRateLimiter, RedisRateLimiter
+from adapters.redis_events import RedisEventBroker
+from app.settings import Settings
+from domain.ports import EventBroker, RateLimiter
+
+
+def redis_client(settings: Settings, stack: contextlib.AsyncExitStack) -> aioredis.Redis | None:
+    """The shared client (closed with `stack`), or None without REDIS_URL."""
+    if not settings.redis_url:
+        return None
+    # Short socket timeouts: a dead Redis must cost a request milliseconds, not seconds.
+    client = aioredis.from_url(settings.redis_url, socket_connect_timeout=0.5, socket_timeout=1.0)
+    stack.push_async_callback(client.aclose)
+    return client
+
+
+def rate_limiter(client: aioredis.Redis | None) -> RateLimiter:
+    return RedisRateLimiter(client) if client is not None else InProcessRateLimiter()
+
+
+def event_broker(settings: Settings, stack: contextlib.AsyncExitStack) -> EventBroker:
+    """Live updates: Redis pub/sub across instances, else in process (keeping no history)."""
+    if not settings.redis_url:
+        return InMemoryEventPublisher(keep_history=False)
+    broker = RedisEventBroker(
+        settings.redis_url, channel_prefix=settings.effective_event_channel_prefix
+    )
+    stack.push_async_callback(broker.aclose)
+    return broker

@@ -1,0 +1,122 @@
+"""`Runtime`: every adapter of one process, opened together at startup and closed at shutdown."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+
+from adapters.auth.passwords import Argon2PasswordHasher
+from adapters.auth.refresh_tokens import hash_refresh_token, new_refresh_token
+from adapters.clock import SystemClock
+from adapters.order_system.resilient import ResilientOrderSystem
+from adapters.payment_gateway.simulator import create_payment_gateway_simulator
+from app.composition import policies
+from app.composition.auth import access_tokens
+from app.composition.database import sql_adapters
+from app.composition.orders import order_system
+from app.composition.payments import payment_gateway
+from app.composition.redis_wiring import event_broker, rate_limiter, redis_client
+from app.composition.simulators import seed_demo_data
+from app.refund_worker import RefundWorker
+from app.scheduler import SlaScheduler
+from app.settings import Settings
+from domain.ports import Clock, EventBroker, SlaBreachLog
+from domain.usecases.execute_refund import Checkpoint
+from domain.usecases.services import Services
+
+
+@dataclass
+class Runtime:
+    """Everything built at startup and closed at shutdown."""
+
+    settings: Settings
+    engine: AsyncEngine
+    services: Services
+    broker: EventBroker
+    sla_breaches: SlaBreachLog
+    redis: aioredis.Redis | None = None
+    orders: ResilientOrderSystem | None = None  # the webhook endpoint invalidates its cache
+    # Embedded mode: the bundled payment gateway simulator (its ledger, its fault switch).
+    payment_gateway_simulator: Starlette | None = None
+
+
+@contextlib.asynccontextmanager
+async def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    order_simulator: Starlette | None = None,
+    password_hasher: Argon2PasswordHasher | None = None,
+    payment_gateway_simulator: Starlette | None = None,
+    gateway_checkpoint: Checkpoint | None = None,
+) -> AsyncIterator[Runtime]:
+    clock = clock or SystemClock()
+    async with contextlib.AsyncExitStack() as stack:
+        sql = sql_adapters(settings, stack)
+        redis = redis_client(settings, stack)
+        orders = order_system(settings, stack, clock=clock, redis=redis, simulator=order_simulator)
+        broker = event_broker(settings, stack)
+        payments_simulator = None
+        if not settings.payment_gateway_url:
+            payments_simulator = payment_gateway_simulator or create_payment_gateway_simulator()
+        services = Services(
+            uow=sql.uow,
+            reads=sql.reads,
+            clock=clock,
+            orders=orders,
+            publisher=broker,
+            passwords=password_hasher or Argon2PasswordHasher(),
+            access_tokens=access_tokens(settings, clock),
+            rate_limiter=rate_limiter(redis),
+            new_refresh_token=new_refresh_token,
+            hash_refresh_token=hash_refresh_token,
+            case_rules=policies.case_rules(settings),
+            refund_policy=policies.refund_policy(settings),
+            auth_rules=policies.auth_rules(settings),
+            payments=payment_gateway(
+                settings, stack, simulator=payments_simulator, checkpoint=gateway_checkpoint
+            ),
+            refund_execution=policies.refund_execution_policy(settings),
+        )
+        yield Runtime(
+            settings=settings,
+            engine=sql.engine,
+            services=services,
+            broker=broker,
+            sla_breaches=sql.sla_breaches,
+            redis=redis,
+            orders=orders,
+            payment_gateway_simulator=payments_simulator,
+        )
+
+
+def refund_worker(runtime: Runtime, *, checkpoint: Checkpoint | None = None) -> RefundWorker:
+    """The refund worker of a runtime (app.worker runs it; the embedded app's lifespan too)."""
+    settings = runtime.settings
+    return RefundWorker(
+        runtime.services,
+        poll_seconds=settings.refund_worker_poll_seconds,
+        concurrency=settings.refund_worker_concurrency,
+        shutdown_grace_seconds=settings.refund_worker_shutdown_grace_seconds,
+        checkpoint=checkpoint,
+    )
+
+
+def sla_scheduler(runtime: Runtime) -> SlaScheduler:
+    """The SLA breach scheduler of a runtime; the worker runs it with
+    `async with sla_scheduler(runtime).running(): ...` (the embedded app's lifespan does too)."""
+    return SlaScheduler(
+        runtime.services,
+        runtime.sla_breaches,
+        interval_seconds=runtime.settings.sla_scan_interval_seconds,
+    )
+
+
+async def seed(runtime: Runtime) -> int:
+    """The demo users (make run, tests)."""
+    return await seed_demo_data(runtime.services)

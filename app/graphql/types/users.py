@@ -1,0 +1,67 @@
+"""User: customers, agents and admins."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import strawberry
+
+from app.graphql.context import Info
+from app.graphql.ids import encode_id
+from app.graphql.types.common import Node, Role
+from app.graphql.types.connections import Connection, connection
+from domain import users as du
+
+
+def viewer_is_staff(info: Info) -> bool:
+    return info.context.principal is not None and info.context.principal.is_staff
+
+
+@strawberry.type(description="A customer, agent or admin.")
+class User(Node):
+    model: strawberry.Private[du.User]
+    # The user who just proved who they are (login): their own email, though the request
+    # itself is still anonymous.
+    is_self: strawberry.Private[bool] = False
+
+    @classmethod
+    def from_domain(cls, user: du.User, *, is_self: bool = False) -> User:
+        return cls(id=encode_id("User", user.id), model=user, is_self=is_self)
+
+    @strawberry.field(description="Display name.")
+    def name(self) -> str:
+        return self.model.name
+
+    @strawberry.field(description="Email; only staff and the user themselves can see it.")
+    def email(self, info: Info) -> str | None:
+        principal = info.context.principal
+        if self.is_self or (
+            principal is not None and (principal.is_staff or principal.user_id == self.model.id)
+        ):
+            return self.model.email
+        return None
+
+    @strawberry.field(description="What the user may do.")
+    def role(self) -> Role:
+        return self.model.role
+
+
+async def load_user(info: Info, user_id: str | None) -> User | None:
+    if user_id is None:
+        return None
+    user = await info.context.loaders.user_by_id.load(user_id)
+    return User.from_domain(user) if user is not None else None
+
+
+if TYPE_CHECKING:
+    UserConnection = Connection[User]
+else:
+    UserConnection = connection(
+        User,
+        User.from_domain,
+        description="A page of users, by name.",
+        edges="The users of this page.",
+        edge_description="An edge of a user connection.",
+        cursor="Position of this user.",
+        node_description="The user.",
+    )
