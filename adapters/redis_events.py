@@ -9,8 +9,11 @@
   customer listens to.
 - `publish` is called after commit (the use cases do so). Local subscribers are served directly;
   the same notification goes to Redis for the other instances (this process skips its own
-  messages coming back). A failed PUBLISH is logged, never raised: the events are committed, and
-  subscribers elsewhere find them in the log at the next notification or resync.
+  messages coming back). A PUBLISH that fails or takes longer than `publish_timeout_seconds` is
+  logged, never raised (the events are committed): its batch is kept (bounded) and published
+  again, in order, once Redis answers, so subscribers of other instances hear of it late rather
+  than never (they deduplicate by sequence); while batches wait, new ones queue behind them
+  instead of paying the timeout again.
 - `listen()` returns once Redis has confirmed the subscription, so a subscriber that replays the
   log afterwards cannot miss an event committed in between (Redis pub/sub drops messages
   published before a subscription exists and never replays).
@@ -27,14 +30,14 @@ import json
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
-
 from adapters.fanout import FanoutSubscription, LocalFanout, by_channel
+from adapters.redis_failures import REDIS_FAILURES
 from domain.events import CaseEvent, CaseEventType
 from domain.live import EventScope, LiveUpdatesUnavailable
 
@@ -119,6 +122,8 @@ class RedisEventBroker:
         channel_prefix: str = "support:events",
         subscribe_timeout_seconds: float = 5.0,
         ping_interval_seconds: float = 10.0,
+        publish_timeout_seconds: float = 0.5,
+        max_unpublished: int = 10_000,
     ) -> None:
         self.origin = uuid.uuid4().hex
         self.prefix = channel_prefix.rstrip(":") + ":"
@@ -128,6 +133,12 @@ class RedisEventBroker:
         self._pubsub = self._listener.pubsub()
         self._subscribe_timeout = subscribe_timeout_seconds
         self._ping_interval = ping_interval_seconds
+        self._publish_timeout = publish_timeout_seconds
+        self._max_unpublished = max_unpublished
+        self._unpublished: deque[list[CaseEvent]] = deque()
+        self._retrier: asyncio.Task[None] | None = None
+        self.republished = 0
+        self.unpublished_dropped = 0
         self.fanout = LocalFanout(on_channel_empty=self._channel_empty)
         self._channels: dict[str, _Channel] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -142,23 +153,63 @@ class RedisEventBroker:
     # -- publishing ---------------------------------------------------------------------------
 
     async def publish(self, events: Sequence[CaseEvent]) -> None:
+        """Never raises, never waits longer than `publish_timeout_seconds` (it runs after a
+        commit: see the module docstring)."""
         batch = [e for e in events if e.sequence is not None]
         if not batch:
             return
         self.fanout.publish(batch)  # this process's subscribers, at once
+        if self._unpublished:
+            # Redis failed recently: keep the order, queue behind the earlier batches (the
+            # retrier sends them all once Redis answers again).
+            self._hold(batch)
+            return
+        if not await self._send(batch):
+            self._hold(batch)
+
+    async def _send(self, batch: Sequence[CaseEvent]) -> bool:
         try:
-            async with self._publisher.pipeline(transaction=False) as pipe:
-                for channel, channel_events in by_channel(batch).items():
-                    pipe.publish(self.prefix + channel, encode_events(self.origin, channel_events))
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
+            async with asyncio.timeout(self._publish_timeout):
+                async with self._publisher.pipeline(transaction=False) as pipe:
+                    for channel, channel_events in by_channel(batch).items():
+                        pipe.publish(
+                            self.prefix + channel, encode_events(self.origin, channel_events)
+                        )
+                    await pipe.execute()
+        except (*REDIS_FAILURES, TimeoutError) as exc:
             self.publish_failures += 1
             log.warning(
-                "could not publish %d event(s) to Redis (%s); other instances catch up from the "
-                "log at their next notification",
+                "could not publish %d event(s) to Redis (%s: %s); kept to publish again when "
+                "Redis answers (other instances also catch up from the log)",
                 len(batch),
+                type(exc).__name__,
                 exc,
             )
+            return False
+        return True
+
+    def _hold(self, batch: Sequence[CaseEvent]) -> None:
+        """Keep a batch whose notification did not go out; the retrier publishes it later (the
+        subscribers of other instances skip what they already have: they dedupe by sequence)."""
+        self._unpublished.append(list(batch))
+        while len(self._unpublished) > self._max_unpublished:
+            self._unpublished.popleft()  # the oldest: its events are in the log regardless
+            self.unpublished_dropped += 1
+        if self._retrier is None or self._retrier.done():
+            self._retrier = asyncio.create_task(self._republish(), name="redis-events-republish")
+
+    async def _republish(self) -> None:
+        delay = 0.1
+        while self._unpublished and not self._closed:
+            await asyncio.sleep(delay)
+            batch = self._unpublished[0]
+            if await self._send(batch):
+                if self._unpublished and self._unpublished[0] is batch:
+                    self._unpublished.popleft()
+                self.republished += 1
+                delay = 0.0
+            else:
+                delay = min(max(delay * 2, 0.1), 2.0)
 
     # -- listening ----------------------------------------------------------------------------
 
@@ -193,10 +244,11 @@ class RedisEventBroker:
                     await self._pubsub.subscribe(*(self.prefix + c for c in new))
                 self._start_reader()
             if waits:
-                await asyncio.wait_for(
-                    asyncio.gather(*(asyncio.shield(w) for w in waits)), self._subscribe_timeout
-                )
-        except (RedisError, OSError, TimeoutError) as exc:
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a
+                # cancellation that arrives as the awaited future completes.
+                async with asyncio.timeout(self._subscribe_timeout):
+                    await asyncio.gather(*(asyncio.shield(w) for w in waits))
+        except (*REDIS_FAILURES, TimeoutError) as exc:
             log.warning("live updates: could not subscribe to %s: %s", list(channels), exc)
             raise LiveUpdatesUnavailable() from exc
 
@@ -214,7 +266,7 @@ class RedisEventBroker:
                 if state is None or state.state != UNSUBSCRIBING:
                     return  # someone subscribed it again meanwhile
                 await self._pubsub.unsubscribe(self.prefix + channel)
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             log.info("live updates: unsubscribe %s failed: %s", channel, exc)
 
     # -- the one reader -----------------------------------------------------------------------
@@ -310,7 +362,7 @@ class RedisEventBroker:
                     with contextlib.suppress(Exception):
                         await connection.disconnect()
                 continue
-            with contextlib.suppress(RedisError, OSError):
+            with contextlib.suppress(*REDIS_FAILURES):
                 await self._pubsub.ping()
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -323,17 +375,18 @@ class RedisEventBroker:
     async def ping(self) -> bool:
         try:
             return bool(await self._publisher.ping())
-        except (RedisError, OSError):
+        except REDIS_FAILURES:
             return False
 
     async def aclose(self) -> None:
         self._closed = True
-        tasks = [t for t in (self._reader, *self._tasks) if t is not None]
+        tasks = [t for t in (self._reader, self._retrier, *self._tasks) if t is not None]
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        # Wait for them (bounded: a task stuck in a driver must not hold the shutdown), without
+        # swallowing a cancellation of aclose itself.
+        if tasks:
+            await asyncio.wait(tasks, timeout=2.0)
         with contextlib.suppress(Exception):
             await self._pubsub.aclose()
         with contextlib.suppress(Exception):

@@ -90,6 +90,9 @@ def main() -> None:
         log_level=settings.log_level.lower(),
         access_log=False,  # our middleware logs one line per request, with its request id
         proxy_headers=False,
+        # SIGTERM: stop accepting, close WebSockets, wait at most this long for requests and
+        # subscriptions to end, then cancel them (the lifespan's closers are bounded too).
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 

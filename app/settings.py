@@ -65,6 +65,16 @@ class Settings(BaseSettings):
     order_breaker_failures: int = 5
     order_breaker_reset_seconds: float = 30.0
 
+    # Faults (docs/faults.md): deadlines that bound every request while a dependency is down or
+    # hanging, the retry hint given with SERVICE_UNAVAILABLE, and the shutdown grace period.
+    database_connect_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    database_statement_timeout_seconds: float = Field(default=5.0, gt=0, le=600)
+    database_pool_timeout_seconds: float = Field(default=3.0, gt=0, le=60)  # wait for a connection
+    readiness_timeout_seconds: float = Field(default=1.0, gt=0, le=30)  # each /readyz check
+    unavailable_retry_after_seconds: int = Field(default=2, ge=1, le=300)  # Retry-After hint
+    event_publish_timeout_seconds: float = Field(default=0.5, gt=0, le=10)  # after commit
+    shutdown_grace_seconds: float = Field(default=10.0, gt=0, le=300)  # SIGTERM -> exit
+
     # Live updates (GraphQL subscriptions over WebSocket, graphql-transport-ws)
     # Origins (scheme://host[:port], comma-separated) whose pages may open the WebSocket;
     # same-origin pages and non-browser clients always may. Default: the public URL.

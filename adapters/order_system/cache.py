@@ -37,10 +37,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from adapters.clock import SystemClock
 from adapters.order_system.codec import order_from_json, order_to_json
+from adapters.redis_failures import REDIS_FAILURES
 from domain.orders import Order
 from domain.ports import Clock
 
@@ -380,7 +380,7 @@ class RedisOrderCache:
             return {}
         try:
             values = await self._redis.mget([self.key(i) for i in wanted])
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             raise OrderCacheError(f"order cache: read failed ({type(exc).__name__})") from exc
         found: dict[str, CachedOrder] = {}
         for order_id, raw in zip(wanted, values, strict=True):
@@ -420,7 +420,7 @@ class RedisOrderCache:
             args.extend((f"{version:020d}", _encode(order, version, fresh_until), keep_ms))
         try:
             results = await self._put(keys=keys, args=args)
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             raise OrderCacheError(f"order cache: write failed ({type(exc).__name__})") from exc
         return {order.id for (order, _), done in zip(pairs, results, strict=True) if int(done) == 1}
 
@@ -433,5 +433,5 @@ class RedisOrderCache:
             await self._invalidate(
                 keys=[self.key(i) for i in wanted], args=[f"{floor:020d}", self._tombstone_ms]
             )
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             raise OrderCacheError(f"order cache: invalidate failed ({type(exc).__name__})") from exc

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sql.db import create_engine, create_session_factory
+from adapters.sql.db import create_engine, create_session_factory, is_sqlite
 from adapters.sql.read_store import SqlReadStore
 from adapters.sql.sla import SqlSlaBreachLog
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from app.composition.shutdown import bounded_close
 from app.settings import Settings
 
 
@@ -22,10 +24,34 @@ class SqlAdapters:
     sla_breaches: SqlSlaBreachLog
 
 
+def database_deadlines(settings: Settings) -> dict[str, Any]:
+    """Engine options that bound a request while PostgreSQL is down or hanging (SQLite: none).
+
+    Connecting, each statement (server-side `statement_timeout`, and a client-side backstop one
+    second later for a server that never answers) and the wait for a pooled connection each
+    have their own deadline (settings)."""
+    if is_sqlite(settings.effective_database_url):
+        return {}
+    statement = settings.database_statement_timeout_seconds
+    return {
+        "statement_timeout_ms": int(statement * 1000),
+        "pool_timeout": settings.database_pool_timeout_seconds,
+        "connect_args": {
+            "timeout": settings.database_connect_timeout_seconds,
+            "command_timeout": statement + 1.0,
+        },
+    }
+
+
 def sql_adapters(settings: Settings, stack: contextlib.AsyncExitStack) -> SqlAdapters:
     """The engine (disposed when `stack` closes) and the SQL adapters of the ports."""
-    engine = create_engine(settings.effective_database_url)
-    stack.push_async_callback(engine.dispose)
+    engine = create_engine(
+        settings.effective_database_url,
+        **database_deadlines(settings),
+    )
+    stack.push_async_callback(
+        bounded_close, engine.dispose, "database engine", settings.shutdown_grace_seconds / 3
+    )
     session_factory = create_session_factory(engine)
     return SqlAdapters(
         engine=engine,

@@ -1,8 +1,18 @@
-"""/healthz (the process answers) and /readyz (its database and Redis answer too)."""
+"""/healthz (the process answers) and /readyz (its database answers; Redis is reported).
+
+Every readiness check has its own short deadline (READINESS_TIMEOUT_SECONDS) and they run
+concurrently, so /readyz answers quickly even while PostgreSQL or Redis hangs. The database
+decides readiness (nothing works without it: 503 while it is down or hanging). Redis does not:
+while it is gone, case reads and mutations keep working and live updates and shared limits
+degrade (docs/faults.md), so taking every instance out of the load balancer at once would turn
+a degradation into an outage; it is reported as `"redis": "unreachable"` with `"degraded": true`.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
 from starlette.requests import Request
@@ -12,27 +22,48 @@ from app.composition.runtime import Runtime
 
 log = logging.getLogger("app")
 
+OK = "ok"
+UNREACHABLE = "unreachable"
+TIMEOUT = "timeout"
+
 
 async def healthz(request: Request) -> PlainTextResponse:
     return PlainTextResponse("ok")
 
 
+async def _check(name: str, probe: Callable[[], Awaitable[object]], seconds: float) -> str:
+    try:
+        async with asyncio.timeout(seconds):
+            await probe()
+    except TimeoutError:
+        log.warning("readiness: %s did not answer within %.1f s", name, seconds)
+        return TIMEOUT
+    except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
+        log.warning("readiness: %s unreachable: %s: %s", name, type(exc).__name__, exc)
+        return UNREACHABLE
+    return OK
+
+
 async def readyz(request: Request) -> JSONResponse:
     rt: Runtime = request.app.state.runtime
-    checks: dict[str, str] = {}
-    try:
+    seconds = rt.settings.readiness_timeout_seconds
+
+    async def database() -> None:
         async with rt.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception:  # noqa: BLE001 - readiness reports, never raises
-        log.warning("readiness: database unreachable", exc_info=True)
-        checks["database"] = "unreachable"
+
+    probes: dict[str, Callable[[], Awaitable[object]]] = {"database": database}
     if rt.redis is not None:
-        try:
-            await rt.redis.ping()
-            checks["redis"] = "ok"
-        except Exception:  # noqa: BLE001
-            log.warning("readiness: redis unreachable", exc_info=True)
-            checks["redis"] = "unreachable"
-    ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        probes["redis"] = rt.redis.ping
+    results = await asyncio.gather(*(_check(n, p, seconds) for n, p in probes.items()))
+    checks = dict(zip(probes, results, strict=True))
+    ready = checks["database"] == OK
+    degraded = any(v != OK for v in checks.values())
+    body: dict[str, object] = {"ready": ready, "checks": checks}
+    if ready and degraded:
+        body["degraded"] = True
+    return JSONResponse(
+        body,
+        status_code=200 if ready else 503,
+        headers={"Cache-Control": "no-store"},
+    )

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry import Schema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from adapters.availability import dependency_unavailable
 from app.composition.health import healthz, readyz
 from app.composition.runtime import Runtime, build_runtime, refund_worker, sla_scheduler
 from app.composition.simulators import (
@@ -31,6 +32,7 @@ from app.http.browser_session import LOGOUT_PATH, REFRESH_PATH, BrowserSessionEn
 from app.http.graphql_endpoint import GraphQLEndpoint, StrawberryView
 from app.http.graphql_ws import WebSocketOptions
 from app.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.http.unavailable import DependencyFailureMiddleware
 from app.http.web_client import WebClient
 from app.settings import Settings
 from domain.usecases.live_events import SharedEventLog
@@ -86,6 +88,8 @@ def create_app(
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
+        unavailable=dependency_unavailable,
+        retry_after_seconds=settings.unavailable_retry_after_seconds,
     )
 
     @contextlib.asynccontextmanager
@@ -138,6 +142,11 @@ def create_app(
         lifespan=lifespan,
         middleware=[
             Middleware(RequestContextMiddleware),
+            Middleware(
+                DependencyFailureMiddleware,
+                classify=dependency_unavailable,
+                retry_after_seconds=settings.unavailable_retry_after_seconds,
+            ),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
     )

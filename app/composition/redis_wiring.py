@@ -8,7 +8,9 @@ import redis.asyncio as aioredis
 
 from adapters.memory.events import InMemoryEventPublisher
 from adapters.rate_limit import InProcessRateLimiter, RedisRateLimiter
+from adapters.rate_limit_fallback import FallbackRateLimiter
 from adapters.redis_events import RedisEventBroker
+from app.composition.shutdown import bounded_close
 from app.settings import Settings
 from domain.ports import EventBroker, RateLimiter
 
@@ -19,12 +21,17 @@ def redis_client(settings: Settings, stack: contextlib.AsyncExitStack) -> aiored
         return None
     # Short socket timeouts: a dead Redis must cost a request milliseconds, not seconds.
     client = aioredis.from_url(settings.redis_url, socket_connect_timeout=0.5, socket_timeout=1.0)
-    stack.push_async_callback(client.aclose)
+    stack.push_async_callback(
+        bounded_close, client.aclose, "Redis client", settings.shutdown_grace_seconds / 3
+    )
     return client
 
 
 def rate_limiter(client: aioredis.Redis | None) -> RateLimiter:
-    return RedisRateLimiter(client) if client is not None else InProcessRateLimiter()
+    """Shared in Redis; per process while Redis is unreachable (adapters.rate_limit_fallback)."""
+    if client is None:
+        return InProcessRateLimiter()
+    return FallbackRateLimiter(RedisRateLimiter(client), InProcessRateLimiter())
 
 
 def event_broker(settings: Settings, stack: contextlib.AsyncExitStack) -> EventBroker:
@@ -32,7 +39,11 @@ def event_broker(settings: Settings, stack: contextlib.AsyncExitStack) -> EventB
     if not settings.redis_url:
         return InMemoryEventPublisher(keep_history=False)
     broker = RedisEventBroker(
-        settings.redis_url, channel_prefix=settings.effective_event_channel_prefix
+        settings.redis_url,
+        channel_prefix=settings.effective_event_channel_prefix,
+        publish_timeout_seconds=settings.event_publish_timeout_seconds,
     )
-    stack.push_async_callback(broker.aclose)
+    stack.push_async_callback(
+        bounded_close, broker.aclose, "event broker", settings.shutdown_grace_seconds / 3
+    )
     return broker

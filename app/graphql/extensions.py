@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from graphql import (
@@ -15,7 +15,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from app.graphql.errors import is_public
+from app.graphql.errors import ServiceUnavailable, is_public
 
 log = logging.getLogger("app.graphql")
 
@@ -73,3 +73,63 @@ class SubscriptionsOverWebSocketOnly(SchemaExtension):
                 _NoSubscriptionHere,
             )
         yield
+
+
+# "database" / "redis" / "network" when an exception means a dependency is down (None: a bug);
+# the composition root passes adapters.availability.dependency_unavailable.
+DependencyClassifier = Callable[[BaseException], str | None]
+
+
+def unavailable_error(error: GraphQLError, retry_after_seconds: int) -> GraphQLError:
+    """The typed, retryable form of an error caused by a dependency outage."""
+    public = ServiceUnavailable(
+        f"The service is temporarily unavailable; retry in {retry_after_seconds} s",
+        retryAfterSeconds=retry_after_seconds,
+    )
+    return GraphQLError(
+        public.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=public,
+        extensions=public.extensions,
+    )
+
+
+class DependencyErrors(SchemaExtension):
+    """Errors caused by a dependency outage (PostgreSQL down or hanging, ...) become
+    SERVICE_UNAVAILABLE with `retryAfterSeconds` instead of a masked "Unexpected error.":
+    the client learns that retrying is right, and when. Runs before LogUnexpectedErrors, so
+    outages are logged once as warnings, not as unexpected errors with a stack trace."""
+
+    def __init__(self, *, classify: DependencyClassifier, retry_after_seconds: int) -> None:
+        self.classify = classify
+        self.retry_after_seconds = retry_after_seconds
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if not errors:
+            return
+        rewritten: list[GraphQLError] = []
+        for error in errors:
+            original = error.original_error
+            which = None if original is None or is_public(error) else self.classify(original)
+            if which is None:
+                rewritten.append(error)
+                continue
+            log.warning(
+                "%s unavailable in %s (request %s): %s",
+                which,
+                ".".join(str(p) for p in error.path or []) or "operation",
+                getattr(self.execution_context.context, "request_id", "-"),
+                _describe(original),
+            )
+            rewritten.append(unavailable_error(error, self.retry_after_seconds))
+        result.errors = rewritten  # type: ignore[union-attr]
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:200]}"

@@ -19,6 +19,8 @@ from strawberry.types import ExecutionContext
 
 from app.graphql.errors import is_public, should_mask
 from app.graphql.extensions import (
+    DependencyClassifier,
+    DependencyErrors,
     LogUnexpectedErrors,
     RefuseAnonymousIntrospection,
     SubscriptionsOverWebSocketOnly,
@@ -77,9 +79,19 @@ class AppSchema(strawberry.Schema):
                 log.debug("client error: %s", error.message)
 
 
+def _no_dependency_errors(_: BaseException) -> str | None:
+    return None
+
+
 def build_schema(
-    *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 2000
+    *,
+    max_depth: int = 12,
+    max_aliases: int = 30,
+    max_tokens: int = 2000,
+    unavailable: DependencyClassifier = _no_dependency_errors,
+    retry_after_seconds: int = 2,
 ) -> strawberry.Schema:
+    """`unavailable` tells dependency outages from bugs (see DependencyErrors)."""
     return AppSchema(
         query=Query,
         mutation=Mutation,
@@ -94,6 +106,9 @@ def build_schema(
             lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            lambda: DependencyErrors(
+                classify=unavailable, retry_after_seconds=retry_after_seconds
+            ),
             LogUnexpectedErrors,
             lambda: MaskErrors(should_mask_error=should_mask),
         ],

@@ -19,6 +19,7 @@ from app.graphiql import graphiql_html
 from app.graphql.context import Context, LiveUpdates
 from app.graphql.loaders import Loaders
 from app.http.cookies import ResponseCookies, cookies_secure
+from app.http.unavailable import retry_after_header
 from app.http.graphql_ws import LimitedWebSocketAdapter, SupportWSHandler, WebSocketOptions
 from domain.errors import InvalidAccessToken
 from domain.usecases.services import Services
@@ -95,6 +96,9 @@ class StrawberryView(GraphQL[Context, None]):
         sub_response: Response,
     ) -> Response:
         response = super().create_response(response_data, sub_response)
+        retry_after = retry_after_header(response_data)  # type: ignore[arg-type]
+        if retry_after is not None:  # SERVICE_UNAVAILABLE: when to try again
+            response.headers["Retry-After"] = str(retry_after)
         if isinstance(sub_response, _SubResponse):
             sub_response.response_cookies.apply(response)
         return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +25,8 @@ from domain.queries import ReadStore
 from domain.refund_jobs import RefundExecutionPolicy
 from domain.refunds import Refund, RefundPolicy
 from domain.users import Principal
+
+_log = logging.getLogger("domain.publish")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +57,19 @@ class Services:
     refund_execution: RefundExecutionPolicy = RefundExecutionPolicy()
 
     async def publish(self, events: list[CaseEvent]) -> None:
-        if events:
+        """Announce committed events. Never raises: the events are committed and in the case
+        event log, where every subscriber finds them (a write that committed must never be
+        reported as failed because a notification could not go out)."""
+        if not events:
+            return
+        try:
             await self.publisher.publish(events)
+        except Exception:  # noqa: BLE001 - see above; the broker's outage is logged, not raised
+            _log.warning(
+                "could not publish %d committed event(s); subscribers catch up from the log",
+                len(events),
+                exc_info=True,
+            )
 
 
 async def load_case(
