@@ -57,8 +57,8 @@ def closed_transport(exc: BaseException) -> bool:
 
 
 def dependency_unavailable(exc: BaseException) -> str | None:
-    """"database", "redis" or "network" when `exc` (or what it wraps) says a dependency is
-    down, unreachable or too slow; None for anything else."""
+    """The kind of dependency ("database", "redis", "network") that `exc` (or what it wraps)
+    says is down, unreachable or too slow; None for anything else."""
     seen = 0
     current: BaseException | None = exc
     while current is not None and seen < _MAX_CHAIN:

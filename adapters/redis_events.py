@@ -36,6 +36,7 @@ from datetime import datetime
 from typing import Any
 
 import redis.asyncio as aioredis
+
 from adapters.fanout import FanoutSubscription, LocalFanout, by_channel
 from adapters.redis_failures import REDIS_FAILURES
 from domain.events import CaseEvent, CaseEventType

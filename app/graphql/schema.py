@@ -106,9 +106,7 @@ def build_schema(
             lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
-            lambda: DependencyErrors(
-                classify=unavailable, retry_after_seconds=retry_after_seconds
-            ),
+            lambda: DependencyErrors(classify=unavailable, retry_after_seconds=retry_after_seconds),
             LogUnexpectedErrors,
             lambda: MaskErrors(should_mask_error=should_mask),
         ],

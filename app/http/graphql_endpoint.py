@@ -19,8 +19,8 @@ from app.graphiql import graphiql_html
 from app.graphql.context import Context, LiveUpdates
 from app.graphql.loaders import Loaders
 from app.http.cookies import ResponseCookies, cookies_secure
-from app.http.unavailable import retry_after_header
 from app.http.graphql_ws import LimitedWebSocketAdapter, SupportWSHandler, WebSocketOptions
+from app.http.unavailable import retry_after_header
 from domain.errors import InvalidAccessToken
 from domain.usecases.services import Services
 from domain.usecases.sessions import authenticate

@@ -172,9 +172,8 @@ class SupportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.cleanup_operation(operation_id)
         with contextlib.suppress(Exception):
             # A client that stopped reading cannot even take the close frame: do not wait.
-            await asyncio.wait_for(
-                self.websocket.close(code=code, reason=reason), self.options.send_timeout_seconds
-            )
+            async with asyncio.timeout(self.options.send_timeout_seconds):
+                await self.websocket.close(code=code, reason=reason)
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -186,9 +185,12 @@ class SupportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if self._ending:
             raise WebSocketDisconnected()
         try:
-            await asyncio.wait_for(
-                self.websocket.send_json(message), self.options.send_timeout_seconds
-            )
+            # asyncio.timeout, not wait_for: on Python 3.11, wait_for returns the send's result
+            # when a cancellation arrives just as the send completes, i.e. it swallows the
+            # cancellation, and the subscription task that strawberry cancelled at shutdown
+            # (and then awaits) runs on forever: SIGTERM never finished.
+            async with asyncio.timeout(self.options.send_timeout_seconds):
+                await self.websocket.send_json(message)
         except TimeoutError:
             self.end(TRY_AGAIN_LATER, "Too slow: stopped reading; reconnect with `after`")
             raise WebSocketDisconnected() from None

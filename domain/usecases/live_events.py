@@ -20,19 +20,37 @@ Authorization is checked when subscribing (`open_case_event_feed`) and again for
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import functools
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from domain.errors import Forbidden, NotFound
 from domain.events import CaseEvent
-from domain.live import EventScope, event_cursor, parse_event_cursor
+from domain.live import (
+    EventScope,
+    LiveUpdatesUnavailable,
+    SubscriberTooSlow,
+    event_cursor,
+    parse_event_cursor,
+)
 from domain.ports import EventBroker
 from domain.usecases.services import Services
 from domain.users import Principal
 
 REPLAY_PAGE_SIZE = 100
 DEFAULT_MAX_PENDING = 256
+# A log read that fails (the database reset or hanging) is retried with backoff for this long
+# before the subscription gives up with LiveUpdatesUnavailable: an open subscription lives
+# through a database blip and delivers what was committed meanwhile, once, in order.
+LOG_RETRY_SECONDS = 60.0
+_BACKOFF_FIRST = 0.1
+_BACKOFF_MAX = 2.0
+
+_log = logging.getLogger("domain.live_events")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +164,28 @@ class SharedEventLog:
         )
 
 
+async def _retrying(read: Callable[[], Awaitable[_T]], give_up_after: float) -> _T:
+    """`read()`, again after each failure (backoff 0.1 s .. 2 s) for up to `give_up_after`
+    seconds; then LiveUpdatesUnavailable. Cancellation is never retried."""
+    started = time.monotonic()
+    delay = _BACKOFF_FIRST
+    while True:
+        try:
+            return await read()
+        except (LiveUpdatesUnavailable, SubscriberTooSlow):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the log's store is down: wait for it
+            if time.monotonic() - started + delay > give_up_after:
+                raise LiveUpdatesUnavailable() from exc
+            _log.warning(
+                "live updates: reading the event log failed (%s); retrying in %.1f s",
+                type(exc).__name__,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _BACKOFF_MAX)
+
+
 def _continues(events: list[CaseEvent], last: int) -> bool:
     expected = last + 1
     for event in events:
@@ -163,27 +203,33 @@ async def follow_case_events(
     max_pending: int = DEFAULT_MAX_PENDING,
     page_size: int = REPLAY_PAGE_SIZE,
     log: EventLog | None = None,
+    retry_seconds: float = LOG_RETRY_SECONDS,
 ) -> AsyncIterator[CaseEvent]:
     """Every event of the feed after its cursor, each exactly once, in log order, forever.
 
     Raises domain.live.SubscriberTooSlow when the consumer falls too far behind and
-    domain.live.LiveUpdatesUnavailable when the broker cannot subscribe."""
+    domain.live.LiveUpdatesUnavailable when the broker cannot subscribe, or when the log
+    stays unreadable for `retry_seconds` (a shorter outage only delays the events)."""
     scope = feed.scope
     reads: EventLog = log if log is not None else services.reads
     async with broker.listen(scope, max_pending=max_pending) as subscription:
         if feed.after_sequence is not None:
             last = feed.after_sequence
         else:
-            last = await reads.last_event_sequence()
+            last = await _retrying(reads.last_event_sequence, retry_seconds)
         must_read = feed.after_sequence is not None
         while True:
             if must_read:
                 while True:  # the log after `last`, page by page
-                    page = await reads.events_after(
-                        last,
-                        case_id=scope.case_id,
-                        include_internal=scope.include_internal,
-                        limit=page_size,
+                    page = await _retrying(
+                        functools.partial(
+                            reads.events_after,
+                            last,
+                            case_id=scope.case_id,
+                            include_internal=scope.include_internal,
+                            limit=page_size,
+                        ),
+                        retry_seconds,
                     )
                     for event in page:
                         sequence = event.sequence or 0

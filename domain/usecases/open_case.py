@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.cases import CaseCategory, CasePriority, SupportCase
+from domain.cases import CaseCategory, CasePriority, SupportCase, new_id
 from domain.errors import Forbidden, NotFound, OrderSystemUnavailable, ValidationFailed
+from domain.idempotency import IdempotencyRecord
+from domain.usecases import idempotent
 from domain.usecases.order_access import OrderUnavailable
-from domain.usecases.services import Services
+from domain.usecases.services import Services, load_case
 from domain.users import Principal, Role
 
 
@@ -20,7 +22,34 @@ class OpenCase:
     customer_id: str | None = None
 
 
-async def open_case(services: Services, principal: Principal, command: OpenCase) -> SupportCase:
+OPERATION = "openCase"
+
+
+def _payload(command: OpenCase) -> dict[str, object]:
+    return {
+        "subject": command.subject,
+        "description": command.description,
+        "category": command.category.value,
+        "order_id": command.order_id,
+        "priority": command.priority.value if command.priority is not None else None,
+        "customer_id": command.customer_id,
+    }
+
+
+async def _replay(
+    services: Services, principal: Principal, record: IdempotencyRecord
+) -> SupportCase:
+    async with services.uow() as uow:
+        return await load_case(uow, principal, record.result_id)
+
+
+async def open_case(
+    services: Services,
+    principal: Principal,
+    command: OpenCase,
+    *,
+    idempotency_key: str | None = None,
+) -> SupportCase:
     if not principal.is_staff and command.priority is not None:
         raise Forbidden("Customers cannot set a case's priority")
     if not principal.is_staff and command.customer_id not in (None, principal.user_id):
@@ -28,8 +57,26 @@ async def open_case(services: Services, principal: Principal, command: OpenCase)
     if principal.is_staff and command.customer_id is None:
         raise ValidationFailed.single("customerId", "agents open cases on behalf of a customer")
     customer_id = command.customer_id or principal.user_id
+    wanted = idempotent.wanted(OPERATION, idempotency_key, _payload(command))
+    if idempotency_key is not None and wanted is not None:
+        seen = await idempotent.seen_before(services, principal, OPERATION, idempotency_key, wanted)
+        if seen is not None:
+            return await _replay(services, principal, seen)
 
+    case_id = new_id()
     async with services.uow() as uow:
+        if idempotency_key is not None and wanted is not None:
+            earlier = await idempotent.claim(
+                uow,
+                principal,
+                OPERATION,
+                idempotency_key,
+                wanted,
+                result_id=case_id,
+                now=services.clock.now(),
+            )
+            if earlier is not None:
+                return await _replay(services, principal, earlier)
         customer = await uow.users.get(customer_id)
         if customer is None or customer.role is not Role.CUSTOMER:
             raise NotFound("Customer")
@@ -50,6 +97,7 @@ async def open_case(services: Services, principal: Principal, command: OpenCase)
             order_id=command.order_id,
             now=services.clock.now(),
             rules=services.case_rules,
+            case_id=case_id,
         )
         await uow.cases.add(case)
         await uow.commit()

@@ -1,20 +1,56 @@
 from __future__ import annotations
 
-from domain.cases import Message, SupportCase
-from domain.errors import Forbidden
+from domain.cases import Message, SupportCase, new_id
+from domain.errors import Forbidden, NotFound
+from domain.idempotency import IdempotencyRecord
+from domain.usecases import idempotent
 from domain.usecases.services import Services, load_case
 from domain.users import Principal
 
+OPERATION = "postMessage"
+
+
+async def _replay(
+    services: Services, principal: Principal, record: IdempotencyRecord
+) -> tuple[Message, SupportCase]:
+    message = await services.reads.get_message(record.result_id)
+    if message is None:
+        raise NotFound("Message")  # cannot happen: the key and its message commit together
+    async with services.uow() as uow:
+        case = await load_case(uow, principal, message.case_id)
+    return message, case
+
 
 async def post_message(
-    services: Services, principal: Principal, case_id: str, body: str, *, internal: bool = False
+    services: Services,
+    principal: Principal,
+    case_id: str,
+    body: str,
+    *,
+    internal: bool = False,
+    idempotency_key: str | None = None,
 ) -> tuple[Message, SupportCase]:
     if internal and not principal.is_staff:  # a role decision: the same for every case
         raise Forbidden("Customers cannot write internal notes")
+    wanted = idempotent.wanted(
+        OPERATION, idempotency_key, {"case_id": case_id, "body": body, "internal": internal}
+    )
+    if idempotency_key is not None and wanted is not None:
+        seen = await idempotent.seen_before(services, principal, OPERATION, idempotency_key, wanted)
+        if seen is not None:
+            return await _replay(services, principal, seen)
+    message_id = new_id()
+    now = services.clock.now()
     async with services.uow() as uow:
+        if idempotency_key is not None and wanted is not None:
+            earlier = await idempotent.claim(
+                uow, principal, OPERATION, idempotency_key, wanted, result_id=message_id, now=now
+            )
+            if earlier is not None:
+                return await _replay(services, principal, earlier)
         case = await load_case(uow, principal, case_id)
         message = case.post_message(
-            body, internal=internal, author=principal, now=services.clock.now()
+            body, internal=internal, author=principal, now=now, message_id=message_id
         )
         await uow.messages.add(message)
         await uow.cases.save(case)

@@ -8,7 +8,12 @@ from app.graphql.context import Info
 from app.graphql.mutations._run import internal_id, run
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.common import CaseCategory, CasePriority
-from app.graphql.types.errors import NotFound, OrderUnavailable, ValidationFailed
+from app.graphql.types.errors import (
+    IdempotencyKeyReused,
+    NotFound,
+    OrderUnavailable,
+    ValidationFailed,
+)
 from app.graphql.types.objects import SupportCase
 from domain.usecases import open_case as use_case
 
@@ -27,6 +32,13 @@ class OpenCaseInput:
     customer_id: strawberry.ID | None = strawberry.field(
         default=None, description="Agents only: the customer (User.id) the case is opened for."
     )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe (1..255 visible ASCII characters, unique per case): "
+        "the same key with the same input returns the first result instead of a second case; "
+        "with other input, IdempotencyKeyReused. Kept per caller. Only a successful call is "
+        "remembered (a refused one changed nothing).",
+    )
 
 
 @strawberry.type(description="The case was opened.")
@@ -35,7 +47,7 @@ class CaseOpened:
 
 
 OpenCaseResult = Annotated[
-    CaseOpened | ValidationFailed | NotFound | OrderUnavailable,
+    CaseOpened | ValidationFailed | NotFound | OrderUnavailable | IdempotencyKeyReused,
     strawberry.union("OpenCaseResult", description="The outcome of openCase."),
 ]
 
@@ -59,7 +71,9 @@ async def open_case(
                 internal_id(input.customer_id, "User", "Customer") if input.customer_id else None
             ),
         )
-        case = await use_case.open_case(info.context.services, principal, command)
+        case = await use_case.open_case(
+            info.context.services, principal, command, idempotency_key=input.idempotency_key
+        )
         return CaseOpened(support_case=SupportCase.from_domain(case))
 
     return await run(work())  # type: ignore[return-value]

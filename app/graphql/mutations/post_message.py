@@ -7,7 +7,7 @@ import strawberry
 from app.graphql.context import Info
 from app.graphql.mutations._run import internal_id, run
 from app.graphql.permissions import IsAuthenticated
-from app.graphql.types.errors import Conflict, NotFound, ValidationFailed
+from app.graphql.types.errors import Conflict, IdempotencyKeyReused, NotFound, ValidationFailed
 from app.graphql.types.objects import Message, SupportCase
 from domain.usecases import post_message as use_case
 
@@ -18,6 +18,13 @@ class PostMessageInput:
     body: str = strawberry.field(description="Plain text, 1-10,000 characters.")
     internal: bool = strawberry.field(
         default=False, description="Agents only: an internal note customers never see."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe (1..255 visible ASCII characters, unique per message): "
+        "the same key with the same input returns the first result instead of a second message; "
+        "with other input, IdempotencyKeyReused. Kept per caller. Only a successful call is "
+        "remembered (a refused one changed nothing).",
     )
 
 
@@ -36,7 +43,7 @@ class MessagePosted:
 
 
 PostMessageResult = Annotated[
-    MessagePosted | ValidationFailed | NotFound | Conflict,
+    MessagePosted | ValidationFailed | NotFound | Conflict | IdempotencyKeyReused,
     strawberry.union("PostMessageResult", description="The outcome of postMessage."),
 ]
 
@@ -57,6 +64,7 @@ async def post_message(
             internal_id(input.case_id, "SupportCase", "Case"),
             input.body,
             internal=input.internal,
+            idempotency_key=input.idempotency_key,
         )
         return MessagePosted(
             posted_message=Message.from_domain(message), support_case=SupportCase.from_domain(case)
