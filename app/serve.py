@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
 import sys
+import threading
 from collections.abc import Callable
+from types import FrameType
 
 import uvicorn
 
@@ -83,17 +86,45 @@ def main() -> None:
     )
     asyncio.run(prepare(settings))
     print(banner(settings), file=sys.stderr, flush=True)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        access_log=False,  # our middleware logs one line per request, with its request id
-        proxy_headers=False,
-        # SIGTERM: stop accepting, close WebSockets, wait at most this long for requests and
-        # subscriptions to end, then cancel them (the lifespan's closers are bounded too).
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+    server = GracefulServer(
+        uvicorn.Config(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            access_log=False,  # our middleware logs one line per request, with its request id
+            proxy_headers=False,
+            # SIGTERM: stop accepting, close the WebSockets, give open requests and subscriptions
+            # half the grace period, then cancel them; the lifespan's closers are bounded too.
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds / 2,
+        ),
+        grace_seconds=settings.shutdown_grace_seconds,
     )
+    server.run()
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn, plus a promise: SIGTERM (or SIGINT) stops the process within `grace_seconds`.
+    A graceful shutdown that overruns (a closer stuck on a hanging dependency) is cut short."""
+
+    def __init__(self, config: uvicorn.Config, *, grace_seconds: float) -> None:
+        super().__init__(config)
+        self.grace_seconds = grace_seconds
+        self._watchdog: threading.Timer | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._watchdog is None:
+            self._watchdog = threading.Timer(self.grace_seconds, self._out_of_grace)
+            self._watchdog.daemon = True
+            self._watchdog.start()
+        super().handle_exit(sig, frame)
+
+    def _out_of_grace(self) -> None:
+        logging.getLogger("app").error(
+            "shutdown took longer than its grace period (%.1f s): exiting now", self.grace_seconds
+        )
+        logging.shutdown()
+        os._exit(70)  # EX_SOFTWARE: the graceful path did not finish
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ def sql_adapters(settings: Settings, stack: contextlib.AsyncExitStack) -> SqlAda
         **database_deadlines(settings),
     )
     stack.push_async_callback(
-        bounded_close, engine.dispose, "database engine", settings.shutdown_grace_seconds / 3
+        bounded_close, engine.dispose, "database engine", settings.shutdown_grace_seconds / 8
     )
     session_factory = create_session_factory(engine)
     return SqlAdapters(

@@ -116,9 +116,12 @@ def create_app(
                 if settings.effective_run_sla_scheduler:
                     await background.enter_async_context(sla_scheduler(rt).running())
                 if settings.effective_run_embedded_worker:
-                    app.state.refund_worker = await background.enter_async_context(
-                        refund_worker(rt).running()
+                    # A job still running at SIGTERM gets part of the grace period; after it,
+                    # its lease expires and a worker takes it over (never paid twice).
+                    worker = refund_worker(
+                        rt, max_shutdown_grace_seconds=settings.shutdown_grace_seconds / 8
                     )
+                    app.state.refund_worker = await background.enter_async_context(worker.running())
                 yield
 
     routes: list[BaseRoute] = [

@@ -22,7 +22,7 @@ def redis_client(settings: Settings, stack: contextlib.AsyncExitStack) -> aiored
     # Short socket timeouts: a dead Redis must cost a request milliseconds, not seconds.
     client = aioredis.from_url(settings.redis_url, socket_connect_timeout=0.5, socket_timeout=1.0)
     stack.push_async_callback(
-        bounded_close, client.aclose, "Redis client", settings.shutdown_grace_seconds / 3
+        bounded_close, client.aclose, "Redis client", settings.shutdown_grace_seconds / 8
     )
     return client
 
@@ -44,6 +44,6 @@ def event_broker(settings: Settings, stack: contextlib.AsyncExitStack) -> EventB
         publish_timeout_seconds=settings.event_publish_timeout_seconds,
     )
     stack.push_async_callback(
-        bounded_close, broker.aclose, "event broker", settings.shutdown_grace_seconds / 3
+        bounded_close, broker.aclose, "event broker", settings.shutdown_grace_seconds / 8
     )
     return broker

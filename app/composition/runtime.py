@@ -95,14 +95,23 @@ async def build_runtime(
         )
 
 
-def refund_worker(runtime: Runtime, *, checkpoint: Checkpoint | None = None) -> RefundWorker:
-    """The refund worker of a runtime (app.worker runs it; the embedded app's lifespan too)."""
+def refund_worker(
+    runtime: Runtime,
+    *,
+    checkpoint: Checkpoint | None = None,
+    max_shutdown_grace_seconds: float | None = None,
+) -> RefundWorker:
+    """The refund worker of a runtime (app.worker runs it; the embedded app's lifespan too,
+    with at most part of the server's own shutdown grace period)."""
     settings = runtime.settings
+    grace = settings.refund_worker_shutdown_grace_seconds
+    if max_shutdown_grace_seconds is not None:
+        grace = min(grace, max_shutdown_grace_seconds)
     return RefundWorker(
         runtime.services,
         poll_seconds=settings.refund_worker_poll_seconds,
         concurrency=settings.refund_worker_concurrency,
-        shutdown_grace_seconds=settings.refund_worker_shutdown_grace_seconds,
+        shutdown_grace_seconds=grace,
         checkpoint=checkpoint,
     )
 

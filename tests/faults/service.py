@@ -200,6 +200,8 @@ class Load:
         self.pending: list[Pending] = []
         self.keys: dict[str, str] = {}  # idempotency key -> message body (postMessage)
         self.refund_keys: list[str] = []
+        self.outcomes: dict[str, str] = {}  # idempotency key -> the result's __typename
+        self.retried = 0
         self._counter = itertools.count(1)
 
     def _operation(self, n: int) -> tuple[str, dict[str, Any], str, bool]:
@@ -249,6 +251,8 @@ class Load:
                 self.record(tally, answer, started, restored_at())
                 if write and not answer.ok:
                     self.pending.append(Pending(query, variables, token))
+                elif write:
+                    self.outcome(variables, answer)
                 await asyncio.sleep(self.pause)
 
         await asyncio.gather(*(client() for _ in range(self.clients)))
@@ -265,6 +269,12 @@ class Load:
         else:
             tally.failed.append(answer.detail)
 
+    def outcome(self, variables: dict[str, Any], answer: Answer) -> None:
+        """What a served write answered (its result's __typename), by idempotency key."""
+        assert answer.data is not None
+        result = next(iter(answer.data.values()))
+        self.outcomes[variables["input"]["idempotencyKey"]] = str(result["__typename"])
+
     async def retry_pending(self, deadline_seconds: float = 20.0) -> list[str]:
         """Retry every write that was not served (same key); what still fails."""
         deadline = time.monotonic() + deadline_seconds
@@ -275,6 +285,9 @@ class Load:
                 answer = await graphql(self.service.http, p.query, p.variables, p.token)
                 if not answer.ok:
                     still.append(p)
+                else:
+                    self.outcome(p.variables, answer)
+                    self.retried += 1
             left = still
             if left:
                 await asyncio.sleep(0.5)
@@ -339,14 +352,14 @@ class Follower:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a dropped socket: reconnect
-                code = getattr(exc, "code", None)
+                code = _close_code(exc)
                 if isinstance(code, int):
                     self.close_codes.append(code)
                     if code in (1001, 1012):  # going away / service restart: the server stops
                         self.server_closed.set()
                         if self.stopping:
                             return
-                self.errors.append(f"{type(exc).__name__}: {exc}"[:300])
+                self.errors.append(f"{type(exc).__name__}: {exc!r}"[:300])
             if self.stopping:
                 return
             self.connected.clear()
@@ -368,3 +381,16 @@ class Follower:
             self._task.cancel()
             with contextlib.suppress(BaseException):
                 await self._task
+
+
+def _close_code(exc: BaseException) -> int | None:
+    """The WebSocket close code in `exc` (httpx-ws may wrap it in an exception group)."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, int):
+        return code
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _close_code(inner)
+            if found is not None:
+                return found
+    return None
