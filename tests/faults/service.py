@@ -89,7 +89,7 @@ MY_ORDERS = "{ myOrders(first: 10) { edges { node { id total { amount } status }
 OPEN_CASE = """mutation($input: OpenCaseInput!) { openCase(input: $input) {
   __typename ... on CaseOpened { supportCase { id } } ... on Error { message code } } }"""
 
-CASE_DETAIL = """query($id: ID!) { supportCase(id: $id) { id status
+CASE_DETAIL = """query($id: ID!) { supportCase(id: $id) { id status order { id status }
   messages(first: 5) { edges { node { id body } } }
   timeline(first: 5) { edges { node { type } } } } }"""
 

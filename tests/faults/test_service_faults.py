@@ -247,6 +247,14 @@ async def _fault_window(
     restored: list[float] = []
     readyz: list[tuple[int, float]] = []
 
+    async def login() -> None:  # the shared rate limit (Redis) is on the way of every login
+        await asyncio.sleep(during / 2)
+        started = time.monotonic()
+        answer = await graphql(
+            world.service.http, LOGIN, {"e": "sam@example.com", "p": "demo-password"}
+        )
+        load.record(tally, answer, started, None)
+
     async def probe() -> None:
         await asyncio.sleep(during / 2)
         started = time.monotonic()
@@ -260,6 +268,8 @@ async def _fault_window(
     work = [load.run(tally, seconds=during)]
     if probe_readyz:
         work.append(probe())
+    if proxy is world.redis:
+        work.append(login())
     await asyncio.gather(*work)
     world.proxies.set(proxy, FaultProxy.passthrough)
     restored.append(time.monotonic())
