@@ -229,6 +229,12 @@ class SupportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 code=FORBIDDEN, reason="Forbidden: invalid or expired access token"
             )
             return
+        except Exception:  # noqa: BLE001 - the session store is down: not the client's fault
+            log.warning("WebSocket: could not check the session; try again later", exc_info=True)
+            await self.websocket.close(
+                code=TRY_AGAIN_LATER, reason="Service unavailable; reconnect shortly"
+            )
+            return
         self.context.principal = session.principal
         self.context.access_expires_at = session.expires_at
         await self.send_message({"type": "connection_ack"})
