@@ -1,4 +1,5 @@
-"""Periodic jobs that are not requests: the SLA breach scheduler.
+"""Periodic jobs that are not requests: SLA breaches are announced, and resolved cases are
+closed once the auto-close period has passed (DOMAIN.md).
 
 Started by the embedded app's lifespan (app.main, when `run_sla_scheduler` is on: by default in
 embedded mode) and by the worker process (`async with sla_scheduler(runtime).running(): ...`,
@@ -14,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from domain.ports import SlaBreachLog
+from domain.usecases.auto_close import close_resolved_cases
 from domain.usecases.services import Services
 from domain.usecases.sla import DEFAULT_BATCH, announce_sla_breaches
 
@@ -44,6 +46,19 @@ class SlaScheduler:
             )
             total += len(announced)
             if len(announced) < self.batch_size:
+                break
+        closed = await self.close_due_cases()
+        if closed:
+            log.info("closed %d resolved case(s) after the auto-close period", closed)
+        return total
+
+    async def close_due_cases(self) -> int:
+        """Closes every resolved case past the auto-close period; returns how many."""
+        total = 0
+        while True:
+            closed = await close_resolved_cases(self.services, limit=self.batch_size)
+            total += len(closed)
+            if len(closed) < self.batch_size:
                 return total
 
     async def run_forever(self) -> None:

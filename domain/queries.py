@@ -114,6 +114,11 @@ class ReadStore(Protocol):
         events: what live subscriptions replay."""
         ...
 
+    async def resolved_case_ids(self, *, resolved_before: datetime, limit: int) -> list[str]:
+        """Ids of RESOLVED cases resolved at or before `resolved_before`, oldest first, at most
+        `limit` (the auto-close scheduler's candidates)."""
+        ...
+
     async def last_event_sequence(
         self, *, case_id: str | None = None, include_internal: bool = True
     ) -> int:

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from adapters.memory.store import InMemoryStore
-from domain.cases import Message, SupportCase
+from domain.cases import CaseStatus, Message, SupportCase
 from domain.errors import ValidationFailed
 from domain.events import CaseEvent
 from domain.queries import MAX_PAGE_SIZE, CaseFilter, Page, RefundFilter, RefundPageRequest
@@ -271,6 +271,16 @@ class InMemoryReadStore:
             if len(found) >= max(1, limit):
                 break
         return found
+
+    async def resolved_case_ids(self, *, resolved_before: datetime, limit: int) -> list[str]:
+        due = sorted(
+            (c.resolved_at, c.id)
+            for c in self._store.cases.values()
+            if c.status is CaseStatus.RESOLVED
+            and c.resolved_at is not None
+            and c.resolved_at <= resolved_before
+        )
+        return [case_id for _, case_id in due[: max(1, limit)]]
 
     async def last_event_sequence(
         self, *, case_id: str | None = None, include_internal: bool = True

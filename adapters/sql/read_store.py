@@ -39,7 +39,7 @@ from adapters.sql.tables import (
     support_cases,
     users,
 )
-from domain.cases import OPEN_STATES, Message, SupportCase
+from domain.cases import OPEN_STATES, CaseStatus, Message, SupportCase
 from domain.errors import ValidationFailed
 from domain.events import CaseEvent
 from domain.queries import MAX_PAGE_SIZE, CaseFilter, Page, RefundFilter, RefundPageRequest
@@ -281,6 +281,16 @@ class SqlReadStore:
             stmt = stmt.where(e.internal == false())
         stmt = stmt.order_by(e.sequence).limit(max(1, min(limit, 1000)))
         return [mappers.event_from_row(row) for row in await self._rows(stmt)]
+
+    async def resolved_case_ids(self, *, resolved_before: datetime, limit: int) -> list[str]:
+        c = support_cases.c
+        stmt = (
+            select(c.id)
+            .where(c.status == CaseStatus.RESOLVED.value, c.resolved_at <= resolved_before)
+            .order_by(c.resolved_at, c.id)
+            .limit(max(1, min(limit, 1000)))
+        )
+        return [str(row["id"]) for row in await self._rows(stmt)]
 
     async def last_event_sequence(
         self, *, case_id: str | None = None, include_internal: bool = True
