@@ -314,11 +314,11 @@ async def run_phase(
 async def main(args: argparse.Namespace) -> str:
     import httpx
     import redis.asyncio as aioredis
+    from tests.support import create_postgres_database, drop_postgres_database
 
     from adapters.sql.migrate import upgrade_to_head
     from app.main import build_runtime, seed
     from app.settings import Settings
-    from tests.support import create_postgres_database, drop_postgres_database
 
     subscribers = args.subscribers
     per_process = subscribers // 2

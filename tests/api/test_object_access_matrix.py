@@ -40,7 +40,7 @@ from tests.api._helpers import (
     viewer_id,
 )
 from tests.api.conftest import Api, Customer, order_gid
-from tests.ws_support import asgi_ws
+from tests.toolbox.ws import asgi_ws
 
 INTERNAL_NOTE = "INTERNAL-NOTE: the customer's photos look staged"
 
@@ -467,12 +467,15 @@ CASE_EVENTS = """subscription($id: ID, $after: String) { caseEvents(caseId: $id,
 
 
 async def ws_answer(api: Api, token: str, variables: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every message of one subscription within a short while (over the WebSocket)."""
+    """The messages of one subscription (over the WebSocket) up to a sentinel: a second
+    subscription started after its first message, which is refused at once (a case that does
+    not exist)."""
     async with asgi_ws(api.app) as ws:
         await ws.init_ok(token)
         await ws.subscribe("op", CASE_EVENTS, variables)
         first = await ws.next_for("op")
-        return [first, *await ws.quiet("op", 0.3)]
+        await ws.subscribe("sentinel", CASE_EVENTS, {"id": missing("SupportCase")})
+        return [first, *await ws.until("op", "sentinel")]
 
 
 @entry("Subscription.caseEvents(caseId)")

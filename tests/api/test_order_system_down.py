@@ -31,8 +31,8 @@ from domain.users import Role, User
 from tests.api._helpers import OPEN_CASE, REQUEST_REFUND, gid
 from tests.api.conftest import Api
 from tests.faults.proxy import FaultProxy
-from tests.integration.test_order_system_http import serve
-from tests.support import GraphQLClient
+from tests.toolbox.graphql import GraphQLClient
+from tests.toolbox.network import serve
 
 pytestmark = pytest.mark.postgres
 

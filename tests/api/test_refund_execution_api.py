@@ -26,7 +26,6 @@ from adapters.payment_gateway.simulator import (
     create_payment_gateway_simulator,
     gateway_state,
 )
-from adapters.sql.migrate import upgrade_to_head
 from app.main import create_app, seed
 from app.settings import Settings
 from tests.api._helpers import (
@@ -39,7 +38,8 @@ from tests.api._helpers import (
     request_refund,
 )
 from tests.api.conftest import Api
-from tests.support import GraphQLClient, create_postgres_database, drop_postgres_database
+from tests.toolbox.graphql import GraphQLClient
+from tests.toolbox.services import throwaway_database
 
 REFUND = """query($id: ID!) { node(id: $id) { ... on Refund {
   id status attempt failureReason gatewayRefundId
@@ -52,9 +52,7 @@ REFUNDS_BY_STATUS = """query($s: [RefundStatus!]) {
 
 @pytest.fixture(scope="module")
 async def embedded() -> AsyncIterator[tuple[Api, PaymentGatewaySimulatorState]]:
-    url = await create_postgres_database("embedded")
-    try:
-        await upgrade_to_head(url)
+    async with throwaway_database("embedded") as url:
         settings = Settings(
             app_env="test",
             database_url=url,
@@ -88,8 +86,6 @@ async def embedded() -> AsyncIterator[tuple[Api, PaymentGatewaySimulatorState]]:
                     ),
                     gateway_state(payments),
                 )
-    finally:
-        await drop_postgres_database(url)
 
 
 async def refund_until(

@@ -36,7 +36,7 @@ from tests.api._helpers import (
     request_refund,
 )
 from tests.api.conftest import Api, Customer, order_gid
-from tests.ws_support import asgi_ws
+from tests.toolbox.ws import asgi_ws
 
 ROLES = ("anonymous", "CUSTOMER", "AGENT", "ADMIN")
 A, U, F = "allowed", "UNAUTHENTICATED", "FORBIDDEN"

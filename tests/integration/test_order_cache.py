@@ -33,8 +33,8 @@ from adapters.order_system.cache import (
 from adapters.order_system.codec import order_from_json
 from adapters.order_system.simulator import make_order
 from domain.orders import Order, OrderStatus
-from tests.integration.test_order_system_http import free_port
-from tests.support import REDIS_URL
+from tests.toolbox.network import free_port
+from tests.toolbox.services import REDIS_URL
 
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 

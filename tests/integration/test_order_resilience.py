@@ -50,8 +50,8 @@ from domain.errors import OrderSystemUnavailable
 from domain.orders import Order, OrderPage, OrderStatus
 from domain.ports import OrderSystem
 from tests.faults.proxy import FaultProxy
-from tests.integration.test_order_system_http import free_port, serve
-from tests.support import REDIS_URL
+from tests.toolbox.network import free_port, serve
+from tests.toolbox.services import REDIS_URL
 
 ALICE_IDS = ["ord-alice-1", "ord-alice-2", "ord-alice-3", "ord-alice-4", "ord-alice-5"]
 CLIENT_TIMEOUT = 0.3

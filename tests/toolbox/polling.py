@@ -1,0 +1,43 @@
+"""Waiting for something to become true, with a deadline and a message that says what.
+
+    await poll_until(lambda: numsub(channel), deadline=30, what="the subscriber on Redis")
+
+Use it for state that changes on its own (another process, a background task). To prove that
+something does NOT arrive, do not wait for silence: send a later sentinel through the same path
+and assert that the sentinel is the next thing received (see tests/toolbox/ws.py `next_is`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def poll_until(
+    predicate: Callable[[], T | Awaitable[T]],
+    *,
+    deadline: float = 10.0,
+    interval: float = 0.05,
+    what: str | None = None,
+) -> T:
+    """Calls `predicate` (sync or async) every `interval` seconds until it returns something
+    truthy, and returns that; fails after `deadline` seconds, saying what was awaited and the
+    last value seen."""
+    limit = time.monotonic() + deadline
+    while True:
+        value = predicate()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value  # type: ignore[return-value]
+        if time.monotonic() >= limit:
+            name = what or getattr(predicate, "__name__", repr(predicate))
+            raise AssertionError(
+                f"waited {deadline:g} s for {name}; still not true (last value: {value!r})"
+            )
+        await asyncio.sleep(interval)
