@@ -48,6 +48,8 @@ from tests.toolbox.processes import Spawned, spawn_process
 from tests.toolbox.services import REDIS_URL, redis_or_skip, throwaway_database
 from tests.toolbox.ws import GqlWs, connect
 
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
 
 @dataclass
 class Instance:

@@ -43,7 +43,7 @@ from tests.toolbox.graphql import GraphQLClient
 from tests.toolbox.network import free_port
 from tests.toolbox.services import REDIS_URL, throwaway_database
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 TIMELINE = """
 query($id: ID!) { supportCase(id: $id) {

@@ -41,6 +41,8 @@ from tests.api.conftest import Api
 from tests.toolbox.graphql import GraphQLClient
 from tests.toolbox.services import throwaway_database
 
+pytestmark = pytest.mark.postgres  # and redis, for the tests on `api`
+
 REFUND = """query($id: ID!) { node(id: $id) { ... on Refund {
   id status attempt failureReason gatewayRefundId
   supportCase { id status timeline(first: 100) { edges { node { type summary actor { role } } } } }

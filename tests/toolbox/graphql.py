@@ -178,7 +178,7 @@ mutation($case: ID!, $amount: Int!) {
 APPROVE_BY_ID = """
 mutation($id: ID!) { approveRefund(input: {refundId: $id}) {
   __typename
-  ... on RefundDecided { refund { id status approval decidedBy { name email } } }
+  ... on RefundDecided { refund { id status approval decidedBy { name } } }
   ... on Error { message code }
 }}"""
 

@@ -14,8 +14,12 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -38,21 +42,20 @@ def _server_of(url: str) -> str:
 
 
 async def _maintenance_connection(server_url: str):  # type: ignore[no-untyped-def]
+    """A connection to the server's `postgres` database; skips the test when it is down."""
     import asyncpg  # type: ignore[import-untyped]
 
-    return await asyncpg.connect(_asyncpg_dsn(server_url, "postgres"), timeout=5)
+    try:
+        return await asyncpg.connect(_asyncpg_dsn(server_url, "postgres"), timeout=5)
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        pytest.skip(f"PostgreSQL not reachable at {server_url}: {exc!r}")
 
 
 async def create_postgres_database(prefix: str, *, server_url: str = POSTGRES_URL) -> str:
     """A fresh, empty database `<prefix>_<random>` on the server of `server_url` (by default
     the test server); returns its SQLAlchemy URL. Skips the test when the server is down."""
-    import asyncpg
-
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    try:
-        conn = await _maintenance_connection(server_url)
-    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL not reachable at {server_url}: {exc!r}")
+    conn = await _maintenance_connection(server_url)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
@@ -111,14 +114,21 @@ async def throwaway_database(
         await drop_postgres_database(url)
 
 
-async def redis_or_skip(url: str = REDIS_URL) -> None:
-    """Skips the test (a failure under CI=true) when Redis does not answer a PING."""
+async def redis_client(url: str = REDIS_URL, **options: Any) -> Redis:
+    """A client of the test Redis that answered a PING (connect timeout 2 s, socket timeout 5 s,
+    plus `options`); the caller closes it. Skips the test when Redis does not answer."""
     import redis.asyncio as aioredis
 
-    client = aioredis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    client = aioredis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, **options)
     try:
         await client.ping()
     except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"Redis not reachable at {url}: {type(exc).__name__}: {exc}")
-    finally:
         await client.aclose()
+        pytest.skip(f"Redis at {url} is unreachable ({type(exc).__name__}: {exc})")
+    return client
+
+
+async def redis_or_skip(url: str = REDIS_URL) -> None:
+    """Skips the test (a failure under CI=true) when Redis does not answer a PING."""
+    client = await redis_client(url)
+    await client.aclose()

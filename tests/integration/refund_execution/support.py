@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -45,9 +42,10 @@ from domain.usecases.open_case import OpenCase, open_case
 from domain.usecases.request_refund import request_refund
 from domain.usecases.services import Services
 from domain.users import Principal, Role, User
+from tests.toolbox.network import free_port
+from tests.toolbox.processes import PROJECT_ROOT as ROOT
+from tests.toolbox.processes import Spawned, spawn_process
 from tests.unit.builders import FakeAccessTokens, FakePasswordHasher, make_order
-
-ROOT = Path(__file__).resolve().parents[3]
 
 # Fast pacing for tests: short leases, short backoff.
 FAST = RefundExecutionPolicy(
@@ -57,16 +55,10 @@ FAST = RefundExecutionPolicy(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class GatewayServer:
     url: str
-    process: subprocess.Popen[bytes]
+    process: Spawned
 
     def set_fault(self, mode: str, **options: Any) -> None:
         response = httpx.post(f"{self.url}/_faults", json={"mode": mode, **options}, timeout=5)
@@ -89,38 +81,16 @@ class GatewayServer:
 def gateway_server(*, log_file: Path | None = None) -> Iterator[GatewayServer]:
     """`python -m adapters.payment_gateway.simulator` on a free port, until the block ends."""
     port = free_port()
-    out = open(log_file, "wb") if log_file is not None else subprocess.DEVNULL  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "-m", "adapters.payment_gateway.simulator", "--port", str(port)],
-        cwd=ROOT,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the gateway simulator exited ({process.returncode})")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the gateway simulator did not start")
-            time.sleep(0.05)
+    with spawn_process(
+        [sys.executable, "-m", "adapters.payment_gateway.simulator", "--port", str(port)],
+        name=f"the payment gateway simulator (port {port})",
+        port=port,
+        ready_url=f"{url}/healthz",
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        log_path=log_file,
+    ) as process:
         yield GatewayServer(url, process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if log_file is not None:
-            out.close()  # type: ignore[union-attr]
 
 
 @dataclass

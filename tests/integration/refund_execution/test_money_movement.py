@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from adapters.sql.migrate import upgrade_to_head
 from domain.cases import CaseCategory
 from domain.errors import ConcurrentUpdate, IdempotencyKeyReused, InvalidTransition
 from domain.orders import OrderStatus
@@ -36,7 +35,7 @@ from tests.integration.refund_execution.support import (
     sql_services,
     statuses,
 )
-from tests.support import create_postgres_database, drop_postgres_database
+from tests.toolbox.services import throwaway_database
 from tests.unit.builders import make_order
 
 pytestmark = pytest.mark.postgres
@@ -44,12 +43,8 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture(scope="module")
 async def database_url() -> AsyncIterator[str]:
-    url = await create_postgres_database("money")
-    try:
-        await upgrade_to_head(url)
+    async with throwaway_database("money") as url:
         yield url
-    finally:
-        await drop_postgres_database(url)
 
 
 @pytest.fixture(scope="module")
