@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import socket
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ from tests.toolbox.graphql import (
 )
 from tests.toolbox.network import free_port
 from tests.toolbox.polling import poll_until
-from tests.toolbox.processes import Spawned, spawn_process
+from tests.toolbox.processes import Spawned, api_server_command, spawn_process
 from tests.toolbox.services import REDIS_URL, redis_or_skip, throwaway_database
 from tests.toolbox.ws import GqlWs, connect
 
@@ -98,14 +97,6 @@ ENV = {
 }
 
 
-def _uvicorn(port: int) -> list[str]:
-    return [
-        *(sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"),
-        *("--host", "127.0.0.1", "--port", str(port)),
-        *("--log-level", "warning", "--no-access-log"),
-    ]
-
-
 @pytest.fixture(scope="module")
 async def cluster() -> AsyncIterator[Cluster]:
     await redis_or_skip()
@@ -121,7 +112,7 @@ async def cluster() -> AsyncIterator[Cluster]:
             public = {"PORT": str(port), "PUBLIC_URL": f"http://127.0.0.1:{port}"}
             process = stack.enter_context(
                 spawn_process(
-                    _uvicorn(port),
+                    api_server_command(port),
                     name=f"API instance {n + 1} (port {port})",
                     port=port,
                     ready_url=f"http://127.0.0.1:{port}/readyz",

@@ -21,6 +21,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -31,6 +32,15 @@ import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 OUTPUT_TAIL = 6000  # characters of a process's output shown when it fails
+
+
+def api_server_command(port: int) -> list[str]:
+    """The API (app.main:create_app, settings from the environment) under uvicorn on `port`."""
+    return [
+        *(sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"),
+        *("--host", "127.0.0.1", "--port", str(port)),
+        *("--log-level", "warning", "--no-access-log"),
+    ]
 
 
 class ProcessNotReady(RuntimeError):

@@ -28,7 +28,8 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def _asyncpg_dsn(url: str, database: str | None = None) -> str:
+def asyncpg_dsn(url: str, database: str | None = None) -> str:
+    """The asyncpg DSN of a SQLAlchemy URL (of `database` on the same server, if given)."""
     dsn = url.replace("postgresql+asyncpg://", "postgresql://")
     if database is not None:
         base, _, _ = dsn.rpartition("/")
@@ -46,7 +47,7 @@ async def _maintenance_connection(server_url: str):  # type: ignore[no-untyped-d
     import asyncpg  # type: ignore[import-untyped]
 
     try:
-        return await asyncpg.connect(_asyncpg_dsn(server_url, "postgres"), timeout=5)
+        return await asyncpg.connect(asyncpg_dsn(server_url, "postgres"), timeout=5)
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         pytest.skip(f"PostgreSQL not reachable at {server_url}: {exc!r}")
 
