@@ -27,9 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.metadata
 import os
-import platform
 import sys
 import threading
 import time
@@ -40,7 +38,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import httpx
 import redis.asyncio as aioredis
 import uvicorn
@@ -54,6 +51,7 @@ from adapters.order_system.simulator import (
 )
 from app.main import build_runtime, seed
 from app.settings import Settings
+from bench._machine import machine_and_python, postgres_version
 from domain.cases import CaseCategory
 from domain.refunds import RefundReason, RefundRequest
 from domain.usecases.assign_case import assign_case
@@ -64,7 +62,7 @@ from domain.users import Principal, Role, User
 from tests.toolbox.graphql import CASE_LIST_NODE
 from tests.toolbox.network import free_port
 from tests.toolbox.processes import Spawned, spawn_process
-from tests.toolbox.services import asyncpg_dsn, throwaway_database
+from tests.toolbox.services import throwaway_database
 
 PG_ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -307,51 +305,27 @@ async def login(url: str, email: str) -> str:
 # -- report ---------------------------------------------------------------------------------------
 
 
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "-"
-
-
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
 async def environment(database_url: str, load_before: str) -> list[str]:
-    conn = await asyncpg.connect(asyncpg_dsn(database_url), timeout=5)
-    try:
-        pg = (await conn.fetchval("SHOW server_version")).split()[0]
-    finally:
-        await conn.close()
+    pg = await postgres_version(database_url)
     client = aioredis.from_url(REDIS_URL)
     try:
         redis_version = (await client.info("server"))["redis_version"]
     finally:
         await client.aclose()
-    packages = ", ".join(
-        f"{p} {_version(p)}"
-        for p in (
-            "strawberry-graphql",
-            "graphql-core",
-            "starlette",
-            "uvicorn",
-            "uvloop",
-            "httptools",
-            "sqlalchemy",
-            "asyncpg",
-            "redis",
-            "httpx",
-        )
+    packages = (
+        "strawberry-graphql",
+        "graphql-core",
+        "starlette",
+        "uvicorn",
+        "uvloop",
+        "httptools",
+        "sqlalchemy",
+        "asyncpg",
+        "redis",
+        "httpx",
     )
     return [
-        f"- Machine: {_cpu_model()}, {os.cpu_count()} CPUs, "
-        f"{platform.system()} {platform.release()}",
-        f"- Python {platform.python_version()} ({platform.python_implementation()}); {packages}",
+        *machine_and_python(packages),
         f"- PostgreSQL {pg} and Redis {redis_version} on the same machine (127.0.0.1)",
         f"- Load average (1/5/15 min) before the run: {load_before}; at its end: "
         + " / ".join(f"{x:.2f}" for x in os.getloadavg())

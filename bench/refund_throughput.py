@@ -29,9 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.metadata
 import os
-import platform
 import sys
 import time
 import uuid
@@ -50,6 +48,7 @@ from adapters.sql.db import create_engine
 from adapters.sql.refund_execution import job_values
 from adapters.sql.tables import refunds, support_cases, users
 from adapters.sql.tables_refund_execution import refund_jobs
+from bench._machine import machine_and_python, postgres_version
 from domain.cases import CaseCategory, CasePriority, CaseRules, SupportCase
 from domain.money import Money
 from domain.refund_jobs import RefundJob
@@ -262,34 +261,10 @@ async def run_one(
     )
 
 
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "-"
-
-
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
 async def environment(database_url: str) -> list[str]:
-    conn = await asyncpg.connect(asyncpg_dsn(database_url), timeout=5)
-    try:
-        pg = (await conn.fetchval("SHOW server_version")).split()[0]
-    finally:
-        await conn.close()
-    packages = ", ".join(
-        f"{p} {_version(p)}" for p in ("sqlalchemy", "asyncpg", "httpx", "uvicorn", "starlette")
-    )
+    pg = await postgres_version(database_url)
     return [
-        f"- Machine: {_cpu_model()}, {os.cpu_count()} CPUs, "
-        f"{platform.system()} {platform.release()}",
-        f"- Python {platform.python_version()} ({platform.python_implementation()}); {packages}",
+        *machine_and_python(("sqlalchemy", "asyncpg", "httpx", "uvicorn", "starlette")),
         f"- PostgreSQL {pg} on the same machine (127.0.0.1); the payment gateway simulator "
         "(uvicorn, one process) on the same machine too",
         "- Load average before the run (1/5/15 min): "

@@ -19,16 +19,6 @@ import pytest
 
 from app.graphql.schema import build_schema
 from tests.api._helpers import (
-    APPROVE_REFUND,
-    ASSIGN,
-    CANCEL_REFUND,
-    CHANGE_STATUS,
-    OPEN_CASE,
-    POST_MESSAGE,
-    REJECT_REFUND,
-    REQUEST_REFUND,
-    RETRY_REFUND,
-    SET_PRIORITY,
     codes,
     dump,
     gid,
@@ -40,6 +30,7 @@ from tests.api._helpers import (
     viewer_id,
 )
 from tests.api.conftest import Api, Customer, order_gid
+from tests.toolbox import graphql as docs
 from tests.toolbox.ws import asgi_ws
 
 INTERNAL_NOTE = "INTERNAL-NOTE: the customer's photos look staged"
@@ -292,7 +283,7 @@ async def _open_case_order(api: Api, w: World) -> None:
     body = await same_as_missing(
         api,
         w,
-        OPEN_CASE,
+        docs.OPEN_CASE,
         _open_input(orderId=w.order),
         _open_input(orderId=order_gid(f"ord-{uuid.uuid4().hex}")),
     )
@@ -304,7 +295,11 @@ async def _open_case_order(api: Api, w: World) -> None:
 async def _open_case_customer(api: Api, w: World) -> None:
     before = await _b_case_count(api, w)
     body = await same_as_missing(
-        api, w, OPEN_CASE, _open_input(customerId=w.a_user), _open_input(customerId=missing("User"))
+        api,
+        w,
+        docs.OPEN_CASE,
+        _open_input(customerId=w.a_user),
+        _open_input(customerId=missing("User")),
     )
     assert_forbidden(body, "openCase")
     assert await _b_case_count(api, w) == before
@@ -316,7 +311,7 @@ async def _post_message(api: Api, w: World) -> None:
         body = await same_as_missing(
             api,
             w,
-            POST_MESSAGE,
+            docs.POST_MESSAGE,
             {"input": {"caseId": w.case, "body": "Hijacked!", "internal": internal}},
             {
                 "input": {
@@ -338,7 +333,7 @@ async def _assign_case(api: Api, w: World) -> None:
     body = await same_as_missing(
         api,
         w,
-        ASSIGN,
+        docs.ASSIGN,
         {"input": {"caseId": w.case, "assigneeId": None}},
         {"input": {"caseId": missing("SupportCase"), "assigneeId": None}},
     )
@@ -350,7 +345,7 @@ async def _assign_case_assignee(api: Api, w: World) -> None:
     body = await same_as_missing(
         api,
         w,
-        ASSIGN,
+        docs.ASSIGN,
         {"input": {"caseId": w.b_case, "assigneeId": w.a_user}},
         {"input": {"caseId": w.b_case, "assigneeId": missing("User")}},
     )
@@ -363,7 +358,7 @@ async def _change_status(api: Api, w: World) -> None:
         body = await same_as_missing(
             api,
             w,
-            CHANGE_STATUS,
+            docs.CHANGE_STATUS,
             {"input": {"caseId": w.case, "status": status}},
             {"input": {"caseId": missing("SupportCase"), "status": status}},
         )
@@ -375,7 +370,7 @@ async def _set_priority(api: Api, w: World) -> None:
     body = await same_as_missing(
         api,
         w,
-        SET_PRIORITY,
+        docs.SET_PRIORITY,
         {"input": {"caseId": w.case, "priority": "LOW"}},
         {"input": {"caseId": missing("SupportCase"), "priority": "LOW"}},
     )
@@ -387,7 +382,7 @@ async def _request_refund(api: Api, w: World) -> None:
     body = await same_as_missing(
         api,
         w,
-        REQUEST_REFUND,
+        docs.REQUEST_REFUND,
         {"input": {"caseId": w.case, "reason": "DAMAGED", "amount": 100}},
         {"input": {"caseId": missing("SupportCase"), "reason": "DAMAGED", "amount": 100}},
     )
@@ -407,7 +402,7 @@ async def _request_refund_line(api: Api, w: World) -> None:
         }
 
     body = await same_as_missing(
-        api, w, REQUEST_REFUND, refund_input(w.line_id), refund_input(f"{uuid.uuid4().hex}-l1")
+        api, w, docs.REQUEST_REFUND, refund_input(w.line_id), refund_input(f"{uuid.uuid4().hex}-l1")
     )
     result = body["data"]["requestRefund"]
     assert result["__typename"] == "ValidationFailed", body
@@ -419,7 +414,7 @@ async def _cancel_refund(api: Api, w: World) -> None:
     body = await same_as_missing(
         api,
         w,
-        CANCEL_REFUND,
+        docs.CANCEL_REFUND,
         {"input": {"refundId": w.refund}},
         {"input": {"refundId": missing("Refund")}},
     )
@@ -431,7 +426,7 @@ async def _approve_refund(api: Api, w: World) -> None:
     body = await same_as_missing(
         api,
         w,
-        APPROVE_REFUND,
+        docs.APPROVE_REFUND,
         {"input": {"refundId": w.refund}},
         {"input": {"refundId": missing("Refund")}},
     )
@@ -443,7 +438,7 @@ async def _reject_refund(api: Api, w: World) -> None:
     body = await same_as_missing(
         api,
         w,
-        REJECT_REFUND,
+        docs.REJECT_REFUND,
         {"input": {"refundId": w.refund, "note": "no"}},
         {"input": {"refundId": missing("Refund"), "note": "no"}},
     )
@@ -455,7 +450,7 @@ async def _retry_refund(api: Api, w: World) -> None:
     body = await same_as_missing(
         api,
         w,
-        RETRY_REFUND,
+        docs.RETRY_REFUND,
         {"input": {"refundId": w.refund}},
         {"input": {"refundId": missing("Refund")}},
     )

@@ -183,15 +183,23 @@ class ScriptedBroker:
         yield self.subscription
 
 
-async def test_out_of_order_notifications_are_reordered_from_the_log(world: World) -> None:
-    w = world
-    case = await open_for(w, w.alice)
+async def scripted_stream(
+    w: World, count: int
+) -> tuple[ScriptedBroker, AsyncIterator[CaseEvent], asyncio.Future[list[CaseEvent]]]:
+    """A staff feed of every case on a ScriptedBroker, already waiting for `count` events."""
     broker = ScriptedBroker()
     feed = await open_case_event_feed(w.services, w.agent, case_id=None, after=None)
     stream = tracked(follow_case_events(w.services, broker, feed))
-    waiter = asyncio.ensure_future(take(stream, 3))
+    waiter = asyncio.ensure_future(take(stream, count))
     await broker.listening.wait()
     await asyncio.sleep(0.01)
+    return broker, stream, waiter
+
+
+async def test_out_of_order_notifications_are_reordered_from_the_log(world: World) -> None:
+    w = world
+    case = await open_for(w, w.alice)
+    broker, stream, waiter = await scripted_stream(w, 3)
     for body in ("a", "b", "c"):
         await post_message(w.services, w.alice, case.id, body)
     e1, e2, e3 = w.store.events[-3:]
@@ -209,12 +217,7 @@ async def test_out_of_order_notifications_are_reordered_from_the_log(world: Worl
 async def test_a_contiguous_run_is_delivered_without_reading_the_log(world: World) -> None:
     w = world
     case = await open_for(w, w.alice)
-    broker = ScriptedBroker()
-    feed = await open_case_event_feed(w.services, w.agent, case_id=None, after=None)
-    stream = tracked(follow_case_events(w.services, broker, feed))
-    waiter = asyncio.ensure_future(take(stream, 1))
-    await broker.listening.wait()
-    await asyncio.sleep(0.01)
+    broker, stream, waiter = await scripted_stream(w, 1)
     head = w.store.last_sequence
     # Not in the log: only the payload can supply it, proving the log was not read.
     phantom = CaseEvent("phantom", case.id, E.MESSAGE_POSTED, NOW, "x", sequence=head + 1)
@@ -225,12 +228,7 @@ async def test_a_contiguous_run_is_delivered_without_reading_the_log(world: Worl
 async def test_a_resync_rereads_the_log(world: World) -> None:
     w = world
     case = await open_for(w, w.alice)
-    broker = ScriptedBroker()
-    feed = await open_case_event_feed(w.services, w.agent, case_id=None, after=None)
-    stream = tracked(follow_case_events(w.services, broker, feed))
-    waiter = asyncio.ensure_future(take(stream, 1))
-    await broker.listening.wait()
-    await asyncio.sleep(0.01)
+    broker, stream, waiter = await scripted_stream(w, 1)
     await post_message(w.services, w.alice, case.id, "lost notification")
     broker.subscription.request_resync()
     (event,) = await waiter

@@ -32,8 +32,8 @@ from adapters.rate_limit import InProcessRateLimiter
 from adapters.sql.db import create_engine, create_session_factory
 from adapters.sql.read_store import SqlReadStore
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
-from domain.cases import CaseCategory
-from domain.orders import OrderStatus
+from domain.cases import CaseCategory, SupportCase
+from domain.orders import Order, OrderStatus
 from domain.ports import Clock
 from domain.refund_jobs import RefundExecutionPolicy
 from domain.refunds import RefundPolicy, RefundReason, RefundRequest, RefundStatus
@@ -174,8 +174,16 @@ async def new_customer(world: SqlWorld) -> tuple[Principal, str]:
     return Principal(user_id=user_id, role=Role.CUSTOMER, session_id=f"s-{user_id}"), external
 
 
-async def requested_refund(world: SqlWorld, *, amount: int = 3000) -> str:
-    """A customer, their delivered order (total 10,000) and a REQUESTED refund of `amount`."""
+async def case_about_new_order(
+    world: SqlWorld,
+    *,
+    lines: list[tuple[str, int, int]],
+    shipping: int = 0,
+    subject: str = "Broken kettle",
+    description: str = "It leaks.",
+    category: CaseCategory = CaseCategory.REFUND_REQUEST,
+) -> tuple[Principal, Order, SupportCase]:
+    """A new customer, their order (delivered two days ago) and a case they opened about it."""
     customer, external = await new_customer(world)
     now = datetime.now(UTC)
     order = make_order(
@@ -184,20 +192,21 @@ async def requested_refund(world: SqlWorld, *, amount: int = 3000) -> str:
         status=OrderStatus.DELIVERED,
         placed_at=now - timedelta(days=5),
         delivered_at=now - timedelta(days=2),
-        lines=[("Kettle", 1, 9500)],
-        shipping=500,
+        lines=lines,
+        shipping=shipping,
     )
     world.orders.put(order)
     case = await open_case(
         world.services,
         customer,
-        OpenCase(
-            subject="Broken kettle",
-            description="It leaks.",
-            category=CaseCategory.REFUND_REQUEST,
-            order_id=order.id,
-        ),
+        OpenCase(subject=subject, description=description, category=category, order_id=order.id),
     )
+    return customer, order, case
+
+
+async def requested_refund(world: SqlWorld, *, amount: int = 3000) -> str:
+    """A customer, their delivered order (total 10,000) and a REQUESTED refund of `amount`."""
+    customer, _, case = await case_about_new_order(world, lines=[("Kettle", 1, 9500)], shipping=500)
     refund = await request_refund(
         world.services, customer, case.id, RefundRequest(RefundReason.DAMAGED, amount=amount)
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,26 +16,23 @@ from sqlalchemy.exc import IntegrityError
 
 from domain.cases import CaseCategory
 from domain.errors import ConcurrentUpdate, IdempotencyKeyReused, InvalidTransition
-from domain.orders import OrderStatus
 from domain.refund_jobs import RefundJobStatus
 from domain.refunds import Refund, RefundReason, RefundRequest, RefundStatus
 from domain.usecases.approve_refund import approve_refund
 from domain.usecases.execute_refund import JobOutcome, drain_refund_jobs, run_next_refund_job
-from domain.usecases.open_case import OpenCase, open_case
 from domain.usecases.request_refund import request_refund
 from domain.usecases.retry_refund import retry_refund
 from tests.integration.refund_execution.support import (
     GatewayServer,
     SqlWorld,
+    case_about_new_order,
     gateway_server,
-    new_customer,
     requested_refund,
     seed_approved_refunds,
     sql_services,
     statuses,
 )
 from tests.toolbox.services import throwaway_database
-from tests.unit.builders import make_order
 
 pytestmark = pytest.mark.postgres
 
@@ -200,26 +196,12 @@ async def test_concurrent_workers_share_the_jobs_without_overlap(
 
 
 async def test_parallel_identical_requests_with_one_key_make_one_refund(world: SqlWorld) -> None:
-    customer, external = await new_customer(world)
-    now = datetime.now(UTC)
-    order = make_order(
-        f"ord-idem-{customer.user_id[:8]}",
-        customer=external,
-        status=OrderStatus.DELIVERED,
-        placed_at=now - timedelta(days=5),
-        delivered_at=now - timedelta(days=2),
+    customer, order, case = await case_about_new_order(
+        world,
         lines=[("Lamp", 1, 8000)],
-    )
-    world.orders.put(order)
-    case = await open_case(
-        world.services,
-        customer,
-        OpenCase(
-            subject="Lamp",
-            description="Flickers",
-            category=CaseCategory.PRODUCT_ISSUE,
-            order_id=order.id,
-        ),
+        subject="Lamp",
+        description="Flickers",
+        category=CaseCategory.PRODUCT_ISSUE,
     )
     request = RefundRequest(RefundReason.DEFECTIVE, amount=5000)
     outcomes = await asyncio.gather(
