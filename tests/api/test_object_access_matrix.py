@@ -62,6 +62,10 @@ class World:
 
 @pytest.fixture(scope="module")
 async def world(api: Api) -> World:
+    return await build_world(api)
+
+
+async def build_world(api: Api) -> World:
     a = await api.new_customer("Alice Target")
     b = await api.new_customer("Bob Attacker")
     agent = await api.token("agent@example.com")
@@ -559,12 +563,29 @@ async def test_internal_notes_never_reach_the_customer(api: Api, world: World) -
         assert own["node"]["id"] == target
 
 
-async def test_internal_notes_never_reach_the_customer_live(api: Api, world: World) -> None:
+async def ws_replay(api: Api, w: World, token: str) -> list[dict[str, Any]]:
+    """The messages of a subscription replaying a case's log, up to a sentinel: a public
+    message posted on the case after subscribing (its event comes after every replayed one)."""
+    async with asgi_ws(api.app) as ws:
+        await ws.init_ok(token)
+        await ws.subscribe("op", CASE_EVENTS, {"id": w.case, "after": "0"})
+        sentinel = f"sentinel {unique()}"
+        await post_message(api, w.agent, w.case, sentinel)
+        got: list[dict[str, Any]] = []
+        while True:
+            message = await ws.next_for("op")
+            event = message["payload"]["data"]["caseEvents"] if message["type"] == "next" else {}
+            if (event.get("message") or {}).get("body") == sentinel:
+                return got
+            got.append(message)
+
+
+async def test_internal_notes_never_reach_the_customer_live(api: Api) -> None:
     """The same promise over the subscription: A replays her case's log and gets the public
     events only; staff replaying the same case get the internal note too."""
-    w = world
-    mine = await ws_answer(api, w.a.token, {"id": w.case, "after": "0"})
-    staff = await ws_answer(api, w.agent, {"id": w.case, "after": "0"})
+    w = await build_world(api)  # its own: the sentinels add messages to the case
+    mine = await ws_replay(api, w, w.a.token)
+    staff = await ws_replay(api, w, w.agent)
     assert INTERNAL_NOTE not in dump(mine) and INTERNAL_NOTE in dump(staff)
     events = [m["payload"]["data"]["caseEvents"] for m in mine]
     assert all(m["type"] == "next" for m in mine)
