@@ -34,7 +34,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -167,15 +167,16 @@ async def wait_until_paid(database_url: str, refund_ids: list[str], limit_second
     started = time.perf_counter()
     conn = await asyncpg.connect(asyncpg_dsn(database_url), timeout=5)
 
-    async def all_paid() -> bool:
-        left = await conn.fetchval(
+    def unpaid() -> Awaitable[int]:
+        return conn.fetchval(  # type: ignore[no-any-return]
             "SELECT count(*) FROM refunds WHERE id = ANY($1::text[]) AND status <> 'SUCCEEDED'",
             refund_ids,
         )
-        return bool(left == 0)
 
     try:
-        await poll_until(all_paid, deadline=limit_seconds, interval=0.02, what="every refund paid")
+        await poll_until(
+            unpaid, until=lambda left: left == 0, deadline=limit_seconds, interval=0.02
+        )
         return time.perf_counter() - started
     finally:
         await conn.close()
@@ -186,16 +187,17 @@ async def workers_ready(database_url: str, expected: int, limit_seconds: float =
     conn = await asyncpg.connect(asyncpg_dsn(database_url), timeout=5)
     name = database_url.rpartition("/")[2]
 
-    async def all_connected() -> bool:
-        connected = await conn.fetchval(
+    def connected() -> Awaitable[int]:
+        return conn.fetchval(  # type: ignore[no-any-return]
             "SELECT count(DISTINCT client_port) FROM pg_stat_activity "
             "WHERE datname = $1 AND application_name = 'support-refunds'",
             name,
         )
-        return bool(connected >= expected)
 
     try:
-        await poll_until(all_connected, deadline=limit_seconds, interval=0.1, what="the workers")
+        await poll_until(
+            connected, until=lambda n: n >= expected, deadline=limit_seconds, interval=0.1
+        )
     finally:
         await conn.close()
 

@@ -561,10 +561,6 @@ async def numsub(channel: str) -> int:
         await client.aclose()
 
 
-async def subscribers_are(channel: str, count: int) -> bool:
-    return await numsub(channel) == count
-
-
 async def _drain(ws: GqlWs, op: str) -> None:
     while True:
         await ws.events(op, 1)
@@ -587,7 +583,10 @@ async def test_a_stuck_client_does_not_delay_the_others(cluster: Cluster) -> Non
         await subscribed(fast_two, "case", {"caseId": case_id, "after": opened})
         async with stuck_client(cluster.one, agent, case_id):
             await poll_until(  # the stuck client (on one) and fast_two (on two)
-                lambda: subscribers_are(channel, 2), deadline=30, what=f"2 subscribers of {channel}"
+                lambda: numsub(channel),
+                until=lambda n: n == 2,
+                deadline=30,
+                what=f"{channel} subscribers",
             )
             for n in range(40):
                 await post(cluster.two if n % 2 else cluster.one, agent, case_id, f"{n} {body}")

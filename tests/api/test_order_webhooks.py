@@ -41,6 +41,7 @@ from tests.api._helpers import REQUEST_REFUND, gid, open_case
 from tests.api.conftest import Api, Customer
 from tests.toolbox.graphql import GraphQLClient
 from tests.toolbox.network import free_port
+from tests.toolbox.polling import poll_until
 from tests.toolbox.services import REDIS_URL, throwaway_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -483,17 +484,12 @@ async def test_marking_alices_shipped_order_delivered_makes_it_refundable(
     assert marked.json()["order"]["status"] == "DELIVERED"
     webhook_id = marked.json()["webhook"]["id"]
 
-    result: dict[str, Any] = {}
-    async with asyncio.timeout(10):
-        while True:
-            view = (await gql.ok(TIMELINE, {"id": case_id}, alice))["supportCase"]
-            if order_updates(view):
-                break
-            await asyncio.sleep(0.05)
-        while result.get("__typename") != "RefundRequested":
-            result = await request()
-            if result.get("__typename") != "RefundRequested":
-                await asyncio.sleep(0.05)
+    async def case_view() -> dict[str, Any]:
+        view: dict[str, Any] = (await gql.ok(TIMELINE, {"id": case_id}, alice))["supportCase"]
+        return view
+
+    view = await poll_until(case_view, until=order_updates, what="the order update on the case")
+    await poll_until(request, until=lambda r: r.get("__typename") == "RefundRequested")
 
     [update] = order_updates(view)
     assert update["summary"] == "Order #1003 was delivered"

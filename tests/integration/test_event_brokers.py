@@ -142,12 +142,10 @@ async def test_leaving_unsubscribes(pair: Pair) -> None:
     if isinstance(pair.listener, RedisEventBroker):
         channel = pair.listener.prefix + f"case:{scope.case_id}"
         redis = aioredis.from_url(REDIS_URL)
-
-        async def nobody_listens() -> bool:
-            return bool((await redis.pubsub_numsub(channel))[0][1] == 0)
-
         try:
-            await poll_until(nobody_listens, deadline=5, interval=0.02)
+            await poll_until(
+                lambda: redis.pubsub_numsub(channel), until=lambda n: n[0][1] == 0, deadline=5
+            )
         finally:
             await redis.aclose()
 

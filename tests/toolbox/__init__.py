@@ -8,7 +8,7 @@ once. Import from the module that holds it:
 | network     | `free_port()`; `serve(app)`: uvicorn in the test's loop; `silent_server()`     |
 | processes   | `spawn_process(args, ready_url=...)`: a child process, ready within a deadline, |
 |             | its output shown on failure, stopped at the end                                |
-| polling     | `poll_until(predicate, deadline=...)`                                          |
+| polling     | `poll_until(probe, until=..., deadline=...)`                                   |
 | graphql     | `GraphQLClient` and the shared GraphQL documents                               |
 | ws          | the graphql-transport-ws client; `next_is` / `until`: sentinel checks          |
 

@@ -1,6 +1,7 @@
 """Waiting for something to become true, with a deadline and a message that says what.
 
     await poll_until(lambda: numsub(channel), deadline=30, what="the subscriber on Redis")
+    refund = await poll_until(fetch_refund, until=lambda r: r["status"] == "SUCCEEDED")
 
 Use it for state that changes on its own (another process, a background task). To prove that
 something does NOT arrive, do not wait for silence: send a later sentinel through the same path
@@ -19,25 +20,26 @@ T = TypeVar("T")
 
 
 async def poll_until(
-    predicate: Callable[[], T | Awaitable[T]],
+    probe: Callable[[], T | Awaitable[T]],
     *,
+    until: Callable[[T], object] = bool,
     deadline: float = 10.0,
     interval: float = 0.05,
     what: str | None = None,
 ) -> T:
-    """Calls `predicate` (sync or async) every `interval` seconds until it returns something
-    truthy, and returns that; fails after `deadline` seconds, saying what was awaited and the
-    last value seen."""
+    """Calls `probe` (sync or async) every `interval` seconds until `until(value)` holds (by
+    default: the value is truthy) and returns that value; fails after `deadline` seconds,
+    saying what was awaited and the last value seen."""
     limit = time.monotonic() + deadline
     while True:
-        value = predicate()
+        value = probe()
         if inspect.isawaitable(value):
             value = await value
-        if value:
+        if until(value):  # type: ignore[arg-type]
             return value  # type: ignore[return-value]
         if time.monotonic() >= limit:
-            name = what or getattr(predicate, "__name__", repr(predicate))
+            name = what or getattr(probe, "__name__", repr(probe))
             raise AssertionError(
-                f"waited {deadline:g} s for {name}; still not true (last value: {value!r})"
+                f"waited {deadline:g} s for {name}; still not there (last value: {value!r})"
             )
         await asyncio.sleep(interval)

@@ -23,7 +23,6 @@ import json
 import os
 import signal
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from tests.integration.refund_execution.support import (
     sql_services,
     statuses,
 )
+from tests.toolbox.polling import poll_until
 from tests.toolbox.services import throwaway_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -131,14 +131,17 @@ async def test_sigkilled_workers_never_lose_or_double_a_refund(tmp_path: Path) -
             )
             try:
                 async with sql_services(database_url, gateway.url) as world:
-                    deadline = time.monotonic() + 90
-                    while True:
-                        seen = await statuses(world, refund_ids)
-                        if all(s is RefundStatus.SUCCEEDED for s in seen.values()):
-                            break
+
+                    async def seen() -> Counter[RefundStatus]:
                         assert worker.returncode is None, log_path.read_text()[-3000:]
-                        assert time.monotonic() < deadline, Counter(seen.values())
-                        await asyncio.sleep(0.2)
+                        return Counter((await statuses(world, refund_ids)).values())
+
+                    await poll_until(
+                        seen,
+                        until=lambda by_status: set(by_status) == {RefundStatus.SUCCEEDED},
+                        deadline=90,
+                        interval=0.2,
+                    )
                 worker.send_signal(signal.SIGTERM)
                 assert await asyncio.wait_for(worker.wait(), timeout=30) == 0
             finally:

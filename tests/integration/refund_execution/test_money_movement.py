@@ -6,7 +6,6 @@ Every test counts payouts in the simulator's ledger, the witness of exactly-once
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -32,6 +31,7 @@ from tests.integration.refund_execution.support import (
     sql_services,
     statuses,
 )
+from tests.toolbox.polling import poll_until
 from tests.toolbox.services import throwaway_database
 
 pytestmark = pytest.mark.postgres
@@ -61,14 +61,15 @@ async def drain_until_settled(
     world: SqlWorld, refund_ids: list[str], *, seconds: float = 30
 ) -> None:
     """Run the worker (waiting out backoffs) until every refund is SUCCEEDED or FAILED."""
-    deadline = time.monotonic() + seconds
-    while True:
+
+    async def drain() -> dict[str, RefundStatus]:
         await drain_refund_jobs(world.services, "worker-test")
-        seen = await statuses(world, refund_ids)
-        if all(s in (RefundStatus.SUCCEEDED, RefundStatus.FAILED) for s in seen.values()):
-            return
-        assert time.monotonic() < deadline, seen
-        await asyncio.sleep(0.05)
+        return await statuses(world, refund_ids)
+
+    settled = (RefundStatus.SUCCEEDED, RefundStatus.FAILED)
+    await poll_until(
+        drain, until=lambda seen: all(s in settled for s in seen.values()), deadline=seconds
+    )
 
 
 async def job_rows(world: SqlWorld, refund_id: str) -> list[dict[str, Any]]:
