@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Result, text
 from sqlalchemy.exc import IntegrityError
 
 from domain.cases import CaseCategory
@@ -72,18 +72,21 @@ async def drain_until_settled(
     )
 
 
-async def job_rows(world: SqlWorld, refund_id: str) -> list[dict[str, Any]]:
+async def query(world: SqlWorld, statement: str, **params: Any) -> Result[Any]:
+    """Reads with SQL, in a unit of work of its own (the result is buffered)."""
     async with world.services.uow() as uow:
-        rows = (
-            await uow.session.execute(  # type: ignore[attr-defined]
-                text(
-                    "SELECT attempt, status, tries, claims FROM refund_jobs "
-                    "WHERE refund_id = :id ORDER BY attempt"
-                ),
-                {"id": refund_id},
-            )
-        ).mappings()
-        return [dict(row) for row in rows]
+        result: Result[Any] = await uow.session.execute(text(statement), params)  # type: ignore[attr-defined]
+        return result
+
+
+async def job_rows(world: SqlWorld, refund_id: str) -> list[dict[str, Any]]:
+    rows = await query(
+        world,
+        "SELECT attempt, status, tries, claims FROM refund_jobs "
+        "WHERE refund_id = :id ORDER BY attempt",
+        id=refund_id,
+    )
+    return [dict(row) for row in rows.mappings()]
 
 
 @pytest.mark.parametrize(
@@ -159,16 +162,14 @@ async def test_two_agents_approving_at_once_make_one_decision_one_job_one_payout
     await drain_until_settled(world, refund_ids)
     payouts = gateway.payouts_by_key()
     assert all(payouts[f"{r}:1"] == 1 for r in refund_ids)
-    async with world.services.uow() as uow:
-        queued = (
-            await uow.session.execute(  # type: ignore[attr-defined]
-                text(
-                    "SELECT refund_id, count(*) FROM case_events WHERE type = 'REFUND_APPROVED' "
-                    "AND refund_id = ANY(:ids) GROUP BY refund_id"
-                ),
-                {"ids": refund_ids},
-            )
-        ).all()
+    queued = (
+        await query(
+            world,
+            "SELECT refund_id, count(*) FROM case_events WHERE type = 'REFUND_APPROVED' "
+            "AND refund_id = ANY(:ids) GROUP BY refund_id",
+            ids=refund_ids,
+        )
+    ).all()
     assert sorted(count for _, count in queued) == [1] * len(refund_ids)
 
 
@@ -215,19 +216,14 @@ async def test_parallel_identical_requests_with_one_key_make_one_refund(world: S
     refunds = [o for o in outcomes if isinstance(o, Refund)]
     assert len(refunds) == 12, [o for o in outcomes if not isinstance(o, Refund)]
     assert len({r.id for r in refunds}) == 1
-    async with world.services.uow() as uow:
-        session = uow.session  # type: ignore[attr-defined]
-        count = (
-            await session.execute(
-                text("SELECT count(*) FROM refunds WHERE order_id = :o"), {"o": order.id}
-            )
-        ).scalar_one()
-        keys = (
-            await session.execute(
-                text("SELECT count(*) FROM idempotency_keys WHERE scope = :s"),
-                {"s": customer.user_id},
-            )
-        ).scalar_one()
+    count = (
+        await query(world, "SELECT count(*) FROM refunds WHERE order_id = :o", o=order.id)
+    ).scalar_one()
+    keys = (
+        await query(
+            world, "SELECT count(*) FROM idempotency_keys WHERE scope = :s", s=customer.user_id
+        )
+    ).scalar_one()
     assert (count, keys) == (1, 1)
     other = RefundRequest(RefundReason.DEFECTIVE, amount=5001)
     with pytest.raises(IdempotencyKeyReused):
