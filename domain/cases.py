@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from domain import visibility
 from domain.errors import FieldError, Forbidden, InvalidTransition, ValidationFailed
 from domain.events import CaseEvent, CaseEventType
 from domain.text import clean_text
@@ -187,7 +188,7 @@ class SupportCase:
         return f"CS-{self.number:06d}" if self.number is not None else "CS-??????"
 
     def visible_to(self, principal: Principal) -> bool:
-        return principal.is_staff or principal.user_id == self.customer_id
+        return visibility.may_see_case(principal, self)
 
     # -- status machine -----------------------------------------------------------------------
 

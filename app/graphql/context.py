@@ -15,7 +15,7 @@ from typing import NoReturn, Protocol
 
 from strawberry.types import Info as StrawberryInfo
 
-from app.graphql.errors import ForbiddenError, Unauthenticated
+from app.graphql.errors import Unauthenticated
 from app.graphql.loaders import Loaders
 from app.http.cookies import ResponseCookies
 from domain.ports import EventBroker
@@ -86,12 +86,6 @@ class Context:
         if self.principal is None:
             raise Unauthenticated()
         return self.principal
-
-    def require_staff(self) -> Principal:
-        principal = self.require_principal()
-        if not principal.is_staff:
-            raise ForbiddenError("Only agents and admins may do this")
-        return principal
 
 
 Info = StrawberryInfo[Context, None]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.errors import InvalidArgument
+from app.graphql.errors import InvalidArgument, argument_error
 from app.graphql.ids import encode_id
 from app.graphql.types.common import (
     AfterArg,
@@ -23,14 +23,11 @@ from app.graphql.types.events import CaseEventConnection
 from app.graphql.types.messages import Message, MessageConnection
 from app.graphql.types.orders import Order, load_order
 from app.graphql.types.refunds import Refund, RefundConnection
-from app.graphql.types.users import User, load_user, viewer_is_staff
+from app.graphql.types.users import User, load_user
 from domain import cases as dc
+from domain import visibility
 from domain.errors import ValidationFailed
-from domain.queries import MAX_PAGE_SIZE, RefundPageRequest
-
-
-def _first(first: int | None, default: int = 20) -> int:
-    return default if first is None else first
+from domain.queries import RefundPageRequest, page_size
 
 
 @strawberry.type(description="A customer's support case.")
@@ -89,8 +86,8 @@ class SupportCase(Node):
         try:
             page = await info.context.services.reads.list_messages(
                 self.model.id,
-                include_internal=viewer_is_staff(info),
-                first=_first(first),
+                include_internal=visibility.sees_internal(info.context.principal),
+                first=page_size(first),
                 after=after,
             )
         except ValidationFailed as exc:  # bad `first` or `after`: the caller's mistake
@@ -102,7 +99,7 @@ class SupportCase(Node):
         loaders = info.context.loaders
         loader = (
             loaders.last_message_by_case_id
-            if viewer_is_staff(info)
+            if visibility.sees_internal(info.context.principal)
             else loaders.last_public_message_by_case_id
         )
         message = await loader.load(self.model.id)
@@ -122,9 +119,10 @@ class SupportCase(Node):
     async def refunds_connection(
         self, info: Info, first: FirstArg = 20, after: AfterArg = None
     ) -> RefundConnection:
-        size = _first(first)
-        if isinstance(size, bool) or not 1 <= size <= MAX_PAGE_SIZE:
-            raise InvalidArgument(f"first must be between 1 and {MAX_PAGE_SIZE}")
+        try:
+            size = page_size(first)
+        except ValidationFailed as exc:
+            raise argument_error(exc) from None
         loaders = info.context.loaders
         try:
             page = await loaders.refund_page_by_case.load(
@@ -147,8 +145,8 @@ class SupportCase(Node):
         try:
             page = await info.context.services.reads.list_events(
                 self.model.id,
-                include_internal=viewer_is_staff(info),
-                first=_first(first, 50),
+                include_internal=visibility.sees_internal(info.context.principal),
+                first=page_size(first, default=50),
                 after=after,
             )
         except ValidationFailed as exc:  # bad `first` or `after`: the caller's mistake

@@ -13,8 +13,9 @@ from app.graphql.types.common import CaseEventType, Node
 from app.graphql.types.connections import Connection, connection
 from app.graphql.types.messages import Message
 from app.graphql.types.refunds import Refund, SupportCaseRef
-from app.graphql.types.users import User, load_user, viewer_is_staff
+from app.graphql.types.users import User, load_user
 from domain import events as de
+from domain import visibility
 
 
 @strawberry.type(description="An entry of a case's append-only timeline.")
@@ -65,7 +66,7 @@ class CaseEvent(Node):
         if self.model.message_id is None:
             return None
         message = await info.context.loaders.message_by_id.load(self.model.message_id)
-        if message is None or (message.internal and not viewer_is_staff(info)):
+        if message is None or not visibility.may_see_message(info.context.principal, message):
             return None
         return Message.from_domain(message)
 
@@ -74,7 +75,9 @@ class CaseEvent(Node):
         if self.model.refund_id is None:
             return None
         refund = await info.context.loaders.refund_by_id.load(self.model.refund_id)
-        return Refund.from_domain(refund) if refund is not None else None
+        if refund is None or not visibility.may_see_refund(info.context.principal, refund):
+            return None
+        return Refund.from_domain(refund)
 
 
 if TYPE_CHECKING:

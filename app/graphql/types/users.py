@@ -11,10 +11,7 @@ from app.graphql.ids import encode_id
 from app.graphql.types.common import Node, Role
 from app.graphql.types.connections import Connection, connection
 from domain import users as du
-
-
-def viewer_is_staff(info: Info) -> bool:
-    return info.context.principal is not None and info.context.principal.is_staff
+from domain import visibility
 
 
 @strawberry.type(description="A customer, agent or admin.")
@@ -34,10 +31,7 @@ class User(Node):
 
     @strawberry.field(description="Email; only staff and the user themselves can see it.")
     def email(self, info: Info) -> str | None:
-        principal = info.context.principal
-        if self.is_self or (
-            principal is not None and (principal.is_staff or principal.user_id == self.model.id)
-        ):
+        if visibility.may_see_email(info.context.principal, self.model, is_self=self.is_self):
             return self.model.email
         return None
 
