@@ -74,9 +74,10 @@ class Context:
         holder = _event_loaders.get()
         if holder is None:
             return self.request_loaders
-        if holder[0] is None:
-            holder[0] = Loaders(self.services)
-        return holder[0]
+        loaders = holder[0]
+        if loaders is None:
+            loaders = holder[0] = Loaders(self.services)
+        return loaders
 
     def begin_event(self) -> None:
         """Fresh DataLoaders for the next subscription event (of the current task)."""

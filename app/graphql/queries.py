@@ -15,6 +15,7 @@ from app.graphql.errors import (
     OrderUnavailableError,
     argument_error,
 )
+from app.graphql.fields import field
 from app.graphql.ids import decode_expected, decode_id
 from app.graphql.permissions import IsAgent, IsAuthenticated
 from app.graphql.types.common import (
@@ -119,7 +120,7 @@ def _validation_error(exc: DomainError) -> Exception:
 
 @strawberry.type(description="Reads.")
 class Query:
-    @strawberry.field(description="The logged-in user; null when anonymous.")
+    @field(description="The logged-in user; null when anonymous.")
     async def viewer(self, info: Info) -> User | None:
         principal = info.context.principal
         if principal is None:
@@ -127,7 +128,7 @@ class Query:
         user = await info.context.loaders.user_by_id.load(principal.user_id)
         return User.from_domain(user) if user is not None else None
 
-    @strawberry.field(description="Any object by its global id; null if missing or not yours.")
+    @field(description="Any object by its global id; null if missing or not yours.")
     async def node(self, info: Info, id: NodeId) -> Node | None:
         principal = info.context.require_principal()
         decoded = decode_id(id)
@@ -166,13 +167,13 @@ class Query:
             return await _visible_order(info, principal, internal)
         return None
 
-    @strawberry.field(description="A case by id; null if missing or not yours.")
+    @field(description="A case by id; null if missing or not yours.")
     async def support_case(self, info: Info, id: CaseId) -> SupportCase | None:
         info.context.require_principal()
         internal = decode_expected(id, "SupportCase")
         return await _visible_case(info, internal) if internal else None
 
-    @strawberry.field(
+    @field(
         description="Cases, newest first: customers see their own, agents all.",
         permission_classes=[IsAuthenticated],
     )
@@ -196,7 +197,7 @@ class Query:
 
         return SupportCaseConnection.from_page(page, count)
 
-    @strawberry.field(
+    @field(
         description="The logged-in customer's orders, from the order system (newest first).",
         permission_classes=[IsAuthenticated],
     )
@@ -216,13 +217,13 @@ class Query:
             raise _validation_error(exc) from None
         return OrderConnection.from_page(page)
 
-    @strawberry.field(description="An order by id; null if missing or not yours.")
+    @field(description="An order by id; null if missing or not yours.")
     async def order(self, info: Info, id: OrderId) -> Order | None:
         principal = info.context.require_principal()
         internal = decode_expected(id, "Order")
         return await _visible_order(info, principal, internal) if internal else None
 
-    @strawberry.field(
+    @field(
         description="What could be refunded on an order now.",
         permission_classes=[IsAuthenticated],
     )
@@ -239,7 +240,7 @@ class Query:
             raise OrderUnavailableError(exc.message) from None
         return RefundQuote(model=quote)
 
-    @strawberry.field(
+    @field(
         description="Where to start following case events (`caseEvents(after:)`) so that nothing "
         "committed between loading a page and subscribing is missed: the cursor of the newest "
         "event you may see. `caseId` as for `caseEvents`; null = every case (staff only).",
@@ -268,7 +269,7 @@ class Query:
         except Forbidden as exc:
             raise ForbiddenError(exc.message) from None
 
-    @strawberry.field(
+    @field(
         description="Agents and admins, for assignment (every one, unbounded).",
         permission_classes=[IsAgent],
         deprecation_reason="Use agentsConnection (paginated).",
@@ -276,7 +277,7 @@ class Query:
     async def agents(self, info: Info) -> list[User]:
         return [User.from_domain(u) for u in await info.context.services.reads.staff_users()]
 
-    @strawberry.field(
+    @field(
         description="Active agents and admins by name, for assignment (agents only).",
         permission_classes=[IsAgent],
     )
@@ -289,7 +290,7 @@ class Query:
             raise _validation_error(exc) from None
         return UserConnection.from_page(page)
 
-    @strawberry.field(
+    @field(
         description="Refunds by status, newest first (agents): find stuck or failed ones.",
         permission_classes=[IsAgent],
     )
