@@ -83,10 +83,6 @@ class RefundWorker:
         self._stopping.set()
         self._wakeup.set()
 
-    @property
-    def stopping(self) -> bool:
-        return self._stopping.is_set()
-
     def wake(self) -> None:
         """Look for jobs now instead of at the next poll (e.g. right after an approval)."""
         self._wakeup.set()

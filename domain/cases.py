@@ -332,22 +332,6 @@ class SupportCase:
             self._move(CaseStatus.IN_PROGRESS, now=now, actor_id=author.user_id)
         return message
 
-    def record_refund_event(
-        self,
-        event_type: CaseEventType,
-        *,
-        refund_id: str,
-        actor_id: str | None,
-        now: datetime,
-        summary: str,
-        before: str | None = None,
-        after: str | None = None,
-    ) -> None:
-        self.updated_at = now
-        self._record(
-            event_type, now, actor_id, summary, refund_id=refund_id, before=before, after=after
-        )
-
     # -- SLA ------------------------------------------------------------------------------------
 
     def pause_sla(self, now: datetime, reason: str = SLA_WAITING_ON_CUSTOMER) -> None:

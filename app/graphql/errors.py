@@ -42,10 +42,6 @@ class OrderUnavailableError(PublicError):
     code = "ORDER_UNAVAILABLE"
 
 
-class QueryRefused(PublicError):
-    code = "QUERY_REFUSED"
-
-
 def is_public(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None:
