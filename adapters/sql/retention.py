@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, or_, select, tuple_
+from sqlalchemy import CursorResult, delete, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sql.tables import refresh_tokens
@@ -54,5 +54,5 @@ class SqlRetentionStore:
 
     async def _delete(self, statement: Any) -> int:
         async with self._session_factory() as session, session.begin():
-            result = await session.execute(statement)
-            return int(result.rowcount or 0)
+            result: CursorResult[Any] = await session.execute(statement)  # type: ignore[assignment]
+            return int(result.rowcount or 0)  # a DELETE's result is a cursor result
