@@ -19,7 +19,7 @@ import sqlalchemy.exc as sa_exc
 from redis.exceptions import RedisError
 
 try:  # asyncpg is only installed where PostgreSQL is used
-    import asyncpg.exceptions as pg_exc
+    import asyncpg.exceptions as pg_exc  # type: ignore[import-untyped]  # no stubs
 
     _ASYNCPG: tuple[type[BaseException], ...] = (
         pg_exc.PostgresConnectionError,

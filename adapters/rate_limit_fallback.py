@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 
-from adapters.redis_failures import REDIS_FAILURES
+from adapters.redis_failures import REDIS_FAILURES_OR_TIMEOUT
 from domain.ports import RateLimiter
 
 log = logging.getLogger("adapters.rate_limit")
@@ -43,7 +43,7 @@ class FallbackRateLimiter:
             try:
                 async with asyncio.timeout(self._timeout):
                     return await self.shared.hit(key, limit=limit, window_seconds=window_seconds)
-            except (*REDIS_FAILURES, TimeoutError) as exc:
+            except REDIS_FAILURES_OR_TIMEOUT as exc:
                 self._shared_down_until = time.monotonic() + self._retry_after
                 log.warning(
                     "rate limits: Redis unavailable (%s); counting in this process for now",

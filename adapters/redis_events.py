@@ -38,7 +38,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from adapters.fanout import FanoutSubscription, LocalFanout, by_channel
-from adapters.redis_failures import REDIS_FAILURES
+from adapters.redis_failures import REDIS_FAILURES, REDIS_FAILURES_OR_TIMEOUT
 from domain.events import CaseEvent, CaseEventType
 from domain.live import EventScope, LiveUpdatesUnavailable
 
@@ -177,7 +177,7 @@ class RedisEventBroker:
                             self.prefix + channel, encode_events(self.origin, channel_events)
                         )
                     await pipe.execute()
-        except (*REDIS_FAILURES, TimeoutError) as exc:
+        except REDIS_FAILURES_OR_TIMEOUT as exc:
             self.publish_failures += 1
             log.warning(
                 "could not publish %d event(s) to Redis (%s: %s); kept to publish again when "
@@ -249,7 +249,7 @@ class RedisEventBroker:
                 # cancellation that arrives as the awaited future completes.
                 async with asyncio.timeout(self._subscribe_timeout):
                     await asyncio.gather(*(asyncio.shield(w) for w in waits))
-        except (*REDIS_FAILURES, TimeoutError) as exc:
+        except REDIS_FAILURES_OR_TIMEOUT as exc:
             log.warning("live updates: could not subscribe to %s: %s", list(channels), exc)
             raise LiveUpdatesUnavailable() from exc
 
@@ -300,7 +300,8 @@ class RedisEventBroker:
         while not self._closed:
             try:
                 response = await self._pubsub.parse_response(block=True)
-                message = await self._pubsub.handle_message(response)
+                # redis-py's PubSub.handle_message is unannotated (redis 8.1).
+                message = await self._pubsub.handle_message(response)  # type: ignore[no-untyped-call]
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the reader must survive anything
@@ -389,7 +390,7 @@ class RedisEventBroker:
         if tasks:
             await asyncio.wait(tasks, timeout=2.0)
         with contextlib.suppress(Exception):
-            await self._pubsub.aclose()
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis 8.1
         with contextlib.suppress(Exception):
             await self._listener.aclose()
         with contextlib.suppress(Exception):

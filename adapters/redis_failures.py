@@ -13,3 +13,6 @@ from typing import Final
 from redis.exceptions import RedisError
 
 REDIS_FAILURES: Final[tuple[type[Exception], ...]] = (RedisError, OSError, RuntimeError)
+
+# The same, plus the TimeoutError of a deadline the caller set itself (asyncio.timeout).
+REDIS_FAILURES_OR_TIMEOUT: Final[tuple[type[Exception], ...]] = (*REDIS_FAILURES, TimeoutError)

@@ -96,7 +96,7 @@ def main() -> None:
             proxy_headers=False,
             # SIGTERM: stop accepting, close the WebSockets, give open requests and subscriptions
             # half the grace period, then cancel them; the lifespan's closers are bounded too.
-            timeout_graceful_shutdown=settings.shutdown_grace_seconds / 2,
+            timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds // 2)),
         ),
         grace_seconds=settings.shutdown_grace_seconds,
     )

@@ -6,10 +6,12 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sql.db import create_engine, create_session_factory, is_sqlite
+from adapters.sql.db import create_engine, create_session_factory
 from adapters.sql.read_store import SqlReadStore
+from adapters.sql.retention import SqlRetentionStore
 from adapters.sql.sla import SqlSlaBreachLog
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from app.composition.shutdown import bounded_close
@@ -22,6 +24,7 @@ class SqlAdapters:
     uow: SqlUnitOfWorkFactory
     reads: SqlReadStore
     sla_breaches: SqlSlaBreachLog
+    retention: SqlRetentionStore
 
 
 def database_deadlines(settings: Settings) -> dict[str, Any]:
@@ -30,7 +33,7 @@ def database_deadlines(settings: Settings) -> dict[str, Any]:
     Connecting, each statement (server-side `statement_timeout`, and a client-side backstop one
     second later for a server that never answers) and the wait for a pooled connection each
     have their own deadline (settings)."""
-    if is_sqlite(settings.effective_database_url):
+    if make_url(settings.effective_database_url).get_backend_name() != "postgresql":
         return {}
     statement = settings.database_statement_timeout_seconds
     return {
@@ -58,4 +61,5 @@ def sql_adapters(settings: Settings, stack: contextlib.AsyncExitStack) -> SqlAda
         uow=SqlUnitOfWorkFactory(session_factory),
         reads=SqlReadStore(session_factory),
         sla_breaches=SqlSlaBreachLog(session_factory),
+        retention=SqlRetentionStore(session_factory),
     )

@@ -68,7 +68,7 @@ class _SubResponse(Response):
 
 class StrawberryView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = SupportWSHandler
-    websocket_adapter_class = LimitedWebSocketAdapter  # type: ignore[assignment]
+    websocket_adapter_class = LimitedWebSocketAdapter
 
     def __init__(
         self,
@@ -96,7 +96,7 @@ class StrawberryView(GraphQL[Context, None]):
         sub_response: Response,
     ) -> Response:
         response = super().create_response(response_data, sub_response)
-        retry_after = retry_after_header(response_data)  # type: ignore[arg-type]
+        retry_after = retry_after_header(response_data)
         if retry_after is not None:  # SERVICE_UNAVAILABLE: when to try again
             response.headers["Retry-After"] = str(retry_after)
         if isinstance(sub_response, _SubResponse):
@@ -105,7 +105,7 @@ class StrawberryView(GraphQL[Context, None]):
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context:  # type: ignore[override]
+    ) -> Context:
         state = request.scope.get("state", {})
         client = request.client.host if request.client else "unknown"
         websocket = request.scope["type"] == "websocket"
@@ -121,7 +121,7 @@ class StrawberryView(GraphQL[Context, None]):
             cookies=response.response_cookies if isinstance(response, _SubResponse) else None,
         )
 
-    async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(
             graphiql_html(endpoint="/graphql"),
             headers={"Content-Security-Policy": GRAPHIQL_CONTENT_SECURITY_POLICY},

@@ -31,7 +31,7 @@ from tests.api._helpers import (
     unique,
 )
 from tests.api.conftest import Api, Customer
-from tests.support import GraphQLClient
+from tests.toolbox.graphql import GraphQLClient
 
 # -- depth, aliases, tokens -------------------------------------------------------------------
 

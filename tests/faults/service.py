@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import httpx
 
 from tests.faults.proxy import FaultProxy
-from tests.ws_support import connect
+from tests.toolbox.ws import connect
 
 T = TypeVar("T")
 

@@ -36,12 +36,13 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
-from adapters.sql.migrate import upgrade_to_head
 from tests.e2e import serve_process
 from tests.faults.proxy import FaultProxy
 from tests.faults.service import (
@@ -57,16 +58,15 @@ from tests.faults.service import (
     graphql,
     recover,
 )
-from tests.support import (
+from tests.toolbox.services import (
     POSTGRES_URL,
     REDIS_URL,
-    _asyncpg_dsn,
-    create_postgres_database,
-    drop_postgres_database,
+    asyncpg_dsn,
     redis_or_skip,
+    throwaway_database,
 )
 
-pytestmark = [pytest.mark.postgres]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 # Generous bounds (never measured durations): the settings below make the real ones far shorter.
 ANSWER_DEADLINE_S = 15.0  # every request, whatever the fault
@@ -111,7 +111,7 @@ class World:
 
 
 def _redis_port() -> int:
-    return int(REDIS_URL.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
+    return urlsplit(REDIS_URL).port or 6379
 
 
 def _proxied(url: str, port: int) -> str:
@@ -136,11 +136,8 @@ async def world(
     proxies: ProxyThread, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[World]:
     await redis_or_skip()
-    database_url = await create_postgres_database("faults")
-    server: serve_process.ServerProcess | None = None
-    try:
-        await upgrade_to_head(database_url)
-        pg = proxies.proxy(5432 if ":5432/" in POSTGRES_URL else _pg_port())
+    async with throwaway_database("faults") as database_url:
+        pg = proxies.proxy(_pg_port())
         redis = proxies.proxy(_redis_port())
         tmp = tmp_path_factory.mktemp("faults")
         settings = {
@@ -150,45 +147,40 @@ async def world(
             "EVENT_CHANNEL_PREFIX": f"faults:{uuid.uuid4().hex[:8]}",
             "DATA_DIR": str(tmp / "data"),
         }
-        server = serve_process.start(tmp / "server.log", **settings)
-        await asyncio.to_thread(serve_process.wait_until_ready, server)
-        async with httpx.AsyncClient(base_url=server.base_url, timeout=60.0) as http:
-            service = await _actors(http, server)
-            cursor = (await graphql(http, LATEST_CURSOR, token=service.agent)).data
-            assert cursor is not None
-            start_cursor = int(cursor["latestCaseEventCursor"])
-            follower = Follower(service.ws_url, service.agent, str(start_cursor))
-            follower.start()
-            await asyncio.wait_for(follower.connected.wait(), 10)
-            yield World(
-                proxies=proxies,
-                pg=pg,
-                redis=redis,
-                server=server,
-                database_url=database_url,
-                service=service,
-                load=Load(service),
-                follower=follower,
-                start_cursor=start_cursor,
-            )
-            await follower.stop()
-    except BaseException:
-        if server is not None:
-            print(f"---- server output ----\n{server.output()[-20000:]}")
-        raise
-    finally:
-        if server is not None:
-            serve_process.stop(server.process)
-        await drop_postgres_database(database_url)
-        report = os.environ.get("FAULTS_REPORT")
-        if report and NUMBERS:
-            text = json.dumps(NUMBERS, indent=2) + "\n"
-            await asyncio.to_thread(Path(report).write_text, text)
+        try:
+            with serve_process.serve(tmp / "server.log", wait=False, **settings) as server:
+                await server.ready()
+                async with httpx.AsyncClient(base_url=server.base_url, timeout=60.0) as http:
+                    service = await _actors(http, server)
+                    cursor = (await graphql(http, LATEST_CURSOR, token=service.agent)).data
+                    assert cursor is not None
+                    start_cursor = int(cursor["latestCaseEventCursor"])
+                    follower = Follower(service.ws_url, service.agent, str(start_cursor))
+                    follower.start()
+                    await asyncio.wait_for(follower.connected.wait(), 10)
+                    try:
+                        yield World(
+                            proxies=proxies,
+                            pg=pg,
+                            redis=redis,
+                            server=server,
+                            database_url=database_url,
+                            service=service,
+                            load=Load(service),
+                            follower=follower,
+                            start_cursor=start_cursor,
+                        )
+                    finally:
+                        await follower.stop()
+        finally:
+            report = os.environ.get("FAULTS_REPORT")
+            if report and NUMBERS:
+                text = json.dumps(NUMBERS, indent=2) + "\n"
+                await asyncio.to_thread(Path(report).write_text, text)
 
 
 def _pg_port() -> int:
-    host = POSTGRES_URL.split("@", 1)[-1].split("/", 1)[0]
-    return int(host.rsplit(":", 1)[1]) if ":" in host else 5432
+    return make_url(POSTGRES_URL).port or 5432
 
 
 async def _actors(http: httpx.AsyncClient, server: serve_process.ServerProcess) -> Service:
@@ -325,7 +317,7 @@ async def test_nothing_lost_nothing_twice(world: World) -> None:
     load = world.load
     still_failing = await load.retry_pending()
     assert not still_failing, still_failing
-    dsn = _asyncpg_dsn(world.database_url)
+    dsn = asyncpg_dsn(world.database_url)
     conn = await asyncpg.connect(dsn, timeout=5)
     try:
         # Every message once (retries with the same key replayed the first result); none for
@@ -386,7 +378,7 @@ async def _settled_refunds(conn: asyncpg.Connection, deadline: float = 20.0) -> 
 
 
 async def test_subscription_received_every_event_exactly_once(world: World) -> None:
-    dsn = _asyncpg_dsn(world.database_url)
+    dsn = asyncpg_dsn(world.database_url)
     conn = await asyncpg.connect(dsn, timeout=5)
     try:
         committed = [
