@@ -18,6 +18,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from adapters.availability import dependency_unavailable
 from app.composition.health import healthz, readyz
 from app.composition.runtime import Runtime, build_runtime, refund_worker, sla_scheduler
+from app.composition.shutdown import bounded_close
 from app.composition.simulators import (
     PAYMENT_SIMULATOR_PREFIX,
     SIMULATOR_PREFIX,
@@ -104,7 +105,8 @@ def create_app(
             app.state.browser_sessions = BrowserSessionEndpoint(rt.services, production=production)
             app.state.runtime = rt
             app.state.order_webhooks = order_webhook_endpoint(rt)
-            async with contextlib.AsyncExitStack() as background:
+            background = contextlib.AsyncExitStack()
+            try:
                 if simulators.orders is not None:
                     await simulator_sends_webhooks(
                         app,
@@ -123,6 +125,12 @@ def create_app(
                     )
                     app.state.refund_worker = await background.enter_async_context(worker.running())
                 yield
+            finally:
+                # Bounded: a cancelled job cleaning up on a hanging database must not hold the
+                # process past its grace period (the runtime's closers come next).
+                await bounded_close(
+                    background.aclose, "background tasks", settings.shutdown_grace_seconds / 4
+                )
 
     routes: list[BaseRoute] = [
         Route("/graphql", _StateEndpoint("graphql"), methods=["GET", "POST"]),

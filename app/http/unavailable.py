@@ -6,6 +6,8 @@ logged with the request id and never described to the client."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -96,6 +98,13 @@ class DependencyFailureMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except asyncio.CancelledError:
+            # The server is stopping and gave up on this request (its graceful period is
+            # over): answer "retry" rather than let the server send a bare text 500.
+            if not started:
+                with contextlib.suppress(Exception):
+                    await send_unavailable(send, self.retry_after_seconds)
+            raise
         except Exception as exc:
             request_id = scope.get("state", {}).get("request_id", "-")
             which = self.classify(exc)
