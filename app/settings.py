@@ -56,6 +56,19 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 2000
     login_attempts_per_minute: int = 10
+
+    # Query cost and budgets (app.graphql.cost; README "Rate limits and query cost").
+    # Points: 1 per object returned, a connection's items `first` times, nested ones multiply.
+    cost_limits_enabled: bool = True
+    cost_max_per_operation: int = Field(default=10_000, ge=1)  # above: refused before it runs
+    cost_mutation: int = Field(default=10, ge=0)  # each mutation field, plus what it selects
+    cost_subscription: int = Field(default=10, ge=0)  # charged once, when it starts
+    cost_unpaged_list_size: int = Field(default=10, ge=1)  # lists without `first` count this many
+    # Token buckets per caller (user; client IP when anonymous), shared in Redis when configured.
+    cost_budget_customer: int = Field(default=10_000, ge=1)  # also anonymous callers (per IP)
+    cost_refill_per_second_customer: float = Field(default=100.0, gt=0)
+    cost_budget_staff: int = Field(default=50_000, ge=1)
+    cost_refill_per_second_staff: float = Field(default=500.0, gt=0)
     order_system_timeout_seconds: float = 1.0  # per attempt
     order_system_deadline_seconds: float = 2.5  # all attempts of one read together
     order_system_retries: int = 2
@@ -123,6 +136,16 @@ class Settings(BaseSettings):
                 raise ValueError("production needs ORDER_WEBHOOK_SECRET set")
             if not self.database_url:
                 raise ValueError("production needs DATABASE_URL")
+        return self
+
+    @model_validator(mode="after")
+    def _cost_budgets_fit(self) -> Settings:
+        for name in ("cost_budget_customer", "cost_budget_staff"):
+            if getattr(self, name) < self.cost_max_per_operation:
+                raise ValueError(
+                    f"{name.upper()} must be >= COST_MAX_PER_OPERATION (else an allowed "
+                    "operation could never fit the budget)"
+                )
         return self
 
     @model_validator(mode="after")

@@ -5,6 +5,7 @@ app.http.graphql_ws)."""
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from typing import Any
 
@@ -17,9 +18,11 @@ from strawberry.http import GraphQLHTTPResponse
 
 from app.graphiql import graphiql_html
 from app.graphql.context import Context, LiveUpdates
+from app.graphql.cost import RATE_LIMITED, CostMeter
 from app.graphql.loaders import Loaders
 from app.http.cookies import ResponseCookies, cookies_secure
 from app.http.graphql_ws import LimitedWebSocketAdapter, SupportWSHandler, WebSocketOptions
+from domain.budget import CostBudget
 from domain.errors import InvalidAccessToken
 from domain.usecases.services import Services
 from domain.usecases.sessions import authenticate
@@ -63,6 +66,7 @@ class _SubResponse(Response):
         self.status_code = None  # type: ignore[assignment]  # as Strawberry's: "not set"
         del self.headers["content-length"]
         self.response_cookies = cookies
+        self.cost_meter: CostMeter | None = None
 
 
 class StrawberryView(GraphQL[Context, None]):
@@ -76,9 +80,11 @@ class StrawberryView(GraphQL[Context, None]):
         production: bool,
         live: LiveUpdates | None = None,
         ws_options: WebSocketOptions | None = None,
+        cost_budget: CostBudget | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.cost_budget = cost_budget
         self.services = services
         self.production = production
         self.live = live
@@ -97,6 +103,9 @@ class StrawberryView(GraphQL[Context, None]):
         response = super().create_response(response_data, sub_response)
         if isinstance(sub_response, _SubResponse):
             sub_response.response_cookies.apply(response)
+            meter = sub_response.cost_meter
+            if meter is not None and meter.report is not None:
+                rate_limit_headers(response, meter)
         return response
 
     async def get_context(
@@ -105,6 +114,9 @@ class StrawberryView(GraphQL[Context, None]):
         state = request.scope.get("state", {})
         client = request.client.host if request.client else "unknown"
         websocket = request.scope["type"] == "websocket"
+        meter = CostMeter(self.cost_budget) if self.cost_budget is not None else None
+        if isinstance(response, _SubResponse):
+            response.cost_meter = meter
         return Context(
             services=self.services,
             # Over WebSocket the principal comes from connection_init (app.http.graphql_ws).
@@ -115,6 +127,7 @@ class StrawberryView(GraphQL[Context, None]):
             production=self.production,
             live=self.live if websocket else None,
             cookies=response.response_cookies if isinstance(response, _SubResponse) else None,
+            cost_meter=meter,
         )
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
@@ -122,6 +135,21 @@ class StrawberryView(GraphQL[Context, None]):
             graphiql_html(endpoint="/graphql"),
             headers={"Content-Security-Policy": GRAPHIQL_CONTENT_SECURITY_POLICY},
         )
+
+
+def rate_limit_headers(response: Response, meter: CostMeter) -> None:
+    """RateLimit-Limit/-Remaining/-Reset (points, points, seconds until the bucket is full);
+    a refusal by the budget is a 429 with Retry-After."""
+    report = meter.report
+    if report is None or report.spend is None:
+        return
+    spend = report.spend
+    response.headers["RateLimit-Limit"] = str(spend.limit)
+    response.headers["RateLimit-Remaining"] = str(spend.remaining)
+    response.headers["RateLimit-Reset"] = str(spend.reset_seconds)
+    if report.refused == RATE_LIMITED:
+        response.status_code = 429
+        response.headers["Retry-After"] = str(max(1, math.ceil(spend.retry_after_seconds)))
 
 
 class GraphQLEndpoint:
