@@ -29,9 +29,11 @@ from app.graphql.context import LiveUpdates
 from app.graphql.cost import CostRules
 from app.graphql.schema import build_schema
 from app.http.browser_session import LOGOUT_PATH, REFRESH_PATH, BrowserSessionEndpoint
+from app.http.client_identity import ClientIdentityMiddleware, parse_trusted_proxies
 from app.http.graphql_endpoint import GraphQLEndpoint, StrawberryView
 from app.http.graphql_ws import WebSocketOptions
 from app.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.http.security_headers import SecurityHeadersMiddleware
 from app.http.web_client import WebClient
 from app.settings import Settings
 from domain.budget import BudgetPolicy
@@ -155,7 +157,13 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            # First: the client's address (behind trusted proxies) for everything after it.
+            Middleware(
+                ClientIdentityMiddleware,
+                trusted_proxies=parse_trusted_proxies(settings.trusted_proxies),
+            ),
             Middleware(RequestContextMiddleware),
+            Middleware(SecurityHeadersMiddleware, hsts=production),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
     )

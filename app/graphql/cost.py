@@ -164,9 +164,7 @@ def _selection_cost(
         elif isinstance(selection, InlineFragmentNode):
             condition = selection.type_condition
             target = walk.schema.get_type(condition.name.value) if condition else parent
-            total += _selection_cost(
-                walk, selection.selection_set, target, multiplier, page, seen
-            )
+            total += _selection_cost(walk, selection.selection_set, target, multiplier, page, seen)
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
             fragment = walk.fragments.get(name)

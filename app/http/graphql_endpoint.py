@@ -9,6 +9,7 @@ import math
 import uuid
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -90,6 +91,31 @@ class StrawberryView(GraphQL[Context, None]):
         self.live = live
         self.ws_options = ws_options or WebSocketOptions()
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            # Strawberry answers these in text/plain; clients get the GraphQL JSON error shape
+            # (as for 413: app.http.middleware), with a code.
+            response = http_error(exc.status_code, exc.reason)
+        await response(scope, receive, send)
+
+    async def create_websocket_response(
+        self, request: WebSocket, subprotocol: str | None
+    ) -> WebSocket:
+        # A client offering only other subprotocols (the legacy `graphql-ws`) is accepted with
+        # the first one it offered and at once closed with 4406 and the reason (Strawberry's
+        # run() closes it; LimitedWebSocketAdapter words the reason). Accepting without a
+        # subprotocol would fail the handshake on the client's side: browsers and the `ws`
+        # library then see a bare 1006 instead of the reason.
+        offered = request.scope.get("subprotocols") or []
+        if subprotocol is None and offered:
+            subprotocol = offered[0]
+        return await super().create_websocket_response(request, subprotocol)
+
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         return _SubResponse(
             ResponseCookies(secure=cookies_secure(request.url.scheme, production=self.production))
@@ -135,6 +161,25 @@ class StrawberryView(GraphQL[Context, None]):
             graphiql_html(endpoint="/graphql"),
             headers={"Content-Security-Policy": GRAPHIQL_CONTENT_SECURITY_POLICY},
         )
+
+
+_HTTP_ERROR_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "REQUEST_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def http_error(status: int, message: str) -> JSONResponse:
+    """A transport-level refusal in the GraphQL JSON error shape: {"errors": [{message,
+    extensions: {code}}]} (no `data`: nothing was executed)."""
+    code = _HTTP_ERROR_CODES.get(status, f"HTTP_{status}")
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status
+    )
 
 
 def rate_limit_headers(response: Response, meter: CostMeter) -> None:

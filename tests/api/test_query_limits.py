@@ -31,7 +31,7 @@ from tests.api._helpers import (
     unique,
 )
 from tests.api.conftest import Api, Customer
-from tests.support import GraphQLClient
+from tests.support import REDIS_URL, GraphQLClient
 
 # -- depth, aliases, tokens -------------------------------------------------------------------
 
@@ -307,7 +307,10 @@ async def production(tmp_path: Path) -> AsyncIterator[tuple[GraphQLClient, str]]
         jwt_secret=secrets.token_urlsafe(48),
         order_webhook_secret="x" * 40,
         database_url=url,
-        redis_url=None,
+        redis_url=REDIS_URL,
+        # Required in production; never called by these tests (login and introspection).
+        order_system_url="http://127.0.0.1:9",
+        payment_gateway_url="http://127.0.0.1:9",
         data_dir=tmp_path,
     )
     hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -355,7 +358,7 @@ SECRET_SQL = "SELECT secret FROM users WHERE password_hash = 'x'"
 def leaks(api: Api) -> list[str]:
     return [
         *LEAKS,
-        api.settings.jwt_secret,
+        api.settings.jwt_secret.get_secret_value(),
         str(api.settings.database_url).rsplit("/", 1)[-1],
     ]
 
