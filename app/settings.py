@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     cost_max_per_operation: int = Field(default=10_000, ge=1)  # above: refused before it runs
     cost_mutation: int = Field(default=10, ge=0)  # each mutation field, plus what it selects
     cost_subscription: int = Field(default=10, ge=0)  # charged once, when it starts
-    cost_unpaged_list_size: int = Field(default=10, ge=1)  # lists without `first` count this many
+    cost_unpaged_list_size: int = Field(default=3, ge=1)  # lists without `first` count this many
     # Token buckets per caller (user; client IP when anonymous), shared in Redis when configured.
     cost_budget_customer: int = Field(default=10_000, ge=1)  # also anonymous callers (per IP)
     cost_refill_per_second_customer: float = Field(default=100.0, gt=0)

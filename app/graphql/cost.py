@@ -69,7 +69,7 @@ class CostRules:
     max_operation_cost: int = 10_000
     mutation_cost: int = 10
     subscription_cost: int = 10
-    unpaged_list_size: int = 10
+    unpaged_list_size: int = 3
     max_page_size: int = 100
     customer: BudgetPolicy = field(default_factory=lambda: BudgetPolicy(10_000, 100.0))
     staff: BudgetPolicy = field(default_factory=lambda: BudgetPolicy(50_000, 500.0))
