@@ -45,7 +45,10 @@ def test_an_absent_first_is_the_argument_default() -> None:
 
 
 def test_nested_connections_multiply() -> None:
-    query = "{ supportCases(first: 100) { edges { node { messages(first: 100) { edges { node { id } } } } } } }"
+    query = (
+        "{ supportCases(first: 100) { edges { node {"
+        " messages(first: 100) { edges { node { id } } } } } } }"
+    )
     # 1 + 100 edges + 100 nodes + 100 connections + 100 x 100 x (edge + node)
     assert cost(query) == 1 + 100 + 100 + 100 + 20_000
     assert cost(query) > CostRules().max_operation_cost
@@ -71,7 +74,10 @@ def test_unpaged_lists_count_a_fixed_size() -> None:
 
 
 def test_mutations_and_subscriptions_have_a_fixed_cost_plus_their_selection() -> None:
-    login = 'mutation { login(input: {email: "a@b.c", password: "x"}) { __typename ... on AuthSession { user { id } } } }'
+    login = (
+        'mutation { login(input: {email: "a@b.c", password: "x"}) {'
+        " __typename ... on AuthSession { user { id } } } }"
+    )
     assert cost(login) == 10 + 1 + 1  # fixed + AuthSession + user
     assert cost(login, mutation_cost=25) == 27
     subscription = "subscription { caseEvents { id actor { id } supportCase { id } } }"
@@ -79,7 +85,8 @@ def test_mutations_and_subscriptions_have_a_fixed_cost_plus_their_selection() ->
 
 
 def test_fragments_are_added_up_and_introspection_is_free() -> None:
-    query = """query { node(id: "x") { ...C ... on Order { lines { id } } } __schema { types { name } } }
+    query = """query {
+      node(id: "x") { ...C ... on Order { lines { id } } } __schema { types { name } } }
       fragment C on SupportCase { customer { id } }"""
     assert cost(query) == 1 + 1 + 3
 
