@@ -53,6 +53,7 @@ from graphql import (
     is_list_type,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from domain.budget import BudgetPolicy, BudgetSpend, CostBudget
 
@@ -195,7 +196,7 @@ def _field_cost(
     if is_leaf_type(named):
         return 0
     count = multiplier
-    if is_list_type(get_nullable_type(definition.type)):  # type: ignore[arg-type]
+    if is_list_type(get_nullable_type(definition.type)):
         count *= page if page is not None else walk.rules.unpaged_list_size
     child_page = _page_size(walk, node, definition) if "first" in definition.args else None
     if node.selection_set is None:
@@ -266,6 +267,7 @@ class CostLimit(SchemaExtension):
         super().__init__()
         self.rules = rules
         self.report: CostReport | None = None
+        self._reported_once = False
 
     async def on_validate(self) -> AsyncIterator[None]:
         error = await self._charge()
@@ -332,6 +334,9 @@ class CostLimit(SchemaExtension):
         return None
 
     def get_results(self) -> dict[str, Any]:
-        if self.report is None:
+        if self.report is None or self._reported_once:
             return {}
+        if self.execution_context.operation_type == StrawberryOperationType.SUBSCRIPTION:
+            # Charged once, when it starts: reported with its first message, not every event.
+            self._reported_once = True
         return {"cost": self.report.as_extension()}

@@ -240,3 +240,22 @@ async def test_a_sane_request_id_is_kept_and_others_are_replaced(tight: Tight) -
     for bad in ("short", "has space in it", "x" * 129, "semi;colon-1234", b"caf\xe9-latin1-id"):
         answered = await tight.http.get("/healthz", headers={"X-Request-ID": bad})
         assert re.fullmatch(r"[0-9a-f]{16}", answered.headers["X-Request-ID"]), bad
+
+
+async def test_a_subscription_reports_its_cost_once_when_it_starts(api: Api) -> None:
+    from tests.api._helpers import open_case, post_message
+
+    customer = await api.new_customer()
+    agent = await api.token("agent@example.com")
+    case = await open_case(api, customer.token, subject="Cost of a subscription")
+    await post_message(api, customer.token, case["id"], "Hello")
+    query = (
+        "subscription($c: ID, $a: String) { caseEvents(caseId: $c, after: $a) { id actor { id } } }"
+    )
+    async with asgi_ws(api.app) as ws:
+        await ws.init_ok(agent)
+        await ws.subscribe("s", query, {"c": case["id"], "a": "0"})
+        first, second = (await ws.next_for("s")), (await ws.next_for("s"))
+    assert first["type"] == second["type"] == "next", (first, second)
+    assert first["payload"]["extensions"]["cost"]["requested"] == 10 + 1 + 1, first
+    assert "extensions" not in second["payload"] or not second["payload"]["extensions"], second
