@@ -14,7 +14,7 @@ from adapters.sql.migrate import upgrade_to_head
 from app.http.web_client import client_built
 from app.main import build_runtime, create_app, seed
 from app.seed import DEMO_PASSWORD
-from app.settings import Settings, mask_url
+from app.settings import Settings, load_settings, mask_url
 
 
 async def prepare(settings: Settings) -> None:
@@ -79,7 +79,7 @@ def web_client_lines(
 
 
 def main() -> None:
-    settings = Settings()
+    settings = load_settings()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -270,3 +270,19 @@ def mask_url(url: str) -> str:
             user = credentials.split(":", 1)[0]
             return f"{scheme}://{user}:***@{host}"
         return url
+
+
+def load_settings() -> Settings:
+    """The settings from the environment, or exit with one clear line per refused setting (no
+    traceback, no values: they may be secrets). For the entry points (serve, worker, uvicorn's
+    factory)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]).upper()
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(f"  {where + ': ' if where else ''}{message}")
+        text = "Refusing to start, the settings are not valid:\n" + "\n".join(lines)
+        raise SystemExit(text) from None

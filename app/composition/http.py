@@ -35,7 +35,7 @@ from app.http.graphql_ws import WebSocketOptions
 from app.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.http.security_headers import SecurityHeadersMiddleware
 from app.http.web_client import WebClient
-from app.settings import Settings
+from app.settings import Settings, load_settings
 from domain.budget import BudgetPolicy
 from domain.usecases.live_events import SharedEventLog
 
@@ -94,7 +94,7 @@ def create_app(
 ) -> Starlette:
     """The ASGI app (uvicorn: `app.main:create_app --factory`). Tests may pass the embedded
     order simulator to control its orders; `runtime_options` go to `build_runtime`."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
     production = settings.app_env == "production"
     simulators = embedded_simulators(
         settings,

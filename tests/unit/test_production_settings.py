@@ -124,3 +124,36 @@ async def test_production_never_mounts_the_simulators_and_sends_security_headers
         health = await http.get("/healthz")
     assert health.headers["strict-transport-security"].startswith("max-age=")
     assert health.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
+@pytest.mark.parametrize("module", ["app.serve", "app.worker"])
+def test_production_start_up_fails_with_one_clear_message(module: str, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.e2e.serve_process import PROJECT_ROOT, service_environment
+
+    env = service_environment(
+        APP_ENV="production",
+        DATA_DIR=str(tmp_path),
+        PAYMENT_GATEWAY_API_KEY="gw-api-key-0123456789",
+        DATABASE_URL="postgresql+asyncpg://support:db-pa55word@127.0.0.1:1/x",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", module],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    output = (done.stdout + done.stderr).decode()
+    assert done.returncode != 0, output
+    assert "Traceback" not in output, output
+    assert "Refusing to start" in output
+    for name in ("JWT_SECRET", "ORDER_WEBHOOK_SECRET", "REDIS_URL", "ORDER_SYSTEM_URL"):
+        assert name in output, (name, output)
+    assert "PAYMENT_GATEWAY_URL" in output
+    assert "DATABASE_URL" not in output  # it is set: only what is missing is named
+    for value in SECRET_VALUES:
+        assert value not in output
