@@ -259,3 +259,31 @@ async def test_a_subscription_reports_its_cost_once_when_it_starts(api: Api) -> 
     assert first["type"] == second["type"] == "next", (first, second)
     assert first["payload"]["extensions"]["cost"]["requested"] == 10 + 1 + 1, first
     assert "extensions" not in second["payload"] or not second["payload"]["extensions"], second
+
+
+class _BrokenBudget:
+    async def spend(self, key: str, cost: int, policy: Any) -> Any:
+        raise RuntimeError("handler is closed")  # what redis-py under uvloop raises when down
+
+
+async def test_an_unreachable_budget_store_serves_unmetered(
+    tight: Tight, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = await tight.gql.login("alice@example.com")
+    monkeypatch.setattr(tight.app.state.graphql.view, "cost_budget", _BrokenBudget())
+    for _ in range(3):  # more than the 100-point budget would allow
+        response = await tight.gql.raw(FORTY, token=token)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "errors" not in body, body
+        assert body["extensions"]["cost"] == {
+            "requested": 81,
+            "remaining": None,
+            "limit": None,
+            "resetSeconds": None,
+        }
+        assert "RateLimit-Remaining" not in response.headers
+    assert "cost budget unavailable" in caplog.text
+    # Still refused: what is over the per-operation maximum (no store needed for that).
+    over = await tight.gql.raw("{ supportCases(first: 60) { edges { node { id } } } }", token=token)
+    assert over.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
