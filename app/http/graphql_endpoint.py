@@ -21,6 +21,7 @@ from app.graphiql import graphiql_html
 from app.graphql.context import Context, LiveUpdates
 from app.graphql.cost import RATE_LIMITED, CostMeter
 from app.graphql.loaders import Loaders
+from app.http.client_identity import request_id_from
 from app.http.cookies import ResponseCookies, cookies_secure
 from app.http.graphql_ws import LimitedWebSocketAdapter, SupportWSHandler, WebSocketOptions
 from domain.budget import CostBudget
@@ -149,7 +150,12 @@ class StrawberryView(GraphQL[Context, None]):
             principal=None if websocket else state.get("principal"),
             request_loaders=Loaders(self.services),
             client=client,
-            request_id=f"ws-{uuid.uuid4().hex[:12]}" if websocket else state.get("request_id", "-"),
+            request_id=(
+                request_id_from(request.headers.get("x-request-id"))
+                or f"ws-{uuid.uuid4().hex[:12]}"
+                if websocket
+                else state.get("request_id", "-")
+            ),
             production=self.production,
             live=self.live if websocket else None,
             cookies=response.response_cookies if isinstance(response, _SubResponse) else None,
