@@ -123,7 +123,7 @@ class Tight:
 @pytest.fixture
 async def tight(tmp_path: Path) -> AsyncIterator[Tight]:
     """The embedded mode (no Redis: in-process budgets) with 100-point budgets that hardly
-    refill (1 point in 2 s), so a test can exhaust one and read what it is told."""
+    refill (1 point in 100 s), so a test can exhaust one and read exact figures."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'tight.db'}"
     await upgrade_to_head(url)
     settings = Settings(
@@ -133,9 +133,9 @@ async def tight(tmp_path: Path) -> AsyncIterator[Tight]:
         login_attempts_per_minute=1000,
         cost_max_per_operation=100,
         cost_budget_customer=100,
-        cost_refill_per_second_customer=0.5,
+        cost_refill_per_second_customer=0.01,
         cost_budget_staff=100,
-        cost_refill_per_second_staff=0.5,
+        cost_refill_per_second_staff=0.01,
         trusted_proxies="10.0.0.0/8",
         run_embedded_worker=False,
         run_sla_scheduler=False,
@@ -169,7 +169,7 @@ async def test_past_its_budget_a_caller_gets_429_and_rate_limited(tight: Tight) 
     (error,) = body["errors"]
     assert error["extensions"]["code"] == "RATE_LIMITED"
     wait = error["extensions"]["retryAfterSeconds"]
-    assert wait >= 100 and int(refused.headers["Retry-After"]) == wait  # 62 points at 0.5/s
+    assert wait >= 6000 and int(refused.headers["Retry-After"]) == wait  # 62 points at 0.01/s
     assert body["extensions"]["cost"]["remaining"] == 19  # a refusal spends nothing
     # Cheaper operations still fit; another caller (an agent) has its own budget.
     assert (await tight.gql.raw("{ viewer { id } }", token=token)).status_code == 200
