@@ -1,4 +1,15 @@
 # The API and worker image (docker-compose.yml runs api, worker and migrate from it).
+
+# The web client, built from the committed lock and generated types; the API serves client/dist at /.
+FROM node:20-bookworm-slim AS client
+ENV PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm_config_fund=false npm_config_audit=false
+WORKDIR /client
+COPY client/package.json client/package-lock.json ./
+RUN npm ci
+COPY schema.graphql /schema.graphql
+COPY client/ ./
+RUN npm run build
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -19,6 +30,7 @@ COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
 
 COPY . .
+COPY --from=client /client/dist /srv/client/dist
 RUN uv sync --frozen --no-dev \
     && useradd --system --uid 10001 --home-dir /srv app \
     && mkdir -p /srv/data && chown app /srv/data

@@ -56,10 +56,10 @@ test-python: sync ## Only the Python suites
 test-client: sync ## Only the web client's suites (unit + browser)
 	@scripts/client-test.sh
 
-lint: sync ## ruff format check, ruff lint, mypy (strict) on domain/, import rules
+lint: sync ## ruff format check, ruff lint, mypy (strict) on domain/ adapters/ app/, import rules
 	$(UV_RUN) ruff format --check .
 	$(UV_RUN) ruff check .
-	$(UV_RUN) mypy domain
+	$(UV_RUN) mypy domain adapters app
 	$(UV_RUN) lint-imports
 
 fmt: sync ## Format the code and apply ruff's safe fixes

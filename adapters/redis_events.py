@@ -247,7 +247,8 @@ class RedisEventBroker:
         while not self._closed:
             try:
                 response = await self._pubsub.parse_response(block=True)
-                message = await self._pubsub.handle_message(response)
+                # redis-py's PubSub.handle_message is unannotated (redis 8.1).
+                message = await self._pubsub.handle_message(response)  # type: ignore[no-untyped-call]
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the reader must survive anything
@@ -335,7 +336,7 @@ class RedisEventBroker:
             with contextlib.suppress(BaseException):
                 await task
         with contextlib.suppress(Exception):
-            await self._pubsub.aclose()
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis 8.1
         with contextlib.suppress(Exception):
             await self._listener.aclose()
         with contextlib.suppress(Exception):

@@ -83,10 +83,6 @@ class RefundWorker:
         self._stopping.set()
         self._wakeup.set()
 
-    @property
-    def stopping(self) -> bool:
-        return self._stopping.is_set()
-
     def wake(self) -> None:
         """Look for jobs now instead of at the next poll (e.g. right after an approval)."""
         self._wakeup.set()
@@ -116,12 +112,20 @@ class RefundWorker:
             log.info("refund worker %s stopped after %d job(s)", self.identity, self.jobs_run)
 
     async def _loop(self, owner: str) -> None:
-        kwargs = {"checkpoint": self.checkpoint} if self.checkpoint is not None else {}
+        checkpoint = self.checkpoint
         while not self._stopping.is_set():
             try:
-                result = await run_next_refund_job(
-                    self.services, owner, should_stop=self._stopping.is_set, **kwargs
-                )
+                if checkpoint is None:
+                    result = await run_next_refund_job(
+                        self.services, owner, should_stop=self._stopping.is_set
+                    )
+                else:
+                    result = await run_next_refund_job(
+                        self.services,
+                        owner,
+                        should_stop=self._stopping.is_set,
+                        checkpoint=checkpoint,
+                    )
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - e.g. the database restarting: keep going

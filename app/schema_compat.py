@@ -34,6 +34,7 @@ from graphql import (
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLType,
     GraphQLUnionType,
     build_schema,
     find_breaking_changes,
@@ -104,8 +105,8 @@ def _deprecated_enum_value(schema: GraphQLSchema, enum_name: str, value: str) ->
 def _only_deprecated_references(schema: GraphQLSchema, type_name: str) -> bool:
     """Every use of the type in the schema is deprecated (so no released client needs it)."""
 
-    def refers(gtype: object) -> bool:
-        named: GraphQLNamedType = get_named_type(gtype)  # type: ignore[arg-type]
+    def refers(gtype: GraphQLType) -> bool:
+        named: GraphQLNamedType = get_named_type(gtype)
         return named.name == type_name
 
     for gtype in schema.type_map.values():

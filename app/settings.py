@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     # with Redis the worker runs it (app.worker), though running several is safe.
     run_sla_scheduler: bool | None = None
     sla_scan_interval_seconds: float = Field(default=30.0, gt=0)
+    # Retention (domain.retention): bookkeeping forgotten after these; timelines and money never.
+    retention_idempotency_key_hours: float = Field(default=48.0, ge=24)  # >= 24 h, as Stripe
+    retention_webhook_delivery_days: float = Field(default=7.0, ge=1)  # the replay window
+    retention_ended_session_days: float = Field(default=1.0, ge=0)  # expired/revoked tokens
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)  # how often to prune
 
     # Payment gateway and the refund worker (ARCHITECTURE.md "Money movement").
     # PAYMENT_GATEWAY_URL unset = the bundled simulator, in process, mounted at /_sim/payments.

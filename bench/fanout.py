@@ -27,8 +27,6 @@ import contextlib
 import json
 import multiprocessing as mp
 import os
-import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -166,12 +164,6 @@ async def _client_main(conn: Connection, url: str, count: int, kind: str, token:
 # -- process helpers ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
@@ -183,29 +175,6 @@ def rss_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     return 0
-
-
-async def wait_http(port: int, path: str = "/readyz", timeout: float = 60) -> None:  # noqa: ASYNC109
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(f"http://127.0.0.1:{port}{path}")).status_code < 500:
-                    return
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"server on {port} did not come up")
-
-
-def wait_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -315,18 +284,20 @@ async def main(args: argparse.Namespace) -> str:
     import httpx
     import redis.asyncio as aioredis
 
-    from adapters.sql.migrate import upgrade_to_head
     from app.main import build_runtime, seed
     from app.settings import Settings
-    from tests.support import create_postgres_database, drop_postgres_database
+    from tests.toolbox.graphql import GraphQLClient
+    from tests.toolbox.network import free_port
+    from tests.toolbox.processes import Spawned, api_server_command, spawn_process
+    from tests.toolbox.services import throwaway_database
 
     subscribers = args.subscribers
     per_process = subscribers // 2
-    url = await create_postgres_database("bench_fanout")
-    procs: list[subprocess.Popen[bytes]] = []
     results: list[SystemResult] = []
-    try:
-        await upgrade_to_head(url)
+    async with (
+        throwaway_database("bench_fanout") as url,
+        contextlib.AsyncExitStack() as stack,
+    ):
         async with build_runtime(Settings(app_env="test", database_url=url)) as runtime:
             await seed(runtime)
         prefix = f"bench-{uuid.uuid4().hex[:8]}"
@@ -350,33 +321,34 @@ async def main(args: argparse.Namespace) -> str:
         }
         api_ports = [free_port(), free_port()]
         raw_ports = [free_port(), free_port()]
+        procs: list[Spawned] = []
         for port in api_ports:
             procs.append(
-                subprocess.Popen(  # noqa: ASYNC220 - started once, at setup
-                    [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-                     "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-                     "--no-access-log"],
-                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                stack.enter_context(
+                    spawn_process(
+                        api_server_command(port),
+                        name=f"API process (port {port})", port=port, wait=False, env=env,
+                        ready_url=f"http://127.0.0.1:{port}/readyz", deadline=60,
+                        is_ready=lambda response: response.status_code < 500,
+                    )
                 )
             )  # fmt: skip
         for port in raw_ports:
             procs.append(
-                subprocess.Popen(  # noqa: ASYNC220
-                    [sys.executable, str(Path(__file__)), "--role", "raw-server", "--port",
-                     str(port), "--channel", raw_channel],
-                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                stack.enter_context(
+                    spawn_process(
+                        [sys.executable, str(Path(__file__)), "--role", "raw-server", "--port",
+                         str(port), "--channel", raw_channel],
+                        name=f"raw server (port {port})", port=port, wait=False, env=env,
+                        ready_port=port,
+                    )
                 )
             )  # fmt: skip
-        for port in api_ports:
-            await wait_http(port)
-        for port in raw_ports:
-            wait_port(port)
+        await asyncio.gather(*(p.ready() for p in procs))
         api_pids = [p.pid for p in procs[:2]]
         raw_pids = [p.pid for p in procs[2:]]
 
         https = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{p}", timeout=30) for p in api_ports]
-        from tests.support import GraphQLClient
-
         gqls = [GraphQLClient(h) for h in https]
         agent = await gqls[0].login("agent@example.com")
         alice = await gqls[0].login("alice@example.com")
@@ -481,15 +453,6 @@ async def main(args: argparse.Namespace) -> str:
         await redis.aclose()
         for h in https:
             await h.aclose()
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        await drop_postgres_database(url)
     return report(args, results)
 
 

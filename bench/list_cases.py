@@ -27,22 +27,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.metadata
 import os
-import platform
-import socket
-import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import httpx
 import redis.asyncio as aioredis
 import uvicorn
@@ -54,9 +49,9 @@ from adapters.order_system.simulator import (
     make_order,
     simulator_state,
 )
-from adapters.sql.migrate import upgrade_to_head
 from app.main import build_runtime, seed
 from app.settings import Settings
+from bench._machine import machine_and_python, postgres_version
 from domain.cases import CaseCategory
 from domain.refunds import RefundReason, RefundRequest
 from domain.usecases.assign_case import assign_case
@@ -64,8 +59,11 @@ from domain.usecases.open_case import OpenCase, open_case
 from domain.usecases.post_message import post_message
 from domain.usecases.request_refund import request_refund
 from domain.users import Principal, Role, User
+from tests.toolbox.graphql import CASE_LIST_NODE
+from tests.toolbox.network import free_port
+from tests.toolbox.processes import Spawned, spawn_process
+from tests.toolbox.services import throwaway_database
 
-ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
@@ -74,53 +72,14 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 # fresh entries.
 COLD_REDIS_URL = os.environ.get("BENCH_COLD_REDIS_URL", "redis://127.0.0.1:6379/13")
 
-QUERY = """
-query($first: Int!) {
-  supportCases(first: $first) {
-    edges { node {
-      id number status
-      customer { id name }
-      assignee { id name }
-      order { id number status stale total { amount } refundableAmount { amount }
-              lines { id refundedQuantity } }
-      lastMessage { id body author { id name } }
-      refunds { id status amount { amount } order { id number } }
-    } }
-    pageInfo { hasNextPage }
-  }
-}"""
+QUERY = f"""
+query($first: Int!) {{
+  supportCases(first: $first) {{{CASE_LIST_NODE}
+  }}
+}}"""
 
 
 # -- infrastructure -----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://")
-
-
-@contextlib.asynccontextmanager
-async def throwaway_database() -> AsyncIterator[str]:
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(_dsn(PG_ADMIN_URL), timeout=5)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base = PG_ADMIN_URL.rpartition("/")[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        admin = await asyncpg.connect(_dsn(PG_ADMIN_URL), timeout=5)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 @contextlib.contextmanager
@@ -143,47 +102,20 @@ def simulator_thread(state_app: Any) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-@dataclass
-class ServerProcess:
-    name: str
-    url: str
-    process: subprocess.Popen[bytes]
-
-
 @contextlib.contextmanager
-def server_process(name: str, env: dict[str, str]) -> Iterator[ServerProcess]:
+def server_process(name: str, env: dict[str, str]) -> Iterator[Spawned]:
+    """bench/_server.py on a free port, ready on /healthz; its log in /tmp."""
     port = free_port()
-    log = open(f"/tmp/bench-{name.replace(' ', '-')}-{port}.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
+    with spawn_process(
         [sys.executable, "-m", "bench._server", "--port", str(port)],
-        cwd=ROOT,
+        name=f"server {name}",
+        port=port,
+        ready_url=f"http://127.0.0.1:{port}/healthz",
         env={**os.environ, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server {name} exited; see {log.name}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server {name} did not start; see {log.name}")
-            time.sleep(0.1)
-        yield ServerProcess(name, url, process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        log_path=Path(f"/tmp/bench-{name.replace(' ', '-')}-{port}.log"),
+        stop_timeout=15,
+    ) as server:
+        yield server
 
 
 # -- data -----------------------------------------------------------------------------------------
@@ -281,15 +213,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-async def stats(client: httpx.AsyncClient, server: ServerProcess) -> dict[str, float]:
-    response = await client.get(f"{server.url}/_bench/stats")
+async def stats(client: httpx.AsyncClient, server: Spawned) -> dict[str, float]:
+    response = await client.get(f"{server.base_url}/_bench/stats")
     data: dict[str, float] = response.json()
     return data
 
 
 async def run_workload(
     name: str,
-    server: ServerProcess,
+    server: Spawned,
     request: Any,
     orders: OrderSimulatorState,
     *,
@@ -373,51 +305,27 @@ async def login(url: str, email: str) -> str:
 # -- report ---------------------------------------------------------------------------------------
 
 
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "-"
-
-
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
 async def environment(database_url: str, load_before: str) -> list[str]:
-    conn = await asyncpg.connect(_dsn(database_url), timeout=5)
-    try:
-        pg = (await conn.fetchval("SHOW server_version")).split()[0]
-    finally:
-        await conn.close()
+    pg = await postgres_version(database_url)
     client = aioredis.from_url(REDIS_URL)
     try:
         redis_version = (await client.info("server"))["redis_version"]
     finally:
         await client.aclose()
-    packages = ", ".join(
-        f"{p} {_version(p)}"
-        for p in (
-            "strawberry-graphql",
-            "graphql-core",
-            "starlette",
-            "uvicorn",
-            "uvloop",
-            "httptools",
-            "sqlalchemy",
-            "asyncpg",
-            "redis",
-            "httpx",
-        )
+    packages = (
+        "strawberry-graphql",
+        "graphql-core",
+        "starlette",
+        "uvicorn",
+        "uvloop",
+        "httptools",
+        "sqlalchemy",
+        "asyncpg",
+        "redis",
+        "httpx",
     )
     return [
-        f"- Machine: {_cpu_model()}, {os.cpu_count()} CPUs, "
-        f"{platform.system()} {platform.release()}",
-        f"- Python {platform.python_version()} ({platform.python_implementation()}); {packages}",
+        *machine_and_python(packages),
         f"- PostgreSQL {pg} and Redis {redis_version} on the same machine (127.0.0.1)",
         f"- Load average (1/5/15 min) before the run: {load_before}; at its end: "
         + " / ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -452,8 +360,7 @@ async def main_async(args: argparse.Namespace) -> None:
     load_before = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     simulator = create_order_simulator(orders=[])
     orders = simulator_state(simulator)
-    async with throwaway_database() as database_url:
-        await upgrade_to_head(database_url)
+    async with throwaway_database("bench", server_url=PG_ADMIN_URL) as database_url:
         with simulator_thread(simulator) as order_system_url:
             env = {
                 "APP_ENV": "test",
@@ -491,21 +398,23 @@ async def main_async(args: argparse.Namespace) -> None:
                 server_process("warm", env) as warm,
                 server_process("cold", cold_env) as cold,
             ):
-                token = await login(warm.url, "agent@example.com")
+                token = await login(warm.base_url, "agent@example.com")
                 auth = {"Authorization": f"Bearer {token}"}
                 body = {"query": QUERY, "variables": {"first": 50}}
 
-                def graphql(server: ServerProcess) -> Any:
+                def graphql(server: Spawned) -> Any:
                     async def call(client: httpx.AsyncClient) -> httpx.Response:
-                        return await client.post(f"{server.url}/graphql", json=body, headers=auth)
+                        return await client.post(
+                            f"{server.base_url}/graphql", json=body, headers=auth
+                        )
 
                     return call
 
                 async def bare(client: httpx.AsyncClient) -> httpx.Response:
-                    return await client.get(f"{warm.url}/bare/cases?first=50", headers=auth)
+                    return await client.get(f"{warm.base_url}/bare/cases?first=50", headers=auth)
 
                 async def healthz(client: httpx.AsyncClient) -> httpx.Response:
-                    return await client.get(f"{warm.url}/healthz")
+                    return await client.get(f"{warm.base_url}/healthz")
 
                 for name, server, request in (
                     ("GraphQL (Strawberry), warm order cache", warm, graphql(warm)),

@@ -29,17 +29,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.metadata
 import os
-import platform
-import signal
-import socket
-import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,100 +45,43 @@ from sqlalchemy import func, insert, select, text
 
 from adapters.sql import mappers
 from adapters.sql.db import create_engine
-from adapters.sql.migrate import upgrade_to_head
 from adapters.sql.refund_execution import job_values
 from adapters.sql.tables import refunds, support_cases, users
 from adapters.sql.tables_refund_execution import refund_jobs
+from bench._machine import machine_and_python, postgres_version
 from domain.cases import CaseCategory, CasePriority, CaseRules, SupportCase
 from domain.money import Money
 from domain.refund_jobs import RefundJob
 from domain.refunds import Refund, RefundApproval, RefundReason, RefundStatus
 from domain.users import Role, User
+from tests.integration.refund_execution.support import gateway_server
+from tests.toolbox.polling import poll_until
+from tests.toolbox.processes import PROJECT_ROOT as ROOT
+from tests.toolbox.processes import Spawned, spawn_process
+from tests.toolbox.services import asyncpg_dsn, throwaway_database
 
-ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 AMOUNT = 3000
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://")
-
-
-@contextlib.asynccontextmanager
-async def throwaway_database() -> AsyncIterator[str]:
-    name = f"bench_refunds_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(_dsn(PG_ADMIN_URL), timeout=5)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = f"{PG_ADMIN_URL.rpartition('/')[0]}/{name}"
-    try:
-        yield url
-    finally:
-        admin = await asyncpg.connect(_dsn(PG_ADMIN_URL), timeout=5)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-
 @contextlib.contextmanager
-def gateway_process() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "adapters.payment_gateway.simulator", "--port", str(port)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            time.sleep(0.05)
-        else:
-            raise RuntimeError("the gateway simulator did not start")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@contextlib.contextmanager
-def worker_processes(count: int, env: dict[str, str]) -> Iterator[list[subprocess.Popen[bytes]]]:
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "app.worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(count)
-    ]
-    try:
-        yield processes
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+def worker_processes(count: int, env: dict[str, str]) -> Iterator[list[Spawned]]:
+    """`count` refund worker processes (`python -m app.worker`), stopped with SIGTERM at the end."""
+    with contextlib.ExitStack() as stack:
+        yield [
+            stack.enter_context(
+                spawn_process(
+                    [sys.executable, "-m", "app.worker"],
+                    name=f"refund worker {n + 1}",
+                    wait=False,  # ready when it holds its database connection: workers_ready()
+                    env=env,
+                    stop_timeout=30,
+                )
+            )
+            for n in range(count)
+        ]
 
 
 async def seed_customer(database_url: str) -> str:
@@ -227,39 +165,39 @@ async def approve_in_one_transaction(database_url: str, customer_id: str, count:
 async def wait_until_paid(database_url: str, refund_ids: list[str], limit_seconds: float) -> float:
     """Seconds until every refund is SUCCEEDED (polling every 20 ms)."""
     started = time.perf_counter()
-    conn = await asyncpg.connect(_dsn(database_url), timeout=5)
+    conn = await asyncpg.connect(asyncpg_dsn(database_url), timeout=5)
+
+    def unpaid() -> Awaitable[int]:
+        return conn.fetchval(  # type: ignore[no-any-return]
+            "SELECT count(*) FROM refunds WHERE id = ANY($1::text[]) AND status <> 'SUCCEEDED'",
+            refund_ids,
+        )
+
     try:
-        while True:
-            left = await conn.fetchval(
-                "SELECT count(*) FROM refunds WHERE id = ANY($1::text[]) AND status <> 'SUCCEEDED'",
-                refund_ids,
-            )
-            if left == 0:
-                return time.perf_counter() - started
-            if time.perf_counter() - started > limit_seconds:
-                raise TimeoutError(f"{left} refunds still not paid after {limit_seconds} s")
-            await asyncio.sleep(0.02)
+        await poll_until(
+            unpaid, until=lambda left: left == 0, deadline=limit_seconds, interval=0.02
+        )
+        return time.perf_counter() - started
     finally:
         await conn.close()
 
 
 async def workers_ready(database_url: str, expected: int, limit_seconds: float = 60) -> None:
     """Wait until `expected` worker processes hold database connections (they started)."""
-    conn = await asyncpg.connect(_dsn(database_url), timeout=5)
+    conn = await asyncpg.connect(asyncpg_dsn(database_url), timeout=5)
     name = database_url.rpartition("/")[2]
+
+    def connected() -> Awaitable[int]:
+        return conn.fetchval(  # type: ignore[no-any-return]
+            "SELECT count(DISTINCT client_port) FROM pg_stat_activity "
+            "WHERE datname = $1 AND application_name = 'support-refunds'",
+            name,
+        )
+
     try:
-        deadline = time.monotonic() + limit_seconds
-        while True:
-            pids = await conn.fetchval(
-                "SELECT count(DISTINCT client_port) FROM pg_stat_activity "
-                "WHERE datname = $1 AND application_name = 'support-refunds'",
-                name,
-            )
-            if pids >= expected:
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError("the workers did not start")
-            await asyncio.sleep(0.1)
+        await poll_until(
+            connected, until=lambda n: n >= expected, deadline=limit_seconds, interval=0.1
+        )
     finally:
         await conn.close()
 
@@ -325,34 +263,10 @@ async def run_one(
     )
 
 
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "-"
-
-
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
 async def environment(database_url: str) -> list[str]:
-    conn = await asyncpg.connect(_dsn(database_url), timeout=5)
-    try:
-        pg = (await conn.fetchval("SHOW server_version")).split()[0]
-    finally:
-        await conn.close()
-    packages = ", ".join(
-        f"{p} {_version(p)}" for p in ("sqlalchemy", "asyncpg", "httpx", "uvicorn", "starlette")
-    )
+    pg = await postgres_version(database_url)
     return [
-        f"- Machine: {_cpu_model()}, {os.cpu_count()} CPUs, "
-        f"{platform.system()} {platform.release()}",
-        f"- Python {platform.python_version()} ({platform.python_implementation()}); {packages}",
+        *machine_and_python(("sqlalchemy", "asyncpg", "httpx", "uvicorn", "starlette")),
         f"- PostgreSQL {pg} on the same machine (127.0.0.1); the payment gateway simulator "
         "(uvicorn, one process) on the same machine too",
         "- Load average before the run (1/5/15 min): "
@@ -414,11 +328,11 @@ def parse_runs(spec: str) -> list[tuple[int, int, int]]:
 
 async def main_async(args: argparse.Namespace) -> tuple[list[Result], list[str]]:
     results: list[Result] = []
-    async with throwaway_database() as database_url:
-        await upgrade_to_head(database_url)
+    async with throwaway_database("bench_refunds", server_url=PG_ADMIN_URL) as database_url:
         customer_id = await seed_customer(database_url)
         env = await environment(database_url)
-        with gateway_process() as gateway_url:
+        with gateway_server() as gateway:
+            gateway_url = gateway.url
             for workers, concurrency, latency_ms in parse_runs(args.runs):
                 result = await run_one(
                     database_url,

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Protocol
 
+from domain.users import Principal
+
 
 @dataclass(frozen=True, slots=True)
 class BudgetPolicy:
@@ -51,6 +53,16 @@ def settle(tokens: float, cost: int, policy: BudgetPolicy) -> BudgetSpend:
         reset_seconds=max(0, math.ceil((policy.capacity - left) / rate)),
         retry_after_seconds=0 if allowed else max(1, math.ceil((cost - tokens) / rate)),
     )
+
+
+def bucket_for(
+    principal: Principal | None, client: str, *, customer: BudgetPolicy, staff: BudgetPolicy
+) -> tuple[str, BudgetPolicy]:
+    """Whose bucket a caller spends from, and its size: a logged-in user's own (staff: the
+    larger one), else the client IP's (customer-sized; shared by everyone behind that IP)."""
+    if principal is None:
+        return f"ip:{client}", customer
+    return f"user:{principal.user_id}", staff if principal.is_staff else customer
 
 
 class CostBudget(Protocol):

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from domain import visibility
 from domain.errors import FieldError, Forbidden, InvalidTransition, ValidationFailed
 from domain.events import CaseEvent, CaseEventType
 from domain.text import clean_text
@@ -187,7 +188,7 @@ class SupportCase:
         return f"CS-{self.number:06d}" if self.number is not None else "CS-??????"
 
     def visible_to(self, principal: Principal) -> bool:
-        return principal.is_staff or principal.user_id == self.customer_id
+        return visibility.may_see_case(principal, self)
 
     # -- status machine -----------------------------------------------------------------------
 
@@ -330,22 +331,6 @@ class SupportCase:
         if not internal and not author.is_staff and self.status is CaseStatus.WAITING_ON_CUSTOMER:
             self._move(CaseStatus.IN_PROGRESS, now=now, actor_id=author.user_id)
         return message
-
-    def record_refund_event(
-        self,
-        event_type: CaseEventType,
-        *,
-        refund_id: str,
-        actor_id: str | None,
-        now: datetime,
-        summary: str,
-        before: str | None = None,
-        after: str | None = None,
-    ) -> None:
-        self.updated_at = now
-        self._record(
-            event_type, now, actor_id, summary, refund_id=refund_id, before=before, after=after
-        )
 
     # -- SLA ------------------------------------------------------------------------------------
 

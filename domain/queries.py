@@ -1,20 +1,71 @@
-"""The read side: list and detail queries return domain objects as plain read models."""
+"""The read side: list and detail queries return domain objects as plain read models.
+
+Also the rules every read path shares, each defined once: the page size (`page_size`), the case
+search text (`normalize_search`, `case_number_in`), and the case filter a principal may use
+(`case_filter_for`). Who may see what is domain.visibility.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
+from domain import visibility
 from domain.cases import CasePriority, CaseStatus, Message, SupportCase
+from domain.errors import ValidationFailed
 from domain.events import CaseEvent
 from domain.refunds import Refund, RefundStatus
-from domain.users import User
+from domain.users import Principal, User
 
 T = TypeVar("T")
 
+MIN_PAGE_SIZE = 1
 MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+MAX_SEARCH_LENGTH = 200
+# A case number as people type it: CS-000042, cs-42, 42, 000042.
+_CASE_NUMBER = re.compile(r"(?:CS-?)?0*(\d{1,9})", re.IGNORECASE)
+
+
+def page_size(first: int | None, *, default: int = DEFAULT_PAGE_SIZE) -> int:
+    """`first` of a connection (None: `default`), checked: 1..MAX_PAGE_SIZE, else ValidationFailed.
+
+    The resolvers and both read stores check with this one function."""
+    size = default if first is None else first
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
+        raise ValidationFailed.single("first", f"must be between 1 and {MAX_PAGE_SIZE}")
+    return size
+
+
+def normalize_search(text: str | None) -> str | None:
+    """The case search as typed -> what is searched: trimmed, cut to MAX_SEARCH_LENGTH, None
+    when blank. Control characters are refused (NUL and lone surrogates cannot reach the
+    database; no subject contains them)."""
+    search = text.strip()[:MAX_SEARCH_LENGTH] if text and text.strip() else None
+    if search is not None and not search.isprintable():
+        raise ValidationFailed.single("search", "must not contain control characters")
+    return search
+
+
+def search_term(search: str | None) -> str | None:
+    """The term a read store matches (CaseFilter.search trimmed; None: no search). Longer than
+    MAX_SEARCH_LENGTH is refused (normalize_search never produces that)."""
+    term = search.strip() if search else ""
+    if not term:
+        return None
+    if len(term) > MAX_SEARCH_LENGTH:
+        raise ValidationFailed.single("search", f"must be at most {MAX_SEARCH_LENGTH} characters")
+    return term
+
+
+def case_number_in(term: str) -> int | None:
+    """The case number a search term names (`CS-000042`, `cs-42`, `42`), if it names one: such a
+    search matches that case as well as the subjects containing the text."""
+    number = _CASE_NUMBER.fullmatch(term)
+    return int(number.group(1)) if number is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +94,38 @@ class CaseFilter:
     def __post_init__(self) -> None:
         if self.overdue is not None and self.as_of is None:
             raise ValueError("CaseFilter.overdue needs as_of (the instant it is judged at)")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseListRequest:
+    """A case list as the caller asked for it (ids decoded; the search text as typed)."""
+
+    statuses: tuple[CaseStatus, ...] = ()
+    priorities: tuple[CasePriority, ...] = ()
+    assigned_to_me: bool = False
+    unassigned: bool = False
+    customer_id: str | None = None
+    search: str | None = None
+    overdue: bool | None = None
+
+
+def case_filter_for(principal: Principal, request: CaseListRequest, now: datetime) -> CaseFilter:
+    """The filter a principal's case list runs with.
+
+    A customer always gets their own cases, whatever they ask: `customerId`, `assignedToMe`,
+    `unassigned` and `overdue` are staff filters and are ignored for customers. The search text
+    goes through normalize_search (ValidationFailed for control characters)."""
+    staff = visibility.is_staff(principal)
+    return CaseFilter(
+        statuses=request.statuses,
+        priorities=request.priorities,
+        customer_id=request.customer_id if staff else principal.user_id,
+        assignee_id=principal.user_id if (staff and request.assigned_to_me) else None,
+        unassigned=staff and request.unassigned,
+        search=normalize_search(request.search),
+        overdue=request.overdue if staff else None,
+        as_of=now,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +195,11 @@ class ReadStore(Protocol):
     ) -> list[CaseEvent]:
         """The log after a sequence (every case, or one), oldest first, at most `limit`
         events: what live subscriptions replay."""
+        ...
+
+    async def resolved_case_ids(self, *, resolved_before: datetime, limit: int) -> list[str]:
+        """Ids of RESOLVED cases resolved at or before `resolved_before`, oldest first, at most
+        `limit` (the auto-close scheduler's candidates)."""
         ...
 
     async def last_event_sequence(

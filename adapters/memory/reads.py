@@ -11,31 +11,33 @@ import base64
 import binascii
 import copy
 import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
 from adapters.memory.store import InMemoryStore
-from domain.cases import Message, SupportCase
+from domain.cases import CaseStatus, Message, SupportCase
 from domain.errors import ValidationFailed
 from domain.events import CaseEvent
-from domain.queries import MAX_PAGE_SIZE, CaseFilter, Page, RefundFilter, RefundPageRequest
+from domain.queries import (
+    MAX_PAGE_SIZE,
+    CaseFilter,
+    Page,
+    RefundFilter,
+    RefundPageRequest,
+    case_number_in,
+    page_size,
+    search_term,
+)
 from domain.refunds import Refund
 from domain.sla import is_overdue
 from domain.users import User
 
 T = TypeVar("T")
 
-_CASE_NUMBER = re.compile(r"(?:CS-?)?0*(\d{1,9})", re.IGNORECASE)
 _MAX_CURSOR_LENGTH = 512
 
 Key = tuple[datetime, str]
-
-
-def check_first(first: int) -> None:
-    if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
-        raise ValidationFailed.single("first", f"must be between 1 and {MAX_PAGE_SIZE}")
 
 
 def _bad_cursor() -> ValidationFailed:
@@ -114,7 +116,7 @@ def _keyset_page(
     first: int,
     after: str | None,
 ) -> Page[T]:
-    check_first(first)
+    page_size(first)
     ordered = sorted(rows, key=key, reverse=newest_first)
     if after is not None:
         position = decode_cursor(kind, after)
@@ -155,11 +157,11 @@ def _matches_case(case: SupportCase, f: CaseFilter) -> bool:
         return False
     if f.overdue is not None and f.as_of is not None and is_overdue(case, f.as_of) != f.overdue:
         return False
-    search = (f.search or "").strip()
-    if search:
-        number = _CASE_NUMBER.fullmatch(search)
-        by_number = number is not None and case.number == int(number.group(1))
-        if not by_number and search.casefold() not in case.subject.casefold():
+    term = search_term(f.search)
+    if term is not None:
+        number = case_number_in(term)
+        by_number = number is not None and case.number == number
+        if not by_number and term.casefold() not in case.subject.casefold():
             return False
     return True
 
@@ -231,7 +233,7 @@ class InMemoryReadStore:
     async def list_events(
         self, case_id: str, *, include_internal: bool, first: int, after: str | None
     ) -> Page[CaseEvent]:
-        check_first(first)
+        page_size(first)
         start = decode_event_cursor(after) if after is not None else 0
         matching = [
             e
@@ -272,6 +274,16 @@ class InMemoryReadStore:
                 break
         return found
 
+    async def resolved_case_ids(self, *, resolved_before: datetime, limit: int) -> list[str]:
+        due = sorted(
+            (c.resolved_at, c.id)
+            for c in self._store.cases.values()
+            if c.status is CaseStatus.RESOLVED
+            and c.resolved_at is not None
+            and c.resolved_at <= resolved_before
+        )
+        return [case_id for _, case_id in due[: max(1, limit)]]
+
     async def last_event_sequence(
         self, *, case_id: str | None = None, include_internal: bool = True
     ) -> int:
@@ -295,7 +307,7 @@ class InMemoryReadStore:
         return [copy.deepcopy(u) for u in sorted(staff, key=lambda u: (u.name, u.id))]
 
     async def list_staff(self, *, first: int, after: str | None) -> Page[User]:
-        check_first(first)
+        page_size(first)
         staff = sorted(
             (u for u in self._store.users.values() if u.role.is_staff and u.active),
             key=lambda u: (u.name, u.id),

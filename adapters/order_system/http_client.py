@@ -13,12 +13,12 @@ import asyncio
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from adapters.http_service import HttpServiceClient
 from adapters.order_system.codec import MalformedOrder, order_from_json, order_to_json
 from domain.errors import OrderSystemUnavailable, ValidationFailed
 from domain.orders import Order, OrderPage
@@ -43,7 +43,7 @@ class _UtcClock:
         return datetime.now(UTC)
 
 
-class HttpOrderSystem:
+class HttpOrderSystem(HttpServiceClient):
     """The order system's HTTP API: `GET /orders?ids=...` and `GET /customers/{id}/orders`.
 
     `base_url` may carry a path prefix (e.g. `http://127.0.0.1:8000/_sim/orders`). Pass `client`
@@ -59,32 +59,8 @@ class HttpOrderSystem:
         client: httpx.AsyncClient | None = None,
         clock: Clock | None = None,
     ) -> None:
-        if timeout <= 0:
-            raise ValueError("timeout must be > 0")
-        parsed = httpx.URL(base_url)
-        if parsed.scheme not in ("http", "https") or not parsed.host:
-            raise ValueError("base_url must be an absolute http(s) URL")
-        self._base_url = base_url.rstrip("/")
-        self._timeout = timeout
-        self._httpx_timeout = httpx.Timeout(timeout)
-        self._owns_client = client is None
-        self._client = client if client is not None else httpx.AsyncClient(timeout=timeout)
+        super().__init__(base_url, timeout=timeout, client=client)
         self._clock: Clock = clock or _UtcClock()
-
-    async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # -- OrderSystem ------------------------------------------------------------------------
 

@@ -30,6 +30,27 @@ Which call to use:
 
 A cache failure (Redis down) never fails a read: it counts as a miss and the write is skipped.
 Every failed attempt and every breaker transition is logged once, with the reason.
+
+Why the breaker and the retries are written here rather than taken from a library (evaluated:
+purgatory 3.0 and aiobreaker 1.2 for the breaker, stamina 26 and tenacity 9 for the retries):
+- The breaker needs verdicts that can arrive late and be ignored (a call started before a
+  transition must not reopen or close the circuit: `BreakerPermit.generation`), a third outcome
+  besides success and failure (`release`: the caller went away, no verdict), a deadline overrun
+  that counts as a failure while a cancellation does not, and an injectable monotonic clock for
+  the tests. purgatory counts every exception raised inside its `async with` (a cancellation
+  too; there is no "no verdict"), lets every call through while half-open instead of one trial,
+  keeps its state behind an async unit of work (each check awaits, so it is no longer atomic on
+  the event loop) and times the cool-down with the wall clock (`time.time()`); aiobreaker has
+  had no release since 2021 and also reads the wall clock.
+- The retries are tied to that breaker (one permit per attempt, "circuit open" is never retried),
+  to one `asyncio.timeout` around all attempts and waits, and skip a wait that alone would overrun
+  the deadline. tenacity could express the backoff (`wait_random_exponential`) and the stop rule
+  (`stop_before_delay`), and stamina its capped, jittered backoff within a timeout, but the
+  per-attempt breaker bookkeeping and the deadline-vs-cancellation rule would remain here, around
+  their loop: about 40 lines of loop would be traded for a dependency and a second place to read.
+If the breaker ever has to be shared across instances (today each API process has its own, which
+is the usual choice for a consecutive-failure breaker), purgatory's Redis storage is the first
+thing to try.
 """
 
 from __future__ import annotations

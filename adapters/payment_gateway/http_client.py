@@ -22,11 +22,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
+from adapters.http_service import HttpServiceClient
 from domain.money import Money
 from domain.payments import (
     GatewayOutcomeUnknown,
@@ -50,7 +50,7 @@ _RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 _MAX_REASON = 500
 
 
-class HttpPaymentGateway:
+class HttpPaymentGateway(HttpServiceClient):
     """`domain.payments.PaymentGateway` over the gateway's HTTP API (`POST {base_url}/refunds`).
 
     `base_url` may carry a path prefix (e.g. `http://127.0.0.1:8000/_sim/payments`). `timeout` is
@@ -67,37 +67,15 @@ class HttpPaymentGateway:
         client: httpx.AsyncClient | None = None,
         api_key: str | None = None,
     ) -> None:
-        if timeout <= 0:
-            raise ValueError("timeout must be > 0")
         parsed = httpx.URL(base_url)
-        if parsed.scheme not in ("http", "https") or not parsed.host:
-            raise ValueError("base_url must be an absolute http(s) URL")
         if parsed.query or parsed.fragment:
             raise ValueError("base_url must not have a query or a fragment")
-        self._url = base_url.rstrip("/") + _PATH
-        self._timeout = timeout
-        self._httpx_timeout = httpx.Timeout(timeout)
-        self._owns_client = client is None
-        self._client = client if client is not None else httpx.AsyncClient(timeout=timeout)
+        super().__init__(base_url, timeout=timeout, client=client)
+        self._url = self._base_url + _PATH
         self._headers = {"Accept": "application/json"}
         self._secrets: tuple[str, ...] = (api_key,) if api_key else ()
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
-
-    async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # -- PaymentGateway -------------------------------------------------------------------------
 

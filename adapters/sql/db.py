@@ -37,10 +37,6 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 POSTGRES_STATEMENT_TIMEOUT_MS = 10_000
 
 
-def is_sqlite(url: str | URL) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
-
-
 def create_engine(
     url: str,
     *,

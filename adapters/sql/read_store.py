@@ -39,18 +39,25 @@ from adapters.sql.tables import (
     support_cases,
     users,
 )
-from domain.cases import OPEN_STATES, Message, SupportCase
+from domain.cases import OPEN_STATES, CaseStatus, Message, SupportCase
 from domain.errors import ValidationFailed
 from domain.events import CaseEvent
-from domain.queries import MAX_PAGE_SIZE, CaseFilter, Page, RefundFilter, RefundPageRequest
+from domain.queries import (
+    MAX_PAGE_SIZE,
+    CaseFilter,
+    Page,
+    RefundFilter,
+    RefundPageRequest,
+    case_number_in,
+    page_size,
+    search_term,
+)
 from domain.refunds import Refund
 from domain.users import Role, User
 
 T = TypeVar("T")
 
 MAX_CURSOR_LENGTH = 512
-MAX_SEARCH_LENGTH = 200
-_CASE_NUMBER = re.compile(r"^(?:CS-?)?0*(\d{1,9})$", re.IGNORECASE)
 _EVENT_CURSOR = re.compile(r"^\d{1,18}$")
 _STAFF_ROLES = (Role.AGENT.value, Role.ADMIN.value)
 
@@ -124,11 +131,6 @@ def decode_event_cursor(cursor: str) -> int:
     return int(cursor)
 
 
-def _check_first(first: int) -> None:
-    if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
-        raise ValidationFailed.single("first", f"must be between 1 and {MAX_PAGE_SIZE}")
-
-
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -169,7 +171,7 @@ class SqlReadStore:
     async def list_cases(
         self, case_filter: CaseFilter, *, first: int, after: str | None
     ) -> Page[SupportCase]:
-        _check_first(first)
+        page_size(first)
         c = support_cases.c
         stmt = _filter_cases(select(support_cases), case_filter)
         if after is not None:
@@ -195,7 +197,7 @@ class SqlReadStore:
     async def list_messages(
         self, case_id: str, *, include_internal: bool, first: int, after: str | None
     ) -> Page[Message]:
-        _check_first(first)
+        page_size(first)
         m = messages.c
         stmt = select(messages).where(m.case_id == case_id)
         if not include_internal:
@@ -248,7 +250,7 @@ class SqlReadStore:
     async def list_events(
         self, case_id: str, *, include_internal: bool, first: int, after: str | None
     ) -> Page[CaseEvent]:
-        _check_first(first)
+        page_size(first)
         e = case_events.c
         stmt = select(case_events).where(e.case_id == case_id)
         if not include_internal:
@@ -281,6 +283,16 @@ class SqlReadStore:
             stmt = stmt.where(e.internal == false())
         stmt = stmt.order_by(e.sequence).limit(max(1, min(limit, 1000)))
         return [mappers.event_from_row(row) for row in await self._rows(stmt)]
+
+    async def resolved_case_ids(self, *, resolved_before: datetime, limit: int) -> list[str]:
+        c = support_cases.c
+        stmt = (
+            select(c.id)
+            .where(c.status == CaseStatus.RESOLVED.value, c.resolved_at <= resolved_before)
+            .order_by(c.resolved_at, c.id)
+            .limit(max(1, min(limit, 1000)))
+        )
+        return [str(row["id"]) for row in await self._rows(stmt)]
 
     async def last_event_sequence(
         self, *, case_id: str | None = None, include_internal: bool = True
@@ -317,7 +329,7 @@ class SqlReadStore:
         return [mappers.user_from_row(row) for row in await self._rows(stmt)]
 
     async def list_staff(self, *, first: int, after: str | None) -> Page[User]:
-        _check_first(first)
+        page_size(first)
         u = users.c
         stmt = select(users).where(u.role.in_(_STAFF_ROLES), u.active.is_(True))
         if after is not None:
@@ -370,7 +382,7 @@ class SqlReadStore:
     async def list_refunds(
         self, refund_filter: RefundFilter, *, first: int, after: str | None
     ) -> Page[Refund]:
-        _check_first(first)
+        page_size(first)
         r = refunds.c
         stmt = _filter_refunds(select(refunds), refund_filter)
         if after is not None:
@@ -417,7 +429,7 @@ class SqlReadStore:
         plain: list[str] = []
         conditions: list[Any] = []
         for request in requests:
-            _check_first(request.first)
+            page_size(request.first)
             largest = max(largest, request.first)
             if request.after is None:
                 plain.append(request.case_id)
@@ -486,8 +498,9 @@ def _filter_cases(stmt: Select[Any], case_filter: CaseFilter) -> Select[Any]:
         stmt = stmt.where(c.assignee_id == case_filter.assignee_id)
     if case_filter.unassigned:
         stmt = stmt.where(c.assignee_id.is_(None))
-    if case_filter.search is not None and case_filter.search.strip():
-        stmt = stmt.where(_search_condition(case_filter.search.strip()))
+    term = search_term(case_filter.search)
+    if term is not None:
+        stmt = stmt.where(_search_condition(term))
     if case_filter.overdue is not None and case_filter.as_of is not None:
         overdue = overdue_condition(case_filter.as_of)
         stmt = stmt.where(overdue if case_filter.overdue else not_(overdue))
@@ -536,10 +549,10 @@ def overdue_condition(now: datetime) -> Any:
 
 
 def _search_condition(term: str) -> Any:
-    if len(term) > MAX_SEARCH_LENGTH:
-        raise ValidationFailed.single("search", f"must be at most {MAX_SEARCH_LENGTH} characters")
+    """domain.queries' search rule as SQL: the subject contains the term, or the term names the
+    case's number."""
     subject_match = support_cases.c.subject.ilike(f"%{_escape_like(term)}%", escape="\\")
-    number = _CASE_NUMBER.match(term)
+    number = case_number_in(term)
     if number is None:
         return subject_match
-    return or_(subject_match, support_cases.c.number == int(number.group(1)))
+    return or_(subject_match, support_cases.c.number == number)

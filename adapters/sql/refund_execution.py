@@ -53,7 +53,7 @@ def job_values(job: RefundJob) -> dict[str, Any]:
     }
 
 
-def job_from_row(row: Mapping[str, Any]) -> RefundJob:
+def job_from_row(row: Mapping[Any, Any]) -> RefundJob:
     return RefundJob(
         refund_id=row["refund_id"],
         attempt=int(row["attempt"]),
@@ -202,7 +202,7 @@ class SqlRefundJobRepository:
         return _rowcount(result) == 1
 
 
-def _record_from_row(row: Mapping[str, Any]) -> IdempotencyRecord:
+def _record_from_row(row: Mapping[Any, Any]) -> IdempotencyRecord:
     return IdempotencyRecord(
         scope=row["scope"],
         operation=row["operation"],

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.db import create_engine, create_session_factory
 from adapters.sql.read_store import SqlReadStore
+from adapters.sql.retention import SqlRetentionStore
 from adapters.sql.sla import SqlSlaBreachLog
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from app.settings import Settings
@@ -20,6 +21,7 @@ class SqlAdapters:
     uow: SqlUnitOfWorkFactory
     reads: SqlReadStore
     sla_breaches: SqlSlaBreachLog
+    retention: SqlRetentionStore
 
 
 def sql_adapters(settings: Settings, stack: contextlib.AsyncExitStack) -> SqlAdapters:
@@ -32,4 +34,5 @@ def sql_adapters(settings: Settings, stack: contextlib.AsyncExitStack) -> SqlAda
         uow=SqlUnitOfWorkFactory(session_factory),
         reads=SqlReadStore(session_factory),
         sla_breaches=SqlSlaBreachLog(session_factory),
+        retention=SqlRetentionStore(session_factory),
     )

@@ -8,6 +8,7 @@ from app.settings import Settings
 from domain.cases import CaseRules
 from domain.refund_jobs import RefundExecutionPolicy
 from domain.refunds import RefundPolicy
+from domain.retention import RetentionPolicy
 from domain.usecases.services import AuthRules
 
 
@@ -29,6 +30,14 @@ def refund_execution_policy(settings: Settings) -> RefundExecutionPolicy:
         backoff_base=timedelta(seconds=settings.refund_worker_backoff_base_seconds),
         backoff_cap=timedelta(seconds=settings.refund_worker_backoff_cap_seconds),
         give_up_after=timedelta(hours=settings.refund_worker_give_up_hours),
+    )
+
+
+def retention_policy(settings: Settings) -> RetentionPolicy:
+    return RetentionPolicy(
+        idempotency_keys=timedelta(hours=settings.retention_idempotency_key_hours),
+        webhook_deliveries=timedelta(days=settings.retention_webhook_delivery_days),
+        ended_sessions=timedelta(days=settings.retention_ended_session_days),
     )
 
 

@@ -28,6 +28,7 @@ from app.settings import Settings
 from domain.budget import CostBudget
 from domain.ports import Clock, EventBroker, SlaBreachLog
 from domain.usecases.execute_refund import Checkpoint
+from domain.usecases.prune import RetentionStore
 from domain.usecases.services import Services
 
 
@@ -40,6 +41,7 @@ class Runtime:
     services: Services
     broker: EventBroker
     sla_breaches: SlaBreachLog
+    retention: RetentionStore | None = None
     redis: aioredis.Redis | None = None
     orders: ResilientOrderSystem | None = None  # the webhook endpoint invalidates its cache
     # Embedded mode: the bundled payment gateway simulator (its ledger, its fault switch).
@@ -91,6 +93,7 @@ async def build_runtime(
             services=services,
             broker=broker,
             sla_breaches=sql.sla_breaches,
+            retention=sql.retention,
             redis=redis,
             orders=orders,
             payment_gateway_simulator=payments_simulator,
@@ -117,6 +120,9 @@ def sla_scheduler(runtime: Runtime) -> SlaScheduler:
         runtime.services,
         runtime.sla_breaches,
         interval_seconds=runtime.settings.sla_scan_interval_seconds,
+        retention=runtime.retention,
+        retention_policy=policies.retention_policy(runtime.settings),
+        retention_interval_seconds=runtime.settings.retention_interval_seconds,
     )
 
 

@@ -16,7 +16,7 @@ from typing import NoReturn, Protocol
 from strawberry.types import Info as StrawberryInfo
 
 from app.graphql.cost import CostMeter
-from app.graphql.errors import ForbiddenError, Unauthenticated
+from app.graphql.errors import Unauthenticated
 from app.graphql.loaders import Loaders
 from app.http.cookies import ResponseCookies
 from domain.ports import EventBroker
@@ -77,9 +77,10 @@ class Context:
         holder = _event_loaders.get()
         if holder is None:
             return self.request_loaders
-        if holder[0] is None:
-            holder[0] = Loaders(self.services)
-        return holder[0]
+        loaders = holder[0]
+        if loaders is None:
+            loaders = holder[0] = Loaders(self.services)
+        return loaders
 
     def begin_event(self) -> None:
         """Fresh DataLoaders for the next subscription event (of the current task)."""
@@ -89,12 +90,6 @@ class Context:
         if self.principal is None:
             raise Unauthenticated()
         return self.principal
-
-    def require_staff(self) -> Principal:
-        principal = self.require_principal()
-        if not principal.is_staff:
-            raise ForbiddenError("Only agents and admins may do this")
-        return principal
 
 
 Info = StrawberryInfo[Context, None]

@@ -55,7 +55,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
-from domain.budget import BudgetPolicy, BudgetSpend, CostBudget
+from domain.budget import BudgetPolicy, BudgetSpend, CostBudget, bucket_for
 
 log = logging.getLogger("app.graphql.cost")
 
@@ -249,14 +249,6 @@ class CostMeter:
     report: CostReport | None = None
 
 
-def caller_key(context: Any) -> tuple[str, bool]:
-    """(bucket key, staff?): the user when logged in, else the client IP."""
-    principal = getattr(context, "principal", None)
-    if principal is not None:
-        return f"user:{principal.user_id}", bool(principal.is_staff)
-    return f"ip:{getattr(context, 'client', 'unknown')}", False
-
-
 class CostLimit(SchemaExtension):
     """Charges each operation's cost to its caller's budget before it runs (see module doc).
 
@@ -296,8 +288,12 @@ class CostLimit(SchemaExtension):
             variables=ec.variables,
             rules=self.rules,
         )
-        key, staff = caller_key(ec.context)
-        policy = self.rules.staff if staff else self.rules.customer
+        key, policy = bucket_for(
+            getattr(ec.context, "principal", None),
+            getattr(ec.context, "client", "unknown"),
+            customer=self.rules.customer,
+            staff=self.rules.staff,
+        )
         too_costly = cost > self.rules.max_operation_cost
         try:
             spend: BudgetSpend | None = await meter.budget.spend(

@@ -6,6 +6,8 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from domain.errors import ValidationFailed
+
 
 class PublicError(Exception):
     """An error whose message is safe to show; carries `extensions.code`."""
@@ -40,10 +42,6 @@ class OrderUnavailableError(PublicError):
     code = "ORDER_UNAVAILABLE"
 
 
-class QueryRefused(PublicError):
-    code = "QUERY_REFUSED"
-
-
 def is_public(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None:
@@ -61,3 +59,9 @@ class InvalidArgument(PublicError):
 
 class ServiceUnavailable(PublicError):
     code = "SERVICE_UNAVAILABLE"
+
+
+def argument_error(exc: ValidationFailed) -> InvalidArgument:
+    """A domain validation error about an argument, worded after it: "first must be between 1
+    and 100" (the wording of the arguments that resolvers check before any read)."""
+    return InvalidArgument("; ".join(f"{f.field} {f.message}" for f in exc.fields))

@@ -19,7 +19,7 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-class _MappingLoader(DataLoader, Generic[K, V]):  # type: ignore[misc]
+class _MappingLoader(DataLoader[K, V | None], Generic[K, V]):
     """Batches keys into one call of `fetch(keys) -> {key: value}`; missing keys load as None."""
 
     def __init__(self, fetch: Callable[[Sequence[K]], Awaitable[dict[K, V]]]) -> None:

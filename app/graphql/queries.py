@@ -13,7 +13,9 @@ from app.graphql.errors import (
     InvalidArgument,
     NotFoundError,
     OrderUnavailableError,
+    argument_error,
 )
+from app.graphql.fields import field
 from app.graphql.ids import decode_expected, decode_id
 from app.graphql.permissions import IsAgent, IsAuthenticated
 from app.graphql.types.common import (
@@ -37,8 +39,9 @@ from app.graphql.types.objects import (
     User,
     UserConnection,
 )
-from domain.errors import DomainError, Forbidden, NotFound
-from domain.queries import CaseFilter, RefundFilter
+from domain import visibility
+from domain.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from domain.queries import CaseFilter, CaseListRequest, RefundFilter, case_filter_for, page_size
 from domain.usecases.live_events import live_start_cursor
 from domain.usecases.order_access import OrderUnavailable, my_orders, visible_order
 from domain.usecases.refund_quote import refund_quote
@@ -74,30 +77,26 @@ class RefundFilterInput:
 
 
 def _case_filter(principal: Principal, f: SupportCaseFilter | None, now: datetime) -> CaseFilter:
+    """The GraphQL filter as a domain request; domain.queries.case_filter_for decides what the
+    principal may filter by (customers: their own cases, staff filters ignored)."""
     f = f or SupportCaseFilter()
-    customer_id: str | None
-    if principal.is_staff:
-        customer_id = None
-        if f.customer_id is not None:
-            # An id that is not a user's matches nothing rather than everything.
-            customer_id = decode_expected(f.customer_id, "User") or "-"
-    else:
-        customer_id = principal.user_id  # customers see their own cases, whatever they ask
-    search = f.search.strip()[:200] if f.search and f.search.strip() else None
-    if search is not None and not search.isprintable():
-        # NUL and lone surrogates cannot reach the database; no subject contains controls.
-        raise InvalidArgument("search must not contain control characters")
-    return CaseFilter(
+    customer_id: str | None = None
+    if f.customer_id is not None:
+        # An id that is not a user's matches nothing rather than everything.
+        customer_id = decode_expected(f.customer_id, "User") or "-"
+    request = CaseListRequest(
         statuses=tuple(f.status or ()),
         priorities=tuple(f.priority or ()),
+        assigned_to_me=bool(f.assigned_to_me),
+        unassigned=bool(f.unassigned),
         customer_id=customer_id,
-        assignee_id=principal.user_id if (f.assigned_to_me and principal.is_staff) else None,
-        unassigned=bool(f.unassigned) and principal.is_staff,
-        search=search,
-        # Staff only, like assignedToMe: a customer's `overdue` is ignored.
-        overdue=f.overdue if principal.is_staff else None,
-        as_of=now,
+        search=f.search,
+        overdue=f.overdue,
     )
+    try:
+        return case_filter_for(principal, request, now)
+    except ValidationFailed as exc:  # e.g. control characters in `search`
+        raise argument_error(exc) from None
 
 
 NodeId = Annotated[
@@ -121,7 +120,7 @@ def _validation_error(exc: DomainError) -> Exception:
 
 @strawberry.type(description="Reads.")
 class Query:
-    @strawberry.field(description="The logged-in user; null when anonymous.")
+    @field(description="The logged-in user; null when anonymous.")
     async def viewer(self, info: Info) -> User | None:
         principal = info.context.principal
         if principal is None:
@@ -129,40 +128,37 @@ class Query:
         user = await info.context.loaders.user_by_id.load(principal.user_id)
         return User.from_domain(user) if user is not None else None
 
-    @strawberry.field(description="Any object by its global id; null if missing or not yours.")
+    @field(description="Any object by its global id; null if missing or not yours.")
     async def node(self, info: Info, id: NodeId) -> Node | None:
         principal = info.context.require_principal()
         decoded = decode_id(id)
         if decoded is None:
             return None
         type_name, internal = decoded
+        # Every branch asks domain.visibility, like the fields and lists do.
         loaders = info.context.loaders
         if type_name == "SupportCase":
             return await _visible_case(info, internal)
         if type_name == "User":
             user = await loaders.user_by_id.load(internal)
-            # Customers see themselves and staff (they talk to them), never other customers.
-            visible = user is not None and (
-                principal.is_staff or user.id == principal.user_id or user.role.is_staff
-            )
-            return User.from_domain(user) if visible and user is not None else None
+            if user is None or not visibility.may_see_user(principal, user):
+                return None
+            return User.from_domain(user)
         if type_name == "Message":
             message = await loaders.message_by_id.load(internal)
-            if message is None or (message.internal and not principal.is_staff):
+            if message is None or not visibility.may_see_message(principal, message):
                 return None
             if await _visible_case(info, message.case_id) is None:
                 return None
             return Message.from_domain(message)
         if type_name == "Refund":
             refund = await loaders.refund_by_id.load(internal)
-            if refund is None or not (
-                principal.is_staff or refund.customer_id == principal.user_id
-            ):
+            if refund is None or not visibility.may_see_refund(principal, refund):
                 return None
             return Refund.from_domain(refund)
         if type_name == "CaseEvent":
             event = await info.context.services.reads.get_event(internal)
-            if event is None or (event.internal and not principal.is_staff):
+            if event is None or not visibility.may_see_event(principal, event):
                 return None
             if await _visible_case(info, event.case_id) is None:
                 return None
@@ -171,13 +167,13 @@ class Query:
             return await _visible_order(info, principal, internal)
         return None
 
-    @strawberry.field(description="A case by id; null if missing or not yours.")
+    @field(description="A case by id; null if missing or not yours.")
     async def support_case(self, info: Info, id: CaseId) -> SupportCase | None:
         info.context.require_principal()
         internal = decode_expected(id, "SupportCase")
         return await _visible_case(info, internal) if internal else None
 
-    @strawberry.field(
+    @field(
         description="Cases, newest first: customers see their own, agents all.",
         permission_classes=[IsAuthenticated],
     )
@@ -192,9 +188,7 @@ class Query:
         reads = info.context.services.reads
         case_filter = _case_filter(principal, filter, info.context.services.clock.now())
         try:
-            page = await reads.list_cases(
-                case_filter, first=20 if first is None else first, after=after
-            )
+            page = await reads.list_cases(case_filter, first=page_size(first), after=after)
         except DomainError as exc:
             raise _validation_error(exc) from None
 
@@ -203,7 +197,7 @@ class Query:
 
         return SupportCaseConnection.from_page(page, count)
 
-    @strawberry.field(
+    @field(
         description="The logged-in customer's orders, from the order system (newest first).",
         permission_classes=[IsAuthenticated],
     )
@@ -211,9 +205,10 @@ class Query:
         self, info: Info, first: FirstArg = 20, after: AfterArg = None
     ) -> OrderConnection:
         principal = info.context.require_principal()
-        size = 20 if first is None else first
-        if not 1 <= size <= 100:
-            raise _validation_error(DomainError("first must be between 1 and 100"))
+        try:
+            size = page_size(first)
+        except ValidationFailed as exc:
+            raise argument_error(exc) from None
         try:
             page = await my_orders(info.context.services, principal, first=size, after=after)
         except OrderUnavailable as exc:
@@ -222,13 +217,13 @@ class Query:
             raise _validation_error(exc) from None
         return OrderConnection.from_page(page)
 
-    @strawberry.field(description="An order by id; null if missing or not yours.")
+    @field(description="An order by id; null if missing or not yours.")
     async def order(self, info: Info, id: OrderId) -> Order | None:
         principal = info.context.require_principal()
         internal = decode_expected(id, "Order")
         return await _visible_order(info, principal, internal) if internal else None
 
-    @strawberry.field(
+    @field(
         description="What could be refunded on an order now.",
         permission_classes=[IsAuthenticated],
     )
@@ -245,7 +240,7 @@ class Query:
             raise OrderUnavailableError(exc.message) from None
         return RefundQuote(model=quote)
 
-    @strawberry.field(
+    @field(
         description="Where to start following case events (`caseEvents(after:)`) so that nothing "
         "committed between loading a page and subscribing is missed: the cursor of the newest "
         "event you may see. `caseId` as for `caseEvents`; null = every case (staff only).",
@@ -274,7 +269,7 @@ class Query:
         except Forbidden as exc:
             raise ForbiddenError(exc.message) from None
 
-    @strawberry.field(
+    @field(
         description="Agents and admins, for assignment (every one, unbounded).",
         permission_classes=[IsAgent],
         deprecation_reason="Use agentsConnection (paginated).",
@@ -282,7 +277,7 @@ class Query:
     async def agents(self, info: Info) -> list[User]:
         return [User.from_domain(u) for u in await info.context.services.reads.staff_users()]
 
-    @strawberry.field(
+    @field(
         description="Active agents and admins by name, for assignment (agents only).",
         permission_classes=[IsAgent],
     )
@@ -290,14 +285,12 @@ class Query:
         self, info: Info, first: FirstArg = 20, after: AfterArg = None
     ) -> UserConnection:
         try:
-            page = await info.context.services.reads.list_staff(
-                first=20 if first is None else first, after=after
-            )
+            page = await info.context.services.reads.list_staff(first=page_size(first), after=after)
         except DomainError as exc:
             raise _validation_error(exc) from None
         return UserConnection.from_page(page)
 
-    @strawberry.field(
+    @field(
         description="Refunds by status, newest first (agents): find stuck or failed ones.",
         permission_classes=[IsAgent],
     )
@@ -313,9 +306,7 @@ class Query:
         reads = info.context.services.reads
         refund_filter = RefundFilter(statuses=tuple(f.status or ()), order_id=order_id)
         try:
-            page = await reads.list_refunds(
-                refund_filter, first=20 if first is None else first, after=after
-            )
+            page = await reads.list_refunds(refund_filter, first=page_size(first), after=after)
         except DomainError as exc:
             raise _validation_error(exc) from None
 
@@ -328,7 +319,7 @@ class Query:
 async def _visible_case(info: Info, case_id: str) -> SupportCase | None:
     principal = info.context.require_principal()
     case = await info.context.loaders.case_by_id.load(case_id)
-    if case is None or not case.visible_to(principal):
+    if case is None or not visibility.may_see_case(principal, case):
         return None
     return SupportCase.from_domain(case)
 

@@ -21,6 +21,7 @@ from app.graphql.errors import (
     ServiceUnavailable,
     Unauthenticated,
 )
+from app.graphql.fields import subscription
 from app.graphql.ids import decode_expected
 from app.graphql.types.objects import CaseEvent
 from domain.errors import Forbidden, NotFound, ValidationFailed
@@ -54,7 +55,7 @@ async def _events(context: Context, feed: CaseEventFeed) -> AsyncGenerator[CaseE
 
 @strawberry.type(description="Live updates, over WebSocket `/graphql` (graphql-transport-ws).")
 class Subscription:
-    @strawberry.subscription(
+    @subscription(
         description=(
             "The events of one case (`caseId`), or of every case (agents and admins only), "
             "as they are committed. Customers may follow only a case of theirs and never "

@@ -73,7 +73,7 @@ class _SubResponse(Response):
 
 class StrawberryView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = SupportWSHandler
-    websocket_adapter_class = LimitedWebSocketAdapter  # type: ignore[assignment]
+    websocket_adapter_class = LimitedWebSocketAdapter
 
     def __init__(
         self,
@@ -137,7 +137,7 @@ class StrawberryView(GraphQL[Context, None]):
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context:  # type: ignore[override]
+    ) -> Context:
         state = request.scope.get("state", {})
         client = request.client.host if request.client else "unknown"
         websocket = request.scope["type"] == "websocket"
@@ -162,7 +162,7 @@ class StrawberryView(GraphQL[Context, None]):
             cost_meter=meter,
         )
 
-    async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(
             graphiql_html(endpoint="/graphql"),
             headers={"Content-Security-Policy": GRAPHIQL_CONTENT_SECURITY_POLICY},

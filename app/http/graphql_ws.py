@@ -87,12 +87,12 @@ def token_from(payload: dict[str, object]) -> str | None:
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidAccessToken("malformed Authorization")
         return token.strip()
-    token = payload.get("authToken")
-    if token is None:
+    auth_token = payload.get("authToken")
+    if auth_token is None:
         return None
-    if not isinstance(token, str) or not token.strip():
+    if not isinstance(auth_token, str) or not auth_token.strip():
         raise InvalidAccessToken("malformed authToken")
-    return token.strip()
+    return auth_token.strip()
 
 
 class LimitedWebSocketAdapter(ASGIWebSocketAdapter):

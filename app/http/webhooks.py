@@ -15,6 +15,14 @@ Answers: 400 missing or malformed headers, or a verified body that is not a vali
 delivery cannot be stored (database or cache down: the sender delivers it again); 200 otherwise,
 including duplicates, outdated events and event types this service does not handle (they are
 acknowledged and ignored). Nothing is written unless the request is verified.
+
+Why not the `standardwebhooks` package (the reference implementation) as the verifier: it reads
+the wall clock with a fixed five-minute window (here the tolerance is a setting and the clock a
+port the tests control), holds one secret per instance (a rotation accepts two here, every
+comparison run), decodes the body as UTF-8 before checking it, and lets malformed headers escape
+as ValueError or binascii.Error where this endpoint must answer 400/401, never 500. It is a dev
+dependency instead: tests/unit/test_standard_webhooks_library.py checks that what it signs
+verifies here and what the simulator signs verifies there.
 """
 
 from __future__ import annotations

@@ -49,6 +49,12 @@ let agent: { context: BrowserContext; page: Page };
 test("a customer opens a case, sees the quote, and watches an automatic refund get paid", async ({
   browser,
 }) => {
+  const visitor = await browser.newPage({ baseURL: server.url });
+  await visitor.goto("/");
+  await expect(visitor.getByRole("button", { name: "Log in" })).toBeVisible();
+  await shot(visitor, "login");
+  await visitor.close();
+
   agent = await logIn(browser, "agent@example.com");
   await expect(agent.page.getByTestId("live-indicator")).toHaveText(/Live/);
 
@@ -61,6 +67,7 @@ test("a customer opens a case, sees the quote, and watches an automatic refund g
   await page.getByRole("link", { name: "Get help with #1005" }).click();
   await page.getByLabel("Subject").fill("The cable stopped working");
   await page.getByLabel("What happened?").fill("It worked for a day, then nothing.");
+  await shot(page, "portal-new-case");
   await page.getByRole("button", { name: "Open case" }).click();
   await expect(page.getByRole("heading", { name: "The cable stopped working" })).toBeVisible();
 

@@ -31,7 +31,6 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from domain.cases import refund_pause_reason
 from domain.errors import ConcurrentUpdate
@@ -371,8 +370,3 @@ async def _record_unknown(
     if not changed:
         return JobResult(job, JobOutcome.LOST, "the job is no longer ours")
     return JobResult(job, outcome, error)
-
-
-def due_in(job: RefundJob, now: datetime) -> timedelta:
-    """How long until the job may run (zero when due)."""
-    return max(timedelta(0), job.run_after - now)

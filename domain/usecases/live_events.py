@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from domain import visibility
 from domain.errors import Forbidden, NotFound
 from domain.events import CaseEvent
 from domain.live import EventScope, event_cursor, parse_event_cursor
@@ -46,10 +47,10 @@ class CaseEventFeed:
     def may_see(self, event: CaseEvent) -> bool:
         if not self.scope.admits(event):
             return False
-        if self.principal.is_staff:
-            return True
-        # A customer: only the one case they were allowed to subscribe to, never internal events.
-        return event.case_id == self.scope.case_id and not event.internal
+        if not visibility.may_see_event(self.principal, event):
+            return False
+        # Staff may follow every case; a customer only the one case they were allowed to follow.
+        return visibility.is_staff(self.principal) or event.case_id == self.scope.case_id
 
 
 async def open_case_event_feed(
@@ -60,14 +61,14 @@ async def open_case_event_feed(
     Someone else's case is NotFound, exactly like a case that does not exist; a customer
     asking for every case is Forbidden; a malformed cursor is ValidationFailed."""
     if case_id is None:
-        if not principal.is_staff:
+        if not visibility.is_staff(principal):
             raise Forbidden("Customers follow one case of theirs: pass caseId")
     else:
         case = await services.reads.get_case(case_id)
         if case is None or not case.visible_to(principal):
             raise NotFound("Case")
     after_sequence = parse_event_cursor(after) if after is not None else None
-    scope = EventScope(case_id=case_id, include_internal=principal.is_staff)
+    scope = EventScope(case_id=case_id, include_internal=visibility.sees_internal(principal))
     return CaseEventFeed(principal=principal, scope=scope, after_sequence=after_sequence)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from domain import visibility
 from domain.cases import new_id
 from domain.errors import (
     IdempotencyKeyReused,
@@ -53,7 +54,7 @@ async def _replay(
         raise IdempotencyKeyReused()
     async with services.uow() as uow:
         refund = await uow.refunds.get(record.result_id)
-    if refund is None or not (principal.is_staff or refund.customer_id == principal.user_id):
+    if refund is None or not visibility.may_see_refund(principal, refund):
         raise NotFound("Refund")  # cannot happen: the key and its refund commit together
     return refund
 

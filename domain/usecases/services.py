@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from domain import visibility
 from domain.cases import CaseRules, SupportCase
 from domain.errors import NotFound
 from domain.events import CaseEvent
@@ -72,6 +73,6 @@ async def load_refund(
     uow: UnitOfWork, principal: Principal, refund_id: str, *, for_update: bool = False
 ) -> Refund:
     refund = await uow.refunds.get(refund_id, for_update=for_update)
-    if refund is None or not (principal.is_staff or refund.customer_id == principal.user_id):
+    if refund is None or not visibility.may_see_refund(principal, refund):
         raise NotFound("Refund")
     return refund

@@ -1,4 +1,4 @@
-"""Small helpers shared by the API test modules (GraphQL documents, setup shortcuts, checks)."""
+"""Small helpers shared by the API test modules (setup shortcuts, checks)."""
 
 from __future__ import annotations
 
@@ -17,86 +17,19 @@ from graphql import (
 from app.graphql.ids import encode_id
 from tests.api.conftest import Api, order_gid
 
-OPEN_CASE = """
-mutation($input: OpenCaseInput!) { openCase(input: $input) {
-  __typename
-  ... on CaseOpened { supportCase { id number status priority createdAt
-      firstResponseDueAt resolutionDueAt } }
-  ... on ValidationFailed { fields { field message } }
-  ... on Error { message code }
-}}"""
-
-POST_MESSAGE = """
-mutation($input: PostMessageInput!) { postMessage(input: $input) {
-  __typename
-  ... on MessagePosted { posted: message { id internal body } supportCase { id status } }
-  ... on ValidationFailed { fields { field message } }
-  ... on Error { message code }
-}}"""
-
-REQUEST_REFUND = """
-mutation($input: RequestRefundInput!) { requestRefund(input: $input) {
-  __typename
-  ... on RefundRequested { refund { id status approval amount { amount currency }
-      includeShipping lines { lineId quantity } } }
-  ... on RefundNotAllowed { denial }
-  ... on ValidationFailed { fields { field message } }
-  ... on Error { message code }
-}}"""
-
-CHANGE_STATUS = """
-mutation($input: ChangeCaseStatusInput!) { changeCaseStatus(input: $input) {
-  __typename
-  ... on CaseUpdated { supportCase { id status } }
-  ... on InvalidTransition { fromStatus toStatus }
-  ... on ValidationFailed { fields { field message } }
-  ... on Error { message code }
-}}"""
-
-SET_PRIORITY = """
-mutation($input: SetCasePriorityInput!) { setCasePriority(input: $input) {
-  __typename
-  ... on CaseUpdated { supportCase { id priority createdAt firstResponseDueAt resolutionDueAt } }
-  ... on Error { message code }
-}}"""
-
-ASSIGN = """
-mutation($input: AssignCaseInput!) { assignCase(input: $input) {
-  __typename
-  ... on CaseUpdated { supportCase { id assignee { id name } } }
-  ... on Error { message code }
-}}"""
-
-CANCEL_REFUND = """
-mutation($input: CancelRefundInput!) { cancelRefund(input: $input) {
-  __typename
-  ... on RefundCancelled { refund { id status } }
-  ... on Error { message code }
-}}"""
-
-APPROVE_REFUND = """
-mutation($input: ApproveRefundInput!) { approveRefund(input: $input) {
-  __typename
-  ... on RefundDecided { refund { id status approval decisionNote } }
-  ... on Error { message code }
-}}"""
-
-REJECT_REFUND = """
-mutation($input: RejectRefundInput!) { rejectRefund(input: $input) {
-  __typename
-  ... on RefundDecided { refund { id status decisionNote decidedBy { name } } }
-  ... on ValidationFailed { fields { field message } }
-  ... on Error { message code }
-}}"""
-
-RETRY_REFUND = """
-mutation($input: RetryRefundInput!) { retryRefund(input: $input) {
-  __typename
-  ... on RefundRetried { refund { id status attempt failureReason } }
-  ... on InvalidTransition { fromStatus toStatus }
-  ... on RefundNotAllowed { denial }
-  ... on Error { message code }
-}}"""
+# The GraphQL documents live in the toolbox; re-exported here for the API suites.
+from tests.toolbox.graphql import (  # noqa: F401
+    APPROVE_REFUND,
+    ASSIGN,
+    CANCEL_REFUND,
+    CHANGE_STATUS,
+    OPEN_CASE,
+    POST_MESSAGE,
+    REJECT_REFUND,
+    REQUEST_REFUND,
+    RETRY_REFUND,
+    SET_PRIORITY,
+)
 
 
 def unique(prefix: str = "t") -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -19,17 +20,11 @@ from adapters.order_system.simulator import (
     make_order,
     simulator_state,
 )
-from adapters.sql.migrate import upgrade_to_head
 from app.main import Runtime, create_app
 from app.settings import Settings
 from domain.users import Role, User
-from tests.support import (
-    REDIS_URL,
-    GraphQLClient,
-    create_postgres_database,
-    drop_postgres_database,
-    redis_or_skip,
-)
+from tests.toolbox.graphql import GraphQLClient
+from tests.toolbox.services import REDIS_URL, redis_or_skip, throwaway_database
 
 _numbers = itertools.count(5000)
 
@@ -42,7 +37,7 @@ class Api:
     orders: OrderSimulatorState
     settings: Settings
     tokens: dict[str, str] = field(default_factory=dict)
-    app: Any = None  # the ASGI app, for WebSocket clients (tests.ws_support.asgi_ws)
+    app: Any = None  # the ASGI app, for WebSocket clients (tests.toolbox.ws.asgi_ws)
 
     async def token(self, email: str) -> str:
         if email not in self.tokens:
@@ -132,14 +127,38 @@ def order_gid(order_id: str) -> str:
     return str(encode_id("Order", order_id))
 
 
+@contextlib.asynccontextmanager
+async def running_api(
+    settings: Settings, *, client_host: str = "127.0.0.9", seed_demo: bool = True
+) -> AsyncIterator[Api]:
+    """The real app (with its lifespan) on `settings`, driven over ASGI; its own order simulator.
+    `seed_demo`: seed the demo users and data (once per database)."""
+    simulator = create_order_simulator()
+    # Cheap argon2 parameters: the hashing itself is tested in tests/unit/test_passwords.py.
+    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    app = create_app(settings, order_simulator=simulator, password_hasher=hasher)
+    async with app.router.lifespan_context(app):
+        runtime: Runtime = app.state.runtime
+        if seed_demo:
+            from app.main import seed
+
+            await seed(runtime)
+        transport = httpx.ASGITransport(app=app, client=(client_host, 4321))
+        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
+            yield Api(
+                gql=GraphQLClient(http),
+                http=http,
+                runtime=runtime,
+                orders=simulator_state(simulator),
+                settings=settings,
+                app=app,
+            )
+
+
 @pytest.fixture(scope="session")
 async def postgres_url() -> AsyncIterator[str]:
-    url = await create_postgres_database("api")
-    try:
-        await upgrade_to_head(url)
+    async with throwaway_database("api") as url:
         yield url
-    finally:
-        await drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session")
@@ -152,25 +171,8 @@ async def api(postgres_url: str) -> AsyncIterator[Api]:
         login_attempts_per_minute=100_000,
         order_breaker_reset_seconds=0.3,
     )
-    simulator = create_order_simulator()
-    # Cheap argon2 parameters: the hashing itself is tested in tests/unit/test_passwords.py.
-    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    app = create_app(settings, order_simulator=simulator, password_hasher=hasher)
-    async with app.router.lifespan_context(app):
-        runtime: Runtime = app.state.runtime
-        from app.main import seed
-
-        await seed(runtime)
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.9", 4321))
-        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
-            yield Api(
-                gql=GraphQLClient(http),
-                http=http,
-                runtime=runtime,
-                orders=simulator_state(simulator),
-                settings=settings,
-                app=app,
-            )
+    async with running_api(settings) as api:
+        yield api
 
 
 @pytest.fixture

@@ -316,7 +316,7 @@ async def test_body_token_mode_is_unchanged(api: Api) -> None:
 
 async def test_over_the_websocket_it_is_refused(api: Api) -> None:
     # A WebSocket answer cannot set a cookie: no session is started there.
-    from tests.ws_support import asgi_ws
+    from tests.toolbox.ws import asgi_ws
 
     customer = await api.new_customer()
     async with asgi_ws(api.app) as ws:

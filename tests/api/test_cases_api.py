@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +25,7 @@ from tests.api._helpers import (
     unique,
 )
 from tests.api.conftest import Api, Customer, order_gid
+from tests.toolbox.polling import poll_until
 
 CASE = """query($id: ID!) { supportCase(id: $id) {
   id number status priority createdAt firstResponseDueAt resolutionDueAt
@@ -568,10 +568,10 @@ async def test_order_system_down_means_no_refund_and_nothing_written(api: Api) -
     assert "REFUND_REQUESTED" not in [e["node"]["type"] for e in view["timeline"]["edges"]]
     # Control: with the order system back, the same request goes through once the circuit
     # breaker lets a trial call through (its cool-down is short in the test settings).
-    for _ in range(50):
-        back = await request_refund(api, customer.token, case["id"], reason="DAMAGED", amount=1000)
-        if back["__typename"] == "RefundRequested":
-            break
-        await asyncio.sleep(0.1)
-    assert back["__typename"] == "RefundRequested", back
+    await poll_until(
+        lambda: request_refund(api, customer.token, case["id"], reason="DAMAGED", amount=1000),
+        until=lambda back: back["__typename"] == "RefundRequested",
+        deadline=5,
+        interval=0.1,
+    )
     assert await _refund_rows(api, customer) == 1

@@ -27,16 +27,13 @@ from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import text
 
-from adapters.auth.passwords import Argon2PasswordHasher
-from adapters.order_system.simulator import create_order_simulator, simulator_state
-from app.main import Runtime, create_app
 from app.settings import Settings
-from tests.api.conftest import Api, Customer, order_gid
-from tests.support import REDIS_URL, GraphQLClient
+from tests.api.conftest import Api, Customer, order_gid, running_api
+from tests.toolbox.graphql import OPEN_CASE, REQUEST_REFUND_OF_AMOUNT
+from tests.toolbox.services import REDIS_URL
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -46,21 +43,6 @@ BIG_TOTAL = 80000  # the "big" order of Api.new_customer: USD 790.00 + 10.00 shi
 # waits for a decision, and agents as well as the admin may approve it.
 AMOUNTS = (3000, 4500, 6000, 8000, 9500, 12000, 15000, 20000, 30000, 45000)
 HOLDING = ("REQUESTED", "APPROVED", "PROCESSING", "SUCCEEDED")
-
-OPEN_CASE = """
-mutation($input: OpenCaseInput!) { openCase(input: $input) {
-  __typename ... on CaseOpened { supportCase { id } } ... on Error { message code }
-}}"""
-
-REQUEST_REFUND = """
-mutation($case: ID!, $amount: Int!) {
-  requestRefund(input: {caseId: $case, reason: DAMAGED, amount: $amount}) {
-    __typename
-    ... on RefundRequested { refund { id status amount { amount } } }
-    ... on RefundNotAllowed { denial }
-    ... on ValidationFailed { fields { field message } }
-    ... on Error { message code }
-}}"""
 
 APPROVE = """
 mutation($id: ID!) { approveRefund(input: {refundId: $id}) {
@@ -93,20 +75,8 @@ async def loose_api(api: Api, postgres_url: str) -> AsyncIterator[Api]:
         login_attempts_per_minute=100_000,
         refund_requests_per_day=1000,
     )
-    simulator = create_order_simulator()
-    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    app = create_app(settings, order_simulator=simulator, password_hasher=hasher)
-    async with app.router.lifespan_context(app):
-        runtime: Runtime = app.state.runtime
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.10", 4321))
-        async with httpx.AsyncClient(transport=transport, base_url="http://loose.test") as http:
-            yield Api(
-                gql=GraphQLClient(http),
-                http=http,
-                runtime=runtime,
-                orders=simulator_state(simulator),
-                settings=settings,
-            )
+    async with running_api(settings, client_host="127.0.0.10", seed_demo=False) as loose:
+        yield loose
 
 
 async def open_cases(api: Api, customer: Customer, order_key: str, count: int) -> list[str]:
@@ -192,7 +162,7 @@ async def test_concurrent_requests_and_decisions_never_refund_more_than_the_orde
 
     def request(i: int, amount: int) -> Awaitable[tuple[str, dict[str, Any]]]:
         variables = {"case": cases[i % len(cases)], "amount": amount}
-        return tagged("request", gql.ok(REQUEST_REFUND, variables, customer.token))
+        return tagged("request", gql.ok(REQUEST_REFUND_OF_AMOUNT, variables, customer.token))
 
     pending: str | None = None
     accepted: dict[str, int] = {}  # refund id -> amount, every refund ever created
@@ -316,13 +286,16 @@ async def test_concurrent_requests_and_decisions_never_refund_more_than_the_orde
 async def test_two_agents_approving_the_same_refund_decide_it_once(api: Api, attempt: int) -> None:
     customer = await api.new_customer()
     (case_id,) = await open_cases(api, customer, "delivered", 1)
-    data = await api.gql.ok(REQUEST_REFUND, {"case": case_id, "amount": 5000}, customer.token)
+    data = await api.gql.ok(
+        REQUEST_REFUND_OF_AMOUNT, {"case": case_id, "amount": 5000}, customer.token
+    )
     refund_id = data["requestRefund"]["refund"]["id"]
     agent = await api.token("agent@example.com")
     sam = await api.token("sam@example.com")
 
     first, second = await asyncio.gather(
-        api.gql.ok(APPROVE, {"id": refund_id}, agent), api.gql.ok(APPROVE, {"id": refund_id}, sam)
+        api.gql.ok(APPROVE, {"id": refund_id}, agent),
+        api.gql.ok(APPROVE, {"id": refund_id}, sam),
     )
     results = [first["approveRefund"], second["approveRefund"]]
     decided = [r for r in results if r["__typename"] == "RefundDecided"]

@@ -3,42 +3,18 @@
 from __future__ import annotations
 
 from tests.api.conftest import Api, order_gid
-
-OPEN_CASE = """
-mutation($input: OpenCaseInput!) { openCase(input: $input) {
-  __typename
-  ... on CaseOpened { supportCase { id number status order { id total { formatted } } } }
-  ... on Error { message code }
-}}"""
-
-REQUEST_REFUND = """
-mutation($input: RequestRefundInput!) { requestRefund(input: $input) {
-  __typename
-  ... on RefundRequested { refund { id status approval amount { amount formatted } decisionNote } }
-  ... on RefundNotAllowed { denial message }
-  ... on ValidationFailed { fields { field message } }
-  ... on Error { message code }
-}}"""
-
-APPROVE = """
-mutation($id: ID!) { approveRefund(input: {refundId: $id}) {
-  __typename
-  ... on RefundDecided { refund { id status approval decidedBy { name } } }
-  ... on Error { message code }
-}}"""
-
-POST = """
-mutation($case: ID!, $body: String!, $internal: Boolean!) {
-  postMessage(input: {caseId: $case, body: $body, internal: $internal}) {
-    __typename
-    ... on MessagePosted { posted: message { id internal } }
-    ... on Error { message code }
-}}"""
+from tests.toolbox.graphql import (
+    APPROVE_BY_ID,
+    MY_ORDERS,
+    OPEN_CASE_WITH_ORDER,
+    POST_BY_ID,
+    REQUEST_REFUND_SHOWN,
+)
 
 
 async def open_case(api: Api, token: str, order_id: str | None, subject: str = "Broken") -> str:
     data = await api.gql.ok(
-        OPEN_CASE,
+        OPEN_CASE_WITH_ORDER,
         {
             "input": {
                 "subject": subject,
@@ -55,7 +31,7 @@ async def open_case(api: Api, token: str, order_id: str | None, subject: str = "
 
 
 async def request_refund(api: Api, token: str, case_id: str, **fields: object) -> dict:
-    data = await api.gql.ok(REQUEST_REFUND, {"input": {"caseId": case_id, **fields}}, token)
+    data = await api.gql.ok(REQUEST_REFUND_SHOWN, {"input": {"caseId": case_id, **fields}}, token)
     result: dict = data["requestRefund"]
     return result
 
@@ -65,8 +41,7 @@ async def test_the_demo_journey_of_alice_and_the_agent(api: Api) -> None:
     agent = await api.token("agent@example.com")
 
     orders = await api.gql.ok(
-        "{ viewer { name role } myOrders(first: 10) { edges { node { id number status "
-        "total { amount formatted } } } } }",
+        MY_ORDERS,
         token=alice,
     )
     assert orders["viewer"] == {"name": "Alice Anders", "role": "CUSTOMER"}
@@ -75,7 +50,7 @@ async def test_the_demo_journey_of_alice_and_the_agent(api: Api) -> None:
     assert delivered["status"] == "DELIVERED"
 
     data = await api.gql.ok(
-        OPEN_CASE,
+        OPEN_CASE_WITH_ORDER,
         {
             "input": {
                 "subject": "Lamp arrived broken",
@@ -104,15 +79,17 @@ async def test_the_demo_journey_of_alice_and_the_agent(api: Api) -> None:
     assert case_id in [e["node"]["id"] for e in queue["supportCases"]["edges"]]
 
     note = await api.gql.ok(
-        POST, {"case": case_id, "body": "Photo looks genuine.", "internal": True}, agent
+        POST_BY_ID, {"case": case_id, "body": "Photo looks genuine.", "internal": True}, agent
     )
     assert note["postMessage"]["__typename"] == "MessagePosted"
     reply = await api.gql.ok(
-        POST, {"case": case_id, "body": "Sorry! Refunding 40.00 now.", "internal": False}, agent
+        POST_BY_ID,
+        {"case": case_id, "body": "Sorry! Refunding 40.00 now.", "internal": False},
+        agent,
     )
     assert reply["postMessage"]["__typename"] == "MessagePosted"
 
-    approved = await api.gql.ok(APPROVE, {"id": refund_id}, agent)
+    approved = await api.gql.ok(APPROVE_BY_ID, {"id": refund_id}, agent)
     assert approved["approveRefund"]["__typename"] == "RefundDecided", approved
     assert approved["approveRefund"]["refund"]["status"] == "APPROVED"
     assert approved["approveRefund"]["refund"]["approval"] == "AGENT"
@@ -196,7 +173,7 @@ async def test_big_refunds_need_an_admin(api: Api) -> None:
         if e["node"]["total"]["amount"] == 80000
     )
     data = await api.gql.ok(
-        OPEN_CASE,
+        OPEN_CASE_WITH_ORDER,
         {
             "input": {
                 "subject": "Sofa",
@@ -211,11 +188,11 @@ async def test_big_refunds_need_an_admin(api: Api) -> None:
     refund = await request_refund(api, bob, case_id, reason="NOT_AS_DESCRIBED", amount=80000)
     refund_id = refund["refund"]["id"]
 
-    by_agent = await api.gql.ok(APPROVE, {"id": refund_id}, agent)
+    by_agent = await api.gql.ok(APPROVE_BY_ID, {"id": refund_id}, agent)
     assert by_agent["approveRefund"]["__typename"] == "ApprovalLimitExceeded"
     assert by_agent["approveRefund"]["code"] == "APPROVAL_LIMIT_EXCEEDED"
-    by_admin = await api.gql.ok(APPROVE, {"id": refund_id}, admin)
+    by_admin = await api.gql.ok(APPROVE_BY_ID, {"id": refund_id}, admin)
     assert by_admin["approveRefund"]["refund"]["status"] == "APPROVED"
     assert by_admin["approveRefund"]["refund"]["approval"] == "ADMIN"
-    again = await api.gql.ok(APPROVE, {"id": refund_id}, admin)
+    again = await api.gql.ok(APPROVE_BY_ID, {"id": refund_id}, admin)
     assert again["approveRefund"]["__typename"] == "InvalidTransition"

@@ -15,13 +15,10 @@ import contextlib
 import json
 import os
 import socket
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,35 +29,31 @@ from httpx_ws import WebSocketUpgradeError
 
 from adapters.auth.tokens import JwtAccessTokenService
 from adapters.clock import FixedClock
-from adapters.sql.migrate import upgrade_to_head
 from app.graphql.ids import decode_id, encode_id
 from app.main import build_runtime, seed
 from app.settings import Settings
-from tests.api._helpers import CHANGE_STATUS, OPEN_CASE, POST_MESSAGE, SET_PRIORITY
-from tests.support import (
-    REDIS_URL,
+from tests.toolbox.graphql import (
+    CASE_EVENTS,
+    CASE_TIMELINE,
+    CHANGE_STATUS,
+    OPEN_CASE,
+    POST_MESSAGE,
+    SET_PRIORITY,
     GraphQLClient,
-    create_postgres_database,
-    drop_postgres_database,
-    redis_or_skip,
 )
-from tests.ws_support import CASE_EVENTS, GqlWs, connect
+from tests.toolbox.network import free_port
+from tests.toolbox.polling import poll_until
+from tests.toolbox.processes import Spawned, api_server_command, spawn_process
+from tests.toolbox.services import REDIS_URL, redis_or_skip, throwaway_database
+from tests.toolbox.ws import GqlWs, connect
 
-ROOT = Path(__file__).resolve().parents[2]
-CASE_TIMELINE = """query($id: ID!) { supportCase(id: $id) {
-  timeline(first: 100) { edges { node { id cursor type } } } } }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
 @dataclass
 class Instance:
     port: int
-    process: subprocess.Popen[bytes]
+    process: Spawned
     http: httpx.AsyncClient
     gql: GraphQLClient
 
@@ -104,77 +97,35 @@ ENV = {
 }
 
 
-def _start(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env={**os.environ, **env, "PORT": str(port), "PUBLIC_URL": f"http://127.0.0.1:{port}"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-async def _ready(instance: Instance) -> None:
-    async with asyncio.timeout(60):
-        while True:
-            if instance.process.poll() is not None:
-                stderr = instance.process.stderr.read() if instance.process.stderr else b""
-                raise RuntimeError(f"instance on {instance.port} died: {stderr.decode()[-3000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                response = await instance.http.get("/readyz")
-                if response.status_code == 200:
-                    return
-            await asyncio.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 async def cluster() -> AsyncIterator[Cluster]:
     await redis_or_skip()
-    url = await create_postgres_database("live")
-    processes: list[subprocess.Popen[bytes]] = []
-    clients: list[httpx.AsyncClient] = []
-    try:
-        await upgrade_to_head(url)
+    async with throwaway_database("live") as url, contextlib.AsyncExitStack() as stack:
         prefix = f"test-live-{uuid.uuid4().hex[:8]}"
         env = {**ENV, "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "EVENT_CHANNEL_PREFIX": prefix}
         settings = Settings(app_env="test", database_url=url, redis_url=REDIS_URL)
         async with build_runtime(settings) as runtime:
             await seed(runtime)
         instances: list[Instance] = []
-        for _ in range(2):
+        for n in range(2):
             port = free_port()
-            process = _start(port, env)
-            processes.append(process)
+            public = {"PORT": str(port), "PUBLIC_URL": f"http://127.0.0.1:{port}"}
+            process = stack.enter_context(
+                spawn_process(
+                    api_server_command(port),
+                    name=f"API instance {n + 1} (port {port})",
+                    port=port,
+                    ready_url=f"http://127.0.0.1:{port}/readyz",
+                    deadline=60,
+                    wait=False,
+                    env={**os.environ, **env, **public},
+                )
+            )
             http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30)
-            clients.append(http)
+            stack.push_async_callback(http.aclose)
             instances.append(Instance(port, process, http, GraphQLClient(http)))
-        for instance in instances:
-            await _ready(instance)
+        await asyncio.gather(*(instance.process.ready() for instance in instances))
         yield Cluster(instances[0], instances[1], settings, prefix, {})
-    finally:
-        for client in clients:
-            await client.aclose()
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        await drop_postgres_database(url)
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -234,6 +185,18 @@ def case_gid() -> str:
     return str(encode_id("SupportCase", str(uuid.uuid4())))
 
 
+async def sentinel_is_next(
+    ws: GqlWs, op: str, instance: Instance, token: str, case_id: str
+) -> None:
+    """Nothing more has arrived on `ws`: a message posted now on a case that `op` follows (the
+    sentinel) is the next thing on the socket."""
+    body = f"sentinel {uuid.uuid4().hex[:8]}"
+    await post(instance, token, case_id, body)
+    message = await ws.next_is(op)
+    assert message["type"] == "next", message
+    assert message["payload"]["data"]["caseEvents"]["message"]["body"] == body, message
+
+
 # -- delivery across instances ----------------------------------------------------------------
 
 
@@ -275,7 +238,7 @@ async def test_an_agent_on_one_instance_sees_every_event_of_the_other_in_order(
         cursors = [int(e["cursor"]) for e in got]
         assert cursors == sorted(cursors) and len(set(cursors)) == len(cursors)
         assert any(e["message"] and e["message"]["internal"] for e in got)  # staff see notes
-        assert await ws.quiet("all", 0.5) == []  # and nothing twice
+        await sentinel_is_next(ws, "all", cluster.two, agent, case_id)  # and nothing twice
 
 
 async def test_a_customer_sees_her_cases_public_events_and_no_internal_notes(
@@ -310,10 +273,10 @@ async def test_a_customer_sees_her_cases_public_events_and_no_internal_notes(
         assert [e["id"] for e in got] == [
             e["id"] for e in staff_events if e["id"] != staff_events[1]["id"]
         ]
-        assert await mine.quiet("mine", 0.7) == []
         assert "fishy" not in json.dumps(got)
         own_timeline = await timeline(cluster.two, alice, case_id)
         assert [e["id"] for e in own_timeline][1:] == [e["id"] for e in got]
+        await sentinel_is_next(mine, "mine", cluster.two, agent, case_id)
 
 
 async def test_another_customers_case_is_an_error_and_nothing_else(cluster: Cluster) -> None:
@@ -321,6 +284,8 @@ async def test_another_customers_case_is_an_error_and_nothing_else(cluster: Clus
     bob = await cluster.token("bob@example.com")
     agent = await cluster.token("agent@example.com")
     case_id = await open_case(cluster.two, alice, "Not Bob's business")
+    own = await open_case(cluster.two, bob, "Bob's own case")  # the path of the sentinels
+    own_opened = str(int(await before_case(cluster.two, bob, own)) + 1)
     async with cluster.one.ws() as ws:
         await ws.init_ok(bob)
         await ws.subscribe("theirs", CASE_EVENTS, {"caseId": case_id, "after": "0"})
@@ -330,14 +295,15 @@ async def test_another_customers_case_is_an_error_and_nothing_else(cluster: Clus
         assert theirs["type"] == "error", theirs
         assert theirs["payload"] == missing["payload"]  # exactly like a case that does not exist
         assert theirs["payload"][0]["extensions"]["code"] == "NOT_FOUND"
+        await ws.subscribe("own", CASE_EVENTS, {"caseId": own, "after": own_opened})
         await post(cluster.two, agent, case_id, "Anything for Bob?")
-        assert await ws.quiet("theirs", 0.7) == []
+        await sentinel_is_next(ws, "own", cluster.two, bob, own)  # nothing for "theirs"
         # Every case at once: customers may not.
         await ws.subscribe("all", CASE_EVENTS, {})
         refused = await ws.next_for("all")
         assert refused["type"] == "error"
         assert refused["payload"][0]["extensions"]["code"] == "FORBIDDEN"
-        assert await ws.quiet("all", 0.3) == []
+        await sentinel_is_next(ws, "own", cluster.two, bob, own)  # nothing more for "all"
 
 
 async def test_reconnecting_with_after_misses_nothing_and_repeats_nothing(
@@ -364,7 +330,7 @@ async def test_reconnecting_with_after_misses_nothing_and_repeats_nothing(
         expected = await timeline(cluster.one, agent, case_id)
         received = first + missed + live
         assert [e["id"] for e in received] == [e["id"] for e in expected]
-        assert await ws.quiet("again", 0.5) == []
+        await sentinel_is_next(ws, "again", cluster.one, alice, case_id)
 
 
 # -- connection hygiene -------------------------------------------------------------------------
@@ -502,7 +468,7 @@ async def test_keepalive_pings_and_silent_clients_are_closed(cluster: Cluster) -
     agent = await cluster.token("agent@example.com")
     async with cluster.one.ws() as ws:
         await ws.init_ok(agent)
-        await ws.quiet("none", 2.5)
+        await ws.idle(2.5)
         assert ws.pings >= 1  # answered by the helper: the connection stays
     async with cluster.one.ws() as silent:
         await silent.init(agent)
@@ -616,9 +582,12 @@ async def test_a_stuck_client_does_not_delay_the_others(cluster: Cluster) -> Non
         await subscribed(fast_one, "all", {"after": opened})
         await subscribed(fast_two, "case", {"caseId": case_id, "after": opened})
         async with stuck_client(cluster.one, agent, case_id):
-            async with asyncio.timeout(30):  # the stuck client (one) and fast_two (two)
-                while await numsub(channel) != 2:  # noqa: ASYNC110 - polling Redis
-                    await asyncio.sleep(0.05)
+            await poll_until(  # the stuck client (on one) and fast_two (on two)
+                lambda: numsub(channel),
+                until=lambda n: n == 2,
+                deadline=30,
+                what=f"{channel} subscribers",
+            )
             for n in range(40):
                 await post(cluster.two if n % 2 else cluster.one, agent, case_id, f"{n} {body}")
             expected = [e["id"] for e in await timeline(cluster.two, agent, case_id)][1:]

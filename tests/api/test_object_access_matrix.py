@@ -19,16 +19,6 @@ import pytest
 
 from app.graphql.schema import build_schema
 from tests.api._helpers import (
-    APPROVE_REFUND,
-    ASSIGN,
-    CANCEL_REFUND,
-    CHANGE_STATUS,
-    OPEN_CASE,
-    POST_MESSAGE,
-    REJECT_REFUND,
-    REQUEST_REFUND,
-    RETRY_REFUND,
-    SET_PRIORITY,
     codes,
     dump,
     gid,
@@ -40,7 +30,8 @@ from tests.api._helpers import (
     viewer_id,
 )
 from tests.api.conftest import Api, Customer, order_gid
-from tests.ws_support import asgi_ws
+from tests.toolbox import graphql as docs
+from tests.toolbox.ws import asgi_ws
 
 INTERNAL_NOTE = "INTERNAL-NOTE: the customer's photos look staged"
 
@@ -71,6 +62,10 @@ class World:
 
 @pytest.fixture(scope="module")
 async def world(api: Api) -> World:
+    return await build_world(api)
+
+
+async def build_world(api: Api) -> World:
     a = await api.new_customer("Alice Target")
     b = await api.new_customer("Bob Attacker")
     agent = await api.token("agent@example.com")
@@ -302,7 +297,7 @@ async def _open_case_order(api: Api, w: World) -> None:
     body = await same_as_missing(
         api,
         w,
-        OPEN_CASE,
+        docs.OPEN_CASE,
         _open_input(orderId=w.order),
         _open_input(orderId=order_gid(f"ord-{uuid.uuid4().hex}")),
     )
@@ -314,7 +309,11 @@ async def _open_case_order(api: Api, w: World) -> None:
 async def _open_case_customer(api: Api, w: World) -> None:
     before = await _b_case_count(api, w)
     body = await same_as_missing(
-        api, w, OPEN_CASE, _open_input(customerId=w.a_user), _open_input(customerId=missing("User"))
+        api,
+        w,
+        docs.OPEN_CASE,
+        _open_input(customerId=w.a_user),
+        _open_input(customerId=missing("User")),
     )
     assert_forbidden(body, "openCase")
     assert await _b_case_count(api, w) == before
@@ -326,7 +325,7 @@ async def _post_message(api: Api, w: World) -> None:
         body = await same_as_missing(
             api,
             w,
-            POST_MESSAGE,
+            docs.POST_MESSAGE,
             {"input": {"caseId": w.case, "body": "Hijacked!", "internal": internal}},
             {
                 "input": {
@@ -348,7 +347,7 @@ async def _assign_case(api: Api, w: World) -> None:
     body = await same_as_missing(
         api,
         w,
-        ASSIGN,
+        docs.ASSIGN,
         {"input": {"caseId": w.case, "assigneeId": None}},
         {"input": {"caseId": missing("SupportCase"), "assigneeId": None}},
     )
@@ -360,7 +359,7 @@ async def _assign_case_assignee(api: Api, w: World) -> None:
     body = await same_as_missing(
         api,
         w,
-        ASSIGN,
+        docs.ASSIGN,
         {"input": {"caseId": w.b_case, "assigneeId": w.a_user}},
         {"input": {"caseId": w.b_case, "assigneeId": missing("User")}},
     )
@@ -373,7 +372,7 @@ async def _change_status(api: Api, w: World) -> None:
         body = await same_as_missing(
             api,
             w,
-            CHANGE_STATUS,
+            docs.CHANGE_STATUS,
             {"input": {"caseId": w.case, "status": status}},
             {"input": {"caseId": missing("SupportCase"), "status": status}},
         )
@@ -385,7 +384,7 @@ async def _set_priority(api: Api, w: World) -> None:
     body = await same_as_missing(
         api,
         w,
-        SET_PRIORITY,
+        docs.SET_PRIORITY,
         {"input": {"caseId": w.case, "priority": "LOW"}},
         {"input": {"caseId": missing("SupportCase"), "priority": "LOW"}},
     )
@@ -397,7 +396,7 @@ async def _request_refund(api: Api, w: World) -> None:
     body = await same_as_missing(
         api,
         w,
-        REQUEST_REFUND,
+        docs.REQUEST_REFUND,
         {"input": {"caseId": w.case, "reason": "DAMAGED", "amount": 100}},
         {"input": {"caseId": missing("SupportCase"), "reason": "DAMAGED", "amount": 100}},
     )
@@ -417,7 +416,7 @@ async def _request_refund_line(api: Api, w: World) -> None:
         }
 
     body = await same_as_missing(
-        api, w, REQUEST_REFUND, refund_input(w.line_id), refund_input(f"{uuid.uuid4().hex}-l1")
+        api, w, docs.REQUEST_REFUND, refund_input(w.line_id), refund_input(f"{uuid.uuid4().hex}-l1")
     )
     result = body["data"]["requestRefund"]
     assert result["__typename"] == "ValidationFailed", body
@@ -429,7 +428,7 @@ async def _cancel_refund(api: Api, w: World) -> None:
     body = await same_as_missing(
         api,
         w,
-        CANCEL_REFUND,
+        docs.CANCEL_REFUND,
         {"input": {"refundId": w.refund}},
         {"input": {"refundId": missing("Refund")}},
     )
@@ -441,7 +440,7 @@ async def _approve_refund(api: Api, w: World) -> None:
     body = await same_as_missing(
         api,
         w,
-        APPROVE_REFUND,
+        docs.APPROVE_REFUND,
         {"input": {"refundId": w.refund}},
         {"input": {"refundId": missing("Refund")}},
     )
@@ -453,7 +452,7 @@ async def _reject_refund(api: Api, w: World) -> None:
     body = await same_as_missing(
         api,
         w,
-        REJECT_REFUND,
+        docs.REJECT_REFUND,
         {"input": {"refundId": w.refund, "note": "no"}},
         {"input": {"refundId": missing("Refund"), "note": "no"}},
     )
@@ -465,7 +464,7 @@ async def _retry_refund(api: Api, w: World) -> None:
     body = await same_as_missing(
         api,
         w,
-        RETRY_REFUND,
+        docs.RETRY_REFUND,
         {"input": {"refundId": w.refund}},
         {"input": {"refundId": missing("Refund")}},
     )
@@ -477,12 +476,15 @@ CASE_EVENTS = """subscription($id: ID, $after: String) { caseEvents(caseId: $id,
 
 
 async def ws_answer(api: Api, token: str, variables: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every message of one subscription within a short while (over the WebSocket)."""
+    """The messages of one subscription (over the WebSocket) up to a sentinel: a second
+    subscription started after its first message, which is refused at once (a case that does
+    not exist)."""
     async with asgi_ws(api.app) as ws:
         await ws.init_ok(token)
         await ws.subscribe("op", CASE_EVENTS, variables)
         first = await ws.next_for("op")
-        return [first, *await ws.quiet("op", 0.3)]
+        await ws.subscribe("sentinel", CASE_EVENTS, {"id": missing("SupportCase")})
+        return [first, *await ws.until("op", "sentinel")]
 
 
 @entry("Subscription.caseEvents(caseId)")
@@ -571,12 +573,29 @@ async def test_internal_notes_never_reach_the_customer(api: Api, world: World) -
         assert own["node"]["id"] == target
 
 
-async def test_internal_notes_never_reach_the_customer_live(api: Api, world: World) -> None:
+async def ws_replay(api: Api, w: World, token: str) -> list[dict[str, Any]]:
+    """The messages of a subscription replaying a case's log, up to a sentinel: a public
+    message posted on the case after subscribing (its event comes after every replayed one)."""
+    async with asgi_ws(api.app) as ws:
+        await ws.init_ok(token)
+        await ws.subscribe("op", CASE_EVENTS, {"id": w.case, "after": "0"})
+        sentinel = f"sentinel {unique()}"
+        await post_message(api, w.agent, w.case, sentinel)
+        got: list[dict[str, Any]] = []
+        while True:
+            message = await ws.next_for("op")
+            event = message["payload"]["data"]["caseEvents"] if message["type"] == "next" else {}
+            if (event.get("message") or {}).get("body") == sentinel:
+                return got
+            got.append(message)
+
+
+async def test_internal_notes_never_reach_the_customer_live(api: Api) -> None:
     """The same promise over the subscription: A replays her case's log and gets the public
     events only; staff replaying the same case get the internal note too."""
-    w = world
-    mine = await ws_answer(api, w.a.token, {"id": w.case, "after": "0"})
-    staff = await ws_answer(api, w.agent, {"id": w.case, "after": "0"})
+    w = await build_world(api)  # its own: the sentinels add messages to the case
+    mine = await ws_replay(api, w, w.a.token)
+    staff = await ws_replay(api, w, w.agent)
     assert INTERNAL_NOTE not in dump(mine) and INTERNAL_NOTE in dump(staff)
     events = [m["payload"]["data"]["caseEvents"] for m in mine]
     assert all(m["type"] == "next" for m in mine)

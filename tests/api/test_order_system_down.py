@@ -31,8 +31,9 @@ from domain.users import Role, User
 from tests.api._helpers import OPEN_CASE, REQUEST_REFUND, gid
 from tests.api.conftest import Api
 from tests.faults.proxy import FaultProxy
-from tests.integration.test_order_system_http import serve
-from tests.support import GraphQLClient
+from tests.toolbox.graphql import GraphQLClient
+from tests.toolbox.network import serve
+from tests.toolbox.polling import poll_until
 
 pytestmark = pytest.mark.postgres
 
@@ -151,18 +152,18 @@ async def test_lists_go_stale_refunds_wait_and_all_recovers(outage: Outage) -> N
     assert sum(outage.upstream.calls.values()) == upstream_calls  # nothing got through
 
     outage.proxy.passthrough()  # no restart, no reset of anything in the app
-    result: dict[str, Any] = {}
-    async with asyncio.timeout(10):
-        while True:
-            [fresh] = await list_orders(outage)
-            if not fresh["stale"]:
-                break
-            await asyncio.sleep(0.1)  # the breaker's cool-down is 0.5 s
-        while result.get("__typename") != "RefundRequested":
-            result = await refund(outage, case_id)
-            if result.get("__typename") != "RefundRequested":
-                assert result.get("denial") == "ORDER_UNAVAILABLE", result
-                await asyncio.sleep(0.1)
+    # The breaker's cool-down is 0.5 s.
+    [fresh] = await poll_until(
+        lambda: list_orders(outage), until=lambda orders: not orders[0]["stale"], interval=0.1
+    )
+
+    def requested(result: dict[str, Any]) -> bool:
+        if result.get("__typename") == "RefundRequested":
+            return True
+        assert result.get("denial") == "ORDER_UNAVAILABLE", result
+        return False
+
+    result = await poll_until(lambda: refund(outage, case_id), until=requested, interval=0.1)
     assert fresh["status"] == "DELIVERED"
     assert result["refund"]["amount"]["amount"] == 1000
 

@@ -34,21 +34,17 @@ from adapters.order_system.simulator import (
 )
 from adapters.order_system.webhook_sender import signed_headers
 from adapters.sql.db import create_engine, create_session_factory
-from adapters.sql.migrate import upgrade_to_head
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from app.main import ORDER_WEBHOOK_PATH, Runtime, create_app, order_webhook_endpoint, seed
 from app.settings import Settings
 from tests.api._helpers import REQUEST_REFUND, gid, open_case
 from tests.api.conftest import Api, Customer
-from tests.integration.test_order_system_http import free_port
-from tests.support import (
-    REDIS_URL,
-    GraphQLClient,
-    create_postgres_database,
-    drop_postgres_database,
-)
+from tests.toolbox.graphql import GraphQLClient
+from tests.toolbox.network import free_port
+from tests.toolbox.polling import poll_until
+from tests.toolbox.services import REDIS_URL, throwaway_database
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 TIMELINE = """
 query($id: ID!) { supportCase(id: $id) {
@@ -447,9 +443,7 @@ async def test_the_previous_secret_is_wired_in(api: Api, subject: Subject) -> No
 async def demo() -> AsyncIterator[tuple[Starlette, GraphQLClient, httpx.AsyncClient]]:
     """The demo as `make run` serves it (embedded simulator, demo data), on its own PostgreSQL
     database, so that alice's demo orders and refund limits are untouched by other tests."""
-    url = await create_postgres_database("demo")
-    try:
-        await upgrade_to_head(url)
+    async with throwaway_database("demo") as url:
         settings = Settings(
             app_env="test",
             database_url=url,
@@ -467,8 +461,6 @@ async def demo() -> AsyncIterator[tuple[Starlette, GraphQLClient, httpx.AsyncCli
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://demo.test") as http:
                 yield simulator, GraphQLClient(http), http
-    finally:
-        await drop_postgres_database(url)
 
 
 async def test_marking_alices_shipped_order_delivered_makes_it_refundable(
@@ -504,17 +496,12 @@ async def test_marking_alices_shipped_order_delivered_makes_it_refundable(
     assert marked.json()["order"]["status"] == "DELIVERED"
     webhook_id = marked.json()["webhook"]["id"]
 
-    result: dict[str, Any] = {}
-    async with asyncio.timeout(10):
-        while True:
-            view = (await gql.ok(TIMELINE, {"id": case_id}, alice))["supportCase"]
-            if order_updates(view):
-                break
-            await asyncio.sleep(0.05)
-        while result.get("__typename") != "RefundRequested":
-            result = await request()
-            if result.get("__typename") != "RefundRequested":
-                await asyncio.sleep(0.05)
+    async def case_view() -> dict[str, Any]:
+        view: dict[str, Any] = (await gql.ok(TIMELINE, {"id": case_id}, alice))["supportCase"]
+        return view
+
+    view = await poll_until(case_view, until=order_updates, what="the order update on the case")
+    await poll_until(request, until=lambda r: r.get("__typename") == "RefundRequested")
 
     [update] = order_updates(view)
     assert update["summary"] == "Order #1003 was delivered"

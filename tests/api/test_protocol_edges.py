@@ -10,7 +10,7 @@ import pytest
 
 from app.http.graphql_ws import SUBPROTOCOL_REASON
 from tests.api.conftest import Api
-from tests.ws_support import asgi_ws
+from tests.toolbox.ws import asgi_ws
 
 
 @pytest.mark.parametrize("offered", [["graphql-ws"], ["graphql-ws", "something-else"]])

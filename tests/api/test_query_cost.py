@@ -20,8 +20,8 @@ from adapters.sql.migrate import upgrade_to_head
 from app.main import create_app, seed
 from app.settings import Settings
 from tests.api.conftest import Api
-from tests.support import GraphQLClient
-from tests.ws_support import asgi_ws
+from tests.toolbox.graphql import GraphQLClient
+from tests.toolbox.ws import asgi_ws
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 HUNDRED_BY_HUNDRED = (

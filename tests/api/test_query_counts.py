@@ -20,6 +20,7 @@ from adapters.order_system.simulator import CALL_BATCH, make_order
 from adapters.sql.db import count_statements
 from tests.api._helpers import ASSIGN, open_case, post_message, request_refund, viewer_id
 from tests.api.conftest import Api
+from tests.toolbox.graphql import CASE_LIST_NODE
 
 pytestmark = pytest.mark.postgres
 
@@ -27,21 +28,11 @@ CUSTOMERS = 5
 CASES_PER_CUSTOMER = 11  # 55 cases: a page of 50 is full
 REFUNDS_PER_CUSTOMER = 2
 
-LIST = """
-query($first: Int!, $search: String!) {
-  supportCases(first: $first, filter: {search: $search}) {
-    edges { node {
-      id number status
-      customer { id name }
-      assignee { id name }
-      order { id number status stale total { amount } refundableAmount { amount }
-              lines { id refundedQuantity } }
-      lastMessage { id body author { id name } }
-      refunds { id status amount { amount } order { id number } }
-    } }
-    pageInfo { hasNextPage }
-  }
-}"""
+LIST = f"""
+query($first: Int!, $search: String!) {{
+  supportCases(first: $first, filter: {{search: $search}}) {{{CASE_LIST_NODE}
+  }}
+}}"""
 
 
 @dataclass

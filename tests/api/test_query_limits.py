@@ -31,7 +31,8 @@ from tests.api._helpers import (
     unique,
 )
 from tests.api.conftest import Api, Customer
-from tests.support import REDIS_URL, GraphQLClient
+from tests.toolbox.graphql import GraphQLClient
+from tests.toolbox.services import REDIS_URL
 
 # -- depth, aliases, tokens -------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ mounted at /_sim/payments). On PostgreSQL, without Redis (in-process broker, cac
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,9 +25,9 @@ from adapters.payment_gateway.simulator import (
     create_payment_gateway_simulator,
     gateway_state,
 )
-from adapters.sql.migrate import upgrade_to_head
 from app.main import create_app, seed
 from app.settings import Settings
+from domain.refund_jobs import RefundJob
 from tests.api._helpers import (
     APPROVE_REFUND,
     CHANGE_STATUS,
@@ -39,7 +38,11 @@ from tests.api._helpers import (
     request_refund,
 )
 from tests.api.conftest import Api
-from tests.support import GraphQLClient, create_postgres_database, drop_postgres_database
+from tests.toolbox.graphql import GraphQLClient
+from tests.toolbox.polling import poll_until
+from tests.toolbox.services import throwaway_database
+
+pytestmark = pytest.mark.postgres  # and redis, for the tests on `api`
 
 REFUND = """query($id: ID!) { node(id: $id) { ... on Refund {
   id status attempt failureReason gatewayRefundId
@@ -52,9 +55,7 @@ REFUNDS_BY_STATUS = """query($s: [RefundStatus!]) {
 
 @pytest.fixture(scope="module")
 async def embedded() -> AsyncIterator[tuple[Api, PaymentGatewaySimulatorState]]:
-    url = await create_postgres_database("embedded")
-    try:
-        await upgrade_to_head(url)
+    async with throwaway_database("embedded") as url:
         settings = Settings(
             app_env="test",
             database_url=url,
@@ -88,21 +89,19 @@ async def embedded() -> AsyncIterator[tuple[Api, PaymentGatewaySimulatorState]]:
                     ),
                     gateway_state(payments),
                 )
-    finally:
-        await drop_postgres_database(url)
 
 
 async def refund_until(
     api: Api, token: str, refund_id: str, status: str, *, seconds: float = 10
 ) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    while True:
+    async def refund() -> dict[str, Any]:
         data = await api.gql.ok(REFUND, {"id": refund_id}, token)
-        refund: dict[str, Any] = data["node"]
-        if refund["status"] == status:
-            return refund
-        assert time.monotonic() < deadline, f"still {refund['status']} after {seconds} s"
-        await asyncio.sleep(0.05)
+        node: dict[str, Any] = data["node"]
+        return node
+
+    return await poll_until(
+        refund, until=lambda r: r["status"] == status, deadline=seconds, what=f"refund {status}"
+    )
 
 
 def timeline_types(refund: dict[str, Any]) -> list[str]:
@@ -207,15 +206,14 @@ async def test_a_request_the_gateway_rejects_stays_processing_and_is_listed(
     )
     await api.gql.ok(APPROVE_REFUND, {"input": {"refundId": refund_id}}, agent)
     stuck = await refund_until(api, agent, refund_id, "PROCESSING")
-    deadline = time.monotonic() + 10
     runtime = api.runtime
-    while True:  # the worker marks the job DEAD (and logs it loudly); the refund stays visible
+
+    async def refund_jobs() -> list[RefundJob]:
         async with runtime.services.uow() as uow:
-            jobs = await uow.refund_jobs.list_for_refund(_internal(refund_id))
-        if jobs and jobs[0].status.value == "DEAD":
-            break
-        assert time.monotonic() < deadline, jobs
-        await asyncio.sleep(0.05)
+            return await uow.refund_jobs.list_for_refund(_internal(refund_id))
+
+    # The worker marks the job DEAD (and logs it loudly); the refund stays visible.
+    jobs = await poll_until(refund_jobs, until=lambda jobs: jobs and jobs[0].status.value == "DEAD")
     assert "idempotency_key_reused" in (jobs[0].last_error or "")
     assert stuck["failureReason"] is None
     listed = await api.gql.ok(REFUNDS_BY_STATUS, {"s": ["PROCESSING"]}, agent)

@@ -20,23 +20,10 @@ from typing import Any
 from httpx_ws import WebSocketDisconnect
 
 from app.graphql.schema import build_schema
-from tests.api._helpers import (
-    APPROVE_REFUND,
-    ASSIGN,
-    CANCEL_REFUND,
-    CHANGE_STATUS,
-    OPEN_CASE,
-    POST_MESSAGE,
-    REJECT_REFUND,
-    REQUEST_REFUND,
-    RETRY_REFUND,
-    SET_PRIORITY,
-    codes,
-    open_case,
-    request_refund,
-)
+from tests.api._helpers import codes, open_case, request_refund
 from tests.api.conftest import Api, Customer, order_gid
-from tests.ws_support import asgi_ws
+from tests.toolbox import graphql as docs
+from tests.toolbox.ws import asgi_ws
 
 ROLES = ("anonymous", "CUSTOMER", "AGENT", "ADMIN")
 A, U, F = "allowed", "UNAUTHENTICATED", "FORBIDDEN"
@@ -218,44 +205,48 @@ CALLS: dict[str, Builder] = {
         {},
         frozenset({"InvalidRefreshToken"}),
     ),
-    "Mutation.openCase": lambda s, r: Call(OPEN_CASE, _case_input(s, r), frozenset({"CaseOpened"})),
+    "Mutation.openCase": lambda s, r: Call(
+        docs.OPEN_CASE, _case_input(s, r), frozenset({"CaseOpened"})
+    ),
     "Mutation.postMessage": lambda s, r: Call(
-        POST_MESSAGE,
+        docs.POST_MESSAGE,
         {"input": {"caseId": s.cases[0], "body": f"Hello from {r}"}},
         frozenset({"MessagePosted"}),
     ),
     "Mutation.assignCase": lambda s, r: Call(
-        ASSIGN, {"input": {"caseId": s.cases[0], "assigneeId": None}}, frozenset({"CaseUpdated"})
+        docs.ASSIGN,
+        {"input": {"caseId": s.cases[0], "assigneeId": None}},
+        frozenset({"CaseUpdated"}),
     ),
     "Mutation.changeCaseStatus": lambda s, r: Call(
-        CHANGE_STATUS,
+        docs.CHANGE_STATUS,
         {"input": {"caseId": s.cases[0], "status": "RESOLVED"}},
         frozenset({"CaseUpdated"}),
     ),
     "Mutation.setCasePriority": lambda s, r: Call(
-        SET_PRIORITY,
+        docs.SET_PRIORITY,
         {"input": {"caseId": s.cases[1], "priority": "HIGH"}},
         frozenset({"CaseUpdated"}),
     ),
     "Mutation.requestRefund": lambda s, r: Call(
-        REQUEST_REFUND,
+        docs.REQUEST_REFUND,
         {"input": {"caseId": s.cases[0], "reason": "DAMAGED", "amount": 100}},
         # the case's order has a pending refund, or the customer's daily limit is used up
         frozenset({"RefundNotAllowed"}),
     ),
     "Mutation.cancelRefund": lambda s, r: Call(
-        CANCEL_REFUND, {"input": {"refundId": s.refunds[0]}}, frozenset({"RefundCancelled"})
+        docs.CANCEL_REFUND, {"input": {"refundId": s.refunds[0]}}, frozenset({"RefundCancelled"})
     ),
     "Mutation.approveRefund": lambda s, r: Call(
-        APPROVE_REFUND, {"input": {"refundId": s.refunds[1]}}, frozenset({"RefundDecided"})
+        docs.APPROVE_REFUND, {"input": {"refundId": s.refunds[1]}}, frozenset({"RefundDecided"})
     ),
     "Mutation.rejectRefund": lambda s, r: Call(
-        REJECT_REFUND,
+        docs.REJECT_REFUND,
         {"input": {"refundId": s.refunds[2], "note": "Not covered"}},
         frozenset({"RefundDecided"}),
     ),
     "Mutation.retryRefund": lambda s, r: Call(
-        RETRY_REFUND,
+        docs.RETRY_REFUND,
         {"input": {"refundId": s.refunds[2]}},
         # the refund was never paid (rejected just before, or still requested): not retryable
         frozenset({"InvalidTransition"}),
@@ -376,7 +367,7 @@ async def test_customers_may_not_set_a_priority_or_write_internal_notes(api: Api
     customer = await api.new_customer()
     agent = await api.token("agent@example.com")
     body = await api.gql(
-        OPEN_CASE,
+        docs.OPEN_CASE,
         {
             "input": {
                 "subject": "Please hurry",
@@ -395,7 +386,7 @@ async def test_customers_may_not_set_a_priority_or_write_internal_notes(api: Api
     case = await open_case(api, customer.token, subject="Own case", category="OTHER")
     assert case["priority"] == "NORMAL"
     body = await api.gql(
-        POST_MESSAGE,
+        docs.POST_MESSAGE,
         {"input": {"caseId": case["id"], "body": "secret note", "internal": True}},
         customer.token,
     )
@@ -410,7 +401,9 @@ async def test_customers_may_not_set_a_priority_or_write_internal_notes(api: Api
 
     # Control: the very same inputs are fine for an agent.
     posted = await api.gql.ok(
-        POST_MESSAGE, {"input": {"caseId": case["id"], "body": "note", "internal": True}}, agent
+        docs.POST_MESSAGE,
+        {"input": {"caseId": case["id"], "body": "note", "internal": True}},
+        agent,
     )
     assert posted["postMessage"]["__typename"] == "MessagePosted"
     assert posted["postMessage"]["posted"]["internal"] is True

@@ -22,14 +22,14 @@ from adapters.sql.migrate import upgrade_to_head
 from app.http.graphql_ws import SUBPROTOCOL_REASON
 from app.main import build_runtime, seed
 from app.settings import Settings
-from tests.support import (
+from tests.toolbox.graphql import GraphQLClient
+from tests.toolbox.services import (
     REDIS_URL,
-    GraphQLClient,
     create_postgres_database,
     drop_postgres_database,
     redis_or_skip,
 )
-from tests.ws_support import connect
+from tests.toolbox.ws import connect
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

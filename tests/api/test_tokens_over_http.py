@@ -18,7 +18,7 @@ from adapters.sql.migrate import upgrade_to_head
 from app.main import create_app, seed
 from app.settings import Settings
 from tests.api.conftest import Api
-from tests.support import GraphQLClient
+from tests.toolbox.graphql import GraphQLClient
 
 VIEWER = "{ viewer { id role } }"
 

@@ -1,35 +1,23 @@
 """`python -m app.serve` (what `make run` runs) as a subprocess on a free 127.0.0.1 port, for the
 e2e and fuzz suites: started with the user's environment minus every setting of the service plus
 the given ones, waited for on /readyz, stopped with SIGTERM (then kill), its output kept in a
-file."""
+file (tests/toolbox/processes.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
 
 from app.settings import Settings
+from tests.toolbox.network import free_port
+from tests.toolbox.processes import Spawned, spawn_process
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def service_environment(**settings: str) -> dict[str, str]:
@@ -42,71 +30,27 @@ def service_environment(**settings: str) -> dict[str, str]:
     return env
 
 
-@dataclass
-class ServerProcess:
-    process: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
+ServerProcess = Spawned  # .port, .base_url, .output(), .process
 
 
-def start(log_path: Path, **settings: str) -> ServerProcess:
-    """Starts the server; PORT is a free port unless given."""
-    port = int(settings.setdefault("PORT", str(free_port())))
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.serve"],
-            cwd=PROJECT_ROOT,
-            env=service_environment(**settings),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    return ServerProcess(process=process, port=port, log_path=log_path)
-
-
-def wait_until_ready(server: ServerProcess, timeout: float = READY_TIMEOUT_S) -> None:
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"app.serve exited with {server.process.returncode} before it was ready")
-        try:
-            response = httpx.get(f"{server.base_url}/readyz", timeout=2.0)
-            if response.status_code == 200 and response.json().get("ready") is True:
-                return
-            last = (response.status_code, response.text)
-        except httpx.TransportError as exc:
-            last = exc
-        time.sleep(0.2)
-    pytest.fail(f"/readyz not ready within {timeout:.0f} s (last: {last!r})")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+def _ready(response: httpx.Response) -> bool:
+    return response.status_code == 200 and response.json().get("ready") is True
 
 
 @contextlib.contextmanager
-def serve(log_path: Path, **settings: str) -> Iterator[ServerProcess]:
-    """A ready server for the block; prints its output when the block fails."""
-    server = start(log_path, **settings)
-    try:
-        wait_until_ready(server)
+def serve(log_path: Path, *, wait: bool = True, **settings: str) -> Iterator[ServerProcess]:
+    """A ready server for the block (PORT is a free port unless given); its output is printed
+    when the block fails. `wait=False`: started only (then `await server.ready()`)."""
+    port = int(settings.setdefault("PORT", str(free_port())))
+    with spawn_process(
+        [sys.executable, "-m", "app.serve"],
+        name=f"python -m app.serve (port {port})",
+        port=port,
+        ready_url=f"http://127.0.0.1:{port}/readyz",
+        is_ready=_ready,
+        deadline=READY_TIMEOUT_S,
+        wait=wait,
+        env=service_environment(**settings),
+        log_path=log_path,
+    ) as server:
         yield server
-    except BaseException:
-        print(f"---- output of python -m app.serve (port {server.port}) ----\n{server.output()}")
-        raise
-    finally:
-        stop(server.process)

@@ -15,6 +15,14 @@ from typing import Any
 import httpx
 
 from tests.e2e.serve_process import ServerProcess, serve
+from tests.toolbox.graphql import (
+    APPROVE_BY_ID,
+    LOGIN,
+    MY_ORDERS,
+    OPEN_CASE_WITH_ORDER,
+    POST_BY_ID,
+    REQUEST_REFUND_SHOWN,
+)
 
 DEMO_EMAILS = {
     "alice@example.com",
@@ -24,51 +32,9 @@ DEMO_EMAILS = {
     "admin@example.com",
 }
 
-LOGIN = """
-mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) {
-  __typename
-  ... on AuthSession { accessToken user { name role } }
-  ... on Error { message code }
-}}"""
-
-MY_ORDERS = """
-{ viewer { name role }
-  myOrders(first: 10) { edges { node { id number status total { amount formatted } } } } }"""
-
-OPEN_CASE = """
-mutation($input: OpenCaseInput!) { openCase(input: $input) {
-  __typename
-  ... on CaseOpened { supportCase { id number status order { id total { formatted } } } }
-  ... on Error { message code }
-}}"""
-
-REQUEST_REFUND = """
-mutation($input: RequestRefundInput!) { requestRefund(input: $input) {
-  __typename
-  ... on RefundRequested { refund { id status approval amount { amount formatted } } }
-  ... on RefundNotAllowed { denial message }
-  ... on ValidationFailed { fields { field message } }
-  ... on Error { message code }
-}}"""
-
 QUEUE = """
 { supportCases(first: 50, filter: {status: [OPEN]}) {
     edges { node { id subject customer { name } refunds { id status } } } } }"""
-
-POST = """
-mutation($case: ID!, $body: String!, $internal: Boolean!) {
-  postMessage(input: {caseId: $case, body: $body, internal: $internal}) {
-    __typename
-    ... on MessagePosted { posted: message { id internal } }
-    ... on Error { message code }
-}}"""
-
-APPROVE = """
-mutation($id: ID!) { approveRefund(input: {refundId: $id}) {
-  __typename
-  ... on RefundDecided { refund { id status approval decidedBy { name } } }
-  ... on Error { message code }
-}}"""
 
 CASE_VIEW = """
 query($id: ID!) { supportCase(id: $id) {
@@ -221,7 +187,7 @@ def test_make_run_serves_the_demo_journey_and_restarts_idempotently(tmp_path: Pa
             assert delivered["status"] == "DELIVERED"
             assert delivered["total"]["formatted"] == "USD 120.00"
             opened = gql(
-                OPEN_CASE,
+                OPEN_CASE_WITH_ORDER,
                 {
                     "input": {
                         "subject": "Lamp arrived broken",
@@ -240,7 +206,7 @@ def test_make_run_serves_the_demo_journey_and_restarts_idempotently(tmp_path: Pa
 
             # ... and asks for 40.00 back: above the automatic limit, so it waits for an agent.
             requested = gql(
-                REQUEST_REFUND,
+                REQUEST_REFUND_SHOWN,
                 {"input": {"caseId": case_id, "reason": "DAMAGED", "amount": 4000}},
                 alice,
             )["requestRefund"]
@@ -258,12 +224,12 @@ def test_make_run_serves_the_demo_journey_and_restarts_idempotently(tmp_path: Pa
             assert case_id in queue, queue
             assert queue[case_id]["customer"] == {"name": "Alice Anders"}
             assert queue[case_id]["refunds"] == [{"id": refund_id, "status": "REQUESTED"}]
-            note = gql(POST, {"case": case_id, "body": NOTE, "internal": True}, agent)
+            note = gql(POST_BY_ID, {"case": case_id, "body": NOTE, "internal": True}, agent)
             assert note["postMessage"]["__typename"] == "MessagePosted", note
             assert note["postMessage"]["posted"]["internal"] is True
-            reply = gql(POST, {"case": case_id, "body": REPLY, "internal": False}, agent)
+            reply = gql(POST_BY_ID, {"case": case_id, "body": REPLY, "internal": False}, agent)
             assert reply["postMessage"]["__typename"] == "MessagePosted", reply
-            approved = gql(APPROVE, {"id": refund_id}, agent)["approveRefund"]
+            approved = gql(APPROVE_BY_ID, {"id": refund_id}, agent)["approveRefund"]
             assert approved["__typename"] == "RefundDecided", approved
             assert approved["refund"]["status"] == "APPROVED"
             assert approved["refund"]["approval"] == "AGENT"

@@ -35,8 +35,10 @@ from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
 
-from tests.e2e.serve_process import PROJECT_ROOT, ServerProcess, start, stop, wait_until_ready
-from tests.support import REDIS_URL, create_postgres_database, drop_postgres_database, redis_or_skip
+from tests.e2e.serve_process import ServerProcess, serve
+from tests.toolbox.graphql import LOGIN, OPEN_CASE, POST_BY_ID, REQUEST_REFUND_OF_AMOUNT
+from tests.toolbox.processes import PROJECT_ROOT
+from tests.toolbox.services import REDIS_URL, redis_or_skip, throwaway_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -67,20 +69,6 @@ SERVER_LOG_PROBLEMS = re.compile(r" ERROR (?!strawberry\.execution:)|Exception i
 CUSTOMER_SETUP = """
 { viewer { id }
   myOrders(first: 10) { edges { node { id status total { amount } lines { id } } } } }"""
-OPEN_CASE = """
-mutation($input: OpenCaseInput!) { openCase(input: $input) {
-  __typename ... on CaseOpened { supportCase { id } } ... on Error { message }
-}}"""
-REQUEST_REFUND = """
-mutation($case: ID!, $amount: Int!) {
-  requestRefund(input: {caseId: $case, reason: DAMAGED, amount: $amount}) {
-    __typename ... on RefundRequested { refund { id } } ... on Error { message }
-}}"""
-POST = """
-mutation($case: ID!, $body: String!, $internal: Boolean!) {
-  postMessage(input: {caseId: $case, body: $body, internal: $internal}) {
-    __typename ... on MessagePosted { posted: message { id } } ... on Error { message }
-}}"""
 
 
 @dataclass
@@ -97,27 +85,20 @@ class FuzzTarget:
 @pytest.fixture(scope="module")
 async def target(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FuzzTarget]:
     await redis_or_skip()
-    database_url = await create_postgres_database("fuzz")
     data_dir = tmp_path_factory.mktemp("fuzz")
-    server = await asyncio.to_thread(
-        start,
-        data_dir / "server.log",
-        DATA_DIR=str(data_dir),
-        DATABASE_URL=database_url,
-        REDIS_URL=REDIS_URL,
-        LOG_LEVEL="WARNING",
-        # Other suites share the Redis database (and its login counters for the demo emails).
-        LOGIN_ATTEMPTS_PER_MINUTE="100000",
-    )
-    try:
-        await asyncio.to_thread(wait_until_ready, server)
-        yield await asyncio.to_thread(prepare, server)
-    except BaseException:
-        print(f"---- output of python -m app.serve ----\n{server.output()}")
-        raise
-    finally:
-        await asyncio.to_thread(stop, server.process)
-        await drop_postgres_database(database_url)
+    async with throwaway_database("fuzz", migrate=False) as database_url:
+        with serve(
+            data_dir / "server.log",
+            wait=False,
+            DATA_DIR=str(data_dir),
+            DATABASE_URL=database_url,
+            REDIS_URL=REDIS_URL,
+            LOG_LEVEL="WARNING",
+            # Other suites share the Redis database (and its login counters for the demo emails).
+            LOGIN_ATTEMPTS_PER_MINUTE="100000",
+        ) as server:
+            await server.ready()
+            yield await asyncio.to_thread(prepare, server)
 
 
 def prepare(server: ServerProcess) -> FuzzTarget:
@@ -136,11 +117,7 @@ def prepare(server: ServerProcess) -> FuzzTarget:
             return body["data"]
 
         def login(email: str) -> str:
-            data = gql(
-                'mutation($e: String!) { login(input: {email: $e, password: "demo-password"}) '
-                "{ __typename ... on AuthSession { accessToken } } }",
-                {"e": email},
-            )
+            data = gql(LOGIN, {"e": email, "p": "demo-password"})
             assert data["login"]["__typename"] == "AuthSession", data
             return str(data["login"]["accessToken"])
 
@@ -173,12 +150,12 @@ def prepare(server: ServerProcess) -> FuzzTarget:
                 assert opened["__typename"] == "CaseOpened", opened
                 ids["case"].append(opened["supportCase"]["id"])
             case_id = ids["case"][-2]
-            refund = gql(REQUEST_REFUND, {"case": case_id, "amount": amount}, token)
+            refund = gql(REQUEST_REFUND_OF_AMOUNT, {"case": case_id, "amount": amount}, token)
             assert refund["requestRefund"]["__typename"] == "RefundRequested", refund
             ids["refund"].append(refund["requestRefund"]["refund"]["id"])
             for internal in (True, False):
                 gql(
-                    POST,
+                    POST_BY_ID,
                     {"case": case_id, "body": "Looking.", "internal": internal},
                     tokens["agent"],
                 )

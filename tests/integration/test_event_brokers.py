@@ -19,7 +19,8 @@ from adapters.redis_events import RedisEventBroker, decode_events, encode_events
 from domain.events import CaseEvent, CaseEventType
 from domain.live import EventScope, LiveUpdatesUnavailable, SubscriberTooSlow
 from domain.ports import EventBroker
-from tests.support import REDIS_URL, redis_or_skip
+from tests.toolbox.polling import poll_until
+from tests.toolbox.services import REDIS_URL, redis_or_skip
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 STAFF = EventScope(None, include_internal=True)
@@ -49,7 +50,7 @@ class Pair:
     kind: str
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 async def pair(request: pytest.FixtureRequest) -> AsyncIterator[Pair]:
     if request.param == "memory":
         broker = InMemoryEventPublisher(keep_history=False)
@@ -75,14 +76,16 @@ async def next_events(subscription: FanoutSubscription, timeout: float = 5) -> l
                 return list(wakeup.events)
 
 
-async def nothing(subscription: FanoutSubscription, seconds: float = 0.3) -> None:
-    try:
-        async with asyncio.timeout(seconds):
-            while True:
-                wakeup = await subscription.next()
-                assert not wakeup.events, wakeup
-    except TimeoutError:
-        pass
+SENTINEL = event(99)  # public, case c1: every scope of these tests may see it
+
+
+async def nothing_before_sentinel(
+    publisher: EventBroker, *subscriptions: FanoutSubscription
+) -> None:
+    """Nothing more arrives: a sentinel published now is the next event of each subscription."""
+    await publisher.publish([SENTINEL])
+    for subscription in subscriptions:
+        assert await next_events(subscription) == [SENTINEL]
 
 
 # -- the contract -------------------------------------------------------------------------------
@@ -103,8 +106,7 @@ async def test_each_scope_receives_exactly_what_it_may_see(pair: Pair) -> None:
         if len(got) < 2:  # public and internal events travel on two channels
             got += [e.sequence for e in await next_events(case_staff)]
         assert sorted(got) == [1, 2]
-        await nothing(customer)
-        await nothing(case_staff)
+        await nothing_before_sentinel(pair.publisher, customer, case_staff)
 
 
 async def test_events_survive_the_trip_unchanged(pair: Pair) -> None:
@@ -141,9 +143,9 @@ async def test_leaving_unsubscribes(pair: Pair) -> None:
         channel = pair.listener.prefix + f"case:{scope.case_id}"
         redis = aioredis.from_url(REDIS_URL)
         try:
-            async with asyncio.timeout(5):
-                while (await redis.pubsub_numsub(channel))[0][1] != 0:  # noqa: ASYNC110
-                    await asyncio.sleep(0.02)
+            await poll_until(
+                lambda: redis.pubsub_numsub(channel), until=lambda n: n[0][1] == 0, deadline=5
+            )
         finally:
             await redis.aclose()
 
@@ -151,7 +153,7 @@ async def test_leaving_unsubscribes(pair: Pair) -> None:
 async def test_publishing_nothing_is_fine(pair: Pair) -> None:
     async with pair.listener.listen(STAFF, max_pending=5) as staff:
         await pair.publisher.publish([])
-        await nothing(staff, 0.1)
+        await nothing_before_sentinel(pair.publisher, staff)
 
 
 # -- Redis only ---------------------------------------------------------------------------------
@@ -163,6 +165,7 @@ async def prefix() -> str:
     return f"test-events-{uuid.uuid4().hex[:8]}"
 
 
+@pytest.mark.redis
 async def test_one_pubsub_connection_for_many_subscribers_and_no_double_delivery(
     prefix: str,
 ) -> None:
@@ -181,7 +184,7 @@ async def test_one_pubsub_connection_for_many_subscribers_and_no_double_delivery
             # Own messages come back from Redis too: they must not be delivered twice.
             await broker.publish([event(1)])
             assert [e.sequence for e in await next_events(first)] == [1]
-            await nothing(first, 0.3)
+            await nothing_before_sentinel(broker, first)
             for s in subs:
                 await s.__aexit__(None, None, None)
             assert entered
@@ -190,12 +193,13 @@ async def test_one_pubsub_connection_for_many_subscribers_and_no_double_delivery
         await redis.aclose()
 
 
+@pytest.mark.redis
 async def test_a_dropped_connection_resubscribes_and_resyncs(prefix: str) -> None:
     listener = RedisEventBroker(REDIS_URL, channel_prefix=prefix)
     publisher = RedisEventBroker(REDIS_URL, channel_prefix=prefix)
     try:
         async with listener.listen(STAFF, max_pending=10) as staff:
-            await nothing(staff, 0.1)  # a fresh subscription has nothing pending, no resync
+            await nothing_before_sentinel(publisher, staff)  # a fresh one has nothing pending
             connection = listener._pubsub.connection  # noqa: SLF001 - simulating a network cut
             assert connection is not None
             await connection.disconnect()
@@ -211,6 +215,7 @@ async def test_a_dropped_connection_resubscribes_and_resyncs(prefix: str) -> Non
         await publisher.aclose()
 
 
+@pytest.mark.redis
 async def test_redis_down_publish_is_logged_and_listen_refused(prefix: str) -> None:
     broker = RedisEventBroker(
         "redis://127.0.0.1:1/0", channel_prefix=prefix, subscribe_timeout_seconds=1
@@ -228,6 +233,7 @@ async def test_redis_down_publish_is_logged_and_listen_refused(prefix: str) -> N
         await broker.aclose()
 
 
+@pytest.mark.redis
 async def test_malformed_notifications_are_ignored(prefix: str) -> None:
     broker = RedisEventBroker(REDIS_URL, channel_prefix=prefix)
     redis = aioredis.from_url(REDIS_URL)

@@ -20,7 +20,6 @@ import pytest
 import redis.asyncio
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 
 from adapters.clock import FixedClock
 from adapters.order_system.cache import (
@@ -33,8 +32,8 @@ from adapters.order_system.cache import (
 from adapters.order_system.codec import order_from_json
 from adapters.order_system.simulator import make_order
 from domain.orders import Order, OrderStatus
-from tests.integration.test_order_system_http import free_port
-from tests.support import REDIS_URL
+from tests.toolbox.network import free_port
+from tests.toolbox.services import redis_client
 
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -66,15 +65,7 @@ async def _in_process() -> AsyncIterator[Harness]:
 
 
 async def _connect_redis(**options: Any) -> redis.asyncio.Redis:
-    client = redis.asyncio.Redis.from_url(
-        REDIS_URL, socket_connect_timeout=2, socket_timeout=5, **options
-    )
-    try:
-        await client.ping()
-    except (RedisError, OSError) as exc:
-        await client.aclose()
-        pytest.skip(f"Redis at {REDIS_URL} is unreachable ({type(exc).__name__}: {exc})")
-    return client
+    return await redis_client(**options)
 
 
 async def _drop(client: redis.asyncio.Redis, prefix: str) -> None:

@@ -50,8 +50,8 @@ from domain.errors import OrderSystemUnavailable
 from domain.orders import Order, OrderPage, OrderStatus
 from domain.ports import OrderSystem
 from tests.faults.proxy import FaultProxy
-from tests.integration.test_order_system_http import free_port, serve
-from tests.support import REDIS_URL
+from tests.toolbox.network import free_port, serve
+from tests.toolbox.services import redis_client
 
 ALICE_IDS = ["ord-alice-1", "ord-alice-2", "ord-alice-3", "ord-alice-4", "ord-alice-5"]
 CLIENT_TIMEOUT = 0.3
@@ -423,12 +423,7 @@ async def test_breaker_failures_are_logged_with_the_reason(
 
 @pytest.mark.redis
 async def test_another_instance_serves_stale_copies_from_redis(upstream: Upstream) -> None:
-    client = redis.asyncio.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
-    try:
-        await client.ping()
-    except Exception as exc:  # noqa: BLE001
-        await client.aclose()
-        pytest.skip(f"Redis at {REDIS_URL} is unreachable ({type(exc).__name__}: {exc})")
+    client = await redis_client()
     prefix = f"test-resilient:{datetime.now(UTC).timestamp()}:"
     clock = FixedClock()
     first, http_1, *_ = build(

@@ -3,10 +3,7 @@ plus the failure modes: a server that never answers, connection refused, 5xx, ma
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -16,12 +13,10 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp
 
 from adapters.order_system.http_client import HttpOrderSystem
 from adapters.order_system.simulator import (
@@ -36,53 +31,10 @@ from domain.errors import OrderSystemUnavailable
 from domain.money import Money
 from domain.orders import Order, OrderStatus
 from domain.ports import OrderSystem
+from tests.toolbox.network import free_port, serve, silent_server
 
 ALICE_IDS = ["ord-alice-1", "ord-alice-2", "ord-alice-3", "ord-alice-4", "ord-alice-5"]
 DEMO_IDS = [*ALICE_IDS, "ord-bob-1"]
-
-
-# -- a real uvicorn server on a free port, in the test's event loop ---------------------------
-
-
-class _QuietServer(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield  # leave pytest's signal handlers (Ctrl-C) alone
-
-
-@contextlib.asynccontextmanager
-async def serve(app: ASGIApp) -> AsyncIterator[str]:
-    """Run `app` with uvicorn on 127.0.0.1:<free port>; yields its base URL."""
-    # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted sockets only when the listening
-    # socket says it is TCP; with proto 0, Nagle + delayed ACK add ~40 ms to every request.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=2
-    )
-    server = _QuietServer(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(5):
-            while not server.started:
-                if task.done():
-                    task.result()  # raises what went wrong
-                    raise RuntimeError("uvicorn stopped before it started")
-                await asyncio.sleep(0.005)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
-
-
-def free_port() -> int:
-    """A port on which nothing listens (bound then released: connecting is refused)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -313,28 +265,6 @@ async def test_simulator_serves_given_orders_only() -> None:
 
 
 # -- failures ----------------------------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def silent_server() -> AsyncIterator[str]:
-    """A TCP server on 127.0.0.1 that accepts connections and never answers."""
-    writers: list[asyncio.StreamWriter] = []
-
-    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writers.append(writer)
-        with contextlib.suppress(ConnectionError):
-            await reader.read()  # until the client gives up and closes
-        writer.close()
-
-    server = await asyncio.start_server(hang, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.close()
-        for writer in writers:
-            writer.close()
-        await server.wait_closed()
 
 
 async def test_server_that_never_answers_times_out() -> None:

@@ -6,25 +6,21 @@ and malformed answers from a scripted server."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp
 
 from adapters.clock import FixedClock
 from adapters.payment_gateway.http_client import HttpPaymentGateway
@@ -43,62 +39,12 @@ from domain.payments import (
     GatewayRejectedRequest,
     PaymentGateway,
 )
+from tests.toolbox.network import HttpImpl, free_port, serve, silent_server
 
 START = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 REFERENCE = "pay_3f9a1c1001"
 AMOUNT = Money(1250, "USD")
 SHORT = 0.3  # client timeout of the tests that make the gateway hang
-
-HttpImpl = Literal["auto", "h11", "httptools"]
-
-# -- a real uvicorn server on a free port, in the test's event loop ---------------------------
-# (the same helper as tests/integration/test_order_system_http.py, plus the HTTP implementation)
-
-
-class _QuietServer(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield  # leave pytest's signal handlers (Ctrl-C) alone
-
-
-@contextlib.asynccontextmanager
-async def serve(app: ASGIApp, *, http: HttpImpl = "auto") -> AsyncIterator[str]:
-    """Run `app` with uvicorn on 127.0.0.1:<free port>; yields its base URL."""
-    # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted sockets only when the listening
-    # socket says it is TCP; with proto 0, Nagle + delayed ACK add ~40 ms to every request.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app,
-        http=http,
-        lifespan="off",
-        log_level="warning",  # the "reset" faults make uvicorn log one error line, on purpose
-        access_log=False,
-        timeout_graceful_shutdown=2,
-    )
-    server = _QuietServer(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(5):
-            while not server.started:
-                if task.done():
-                    task.result()  # raises what went wrong
-                    raise RuntimeError("uvicorn stopped before it started")
-                await asyncio.sleep(0.005)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
-
-
-def free_port() -> int:
-    """A port on which nothing listens (bound then released: connecting is refused)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def new_key() -> str:
@@ -599,28 +545,6 @@ async def test_api_key_when_configured() -> None:
 
 
 # -- the network failing: refused, silent, credentials never in messages ---------------------------
-
-
-@contextlib.asynccontextmanager
-async def silent_server() -> AsyncIterator[str]:
-    """A TCP server on 127.0.0.1 that accepts connections and never answers."""
-    writers: list[asyncio.StreamWriter] = []
-
-    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writers.append(writer)
-        with contextlib.suppress(ConnectionError):
-            await reader.read()  # until the client gives up and closes
-        writer.close()
-
-    server = await asyncio.start_server(hang, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.close()
-        for writer in writers:
-            writer.close()
-        await server.wait_closed()
 
 
 async def test_connection_refused_is_unknown() -> None:

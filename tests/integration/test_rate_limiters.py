@@ -7,7 +7,6 @@ deletes its keys. When Redis cannot be reached the Redis cases are skipped with 
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -18,8 +17,7 @@ from redis.exceptions import RedisError
 
 from adapters.rate_limit import InProcessRateLimiter, RedisRateLimiter
 from domain.ports import RateLimiter
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+from tests.toolbox.services import REDIS_URL, redis_client
 
 
 @dataclass
@@ -49,12 +47,7 @@ async def _in_process() -> AsyncIterator[Harness]:
 
 
 async def _redis() -> AsyncIterator[Harness]:
-    client = redis.asyncio.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
-    try:
-        await client.ping()
-    except (RedisError, OSError) as exc:
-        await client.aclose()
-        pytest.skip(f"Redis at {REDIS_URL} is unreachable ({type(exc).__name__}: {exc})")
+    client = await redis_client()
     prefix = f"test-rl:{uuid.uuid4().hex}:"
 
     async def advance(seconds: float) -> None:

@@ -46,10 +46,11 @@ async def take(stream: AsyncIterator[CaseEvent], count: int, timeout: float = 2)
     return got
 
 
-async def nothing_more(stream: AsyncIterator[CaseEvent], seconds: float = 0.05) -> None:
-    with pytest.raises(TimeoutError):
-        async with asyncio.timeout(seconds):
-            await anext(stream)
+async def sentinel_is_next(stream: AsyncIterator[CaseEvent], w: World, case_id: str) -> None:
+    """Nothing more arrives: the event of a message posted now (the sentinel) is the next one."""
+    await post_message(w.services, w.agent, case_id, "sentinel")
+    (event,) = await take(stream, 1)
+    assert event.id == w.store.events[-1].id and event.summary == "Message posted", event
 
 
 _open_streams: list[AsyncIterator[CaseEvent]] = []
@@ -125,7 +126,7 @@ async def test_replay_after_a_cursor_then_live_without_gap_or_duplicate(world: W
     await post_message(w.services, w.alice, case.id, "three")
     live = await take(stream, 1)
     assert live[0].sequence == first + 3
-    await nothing_more(stream)
+    await sentinel_is_next(stream, w, case.id)
     await stream.aclose()  # type: ignore[attr-defined]
     assert w.publisher.fanout.subscriber_count == 0  # unsubscribed when closed
 
@@ -157,7 +158,7 @@ async def test_customers_never_receive_internal_events(world: World) -> None:
     got = await take(stream, 2)
     assert [e.type for e in got] == [E.MESSAGE_POSTED, E.STATUS_CHANGED]
     assert not any(e.internal for e in got) and {e.case_id for e in got} == {case.id}
-    await nothing_more(stream)
+    await sentinel_is_next(stream, w, case.id)
     # Control: staff following the case get the note.
     staff = await open_case_event_feed(w.services, w.agent, case_id=case.id, after="0")
     staff_events = await take(feed_stream(w, staff), 4)
@@ -182,15 +183,23 @@ class ScriptedBroker:
         yield self.subscription
 
 
-async def test_out_of_order_notifications_are_reordered_from_the_log(world: World) -> None:
-    w = world
-    case = await open_for(w, w.alice)
+async def scripted_stream(
+    w: World, count: int
+) -> tuple[ScriptedBroker, AsyncIterator[CaseEvent], asyncio.Future[list[CaseEvent]]]:
+    """A staff feed of every case on a ScriptedBroker, already waiting for `count` events."""
     broker = ScriptedBroker()
     feed = await open_case_event_feed(w.services, w.agent, case_id=None, after=None)
     stream = tracked(follow_case_events(w.services, broker, feed))
-    waiter = asyncio.ensure_future(take(stream, 3))
+    waiter = asyncio.ensure_future(take(stream, count))
     await broker.listening.wait()
     await asyncio.sleep(0.01)
+    return broker, stream, waiter
+
+
+async def test_out_of_order_notifications_are_reordered_from_the_log(world: World) -> None:
+    w = world
+    case = await open_for(w, w.alice)
+    broker, stream, waiter = await scripted_stream(w, 3)
     for body in ("a", "b", "c"):
         await post_message(w.services, w.alice, case.id, body)
     e1, e2, e3 = w.store.events[-3:]
@@ -199,18 +208,16 @@ async def test_out_of_order_notifications_are_reordered_from_the_log(world: Worl
     assert [e.id for e in got] == [e1.id, e2.id, e3.id]  # read from the log, in order
     broker.subscription.offer([e1])
     broker.subscription.offer([e2, e3])  # late duplicates are skipped
-    await nothing_more(stream)
+    await post_message(w.services, w.alice, case.id, "sentinel")
+    sentinel = w.store.events[-1]
+    broker.subscription.offer([sentinel])
+    assert [e.id for e in await take(stream, 1)] == [sentinel.id]  # the next one: no duplicate
 
 
 async def test_a_contiguous_run_is_delivered_without_reading_the_log(world: World) -> None:
     w = world
     case = await open_for(w, w.alice)
-    broker = ScriptedBroker()
-    feed = await open_case_event_feed(w.services, w.agent, case_id=None, after=None)
-    stream = tracked(follow_case_events(w.services, broker, feed))
-    waiter = asyncio.ensure_future(take(stream, 1))
-    await broker.listening.wait()
-    await asyncio.sleep(0.01)
+    broker, stream, waiter = await scripted_stream(w, 1)
     head = w.store.last_sequence
     # Not in the log: only the payload can supply it, proving the log was not read.
     phantom = CaseEvent("phantom", case.id, E.MESSAGE_POSTED, NOW, "x", sequence=head + 1)
@@ -221,12 +228,7 @@ async def test_a_contiguous_run_is_delivered_without_reading_the_log(world: Worl
 async def test_a_resync_rereads_the_log(world: World) -> None:
     w = world
     case = await open_for(w, w.alice)
-    broker = ScriptedBroker()
-    feed = await open_case_event_feed(w.services, w.agent, case_id=None, after=None)
-    stream = tracked(follow_case_events(w.services, broker, feed))
-    waiter = asyncio.ensure_future(take(stream, 1))
-    await broker.listening.wait()
-    await asyncio.sleep(0.01)
+    broker, stream, waiter = await scripted_stream(w, 1)
     await post_message(w.services, w.alice, case.id, "lost notification")
     broker.subscription.request_resync()
     (event,) = await waiter

@@ -100,3 +100,15 @@ def test_the_chosen_operation_is_the_one_costed(name: str | None) -> None:
     )
     expected = 1 if name is None else 41
     assert operation_cost(SCHEMA, document, operation_name=name) == expected
+
+
+def test_whose_bucket_and_how_large() -> None:
+    from domain.budget import BudgetPolicy, bucket_for
+    from domain.users import Principal, Role
+
+    customer, staff = BudgetPolicy(10, 1.0), BudgetPolicy(50, 5.0)
+    agent = Principal(user_id="u1", role=Role.AGENT, session_id="s")
+    alice = Principal(user_id="u2", role=Role.CUSTOMER, session_id="s")
+    assert bucket_for(agent, "1.2.3.4", customer=customer, staff=staff) == ("user:u1", staff)
+    assert bucket_for(alice, "1.2.3.4", customer=customer, staff=staff) == ("user:u2", customer)
+    assert bucket_for(None, "1.2.3.4", customer=customer, staff=staff) == ("ip:1.2.3.4", customer)

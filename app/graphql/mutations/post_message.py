@@ -4,6 +4,7 @@ from typing import Annotated
 
 import strawberry
 
+from app.graphql import fields
 from app.graphql.context import Info
 from app.graphql.mutations._run import internal_id, run
 from app.graphql.permissions import IsAuthenticated
@@ -26,7 +27,7 @@ class MessagePosted:
     posted_message: Message = strawberry.field(description="The new message.")
     support_case: SupportCase = strawberry.field(description="The case, after the message.")
 
-    @strawberry.field(
+    @fields.field(
         description="The new message (same as `postedMessage`).",
         deprecation_reason="Use `postedMessage`: `message` clashes with `Error.message` "
         "(String!) when both are selected in one result, so clients had to alias it.",

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.errors import InvalidArgument
+from app.graphql.errors import InvalidArgument, argument_error
+from app.graphql.fields import field
 from app.graphql.ids import encode_id
 from app.graphql.types.common import (
     AfterArg,
@@ -23,14 +24,11 @@ from app.graphql.types.events import CaseEventConnection
 from app.graphql.types.messages import Message, MessageConnection
 from app.graphql.types.orders import Order, load_order
 from app.graphql.types.refunds import Refund, RefundConnection
-from app.graphql.types.users import User, load_user, viewer_is_staff
+from app.graphql.types.users import User, load_user
 from domain import cases as dc
+from domain import visibility
 from domain.errors import ValidationFailed
-from domain.queries import MAX_PAGE_SIZE, RefundPageRequest
-
-
-def _first(first: int | None, default: int = 20) -> int:
-    return default if first is None else first
+from domain.queries import RefundPageRequest, page_size
 
 
 @strawberry.type(description="A customer's support case.")
@@ -41,74 +39,74 @@ class SupportCase(Node):
     def from_domain(cls, case: dc.SupportCase) -> SupportCase:
         return cls(id=encode_id("SupportCase", case.id), model=case)
 
-    @strawberry.field(description="Human number, e.g. CS-000042.")
+    @field(description="Human number, e.g. CS-000042.")
     def number(self) -> str:
         return self.model.display_number
 
-    @strawberry.field(description="One line, 1-200 characters.")
+    @field(description="One line, 1-200 characters.")
     def subject(self) -> str:
         return self.model.subject
 
-    @strawberry.field(description="The customer's description.")
+    @field(description="The customer's description.")
     def description(self) -> str:
         return self.model.description
 
-    @strawberry.field(description="What the case is about.")
+    @field(description="What the case is about.")
     def category(self) -> CaseCategory:
         return self.model.category
 
-    @strawberry.field(description="Where the case is in its lifecycle.")
+    @field(description="Where the case is in its lifecycle.")
     def status(self) -> CaseStatus:
         return self.model.status
 
-    @strawberry.field(description="Sets the SLA due times.")
+    @field(description="Sets the SLA due times.")
     def priority(self) -> CasePriority:
         return self.model.priority
 
-    @strawberry.field(description="The customer who owns the case.")
+    @field(description="The customer who owns the case.")
     async def customer(self, info: Info) -> User:
         user = await load_user(info, self.model.customer_id)
         assert user is not None
         return user
 
-    @strawberry.field(description="The agent working the case, if any.")
+    @field(description="The agent working the case, if any.")
     async def assignee(self, info: Info) -> User | None:
         return await load_user(info, self.model.assignee_id)
 
-    @strawberry.field(description="The order the case is about, if any.")
+    @field(description="The order the case is about, if any.")
     async def order(self, info: Info) -> Order | None:
         if self.model.order_id is None:
             return None
         order = await load_order(info, self.model.order_id)
         return Order.from_domain(order) if order is not None else None
 
-    @strawberry.field(description="Messages, oldest first; customers never see internal notes.")
+    @field(description="Messages, oldest first; customers never see internal notes.")
     async def messages(
         self, info: Info, first: FirstArg = 20, after: AfterArg = None
     ) -> MessageConnection:
         try:
             page = await info.context.services.reads.list_messages(
                 self.model.id,
-                include_internal=viewer_is_staff(info),
-                first=_first(first),
+                include_internal=visibility.sees_internal(info.context.principal),
+                first=page_size(first),
                 after=after,
             )
         except ValidationFailed as exc:  # bad `first` or `after`: the caller's mistake
             raise InvalidArgument(exc.message) from None
         return MessageConnection.from_page(page)
 
-    @strawberry.field(description="The newest message (public only, for customers).")
+    @field(description="The newest message (public only, for customers).")
     async def last_message(self, info: Info) -> Message | None:
         loaders = info.context.loaders
         loader = (
             loaders.last_message_by_case_id
-            if viewer_is_staff(info)
+            if visibility.sees_internal(info.context.principal)
             else loaders.last_public_message_by_case_id
         )
         message = await loader.load(self.model.id)
         return Message.from_domain(message) if message is not None else None
 
-    @strawberry.field(
+    @field(
         description="Every refund of this case, oldest first (unbounded).",
         deprecation_reason="Use refundsConnection (paginated, with totalCount).",
     )
@@ -116,15 +114,14 @@ class SupportCase(Node):
         refunds = await info.context.loaders.refunds_by_case_id.load(self.model.id)
         return [Refund.from_domain(r) for r in refunds or []]
 
-    @strawberry.field(
-        description="Refunds of this case, oldest first; batched over a list of cases."
-    )
+    @field(description="Refunds of this case, oldest first; batched over a list of cases.")
     async def refunds_connection(
         self, info: Info, first: FirstArg = 20, after: AfterArg = None
     ) -> RefundConnection:
-        size = _first(first)
-        if isinstance(size, bool) or not 1 <= size <= MAX_PAGE_SIZE:
-            raise InvalidArgument(f"first must be between 1 and {MAX_PAGE_SIZE}")
+        try:
+            size = page_size(first)
+        except ValidationFailed as exc:
+            raise argument_error(exc) from None
         loaders = info.context.loaders
         try:
             page = await loaders.refund_page_by_case.load(
@@ -138,46 +135,56 @@ class SupportCase(Node):
             found: int | None = await loaders.refund_count_by_case_id.load(case_id)
             return found or 0
 
+        if page is None:  # pragma: no cover - the read store answers every request
+            raise LookupError(f"no refund page for case {case_id}")
         return RefundConnection.from_page(page, count)
 
-    @strawberry.field(description="The append-only timeline, oldest first.")
+    @field(description="The append-only timeline, oldest first.")
     async def timeline(
         self, info: Info, first: FirstArg = 50, after: AfterArg = None
     ) -> CaseEventConnection:
         try:
             page = await info.context.services.reads.list_events(
                 self.model.id,
-                include_internal=viewer_is_staff(info),
-                first=_first(first, 50),
+                include_internal=visibility.sees_internal(info.context.principal),
+                first=page_size(first, default=50),
                 after=after,
             )
         except ValidationFailed as exc:  # bad `first` or `after`: the caller's mistake
             raise InvalidArgument(exc.message) from None
         return CaseEventConnection.from_page(page)
 
-    @strawberry.field(description="When it was opened.")
+    @field(description="When it was opened.")
     def created_at(self) -> datetime:
         return self.model.created_at
 
-    @strawberry.field(description="When it last changed.")
+    @field(description="When it last changed.")
     def updated_at(self) -> datetime:
         return self.model.updated_at
 
-    @strawberry.field(description="When the first agent reply is due (SLA).")
+    @field(description="When the first agent reply is due (SLA).")
     def first_response_due_at(self) -> datetime:
         return self.model.first_response_due_at
 
-    @strawberry.field(description="When resolution is due (SLA).")
+    @field(description="When resolution is due (SLA).")
     def resolution_due_at(self) -> datetime:
         return self.model.resolution_due_at
 
-    @strawberry.field(description="Whether the first reply came (or is) late.")
+    @field(description="Whether the first reply came (or is) late.")
     def first_response_breached(self, info: Info) -> bool:
         return self.model.first_response_breached(info.context.services.clock.now())
 
-    @strawberry.field(description="Whether resolution came (or is) late.")
+    @field(description="Whether resolution came (or is) late.")
     def resolution_breached(self, info: Info) -> bool:
         return self.model.resolution_breached(info.context.services.clock.now())
+
+
+async def case_of(info: Info, case_id: str) -> SupportCase:
+    """The case of a refund or an event (visible with it; the foreign key keeps it there)."""
+    case = await info.context.loaders.case_by_id.load(case_id)
+    if case is None:  # pragma: no cover - a refund or event never outlives its case
+        raise LookupError(f"case {case_id} is missing")
+    return SupportCase.from_domain(case)
 
 
 if TYPE_CHECKING:

@@ -104,7 +104,8 @@ def connection(
         "__annotations__": {
             "edges": list[edge_type],  # type: ignore[valid-type]  # built at runtime
             "page_info": PageInfo,
-            "count": strawberry.Private[Counter | None],
+            # A runtime annotation for Strawberry; mypy reads Connection.count instead.
+            "count": strawberry.Private[Counter | None],  # type: ignore[misc]
         },
         "__module__": __name__,
         "__doc__": description,

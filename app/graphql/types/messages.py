@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import strawberry
 
 from app.graphql.context import Info
+from app.graphql.fields import field
 from app.graphql.ids import encode_id
 from app.graphql.types.common import Node
 from app.graphql.types.connections import Connection, connection
@@ -23,21 +24,21 @@ class Message(Node):
     def from_domain(cls, message: dc.Message) -> Message:
         return cls(id=encode_id("Message", message.id), model=message)
 
-    @strawberry.field(description="Plain text.")
+    @field(description="Plain text.")
     def body(self) -> str:
         return self.model.body
 
-    @strawberry.field(description="True for an internal note; customers never see those.")
+    @field(description="True for an internal note; customers never see those.")
     def internal(self) -> bool:
         return self.model.internal
 
-    @strawberry.field(description="Who wrote it.")
+    @field(description="Who wrote it.")
     async def author(self, info: Info) -> User:
         user = await load_user(info, self.model.author_id)
         assert user is not None
         return user
 
-    @strawberry.field(description="When it was written.")
+    @field(description="When it was written.")
     def created_at(self) -> datetime:
         return self.model.created_at
 

@@ -9,6 +9,7 @@ import strawberry
 
 from app.graphql.context import Info
 from app.graphql.errors import OrderUnavailableError
+from app.graphql.fields import field
 from app.graphql.ids import encode_id
 from app.graphql.types.common import Money, Node, OrderStatus
 from app.graphql.types.connections import Connection, connection
@@ -31,27 +32,27 @@ class OrderLine:
     model: strawberry.Private[do.OrderLine]
     refunded: strawberry.Private[int]
 
-    @strawberry.field(description="The line's id in the order system (use it in requestRefund).")
+    @field(description="The line's id in the order system (use it in requestRefund).")
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.model.id)
 
-    @strawberry.field(description="Stock keeping unit.")
+    @field(description="Stock keeping unit.")
     def sku(self) -> str:
         return self.model.sku
 
-    @strawberry.field(description="Product name.")
+    @field(description="Product name.")
     def name(self) -> str:
         return self.model.name
 
-    @strawberry.field(description="Ordered quantity.")
+    @field(description="Ordered quantity.")
     def quantity(self) -> int:
         return self.model.quantity
 
-    @strawberry.field(description="Price of one unit.")
+    @field(description="Price of one unit.")
     def unit_price(self) -> Money:
         return Money.from_domain(self.model.unit_price)
 
-    @strawberry.field(description="Units refunded or being refunded.")
+    @field(description="Units refunded or being refunded.")
     def refunded_quantity(self) -> int:
         return self.refunded
 
@@ -70,54 +71,54 @@ class Order(Node):
         )
         return refunds or []
 
-    @strawberry.field(description="The shop's order number, e.g. #1001.")
+    @field(description="The shop's order number, e.g. #1001.")
     def number(self) -> str:
         return self.model.number
 
-    @strawberry.field(description="Status in the order system.")
+    @field(description="Status in the order system.")
     def status(self) -> OrderStatus:
         return self.model.status
 
-    @strawberry.field(description="When the order was placed.")
+    @field(description="When the order was placed.")
     def placed_at(self) -> datetime:
         return self.model.placed_at
 
-    @strawberry.field(description="The promised delivery date, if any.")
+    @field(description="The promised delivery date, if any.")
     def promised_delivery_date(self) -> date | None:
         return self.model.promised_delivery_date
 
-    @strawberry.field(description="When the carrier confirmed delivery.")
+    @field(description="When the carrier confirmed delivery.")
     def delivered_at(self) -> datetime | None:
         return self.model.delivered_at
 
-    @strawberry.field(description="Order total including shipping.")
+    @field(description="Order total including shipping.")
     def total(self) -> Money:
         return Money.from_domain(self.model.total)
 
-    @strawberry.field(description="Shipping charged (refundable once).")
+    @field(description="Shipping charged (refundable once).")
     def shipping(self) -> Money:
         return Money.from_domain(self.model.shipping)
 
-    @strawberry.field(description="Money already paid back.")
+    @field(description="Money already paid back.")
     async def refunded_amount(self, info: Info) -> Money:
         return Money.from_domain(dr.refunded_amount(self.model, await self._refunds(info)))
 
-    @strawberry.field(description="What can still be refunded (total minus paid and in flight).")
+    @field(description="What can still be refunded (total minus paid and in flight).")
     async def refundable_amount(self, info: Info) -> Money:
         return Money.from_domain(refundable_remainder(self.model, await self._refunds(info)))
 
-    @strawberry.field(description="The order's lines.")
+    @field(description="The order's lines.")
     async def lines(self, info: Info) -> list[OrderLine]:
         refunded = refunded_quantities(await self._refunds(info))
         return [
             OrderLine(model=line, refunded=refunded.get(line.id, 0)) for line in self.model.lines
         ]
 
-    @strawberry.field(description="True when served from cache while the order system is down.")
+    @field(description="True when served from cache while the order system is down.")
     def stale(self) -> bool:
         return self.model.stale
 
-    @strawberry.field(description="When this copy was read from the order system.")
+    @field(description="When this copy was read from the order system.")
     def as_of(self) -> datetime:
         return self.model.as_of
 

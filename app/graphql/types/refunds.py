@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from app.graphql.context import Info
+from app.graphql.fields import field
 from app.graphql.ids import encode_id
 from app.graphql.types.common import (
     Money,
@@ -38,86 +39,83 @@ class Refund(Node):
     def from_domain(cls, refund: dr.Refund) -> Refund:
         return cls(id=encode_id("Refund", refund.id), model=refund)
 
-    @strawberry.field(description="The case this refund belongs to.")
+    @field(description="The case this refund belongs to.")
     async def support_case(self, info: Info) -> SupportCaseRef:
-        from app.graphql.types.cases import SupportCase
+        from app.graphql.types.cases import case_of
 
-        case = await info.context.loaders.case_by_id.load(self.model.case_id)
-        return SupportCase.from_domain(case)
+        return await case_of(info, self.model.case_id)
 
-    @strawberry.field(description="The refunded order (from the order system).")
+    @field(description="The refunded order (from the order system).")
     async def order(self, info: Info) -> Order | None:
         order = await load_order(info, self.model.order_id)
         return Order.from_domain(order) if order is not None else None
 
-    @strawberry.field(description="Amount to pay back.")
+    @field(description="Amount to pay back.")
     def amount(self) -> Money:
         return Money.from_domain(self.model.amount)
 
-    @strawberry.field(description="Why it was asked for.")
+    @field(description="Why it was asked for.")
     def reason(self) -> RefundReason:
         return self.model.reason
 
-    @strawberry.field(description="The requester's note.")
+    @field(description="The requester's note.")
     def note(self) -> str | None:
         return self.model.note
 
-    @strawberry.field(description="Where the refund is in its lifecycle.")
+    @field(description="Where the refund is in its lifecycle.")
     def status(self) -> RefundStatus:
         return self.model.status
 
-    @strawberry.field(description="Who approved it, once approved.")
+    @field(description="Who approved it, once approved.")
     def approval(self) -> RefundApproval | None:
         return self.model.approval
 
-    @strawberry.field(description="The agent or admin who decided (null for the automatic policy).")
+    @field(description="The agent or admin who decided (null for the automatic policy).")
     async def decided_by(self, info: Info) -> User | None:
         return await load_user(info, self.model.decided_by_id)
 
-    @strawberry.field(
-        description="The decision's explanation (the policy's reason when automatic)."
-    )
+    @field(description="The decision's explanation (the policy's reason when automatic).")
     def decision_note(self) -> str | None:
         return self.model.decision_note
 
-    @strawberry.field(description="Why the payment gateway refused it, if it failed.")
+    @field(description="Why the payment gateway refused it, if it failed.")
     def failure_reason(self) -> str | None:
         return self.model.failure_reason
 
-    @strawberry.field(
+    @field(
         description="Payment attempt (1, then +1 on each retry of a FAILED refund); the "
         "payment gateway sees each attempt under its own idempotency key."
     )
     def attempt(self) -> int:
         return self.model.attempt
 
-    @strawberry.field(description="The payment gateway's id of the refund, once SUCCEEDED.")
+    @field(description="The payment gateway's id of the refund, once SUCCEEDED.")
     def gateway_refund_id(self) -> str | None:
         return self.model.gateway_refund_id
 
-    @strawberry.field(
+    @field(
         description="True when the amount is above the agents' approval limit: only an admin "
         "may approve it (clients show it before anyone tries)."
     )
     def requires_admin_approval(self, info: Info) -> bool:
         return dr.requires_admin_approval(self.model.amount, info.context.services.refund_policy)
 
-    @strawberry.field(description="Refunded lines and quantities, when asked by line.")
+    @field(description="Refunded lines and quantities, when asked by line.")
     def lines(self) -> list[RefundLineItem]:
         return [
             RefundLineItem(line_id=strawberry.ID(x.line_id), quantity=x.quantity)
             for x in self.model.lines
         ]
 
-    @strawberry.field(description="Whether shipping is part of this refund.")
+    @field(description="Whether shipping is part of this refund.")
     def include_shipping(self) -> bool:
         return self.model.include_shipping
 
-    @strawberry.field(description="When it was requested.")
+    @field(description="When it was requested.")
     def created_at(self) -> datetime:
         return self.model.created_at
 
-    @strawberry.field(description="When it last changed.")
+    @field(description="When it last changed.")
     def updated_at(self) -> datetime:
         return self.model.updated_at
 
@@ -148,22 +146,22 @@ else:
 class RefundQuote:
     model: strawberry.Private[DomainRefundQuote]
 
-    @strawberry.field(description="The order.")
+    @field(description="The order.")
     def order(self) -> Order:
         return Order.from_domain(self.model.order)
 
-    @strawberry.field(description="Whether a refund can be requested now.")
+    @field(description="Whether a refund can be requested now.")
     def eligible(self) -> bool:
         return self.model.eligible
 
-    @strawberry.field(description="The most that can still be refunded.")
+    @field(description="The most that can still be refunded.")
     def refundable_amount(self) -> Money:
         return Money.from_domain(self.model.refundable_amount)
 
-    @strawberry.field(description="The end of the refund window, once delivered.")
+    @field(description="The end of the refund window, once delivered.")
     def window_ends_at(self) -> datetime | None:
         return self.model.window_ends_at
 
-    @strawberry.field(description="Why not, when not eligible.")
+    @field(description="Why not, when not eligible.")
     def denial(self) -> RefundDenial | None:
         return self.model.denial

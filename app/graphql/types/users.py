@@ -7,14 +7,12 @@ from typing import TYPE_CHECKING
 import strawberry
 
 from app.graphql.context import Info
+from app.graphql.fields import field
 from app.graphql.ids import encode_id
 from app.graphql.types.common import Node, Role
 from app.graphql.types.connections import Connection, connection
 from domain import users as du
-
-
-def viewer_is_staff(info: Info) -> bool:
-    return info.context.principal is not None and info.context.principal.is_staff
+from domain import visibility
 
 
 @strawberry.type(description="A customer, agent or admin.")
@@ -28,20 +26,17 @@ class User(Node):
     def from_domain(cls, user: du.User, *, is_self: bool = False) -> User:
         return cls(id=encode_id("User", user.id), model=user, is_self=is_self)
 
-    @strawberry.field(description="Display name.")
+    @field(description="Display name.")
     def name(self) -> str:
         return self.model.name
 
-    @strawberry.field(description="Email; only staff and the user themselves can see it.")
+    @field(description="Email; only staff and the user themselves can see it.")
     def email(self, info: Info) -> str | None:
-        principal = info.context.principal
-        if self.is_self or (
-            principal is not None and (principal.is_staff or principal.user_id == self.model.id)
-        ):
+        if visibility.may_see_email(info.context.principal, self.model, is_self=self.is_self):
             return self.model.email
         return None
 
-    @strawberry.field(description="What the user may do.")
+    @field(description="What the user may do.")
     def role(self) -> Role:
         return self.model.role
 

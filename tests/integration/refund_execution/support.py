@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -35,8 +32,8 @@ from adapters.rate_limit import InProcessRateLimiter
 from adapters.sql.db import create_engine, create_session_factory
 from adapters.sql.read_store import SqlReadStore
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
-from domain.cases import CaseCategory
-from domain.orders import OrderStatus
+from domain.cases import CaseCategory, SupportCase
+from domain.orders import Order, OrderStatus
 from domain.ports import Clock
 from domain.refund_jobs import RefundExecutionPolicy
 from domain.refunds import RefundPolicy, RefundReason, RefundRequest, RefundStatus
@@ -45,9 +42,10 @@ from domain.usecases.open_case import OpenCase, open_case
 from domain.usecases.request_refund import request_refund
 from domain.usecases.services import Services
 from domain.users import Principal, Role, User
+from tests.toolbox.network import free_port
+from tests.toolbox.processes import PROJECT_ROOT as ROOT
+from tests.toolbox.processes import Spawned, spawn_process
 from tests.unit.builders import FakeAccessTokens, FakePasswordHasher, make_order
-
-ROOT = Path(__file__).resolve().parents[3]
 
 # Fast pacing for tests: short leases, short backoff.
 FAST = RefundExecutionPolicy(
@@ -57,16 +55,10 @@ FAST = RefundExecutionPolicy(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class GatewayServer:
     url: str
-    process: subprocess.Popen[bytes]
+    process: Spawned
 
     def set_fault(self, mode: str, **options: Any) -> None:
         response = httpx.post(f"{self.url}/_faults", json={"mode": mode, **options}, timeout=5)
@@ -89,38 +81,16 @@ class GatewayServer:
 def gateway_server(*, log_file: Path | None = None) -> Iterator[GatewayServer]:
     """`python -m adapters.payment_gateway.simulator` on a free port, until the block ends."""
     port = free_port()
-    out = open(log_file, "wb") if log_file is not None else subprocess.DEVNULL  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "-m", "adapters.payment_gateway.simulator", "--port", str(port)],
-        cwd=ROOT,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the gateway simulator exited ({process.returncode})")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the gateway simulator did not start")
-            time.sleep(0.05)
+    with spawn_process(
+        [sys.executable, "-m", "adapters.payment_gateway.simulator", "--port", str(port)],
+        name=f"the payment gateway simulator (port {port})",
+        port=port,
+        ready_url=f"{url}/healthz",
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        log_path=log_file,
+    ) as process:
         yield GatewayServer(url, process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if log_file is not None:
-            out.close()  # type: ignore[union-attr]
 
 
 @dataclass
@@ -204,8 +174,16 @@ async def new_customer(world: SqlWorld) -> tuple[Principal, str]:
     return Principal(user_id=user_id, role=Role.CUSTOMER, session_id=f"s-{user_id}"), external
 
 
-async def requested_refund(world: SqlWorld, *, amount: int = 3000) -> str:
-    """A customer, their delivered order (total 10,000) and a REQUESTED refund of `amount`."""
+async def case_about_new_order(
+    world: SqlWorld,
+    *,
+    lines: list[tuple[str, int, int]],
+    shipping: int = 0,
+    subject: str = "Broken kettle",
+    description: str = "It leaks.",
+    category: CaseCategory = CaseCategory.REFUND_REQUEST,
+) -> tuple[Principal, Order, SupportCase]:
+    """A new customer, their order (delivered two days ago) and a case they opened about it."""
     customer, external = await new_customer(world)
     now = datetime.now(UTC)
     order = make_order(
@@ -214,20 +192,21 @@ async def requested_refund(world: SqlWorld, *, amount: int = 3000) -> str:
         status=OrderStatus.DELIVERED,
         placed_at=now - timedelta(days=5),
         delivered_at=now - timedelta(days=2),
-        lines=[("Kettle", 1, 9500)],
-        shipping=500,
+        lines=lines,
+        shipping=shipping,
     )
     world.orders.put(order)
     case = await open_case(
         world.services,
         customer,
-        OpenCase(
-            subject="Broken kettle",
-            description="It leaks.",
-            category=CaseCategory.REFUND_REQUEST,
-            order_id=order.id,
-        ),
+        OpenCase(subject=subject, description=description, category=category, order_id=order.id),
     )
+    return customer, order, case
+
+
+async def requested_refund(world: SqlWorld, *, amount: int = 3000) -> str:
+    """A customer, their delivered order (total 10,000) and a REQUESTED refund of `amount`."""
+    customer, _, case = await case_about_new_order(world, lines=[("Kettle", 1, 9500)], shipping=500)
     refund = await request_refund(
         world.services, customer, case.id, RefundRequest(RefundReason.DAMAGED, amount=amount)
     )

@@ -23,14 +23,12 @@ import json
 import os
 import signal
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from adapters.sql.migrate import upgrade_to_head
 from domain.refunds import RefundStatus
 from tests.integration.refund_execution.support import (
     ROOT,
@@ -39,7 +37,8 @@ from tests.integration.refund_execution.support import (
     sql_services,
     statuses,
 )
-from tests.support import create_postgres_database, drop_postgres_database
+from tests.toolbox.polling import poll_until
+from tests.toolbox.services import throwaway_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -68,9 +67,7 @@ def worker_env(database_url: str, gateway_url: str) -> dict[str, str]:
 
 
 async def test_sigkilled_workers_never_lose_or_double_a_refund(tmp_path: Path) -> None:
-    database_url = await create_postgres_database("crash")
-    try:
-        await upgrade_to_head(database_url)
+    async with throwaway_database("crash") as database_url:
         with gateway_server(log_file=tmp_path / "gateway.log") as gateway:
             async with sql_services(database_url, gateway.url) as world:
                 refund_ids = await seed_approved_refunds(world, REFUNDS)
@@ -134,14 +131,17 @@ async def test_sigkilled_workers_never_lose_or_double_a_refund(tmp_path: Path) -
             )
             try:
                 async with sql_services(database_url, gateway.url) as world:
-                    deadline = time.monotonic() + 90
-                    while True:
-                        seen = await statuses(world, refund_ids)
-                        if all(s is RefundStatus.SUCCEEDED for s in seen.values()):
-                            break
+
+                    async def seen() -> Counter[RefundStatus]:
                         assert worker.returncode is None, log_path.read_text()[-3000:]
-                        assert time.monotonic() < deadline, Counter(seen.values())
-                        await asyncio.sleep(0.2)
+                        return Counter((await statuses(world, refund_ids)).values())
+
+                    await poll_until(
+                        seen,
+                        until=lambda by_status: set(by_status) == {RefundStatus.SUCCEEDED},
+                        deadline=90,
+                        interval=0.2,
+                    )
                 worker.send_signal(signal.SIGTERM)
                 assert await asyncio.wait_for(worker.wait(), timeout=30) == 0
             finally:
@@ -184,5 +184,3 @@ async def test_sigkilled_workers_never_lose_or_double_a_refund(tmp_path: Path) -
             assert dict(jobs) == {"DONE": REFUNDS}  # nothing lost, nothing stuck
             assert takeovers >= 3  # some refund was crashed on several times
             assert gateway_ids == REFUNDS
-    finally:
-        await drop_postgres_database(database_url)

@@ -6,50 +6,41 @@ Every test counts payouts in the simulator's ledger, the witness of exactly-once
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Result, text
 from sqlalchemy.exc import IntegrityError
 
-from adapters.sql.migrate import upgrade_to_head
 from domain.cases import CaseCategory
 from domain.errors import ConcurrentUpdate, IdempotencyKeyReused, InvalidTransition
-from domain.orders import OrderStatus
 from domain.refund_jobs import RefundJobStatus
 from domain.refunds import Refund, RefundReason, RefundRequest, RefundStatus
 from domain.usecases.approve_refund import approve_refund
 from domain.usecases.execute_refund import JobOutcome, drain_refund_jobs, run_next_refund_job
-from domain.usecases.open_case import OpenCase, open_case
 from domain.usecases.request_refund import request_refund
 from domain.usecases.retry_refund import retry_refund
 from tests.integration.refund_execution.support import (
     GatewayServer,
     SqlWorld,
+    case_about_new_order,
     gateway_server,
-    new_customer,
     requested_refund,
     seed_approved_refunds,
     sql_services,
     statuses,
 )
-from tests.support import create_postgres_database, drop_postgres_database
-from tests.unit.builders import make_order
+from tests.toolbox.polling import poll_until
+from tests.toolbox.services import throwaway_database
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
 async def database_url() -> AsyncIterator[str]:
-    url = await create_postgres_database("money")
-    try:
-        await upgrade_to_head(url)
+    async with throwaway_database("money") as url:
         yield url
-    finally:
-        await drop_postgres_database(url)
 
 
 @pytest.fixture(scope="module")
@@ -70,28 +61,32 @@ async def drain_until_settled(
     world: SqlWorld, refund_ids: list[str], *, seconds: float = 30
 ) -> None:
     """Run the worker (waiting out backoffs) until every refund is SUCCEEDED or FAILED."""
-    deadline = time.monotonic() + seconds
-    while True:
+
+    async def drain() -> dict[str, RefundStatus]:
         await drain_refund_jobs(world.services, "worker-test")
-        seen = await statuses(world, refund_ids)
-        if all(s in (RefundStatus.SUCCEEDED, RefundStatus.FAILED) for s in seen.values()):
-            return
-        assert time.monotonic() < deadline, seen
-        await asyncio.sleep(0.05)
+        return await statuses(world, refund_ids)
+
+    settled = (RefundStatus.SUCCEEDED, RefundStatus.FAILED)
+    await poll_until(
+        drain, until=lambda seen: all(s in settled for s in seen.values()), deadline=seconds
+    )
+
+
+async def query(world: SqlWorld, statement: str, **params: Any) -> Result[Any]:
+    """Reads with SQL, in a unit of work of its own (the result is buffered)."""
+    async with world.services.uow() as uow:
+        result: Result[Any] = await uow.session.execute(text(statement), params)  # type: ignore[attr-defined]
+        return result
 
 
 async def job_rows(world: SqlWorld, refund_id: str) -> list[dict[str, Any]]:
-    async with world.services.uow() as uow:
-        rows = (
-            await uow.session.execute(  # type: ignore[attr-defined]
-                text(
-                    "SELECT attempt, status, tries, claims FROM refund_jobs "
-                    "WHERE refund_id = :id ORDER BY attempt"
-                ),
-                {"id": refund_id},
-            )
-        ).mappings()
-        return [dict(row) for row in rows]
+    rows = await query(
+        world,
+        "SELECT attempt, status, tries, claims FROM refund_jobs "
+        "WHERE refund_id = :id ORDER BY attempt",
+        id=refund_id,
+    )
+    return [dict(row) for row in rows.mappings()]
 
 
 @pytest.mark.parametrize(
@@ -167,16 +162,14 @@ async def test_two_agents_approving_at_once_make_one_decision_one_job_one_payout
     await drain_until_settled(world, refund_ids)
     payouts = gateway.payouts_by_key()
     assert all(payouts[f"{r}:1"] == 1 for r in refund_ids)
-    async with world.services.uow() as uow:
-        queued = (
-            await uow.session.execute(  # type: ignore[attr-defined]
-                text(
-                    "SELECT refund_id, count(*) FROM case_events WHERE type = 'REFUND_APPROVED' "
-                    "AND refund_id = ANY(:ids) GROUP BY refund_id"
-                ),
-                {"ids": refund_ids},
-            )
-        ).all()
+    queued = (
+        await query(
+            world,
+            "SELECT refund_id, count(*) FROM case_events WHERE type = 'REFUND_APPROVED' "
+            "AND refund_id = ANY(:ids) GROUP BY refund_id",
+            ids=refund_ids,
+        )
+    ).all()
     assert sorted(count for _, count in queued) == [1] * len(refund_ids)
 
 
@@ -205,26 +198,12 @@ async def test_concurrent_workers_share_the_jobs_without_overlap(
 
 
 async def test_parallel_identical_requests_with_one_key_make_one_refund(world: SqlWorld) -> None:
-    customer, external = await new_customer(world)
-    now = datetime.now(UTC)
-    order = make_order(
-        f"ord-idem-{customer.user_id[:8]}",
-        customer=external,
-        status=OrderStatus.DELIVERED,
-        placed_at=now - timedelta(days=5),
-        delivered_at=now - timedelta(days=2),
+    customer, order, case = await case_about_new_order(
+        world,
         lines=[("Lamp", 1, 8000)],
-    )
-    world.orders.put(order)
-    case = await open_case(
-        world.services,
-        customer,
-        OpenCase(
-            subject="Lamp",
-            description="Flickers",
-            category=CaseCategory.PRODUCT_ISSUE,
-            order_id=order.id,
-        ),
+        subject="Lamp",
+        description="Flickers",
+        category=CaseCategory.PRODUCT_ISSUE,
     )
     request = RefundRequest(RefundReason.DEFECTIVE, amount=5000)
     outcomes = await asyncio.gather(
@@ -237,19 +216,14 @@ async def test_parallel_identical_requests_with_one_key_make_one_refund(world: S
     refunds = [o for o in outcomes if isinstance(o, Refund)]
     assert len(refunds) == 12, [o for o in outcomes if not isinstance(o, Refund)]
     assert len({r.id for r in refunds}) == 1
-    async with world.services.uow() as uow:
-        session = uow.session  # type: ignore[attr-defined]
-        count = (
-            await session.execute(
-                text("SELECT count(*) FROM refunds WHERE order_id = :o"), {"o": order.id}
-            )
-        ).scalar_one()
-        keys = (
-            await session.execute(
-                text("SELECT count(*) FROM idempotency_keys WHERE scope = :s"),
-                {"s": customer.user_id},
-            )
-        ).scalar_one()
+    count = (
+        await query(world, "SELECT count(*) FROM refunds WHERE order_id = :o", o=order.id)
+    ).scalar_one()
+    keys = (
+        await query(
+            world, "SELECT count(*) FROM idempotency_keys WHERE scope = :s", s=customer.user_id
+        )
+    ).scalar_one()
     assert (count, keys) == (1, 1)
     other = RefundRequest(RefundReason.DEFECTIVE, amount=5001)
     with pytest.raises(IdempotencyKeyReused):

@@ -14,19 +14,7 @@ export const StartBrowserSession = graphql(`
           role
         }
       }
-      ... on Error {
-        message
-        code
-      }
-      ... on ValidationFailed {
-        fields {
-          field
-          message
-        }
-      }
-      ... on RateLimited {
-        retryAfterSeconds
-      }
+      ...ResultError
     }
   }
 `);

@@ -193,16 +193,7 @@ export const AgentPostMessage = graphql(`
           firstResponseBreached
         }
       }
-      ... on Error {
-        message
-        code
-      }
-      ... on ValidationFailed {
-        fields {
-          field
-          message
-        }
-      }
+      ...ResultError
     }
   }
 `);
@@ -221,16 +212,7 @@ export const AssignCase = graphql(`
           }
         }
       }
-      ... on Error {
-        message
-        code
-      }
-      ... on ValidationFailed {
-        fields {
-          field
-          message
-        }
-      }
+      ...ResultError
     }
   }
 `);
@@ -250,16 +232,7 @@ export const SetCasePriority = graphql(`
           resolutionBreached
         }
       }
-      ... on Error {
-        message
-        code
-      }
-      ... on ValidationFailed {
-        fields {
-          field
-          message
-        }
-      }
+      ...ResultError
     }
   }
 `);
@@ -279,20 +252,7 @@ export const ChangeCaseStatus = graphql(`
           resolutionBreached
         }
       }
-      ... on Error {
-        message
-        code
-      }
-      ... on ValidationFailed {
-        fields {
-          field
-          message
-        }
-      }
-      ... on InvalidTransition {
-        fromCaseStatus
-        toCaseStatus
-      }
+      ...ResultError
     }
   }
 `);
@@ -301,9 +261,6 @@ export const ApproveRefund = graphql(`
   mutation ApproveRefund($input: ApproveRefundInput!) {
     approveRefund(input: $input) {
       __typename
-      ... on OrderUnavailable {
-        message
-      }
       ... on RefundDecided {
         refund {
           id
@@ -318,19 +275,7 @@ export const ApproveRefund = graphql(`
           }
         }
       }
-      ... on Error {
-        message
-        code
-      }
-      ... on ValidationFailed {
-        fields {
-          field
-          message
-        }
-      }
-      ... on RefundNotAllowed {
-        denial
-      }
+      ...ResultError
     }
   }
 `);
@@ -352,16 +297,7 @@ export const RejectRefund = graphql(`
           }
         }
       }
-      ... on Error {
-        message
-        code
-      }
-      ... on ValidationFailed {
-        fields {
-          field
-          message
-        }
-      }
+      ...ResultError
     }
   }
 `);
@@ -370,9 +306,6 @@ export const RetryRefund = graphql(`
   mutation RetryRefund($input: RetryRefundInput!) {
     retryRefund(input: $input) {
       __typename
-      ... on OrderUnavailable {
-        message
-      }
       ... on RefundRetried {
         refund {
           id
@@ -382,13 +315,7 @@ export const RetryRefund = graphql(`
           updatedAt
         }
       }
-      ... on Error {
-        message
-        code
-      }
-      ... on RefundNotAllowed {
-        denial
-      }
+      ...ResultError
     }
   }
 `);

@@ -109,16 +109,7 @@ export const PostReply = graphql(`
           updatedAt
         }
       }
-      ... on Error {
-        message
-        code
-      }
-      ... on ValidationFailed {
-        fields {
-          field
-          message
-        }
-      }
+      ...ResultError
     }
   }
 `);
@@ -127,9 +118,6 @@ export const RequestRefund = graphql(`
   mutation RequestRefund($input: RequestRefundInput!) {
     requestRefund(input: $input) {
       __typename
-      ... on OrderUnavailable {
-        message
-      }
       ... on RefundRequested {
         refund {
           id
@@ -143,19 +131,7 @@ export const RequestRefund = graphql(`
           }
         }
       }
-      ... on Error {
-        message
-        code
-      }
-      ... on ValidationFailed {
-        fields {
-          field
-          message
-        }
-      }
-      ... on RefundNotAllowed {
-        denial
-      }
+      ...ResultError
     }
   }
 `);
@@ -171,10 +147,7 @@ export const CancelRefund = graphql(`
           updatedAt
         }
       }
-      ... on Error {
-        message
-        code
-      }
+      ...ResultError
     }
   }
 `);

@@ -25,16 +25,7 @@ export const OpenCase = graphql(`
           number
         }
       }
-      ... on Error {
-        message
-        code
-      }
-      ... on ValidationFailed {
-        fields {
-          field
-          message
-        }
-      }
+      ...ResultError
     }
   }
 `);

@@ -1,4 +1,14 @@
-"""A small graphql-transport-ws client for tests (over httpx-ws), answering the server's pings."""
+"""A small graphql-transport-ws client for tests (over httpx-ws), answering the server's pings.
+
+    async with connect(url, http) as ws:         # or asgi_ws(app): in process, no server
+        await ws.init_ok(token)
+        await ws.subscribe("op", CASE_EVENTS, {"caseId": case_id, "after": cursor})
+        (event,) = await ws.events("op", 1)
+
+Nothing-arrives checks use a sentinel, never a timeout: make something happen AFTER what must
+not arrive, through the same path, then `await ws.next_is("op")`: the next message on the socket
+is the sentinel's (so nothing came before it).
+"""
 
 from __future__ import annotations
 
@@ -12,15 +22,9 @@ from typing import Any
 import httpx
 from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 
-PROTOCOL = "graphql-transport-ws"
+from tests.toolbox.graphql import CASE_EVENTS
 
-CASE_EVENTS = """subscription($caseId: ID, $after: String) {
-  caseEvents(caseId: $caseId, after: $after) {
-    id cursor type summary occurredAt
-    supportCase { id }
-    message { id body internal }
-  }
-}"""
+PROTOCOL = "graphql-transport-ws"
 
 
 @dataclass
@@ -112,13 +116,39 @@ class GqlWs:
             found.append(message["payload"]["data"]["caseEvents"])
         return found
 
-    async def quiet(self, op_id: str, seconds: float) -> list[dict[str, Any]]:
-        """Whatever arrives for `op_id` within `seconds` (expected: nothing)."""
-        got: list[dict[str, Any]] = []
+    async def next_is(self, op_id: str, timeout: float = 10) -> dict[str, Any]:  # noqa: ASYNC109
+        """The sentinel check: the next message on the socket, whatever operation it belongs to,
+        is one of `op_id` (nothing else arrived before it, nothing is left over)."""
+        leftovers = {op: queued for op, queued in self.backlog.items() if queued}
+        assert not leftovers, f"received before the sentinel: {leftovers}"
+        message = await self.receive(timeout=timeout)
+        assert message.get("id") == op_id, f"received before the sentinel of {op_id}: {message}"
+        return message
+
+    async def until(self, op_id: str, sentinel_id: str) -> list[dict[str, Any]]:
+        """The messages of `op_id` that arrive before the first one of `sentinel_id` (another
+        operation, started after `op_id` on this socket)."""
+        got: list[dict[str, Any]] = list(self.backlog.pop(op_id, []))
+        if self.backlog.get(sentinel_id):
+            self.backlog[sentinel_id].pop(0)
+            return got
+        while True:
+            message = await self.receive()
+            if message.get("id") == sentinel_id:
+                return got
+            if message.get("id") == op_id:
+                got.append(message)
+            else:
+                self.backlog.setdefault(str(message.get("id")), []).append(message)
+
+    async def idle(self, seconds: float) -> None:
+        """Stays connected for `seconds`, reading (and answering pings); what arrives is kept."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
         with contextlib.suppress(TimeoutError):
-            while True:
-                got.append(await self.next_for(op_id, timeout=seconds))
-        return got
+            while (left := end - loop.time()) > 0:
+                message = await self.receive(timeout=left)
+                self.backlog.setdefault(str(message.get("id")), []).append(message)
 
     async def closed_with(self, timeout: float = 10) -> Closed:  # noqa: ASYNC109
         """Reads until the server closes the socket; the close code and reason."""
