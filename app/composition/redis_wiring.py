@@ -6,10 +6,12 @@ import contextlib
 
 import redis.asyncio as aioredis
 
+from adapters.cost_budget import InProcessCostBudget, RedisCostBudget
 from adapters.memory.events import InMemoryEventPublisher
 from adapters.rate_limit import InProcessRateLimiter, RedisRateLimiter
 from adapters.redis_events import RedisEventBroker
 from app.settings import Settings
+from domain.budget import CostBudget
 from domain.ports import EventBroker, RateLimiter
 
 
@@ -25,6 +27,15 @@ def redis_client(settings: Settings, stack: contextlib.AsyncExitStack) -> aiored
 
 def rate_limiter(client: aioredis.Redis | None) -> RateLimiter:
     return RedisRateLimiter(client) if client is not None else InProcessRateLimiter()
+
+
+def cost_budget(settings: Settings, client: aioredis.Redis | None) -> CostBudget:
+    """Query-cost buckets: in Redis, shared by every instance (keys namespaced like the event
+    channels, so deployments sharing a Redis never share budgets), else in process."""
+    if client is None:
+        return InProcessCostBudget()
+    deployment = settings.effective_event_channel_prefix.rsplit(":", 1)[-1]
+    return RedisCostBudget(client, prefix=f"cost:{deployment}:")
 
 
 def event_broker(settings: Settings, stack: contextlib.AsyncExitStack) -> EventBroker:
