@@ -14,7 +14,7 @@ keep working and there is one implementation of each.
 from __future__ import annotations
 
 import asyncio
-from enum import Enum
+from enum import StrEnum
 
 import typer
 
@@ -27,7 +27,7 @@ schema_app = typer.Typer(help="The GraphQL contract (schema.graphql).", no_args_
 app.add_typer(schema_app, name="schema")
 
 
-class OrderStatus(str, Enum):
+class OrderStatus(StrEnum):
     SHIPPED = "SHIPPED"
     DELIVERED = "DELIVERED"
     CANCELLED = "CANCELLED"
