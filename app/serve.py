@@ -17,7 +17,7 @@ from adapters.sql.migrate import upgrade_to_head
 from app.http.web_client import client_built
 from app.main import build_runtime, create_app, seed
 from app.seed import DEMO_PASSWORD
-from app.settings import Settings
+from app.settings import Settings, load_settings, mask_url
 
 
 async def prepare(settings: Settings) -> None:
@@ -38,8 +38,10 @@ def banner(settings: Settings) -> str:
         *web_client_lines(settings),
         f"  GraphiQL:  {url}/graphql",
         f"  Health:    {url}/healthz   Ready: {url}/readyz",
-        f"  Database:  {settings.effective_database_url}",
+        f"  Database:  {settings.masked_database_url}",
     ]
+    if settings.redis_url:
+        lines.append(f"  Redis:     {mask_url(settings.redis_url)}")
     if settings.seed_demo_data:
         lines += [
             f"  Demo logins (password: {DEMO_PASSWORD}):",
@@ -80,7 +82,7 @@ def web_client_lines(
 
 
 def main() -> None:
-    settings = Settings()
+    settings = load_settings()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

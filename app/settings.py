@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -18,20 +18,23 @@ DEMO_WEBHOOK_SECRET = "whsec_ZGVtby1vbmx5LXdlYmhvb2stc2VjcmV0"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+    # hide_input_in_errors: a refused setting's error never echoes the values (secrets).
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", hide_input_in_errors=True)
 
     app_env: Literal["development", "production", "test"] = "development"
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = None  # how users reach this service; default http://HOST:PORT
     data_dir: Path = PROJECT_ROOT / "data"
-    database_url: str | None = None  # default: SQLite file in data_dir
-    redis_url: str | None = None  # unset = in-process adapters
+    # URLs may hold a password: kept out of repr; shown masked (`masked_database_url`).
+    database_url: str | None = Field(default=None, repr=False)  # default: SQLite in data_dir
+    redis_url: str | None = Field(default=None, repr=False)  # unset = in-process adapters
     order_system_url: str | None = None  # unset = the bundled simulator, mounted at /_sim/orders
     payment_gateway_url: str | None = None
-    order_webhook_secret: str = DEMO_WEBHOOK_SECRET
+    # Secrets are SecretStr: printed and logged as '**********'; `reveal()` where one is used.
+    order_webhook_secret: SecretStr = SecretStr(DEMO_WEBHOOK_SECRET)
     # During a secret rotation the previous secret is accepted too (Standard Webhooks `whsec_...`).
-    order_webhook_previous_secret: str | None = None
+    order_webhook_previous_secret: SecretStr | None = None
     order_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
     order_webhook_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
     # Embedded mode: where the bundled order simulator delivers its webhooks. Unset: to this
@@ -41,9 +44,13 @@ class Settings(BaseSettings):
     # The built web client (`make client`), served at /; missing: / explains how to build it.
     client_dist_dir: Path = PROJECT_ROOT / "client" / "dist"
     log_level: str = "INFO"
+    # Load balancers / reverse proxies (comma-separated CIDRs or addresses) whose
+    # X-Forwarded-For is believed: the client IP (rate limits, logs) comes from it only through
+    # these hops (app.http.client_identity). Empty: the direct peer is the client.
+    trusted_proxies: str = ""
 
     # Tokens: HS256 with a key id; the first key signs, all listed keys verify (rotation).
-    jwt_secret: str = DEMO_JWT_SECRET
+    jwt_secret: SecretStr = SecretStr(DEMO_JWT_SECRET)
     jwt_key_id: str = "k1"
     jwt_issuer: str = "support-refunds"
     jwt_audience: str = "support-refunds-api"
@@ -56,6 +63,19 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 2000
     login_attempts_per_minute: int = 10
+
+    # Query cost and budgets (app.graphql.cost; README "Rate limits and query cost").
+    # Points: 1 per object returned, a connection's items `first` times, nested ones multiply.
+    cost_limits_enabled: bool = True
+    cost_max_per_operation: int = Field(default=10_000, ge=1)  # above: refused before it runs
+    cost_mutation: int = Field(default=10, ge=0)  # each mutation field, plus what it selects
+    cost_subscription: int = Field(default=10, ge=0)  # charged once, when it starts
+    cost_unpaged_list_size: int = Field(default=3, ge=1)  # lists without `first` count this many
+    # Token buckets per caller (user; client IP when anonymous), shared in Redis when configured.
+    cost_budget_customer: int = Field(default=10_000, ge=1)  # also anonymous callers (per IP)
+    cost_refill_per_second_customer: float = Field(default=100.0, gt=0)
+    cost_budget_staff: int = Field(default=50_000, ge=1)
+    cost_refill_per_second_staff: float = Field(default=500.0, gt=0)
     order_system_timeout_seconds: float = 1.0  # per attempt
     order_system_deadline_seconds: float = 2.5  # all attempts of one read together
     order_system_retries: int = 2
@@ -101,7 +121,7 @@ class Settings(BaseSettings):
 
     # Payment gateway and the refund worker (ARCHITECTURE.md "Money movement").
     # PAYMENT_GATEWAY_URL unset = the bundled simulator, in process, mounted at /_sim/payments.
-    payment_gateway_api_key: str | None = None
+    payment_gateway_api_key: SecretStr | None = None
     payment_gateway_timeout_seconds: float = Field(default=5.0, gt=0, le=60)  # one whole call
     # Embedded mode: one refund worker as a background task of the API process. None = on in
     # development, off otherwise (production runs `python -m app.worker` processes).
@@ -129,15 +149,48 @@ class Settings(BaseSettings):
     reopen_within_days: int = 14
     auto_close_after_days: int = 7
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies_parse(cls, value: str) -> str:
+        from app.http.client_identity import parse_trusted_proxies  # stdlib only
+
+        try:
+            parse_trusted_proxies(value)
+        except ValueError as exc:
+            raise ValueError(f"TRUSTED_PROXIES: {exc}") from None
+        return value
+
     @model_validator(mode="after")
-    def _refuse_demo_secrets_in_production(self) -> Settings:
-        if self.app_env == "production":
-            if self.jwt_secret == DEMO_JWT_SECRET or len(self.jwt_secret) < 32:
-                raise ValueError("production needs JWT_SECRET set to a random value of 32+ chars")
-            if self.order_webhook_secret == DEMO_WEBHOOK_SECRET:
-                raise ValueError("production needs ORDER_WEBHOOK_SECRET set")
-            if not self.database_url:
-                raise ValueError("production needs DATABASE_URL")
+    def _refuse_unsafe_production(self) -> Settings:
+        """Production refuses to start with anything embedded or demo; one error lists all."""
+        if self.app_env != "production":
+            return self
+        problems: list[str] = []
+        jwt_secret = self.jwt_secret.get_secret_value()
+        if jwt_secret == DEMO_JWT_SECRET or len(jwt_secret) < 32:
+            problems.append("JWT_SECRET (a random value of 32+ characters, not the demo one)")
+        if self.order_webhook_secret.get_secret_value() == DEMO_WEBHOOK_SECRET:
+            problems.append("ORDER_WEBHOOK_SECRET (not the demo one)")
+        for name in ("database_url", "redis_url", "order_system_url", "payment_gateway_url"):
+            if not getattr(self, name):
+                problems.append(name.upper())
+        if problems:
+            raise ValueError(
+                "APP_ENV=production refuses to start without: "
+                + "; ".join(problems)
+                + " (the embedded simulators, in-process Redis twins and demo secrets are for "
+                "development only)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _cost_budgets_fit(self) -> Settings:
+        for name in ("cost_budget_customer", "cost_budget_staff"):
+            if getattr(self, name) < self.cost_max_per_operation:
+                raise ValueError(
+                    f"{name.upper()} must be >= COST_MAX_PER_OPERATION (else an allowed "
+                    "operation could never fit the budget)"
+                )
         return self
 
     @model_validator(mode="after")
@@ -158,11 +211,11 @@ class Settings(BaseSettings):
         from app.http.webhooks import decode_secret  # stdlib only; no import cycle at runtime
 
         for name in ("order_webhook_secret", "order_webhook_previous_secret"):
-            value = getattr(self, name)
+            value = reveal(getattr(self, name))
             if value is None and name == "order_webhook_previous_secret":
                 continue
             try:
-                decode_secret(value)
+                decode_secret(value or "")
             except ValueError as exc:
                 raise ValueError(f"{name.upper()}: {exc}") from None
         return self
@@ -172,6 +225,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'support.db').resolve()}"
+
+    @property
+    def masked_database_url(self) -> str:
+        """The database URL for banners and logs: its password replaced by ***."""
+        return mask_url(self.effective_database_url)
 
     @property
     def effective_public_url(self) -> str:
@@ -205,3 +263,41 @@ class Settings(BaseSettings):
         if self.run_embedded_worker is None:
             return self.app_env == "development"
         return self.run_embedded_worker
+
+
+def reveal(value: SecretStr | str | None) -> str | None:
+    """A secret's value, where it is used (never to print it)."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    return value
+
+
+def mask_url(url: str) -> str:
+    """`url` with any password replaced by *** (database and Redis URLs)."""
+    from sqlalchemy.engine import make_url  # lazily: settings stay cheap to import
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not a URL SQLAlchemy can read: hide what could be one
+        scheme, sep, rest = url.partition("://")
+        if sep and "@" in rest:
+            credentials, _, host = rest.rpartition("@")
+            user = credentials.split(":", 1)[0]
+            return f"{scheme}://{user}:***@{host}"
+        return url
+
+
+def load_settings() -> Settings:
+    """The settings from the environment, or exit with one clear line per refused setting (no
+    traceback, no values: they may be secrets). For the entry points (serve, worker, uvicorn's
+    factory)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]).upper()
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(f"  {where + ': ' if where else ''}{message}")
+        text = "Refusing to start, the settings are not valid:\n" + "\n".join(lines)
+        raise SystemExit(text) from None

@@ -14,7 +14,7 @@ import signal
 
 from app.main import build_runtime, refund_worker, sla_scheduler
 from app.refund_worker import crash_hook
-from app.settings import Settings
+from app.settings import Settings, load_settings
 
 log = logging.getLogger("app.worker")
 
@@ -50,7 +50,7 @@ async def run_worker(
 
 
 def main() -> None:
-    settings = Settings()
+    settings = load_settings()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

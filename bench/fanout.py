@@ -311,6 +311,12 @@ async def main(args: argparse.Namespace) -> str:
             "LOG_LEVEL": "WARNING",
             "RUN_SLA_SCHEDULER": "false",
             "LOGIN_ATTEMPTS_PER_MINUTE": "100000",
+            # Query costs are still computed and spent (in Redis), from budgets a benchmark
+            # never exhausts: it measures the service, not the rate limit.
+            "COST_BUDGET_STAFF": "1000000000",
+            "COST_REFILL_PER_SECOND_STAFF": "1000000000",
+            "COST_BUDGET_CUSTOMER": "1000000000",
+            "COST_REFILL_PER_SECOND_CUSTOMER": "1000000000",
             "SUBSCRIPTION_QUEUE_SIZE": "1000",
         }
         api_ports = [free_port(), free_port()]

@@ -372,6 +372,12 @@ async def main_async(args: argparse.Namespace) -> None:
                 "RUN_EMBEDDED_WORKER": "false",
                 "RUN_SLA_SCHEDULER": "false",
                 "LOGIN_ATTEMPTS_PER_MINUTE": "100000",
+                # Query costs are still computed and spent (in Redis), from budgets a benchmark
+                # never exhausts: it measures the service, not the rate limit.
+                "COST_BUDGET_STAFF": "1000000000",
+                "COST_REFILL_PER_SECOND_STAFF": "1000000000",
+                "COST_BUDGET_CUSTOMER": "1000000000",
+                "COST_REFILL_PER_SECOND_CUSTOMER": "1000000000",
             }
             settings = Settings(
                 **{k.lower(): v for k, v in env.items() if k not in ("APP_ENV", "LOG_LEVEL")},

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from adapters.auth.tokens import JwtAccessTokenService
-from app.settings import Settings
+from app.settings import Settings, reveal
 from domain.ports import Clock
 
 
 def access_tokens(settings: Settings, clock: Clock) -> JwtAccessTokenService:
     return JwtAccessTokenService(
-        secret=settings.jwt_secret,
+        secret=reveal(settings.jwt_secret) or "",
         key_id=settings.jwt_key_id,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,

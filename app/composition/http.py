@@ -28,15 +28,33 @@ from app.composition.simulators import (
 from app.composition.webhooks import ORDER_WEBHOOK_PATH, order_webhook_endpoint
 from app.graphiql import STATIC_DIR as GRAPHIQL_STATIC_DIR
 from app.graphql.context import LiveUpdates
+from app.graphql.cost import CostRules
 from app.graphql.schema import build_schema
 from app.http.browser_session import LOGOUT_PATH, REFRESH_PATH, BrowserSessionEndpoint
+from app.http.client_identity import ClientIdentityMiddleware, parse_trusted_proxies
 from app.http.graphql_endpoint import GraphQLEndpoint, StrawberryView
 from app.http.graphql_ws import WebSocketOptions
 from app.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.http.security_headers import SecurityHeadersMiddleware
 from app.http.unavailable import DependencyFailureMiddleware
 from app.http.web_client import WebClient
-from app.settings import Settings
+from app.settings import Settings, load_settings
+from domain.budget import BudgetPolicy
 from domain.usecases.live_events import SharedEventLog
+
+
+def cost_rules(settings: Settings) -> CostRules:
+    return CostRules(
+        enabled=settings.cost_limits_enabled,
+        max_operation_cost=settings.cost_max_per_operation,
+        mutation_cost=settings.cost_mutation,
+        subscription_cost=settings.cost_subscription,
+        unpaged_list_size=settings.cost_unpaged_list_size,
+        customer=BudgetPolicy(
+            settings.cost_budget_customer, settings.cost_refill_per_second_customer
+        ),
+        staff=BudgetPolicy(settings.cost_budget_staff, settings.cost_refill_per_second_staff),
+    )
 
 
 def graphql_view(schema: Schema, runtime: Runtime) -> StrawberryView:
@@ -51,6 +69,7 @@ def graphql_view(schema: Schema, runtime: Runtime) -> StrawberryView:
             max_pending=settings.subscription_queue_size,
             log=SharedEventLog(runtime.services.reads),
         ),
+        cost_budget=runtime.cost_budget,
         ws_options=WebSocketOptions(
             keepalive_seconds=settings.ws_keepalive_seconds,
             pong_timeout_seconds=settings.ws_pong_timeout_seconds,
@@ -78,7 +97,7 @@ def create_app(
 ) -> Starlette:
     """The ASGI app (uvicorn: `app.main:create_app --factory`). Tests may pass the embedded
     order simulator to control its orders; `runtime_options` go to `build_runtime`."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
     production = settings.app_env == "production"
     simulators = embedded_simulators(
         settings,
@@ -91,6 +110,7 @@ def create_app(
         max_tokens=settings.max_tokens,
         unavailable=dependency_unavailable,
         retry_after_seconds=settings.unavailable_retry_after_seconds,
+        cost_rules=cost_rules(settings),
     )
 
     @contextlib.asynccontextmanager
@@ -152,7 +172,14 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            # First: the client's address (behind trusted proxies) for everything after it.
+            Middleware(
+                ClientIdentityMiddleware,
+                trusted_proxies=parse_trusted_proxies(settings.trusted_proxies),
+            ),
             Middleware(RequestContextMiddleware),
+            Middleware(SecurityHeadersMiddleware, hsts=production),
+            # Inside the security headers: its 503 / 500 answers get them too.
             Middleware(
                 DependencyFailureMiddleware,
                 classify=dependency_unavailable,

@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 
 from adapters.payment_gateway.http_client import HttpPaymentGateway
 from adapters.payment_gateway.transport import NotifyWhenSentTransport
-from app.settings import Settings
+from app.settings import Settings, reveal
 from domain.usecases.execute_refund import CHECKPOINT_SENT, Checkpoint
 
 EMBEDDED_PAYMENT_GATEWAY_URL = "http://payment-gateway.local"
@@ -47,5 +47,5 @@ def payment_gateway(
         base_url,
         timeout=settings.payment_gateway_timeout_seconds,
         client=client,
-        api_key=settings.payment_gateway_api_key,
+        api_key=reveal(settings.payment_gateway_api_key),
     )

@@ -6,12 +6,14 @@ import contextlib
 
 import redis.asyncio as aioredis
 
+from adapters.cost_budget import InProcessCostBudget, RedisCostBudget
 from adapters.memory.events import InMemoryEventPublisher
 from adapters.rate_limit import InProcessRateLimiter, RedisRateLimiter
 from adapters.rate_limit_fallback import FallbackRateLimiter
 from adapters.redis_events import RedisEventBroker
 from app.composition.shutdown import bounded_close
 from app.settings import Settings
+from domain.budget import CostBudget
 from domain.ports import EventBroker, RateLimiter
 
 
@@ -32,6 +34,15 @@ def rate_limiter(client: aioredis.Redis | None) -> RateLimiter:
     if client is None:
         return InProcessRateLimiter()
     return FallbackRateLimiter(RedisRateLimiter(client), InProcessRateLimiter())
+
+
+def cost_budget(settings: Settings, client: aioredis.Redis | None) -> CostBudget:
+    """Query-cost buckets: in Redis, shared by every instance (keys namespaced like the event
+    channels, so deployments sharing a Redis never share budgets), else in process."""
+    if client is None:
+        return InProcessCostBudget()
+    deployment = settings.effective_event_channel_prefix.rsplit(":", 1)[-1]
+    return RedisCostBudget(client, prefix=f"cost:{deployment}:")
 
 
 def event_broker(settings: Settings, stack: contextlib.AsyncExitStack) -> EventBroker:

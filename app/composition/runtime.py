@@ -20,11 +20,12 @@ from app.composition.auth import access_tokens
 from app.composition.database import sql_adapters
 from app.composition.orders import order_system
 from app.composition.payments import payment_gateway
-from app.composition.redis_wiring import event_broker, rate_limiter, redis_client
+from app.composition.redis_wiring import cost_budget, event_broker, rate_limiter, redis_client
 from app.composition.simulators import seed_demo_data
 from app.refund_worker import RefundWorker
 from app.scheduler import SlaScheduler
 from app.settings import Settings
+from domain.budget import CostBudget
 from domain.ports import Clock, EventBroker, SlaBreachLog
 from domain.usecases.execute_refund import Checkpoint
 from domain.usecases.prune import RetentionStore
@@ -45,6 +46,7 @@ class Runtime:
     orders: ResilientOrderSystem | None = None  # the webhook endpoint invalidates its cache
     # Embedded mode: the bundled payment gateway simulator (its ledger, its fault switch).
     payment_gateway_simulator: Starlette | None = None
+    cost_budget: CostBudget | None = None  # query-cost buckets (app.graphql.cost)
 
 
 @contextlib.asynccontextmanager
@@ -95,6 +97,7 @@ async def build_runtime(
             redis=redis,
             orders=orders,
             payment_gateway_simulator=payments_simulator,
+            cost_budget=cost_budget(settings, redis),
         )
 
 

@@ -16,7 +16,7 @@ from adapters.order_system.simulator import (
 )
 from adapters.payment_gateway.simulator import create_payment_gateway_simulator
 from app.seed import demo_users, seed_demo_users
-from app.settings import Settings
+from app.settings import Settings, reveal
 from domain.usecases.services import Services
 
 SIMULATOR_PREFIX = "/_sim/orders"
@@ -37,7 +37,11 @@ def embedded_simulators(
     order_simulator: Starlette | None = None,
     payment_gateway_simulator: Starlette | None = None,
 ) -> EmbeddedSimulators:
-    """The given simulators (tests control them), new ones, or None where a URL is configured."""
+    """The given simulators (tests control them), new ones, or None where a URL is configured.
+    Never in production: there the URLs are required (app.settings), and even so nothing here
+    is built, so the simulators' operator endpoints (/_sim/payments/_faults) cannot exist."""
+    if settings.app_env == "production":
+        return EmbeddedSimulators(orders=None, payments=None)
     orders = None
     if not settings.order_system_url:
         orders = order_simulator or create_order_simulator()
@@ -69,7 +73,7 @@ async def simulator_sends_webhooks(
         )
         stack.push_async_callback(client.aclose)
         url = "http://support.local" + webhook_path
-    state.configure_webhooks(url, settings.order_webhook_secret, client=client)
+    state.configure_webhooks(url, reveal(settings.order_webhook_secret) or "", client=client)
     stack.push_async_callback(state.aclose)  # runs first: pending deliveries are cancelled
 
 

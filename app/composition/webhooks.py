@@ -5,6 +5,7 @@ from __future__ import annotations
 from adapters.order_system.codec import order_from_json
 from app.composition.runtime import Runtime
 from app.http.webhooks import OrderWebhookEndpoint, WebhookVerifier
+from app.settings import reveal
 
 ORDER_WEBHOOK_PATH = "/webhooks/order-system"
 
@@ -15,7 +16,10 @@ def order_webhook_endpoint(runtime: Runtime) -> OrderWebhookEndpoint:
     settings = runtime.settings
     assert runtime.orders is not None
     verifier = WebhookVerifier(
-        [settings.order_webhook_secret, settings.order_webhook_previous_secret or ""],
+        [
+            reveal(settings.order_webhook_secret) or "",
+            reveal(settings.order_webhook_previous_secret) or "",
+        ],
         clock=runtime.services.clock,
         tolerance_seconds=settings.order_webhook_tolerance_seconds,
     )

@@ -15,6 +15,7 @@ from typing import NoReturn, Protocol
 
 from strawberry.types import Info as StrawberryInfo
 
+from app.graphql.cost import CostMeter
 from app.graphql.errors import Unauthenticated
 from app.graphql.loaders import Loaders
 from app.http.cookies import ResponseCookies
@@ -68,6 +69,8 @@ class Context:
     access_expires_at: datetime | None = None  # WebSocket: when the access token expires
     # HTTP only: cookies for the response (the GraphQL endpoint applies them); None over WebSocket.
     cookies: ResponseCookies | None = None
+    # The caller's query-cost budget (app.graphql.cost); None: operations are not metered.
+    cost_meter: CostMeter | None = None
 
     @property
     def loaders(self) -> Loaders:

@@ -7,6 +7,7 @@ import logging
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -17,6 +18,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from app.graphql.cost import CostLimit, CostRules
 from app.graphql.errors import is_public, should_mask
 from app.graphql.extensions import (
     DependencyClassifier,
@@ -88,10 +90,19 @@ def build_schema(
     max_depth: int = 12,
     max_aliases: int = 30,
     max_tokens: int = 2000,
+    cost_rules: CostRules | None = None,
     unavailable: DependencyClassifier = _no_dependency_errors,
     retry_after_seconds: int = 2,
 ) -> strawberry.Schema:
     """`unavailable` tells dependency outages from bugs (see DependencyErrors)."""
+    # The depth and alias limiters build a new rule class per instance: built once here, so
+    # every request validates with the same rule classes and ValidationCache (keyed by them)
+    # hits. A factory creating the limiters per request would miss the cache every time.
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
+    rules = cost_rules or CostRules()
     return AppSchema(
         query=Query,
         mutation=Mutation,
@@ -102,10 +113,10 @@ def build_schema(
             RefuseAnonymousIntrospection,
             SubscriptionsOverWebSocketOnly,
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: QueryDepthLimiter(max_depth=max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: AddValidationRules(limit_rules),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            lambda: CostLimit(rules),  # after ValidationCache: it reads the validation result
             lambda: DependencyErrors(classify=unavailable, retry_after_seconds=retry_after_seconds),
             LogUnexpectedErrors,
             lambda: MaskErrors(should_mask_error=should_mask),

@@ -5,9 +5,11 @@ app.http.graphql_ws)."""
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -17,10 +19,13 @@ from strawberry.http import GraphQLHTTPResponse
 
 from app.graphiql import graphiql_html
 from app.graphql.context import Context, LiveUpdates
+from app.graphql.cost import RATE_LIMITED, CostMeter
 from app.graphql.loaders import Loaders
+from app.http.client_identity import request_id_from
 from app.http.cookies import ResponseCookies, cookies_secure
 from app.http.graphql_ws import LimitedWebSocketAdapter, SupportWSHandler, WebSocketOptions
 from app.http.unavailable import retry_after_header
+from domain.budget import CostBudget
 from domain.errors import InvalidAccessToken
 from domain.usecases.services import Services
 from domain.usecases.sessions import authenticate
@@ -64,6 +69,7 @@ class _SubResponse(Response):
         self.status_code = None  # type: ignore[assignment]  # as Strawberry's: "not set"
         del self.headers["content-length"]
         self.response_cookies = cookies
+        self.cost_meter: CostMeter | None = None
 
 
 class StrawberryView(GraphQL[Context, None]):
@@ -77,13 +83,40 @@ class StrawberryView(GraphQL[Context, None]):
         production: bool,
         live: LiveUpdates | None = None,
         ws_options: WebSocketOptions | None = None,
+        cost_budget: CostBudget | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.cost_budget = cost_budget
         self.services = services
         self.production = production
         self.live = live
         self.ws_options = ws_options or WebSocketOptions()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            # Strawberry answers these in text/plain; clients get the GraphQL JSON error shape
+            # (as for 413: app.http.middleware), with a code.
+            response = http_error(exc.status_code, exc.reason)
+        await response(scope, receive, send)
+
+    async def create_websocket_response(
+        self, request: WebSocket, subprotocol: str | None
+    ) -> WebSocket:
+        # A client offering only other subprotocols (the legacy `graphql-ws`) is accepted with
+        # the first one it offered and at once closed with 4406 and the reason (Strawberry's
+        # run() closes it; LimitedWebSocketAdapter words the reason). Accepting without a
+        # subprotocol would fail the handshake on the client's side: browsers and the `ws`
+        # library then see a bare 1006 instead of the reason.
+        offered = request.scope.get("subprotocols") or []
+        if subprotocol is None and offered:
+            subprotocol = offered[0]
+        return await super().create_websocket_response(request, subprotocol)
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         return _SubResponse(
@@ -101,6 +134,9 @@ class StrawberryView(GraphQL[Context, None]):
             response.headers["Retry-After"] = str(retry_after)
         if isinstance(sub_response, _SubResponse):
             sub_response.response_cookies.apply(response)
+            meter = sub_response.cost_meter
+            if meter is not None and meter.report is not None:
+                rate_limit_headers(response, meter)
         return response
 
     async def get_context(
@@ -109,16 +145,25 @@ class StrawberryView(GraphQL[Context, None]):
         state = request.scope.get("state", {})
         client = request.client.host if request.client else "unknown"
         websocket = request.scope["type"] == "websocket"
+        meter = CostMeter(self.cost_budget) if self.cost_budget is not None else None
+        if isinstance(response, _SubResponse):
+            response.cost_meter = meter
         return Context(
             services=self.services,
             # Over WebSocket the principal comes from connection_init (app.http.graphql_ws).
             principal=None if websocket else state.get("principal"),
             request_loaders=Loaders(self.services),
             client=client,
-            request_id=f"ws-{uuid.uuid4().hex[:12]}" if websocket else state.get("request_id", "-"),
+            request_id=(
+                request_id_from(request.headers.get("x-request-id"))
+                or f"ws-{uuid.uuid4().hex[:12]}"
+                if websocket
+                else state.get("request_id", "-")
+            ),
             production=self.production,
             live=self.live if websocket else None,
             cookies=response.response_cookies if isinstance(response, _SubResponse) else None,
+            cost_meter=meter,
         )
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
@@ -126,6 +171,40 @@ class StrawberryView(GraphQL[Context, None]):
             graphiql_html(endpoint="/graphql"),
             headers={"Content-Security-Policy": GRAPHIQL_CONTENT_SECURITY_POLICY},
         )
+
+
+_HTTP_ERROR_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "REQUEST_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def http_error(status: int, message: str) -> JSONResponse:
+    """A transport-level refusal in the GraphQL JSON error shape: {"errors": [{message,
+    extensions: {code}}]} (no `data`: nothing was executed)."""
+    code = _HTTP_ERROR_CODES.get(status, f"HTTP_{status}")
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status
+    )
+
+
+def rate_limit_headers(response: Response, meter: CostMeter) -> None:
+    """RateLimit-Limit/-Remaining/-Reset (points, points, seconds until the bucket is full);
+    a refusal by the budget is a 429 with Retry-After."""
+    report = meter.report
+    if report is None or report.spend is None:
+        return
+    spend = report.spend
+    response.headers["RateLimit-Limit"] = str(spend.limit)
+    response.headers["RateLimit-Remaining"] = str(spend.remaining)
+    response.headers["RateLimit-Reset"] = str(spend.reset_seconds)
+    if report.refused == RATE_LIMITED:
+        response.status_code = 429
+        response.headers["Retry-After"] = str(max(1, math.ceil(spend.retry_after_seconds)))
 
 
 class GraphQLEndpoint:

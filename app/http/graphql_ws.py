@@ -13,6 +13,9 @@ On top of Strawberry's protocol handler:
   `send_timeout_seconds` (the client stopped reading) and a subscriber that fell more than its
   queue behind close the socket with 1013 ("try again later": reconnect with `after`).
 - Incoming messages larger than the HTTP body limit are refused (1009).
+- A handshake offering only other subprotocols (the legacy `graphql-ws`) is accepted with the
+  client's first subprotocol and closed at once with 4406 and `SUBPROTOCOL_REASON`, so that
+  browsers and the `ws` library see the code and the reason (not a failed handshake, 1006).
 """
 
 from __future__ import annotations
@@ -56,6 +59,11 @@ log = logging.getLogger("app.ws")
 FORBIDDEN = 4403  # connection_init refused: no valid token
 UNAUTHORIZED = 4401  # the token expired or the session ended while connected
 KEEPALIVE_TIMEOUT = 4408  # same family as the protocol's init timeout
+SUBPROTOCOL_NOT_ACCEPTABLE = 4406  # the handshake asked for no subprotocol we speak
+SUBPROTOCOL_REASON = (
+    "Subprotocol not acceptable: this server speaks graphql-transport-ws only "
+    "(the legacy graphql-ws protocol is not supported)"
+)
 TRY_AGAIN_LATER = 1013  # too slow to keep up: reconnect with `after`
 MESSAGE_TOO_BIG = 1009
 
@@ -88,7 +96,13 @@ def token_from(payload: dict[str, object]) -> str | None:
 
 
 class LimitedWebSocketAdapter(ASGIWebSocketAdapter):
-    """Refuses messages above the body size limit, like the HTTP endpoint does."""
+    """Refuses messages above the body size limit, like the HTTP endpoint does; words the
+    refusal of an unknown subprotocol (4406) so that clients can tell what to use."""
+
+    async def close(self, code: int, reason: str) -> None:
+        if code == SUBPROTOCOL_NOT_ACCEPTABLE:
+            reason = SUBPROTOCOL_REASON
+        await super().close(code, reason)
 
     async def iter_json(
         self, *, ignore_parsing_errors: bool = False

@@ -10,6 +10,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.http.client_identity import request_id_from
+
 log = logging.getLogger("app.http")
 
 
@@ -38,7 +40,11 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex[:16]
+        incoming = next(
+            (v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"x-request-id"),
+            None,
+        )
+        request_id = request_id_from(incoming) or uuid.uuid4().hex[:16]
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -61,12 +67,13 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             log.info(
-                "%s %s -> %s in %.1f ms (request %s)",
+                "%s %s -> %s in %.1f ms (request %s, client %s)",
                 scope["method"],
                 scope["path"],
                 status,
                 (time.perf_counter() - started) * 1000,
                 request_id,
+                (scope.get("client") or ("-",))[0],
             )
 
 

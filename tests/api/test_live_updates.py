@@ -343,7 +343,7 @@ def crafted_token(settings: Settings, valid_token: str, *, seconds_left: float) 
     ttl = settings.access_token_ttl_seconds
     issued = now.now() - timedelta(seconds=ttl - seconds_left)
     service = JwtAccessTokenService(
-        secret=settings.jwt_secret,
+        secret=settings.jwt_secret.get_secret_value(),
         key_id=settings.jwt_key_id,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,

@@ -174,7 +174,7 @@ def _rejections() -> list[str]:
 
 @pytest.mark.parametrize("attack", _rejections())
 async def test_rejected_deliveries_write_nothing(api: Api, subject: Subject, attack: str) -> None:
-    secret = api.settings.order_webhook_secret
+    secret = api.settings.order_webhook_secret.get_secret_value()
     delivery_id = f"msg_{uuid.uuid4().hex}"
     now = int(time.time())
     body = event_body(
@@ -238,7 +238,10 @@ async def test_unknown_event_types_are_acknowledged_and_ignored(api: Api, subjec
     body = json.dumps({"type": "order.refunded", "data": {"anything": 1}}).encode()
 
     response = await deliver(
-        api.http, body, secret=api.settings.order_webhook_secret, delivery_id=delivery_id
+        api.http,
+        body,
+        secret=api.settings.order_webhook_secret.get_secret_value(),
+        delivery_id=delivery_id,
     )
 
     assert response.status_code == 200 and response.json() == {"status": "ignored"}
@@ -252,7 +255,10 @@ async def test_a_verified_but_malformed_event_is_a_bad_request(api: Api, subject
     body = event_body(order, "order.updated", changed_at=datetime.now(UTC))
 
     response = await deliver(
-        api.http, body, secret=api.settings.order_webhook_secret, delivery_id=delivery_id
+        api.http,
+        body,
+        secret=api.settings.order_webhook_secret.get_secret_value(),
+        delivery_id=delivery_id,
     )
 
     assert response.status_code == 400, response.text
@@ -265,7 +271,7 @@ async def test_a_verified_but_malformed_event_is_a_bad_request(api: Api, subject
 async def test_ten_duplicates_concurrent_then_sequential_have_one_effect(
     api: Api, subject: Subject
 ) -> None:
-    secret = api.settings.order_webhook_secret
+    secret = api.settings.order_webhook_secret.get_secret_value()
     delivery_id = f"msg_{uuid.uuid4().hex}"
     body = event_body(
         subject.order(api, status="DELIVERED"), "order.delivered", changed_at=datetime.now(UTC)
@@ -298,7 +304,7 @@ async def test_a_redelivery_48_hours_later_has_no_effect(
         clock=clock,
         password_hasher=hasher(),
     )
-    secret = api.settings.order_webhook_secret
+    secret = api.settings.order_webhook_secret.get_secret_value()
     delivery_id = f"msg_{uuid.uuid4().hex}"
     body = event_body(
         subject.order(api, status="DELIVERED"), "order.delivered", changed_at=clock.now()
@@ -336,7 +342,7 @@ async def test_every_arrival_order_ends_in_the_newest_state(
     api: Api, arrival: tuple[int, ...]
 ) -> None:
     subject = await new_subject(api)  # its order is cached as SHIPPED by opening the case
-    secret = api.settings.order_webhook_secret
+    secret = api.settings.order_webhook_secret.get_secret_value()
     base = datetime.now(UTC) - timedelta(minutes=3)
     events = []
     for n, (status, event_type) in enumerate(STATUSES):
@@ -389,7 +395,10 @@ async def test_a_database_outage_answers_503_and_the_retry_applies(
         delivery_id = f"msg_{uuid.uuid4().hex}"
         async with httpx.AsyncClient(transport=transport, base_url="http://down.test") as http:
             response = await deliver(
-                http, body, secret=api.settings.order_webhook_secret, delivery_id=delivery_id
+                http,
+                body,
+                secret=api.settings.order_webhook_secret.get_secret_value(),
+                delivery_id=delivery_id,
             )
         assert response.status_code == 503, response.text
         assert response.headers["retry-after"]
@@ -398,7 +407,10 @@ async def test_a_database_outage_answers_503_and_the_retry_applies(
         await dead.dispose()
 
     retried = await deliver(
-        api.http, body, secret=api.settings.order_webhook_secret, delivery_id=delivery_id
+        api.http,
+        body,
+        secret=api.settings.order_webhook_secret.get_secret_value(),
+        delivery_id=delivery_id,
     )
     assert retried.json()["status"] == "applied"
     assert await written(api, subject, delivery_id) == (1, 1, 1)

@@ -77,7 +77,7 @@ async def claims(api: Api) -> dict[str, Any]:
 
 def sign(api: Api, claims: dict[str, Any], **changes: Any) -> str:
     headers = {"kid": api.settings.jwt_key_id, "typ": "JWT", **changes.pop("headers", {})}
-    key = changes.pop("key", api.settings.jwt_secret)
+    key = changes.pop("key", api.settings.jwt_secret.get_secret_value())
     algorithm = changes.pop("algorithm", "HS256")
     payload = {**claims, **changes}
     for name in [k for k, v in payload.items() if v is None]:
@@ -110,7 +110,9 @@ BAD_TOKENS = {
     "wrong audience": lambda api, c: sign(api, c, aud="another-api"),
     "wrong issuer": lambda api, c: sign(api, c, iss="someone-else"),
     "unknown kid": lambda api, c: sign(api, c, headers={"kid": "k-unknown"}),
-    "no kid": lambda api, c: jwt.encode(c, api.settings.jwt_secret, algorithm="HS256"),
+    "no kid": lambda api, c: jwt.encode(
+        c, api.settings.jwt_secret.get_secret_value(), algorithm="HS256"
+    ),
     "no jti": lambda api, c: sign(api, c, jti=None),
     "no exp": lambda api, c: sign(api, c, exp=None),
     "unknown session": lambda api, c: sign(api, c, sid="no-such-session"),

@@ -175,7 +175,7 @@ async def test_nothing_outside_the_dist_folder_is_served(web: httpx.AsyncClient,
 async def test_the_api_still_answers_beside_the_client(web: httpx.AsyncClient) -> None:
     response = await web.post("/graphql", json={"query": "{ viewer { id } }"})
     assert response.status_code == 200
-    assert response.json() == {"data": {"viewer": None}}
+    assert response.json()["data"] == {"viewer": None}
     assert (await web.get("/healthz")).text == "ok"
 
 
@@ -214,4 +214,4 @@ async def test_unbuilt_client_gets_a_page_saying_how_to_build_it(
     assert (await unbuilt.get("/assets/index-abc123.js")).status_code == 404
     # The API works without the client.
     api = await unbuilt.post("/graphql", json={"query": "{ viewer { id } }"})
-    assert api.json() == {"data": {"viewer": None}}
+    assert api.json()["data"] == {"viewer": None}

@@ -14,8 +14,21 @@ import httpx
 # -- the client -------------------------------------------------------------------------------
 
 
+def without_cost(body: dict[str, Any]) -> dict[str, Any]:
+    """The body without its `extensions.cost` report (on every response; asserted by
+    tests/api/test_query_cost.py), so that tests can compare whole bodies."""
+    extensions = body.get("extensions")
+    if isinstance(extensions, dict) and "cost" in extensions:
+        rest = {k: v for k, v in extensions.items() if k != "cost"}
+        body = {k: v for k, v in body.items() if k != "extensions"}
+        if rest:
+            body["extensions"] = rest
+    return body
+
+
 class GraphQLClient:
-    """Posts GraphQL over HTTP; `token` is sent as a bearer token."""
+    """Posts GraphQL over HTTP; `token` is sent as a bearer token. `__call__` leaves out the
+    cost report (`without_cost`); `raw` returns the whole response."""
 
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
@@ -33,7 +46,7 @@ class GraphQLClient:
     ) -> dict[str, Any]:
         response = await self.raw(query, variables, token)
         body: dict[str, Any] = response.json()
-        return body
+        return without_cost(body)
 
     async def ok(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
