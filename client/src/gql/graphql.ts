@@ -149,6 +149,8 @@ export type OpenCaseInput = {
   customerId?: string | null | undefined;
   /** What happened, 1-10,000 characters. */
   description: string;
+  /** Makes retries safe (1..255 visible ASCII characters, unique per case): the same key with the same input returns the first result instead of a second case; with other input, IdempotencyKeyReused. Kept per caller. Only a successful call is remembered (a refused one changed nothing). */
+  idempotencyKey?: string | null | undefined;
   /** The order it is about (Order.id). */
   orderId?: string | null | undefined;
   /** Agents only; default NORMAL. */
@@ -174,6 +176,8 @@ export type PostMessageInput = {
   body: string;
   /** SupportCase.id */
   caseId: string;
+  /** Makes retries safe (1..255 visible ASCII characters, unique per message): the same key with the same input returns the first result instead of a second message; with other input, IdempotencyKeyReused. Kept per caller. Only a successful call is remembered (a refused one changed nothing). */
+  idempotencyKey?: string | null | undefined;
   /** Agents only: an internal note customers never see. */
   internal?: boolean;
 };
@@ -369,6 +373,7 @@ export type AgentPostMessageMutationVariables = Exact<{
 
 export type AgentPostMessageMutation = { __typename: 'Mutation', postMessage:
     | { __typename: 'Conflict', message: string, code: ErrorCode }
+    | { __typename: 'IdempotencyKeyReused', message: string, code: ErrorCode }
     | { __typename: 'MessagePosted', postedMessage: { __typename: 'Message', id: string, body: string, internal: boolean, createdAt: string, author: { __typename: 'User', id: string, name: string, role: Role } }, supportCase: { __typename: 'SupportCase', id: string, status: CaseStatus, updatedAt: string, firstResponseBreached: boolean } }
     | { __typename: 'NotFound', message: string, code: ErrorCode }
     | { __typename: 'ValidationFailed', message: string, code: ErrorCode, fields: Array<{ __typename: 'FieldError', field: string, message: string }> }
@@ -497,6 +502,7 @@ export type PostReplyMutationVariables = Exact<{
 
 export type PostReplyMutation = { __typename: 'Mutation', postMessage:
     | { __typename: 'Conflict', message: string, code: ErrorCode }
+    | { __typename: 'IdempotencyKeyReused', message: string, code: ErrorCode }
     | { __typename: 'MessagePosted', postedMessage: { __typename: 'Message', id: string }, supportCase: { __typename: 'SupportCase', id: string, status: CaseStatus, updatedAt: string } }
     | { __typename: 'NotFound', message: string, code: ErrorCode }
     | { __typename: 'ValidationFailed', message: string, code: ErrorCode, fields: Array<{ __typename: 'FieldError', field: string, message: string }> }
@@ -557,6 +563,7 @@ export type OpenCaseMutationVariables = Exact<{
 
 export type OpenCaseMutation = { __typename: 'Mutation', openCase:
     | { __typename: 'CaseOpened', supportCase: { __typename: 'SupportCase', id: string, number: string } }
+    | { __typename: 'IdempotencyKeyReused', message: string, code: ErrorCode }
     | { __typename: 'NotFound', message: string, code: ErrorCode }
     | { __typename: 'OrderUnavailable', message: string, code: ErrorCode }
     | { __typename: 'ValidationFailed', message: string, code: ErrorCode, fields: Array<{ __typename: 'FieldError', field: string, message: string }> }

@@ -1493,6 +1493,10 @@ export default {
           },
           {
             "kind": "OBJECT",
+            "name": "IdempotencyKeyReused"
+          },
+          {
+            "kind": "OBJECT",
             "name": "NotFound"
           },
           {
@@ -1873,6 +1877,10 @@ export default {
           {
             "kind": "OBJECT",
             "name": "Conflict"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "IdempotencyKeyReused"
           },
           {
             "kind": "OBJECT",

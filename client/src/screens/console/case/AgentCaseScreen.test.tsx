@@ -212,9 +212,11 @@ describe("AgentCaseScreen", () => {
 
     const sent = api.mutations.filter((m) => m.name === "AgentPostMessage").map((m) => m.variables.input);
     expect(sent).toEqual([
-      { caseId: "case-1", body: "Sorry! A refund is on its way.", internal: false },
-      { caseId: "case-1", body: "Check the supplier batch.", internal: true },
+      { caseId: "case-1", body: "Sorry! A refund is on its way.", internal: false, idempotencyKey: expect.any(String) },
+      { caseId: "case-1", body: "Check the supplier batch.", internal: true, idempotencyKey: expect.any(String) },
     ]);
+    // Two messages, two keys: a key stands for one intended message, retries of it included.
+    expect(new Set(sent.map((input) => (input as { idempotencyKey: string }).idempotencyKey)).size).toBe(2);
     expect(screen.getByText("Internal note — only staff can see this")).toBeInTheDocument();
   });
 

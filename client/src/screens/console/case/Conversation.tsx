@@ -2,6 +2,7 @@
 // ui/Thread), 50 a page, and the composer.
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
+import { useIdempotencyKey } from "../../../lib/idempotency";
 import { formatDateTime } from "../../../lib/time";
 import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
 import { Thread } from "../../../ui/Thread";
@@ -94,6 +95,7 @@ export function Composer({ caseId, closed }: { caseId: string; closed: boolean }
   const [sent, setSent] = useState<string | null>(null);
   const [sending, setSending] = useState<"reply" | "note" | null>(null);
   const [result, post] = useMutation(AgentPostMessage);
+  const idempotency = useIdempotencyKey();
 
   if (closed) {
     return <p className="muted composer-closed">This case is closed: no more replies or notes can be added.</p>;
@@ -104,9 +106,11 @@ export function Composer({ caseId, closed }: { caseId: string; closed: boolean }
     setSent(null);
     setSending(internal ? "note" : "reply");
     const sentBody = body;
-    const answer = await post({ input: { caseId, body: sentBody, internal } });
+    const input = { caseId, body: sentBody, internal };
+    const answer = await post({ input: { ...input, idempotencyKey: idempotency.keyFor(input) } });
     setSending(null);
     if (answer.data?.postMessage.__typename === "MessagePosted") {
+      idempotency.done();
       // Only clear what was sent: words typed while it was on its way are kept.
       setBody((current) => (current === sentBody ? "" : current));
       setSent(internal ? "Internal note added (only staff can see it)." : "Reply sent to the customer.");

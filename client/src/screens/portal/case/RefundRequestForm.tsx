@@ -1,7 +1,7 @@
-import { useMemo, useRef, useState, type FormEvent } from "react";
+import { useMemo, useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
 import type { RefundReason } from "../../../gql/graphql";
-import { newIdempotencyKey } from "../../../lib/idempotency";
+import { useIdempotencyKey } from "../../../lib/idempotency";
 import { REFUND_DENIAL_LABEL, REFUND_REASON_LABEL } from "../../../lib/labels";
 import { formatMoney, parseAmount } from "../../../lib/money";
 import { formatDate } from "../../../lib/time";
@@ -29,7 +29,7 @@ export function RefundRequestForm({ caseId, orderId }: { caseId: string; orderId
   const [note, setNote] = useState("");
   const [amountError, setAmountError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  const intent = useRef<{ fingerprint: string; key: string } | null>(null);
+  const idempotency = useIdempotencyKey();
 
   const quote = quoteResult.data?.refundQuote;
   const currency = quote?.refundableAmount.currency ?? "EUR";
@@ -70,14 +70,10 @@ export function RefundRequestForm({ caseId, orderId }: { caseId: string; orderId
       lines: chosen,
       includeShipping: mode === "lines" && includeShipping,
     };
-    const fingerprint = JSON.stringify(input);
-    if (intent.current?.fingerprint !== fingerprint) {
-      intent.current = { fingerprint, key: newIdempotencyKey() };
-    }
-    const answer = await request({ input: { ...input, idempotencyKey: intent.current.key } });
+    const answer = await request({ input: { ...input, idempotencyKey: idempotency.keyFor(input) } });
     const outcome = answer.data?.requestRefund;
     if (outcome?.__typename === "RefundRequested") {
-      intent.current = null;
+      idempotency.done();
       setAmountText("");
       setQuantities({});
       setNote("");

@@ -1,18 +1,22 @@
 import { useState, type FormEvent } from "react";
 import { useMutation } from "urql";
+import { useIdempotencyKey } from "../../../lib/idempotency";
 import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
 import { PostReply } from "./documents";
 
 export function ReplyBox({ caseId, closed }: { caseId: string; closed: boolean }) {
   const [body, setBody] = useState("");
   const [result, post] = useMutation(PostReply);
+  const idempotency = useIdempotencyKey();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     const sentBody = body;
-    const answer = await post({ input: { caseId, body: sentBody, internal: false } });
+    const input = { caseId, body: sentBody, internal: false };
+    const answer = await post({ input: { ...input, idempotencyKey: idempotency.keyFor(input) } });
     // Only clear what was sent: words typed while it was on its way are kept.
     if (answer.data?.postMessage.__typename === "MessagePosted") {
+      idempotency.done();
       setBody((current) => (current === sentBody ? "" : current));
     }
   }

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { useMutation, useQuery } from "urql";
 import type { CaseCategory } from "../../../gql/graphql";
+import { useIdempotencyKey } from "../../../lib/idempotency";
 import { CATEGORY_LABEL } from "../../../lib/labels";
 import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
 import { OpenCase, OrdersForNewCase } from "./documents";
@@ -17,12 +18,12 @@ export function NewCaseScreen() {
   const [description, setDescription] = useState("");
   const [orders] = useQuery({ query: OrdersForNewCase });
   const [result, openCase] = useMutation(OpenCase);
+  const idempotency = useIdempotencyKey();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const answer = await openCase({
-      input: { subject, description, category, orderId: orderId || null },
-    });
+    const input = { subject, description, category, orderId: orderId || null };
+    const answer = await openCase({ input: { ...input, idempotencyKey: idempotency.keyFor(input) } });
     const outcome = answer.data?.openCase;
     if (outcome?.__typename === "CaseOpened") {
       navigate(`/cases/${encodeURIComponent(outcome.supportCase.id)}`);
