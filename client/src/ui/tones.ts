@@ -1,4 +1,4 @@
-import type { CaseStatus, OrderStatus, RefundStatus } from "../gql/graphql";
+import type { CasePriority, CaseStatus, OrderStatus, RefundStatus } from "../gql/graphql";
 import type { Tone } from "./Badge";
 
 export const ORDER_TONE: Record<OrderStatus, Tone> = {
@@ -24,4 +24,11 @@ export const REFUND_TONE: Record<RefundStatus, Tone> = {
   FAILED: "bad",
   REJECTED: "bad",
   CANCELLED: "neutral",
+};
+
+export const PRIORITY_TONE: Record<CasePriority, Tone> = {
+  LOW: "neutral",
+  NORMAL: "neutral",
+  HIGH: "warn",
+  URGENT: "bad",
 };

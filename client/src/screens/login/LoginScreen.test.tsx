@@ -3,11 +3,11 @@ import userEvent from "@testing-library/user-event";
 import { Provider } from "urql";
 import { SessionStoreProvider } from "../../session/SessionContext";
 import { SessionStore } from "../../session/sessionStore";
-import { mockApi } from "../../test/mockClient";
+import { fakeApi } from "../../test/fakeApi";
 import { LoginScreen } from "./LoginScreen";
 
 function renderLogin(outcome: Record<string, unknown>) {
-  const api = mockApi(() => ({ startBrowserSession: outcome }));
+  const api = fakeApi(() => ({ startBrowserSession: outcome }));
   const store = new SessionStore(async () => new Response("{}", { status: 401 }));
   render(
     <SessionStoreProvider store={store}>

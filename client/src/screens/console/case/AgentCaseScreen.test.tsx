@@ -3,7 +3,7 @@ import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import type { AgentCaseMessagesQuery, AgentCaseQuery, Role } from "../../../gql/graphql";
-import { fakeApi, fromNow, HOUR, MINUTE, withProviders, type Answer, type Vars } from "../testing";
+import { fakeApi, fromNow, HOUR, MINUTE, withProviders, type Answer, type Vars } from "../../../test/fakeApi";
 import { AgentCaseScreen } from "./AgentCaseScreen";
 
 type Case = NonNullable<AgentCaseQuery["supportCase"]>;

@@ -5,7 +5,7 @@ import { CombinedError, type Client } from "urql";
 import { describe, expect, it } from "vitest";
 import { concat, fromValue, never } from "wonka";
 import type { AgentQueueQuery, CaseEventsLiveSubscription } from "../../../gql/graphql";
-import { fakeApi, fromNow, HOUR, MINUTE, withProviders, type Vars } from "../testing";
+import { fakeApi, fromNow, HOUR, MINUTE, withProviders, type Vars } from "../../../test/fakeApi";
 import { StaffActivityProvider } from "./LiveActivity";
 import { QueueScreen } from "./QueueScreen";
 

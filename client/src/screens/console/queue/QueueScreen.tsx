@@ -8,10 +8,9 @@ import { useSession } from "../../../session/SessionContext";
 import { Badge } from "../../../ui/Badge";
 import { RequestError } from "../../../ui/ErrorNotice";
 import { Pager } from "../../../ui/Pager";
-import { CASE_TONE } from "../../../ui/tones";
+import { CASE_TONE, PRIORITY_TONE } from "../../../ui/tones";
 import { useNow } from "../../../ui/useNow";
 import { SlaList, slaLines } from "../shared/sla";
-import { PRIORITY_TONE } from "../shared/tones";
 import "../console.css";
 import { AgentQueue } from "./documents";
 import {

@@ -1,6 +1,6 @@
 import { render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { mockApi, renderWith } from "../../../test/mockClient";
+import { fakeApi, withProviders } from "../../../test/fakeApi";
 import { RefundRequestForm } from "./RefundRequestForm";
 
 const USD = (amount: number) => ({ __typename: "Money", amount, currency: "USD" });
@@ -30,8 +30,8 @@ function answers(outcome: Record<string, unknown>) {
 describe("RefundRequestForm", () => {
   it("shows the quote first, then asks once per intended request", async () => {
     const failure = { __typename: "Conflict", message: "Try again.", code: "CONFLICT" };
-    const api = mockApi(answers(failure));
-    render(renderWith(api, <RefundRequestForm caseId="c1" orderId="o1" />));
+    const api = fakeApi(answers(failure));
+    render(withProviders(api, <RefundRequestForm caseId="c1" orderId="o1" />));
     expect(await screen.findByTestId("refund-quote")).toHaveTextContent("Refundable now: $120.00");
 
     await userEvent.type(screen.getByLabelText("Amount (USD)"), "40");
@@ -54,8 +54,8 @@ describe("RefundRequestForm", () => {
 
   it("requests by items and shipping, and explains a denial in words", async () => {
     const denied = { __typename: "RefundNotAllowed", message: "No.", code: "REFUND_NOT_ALLOWED", denial: "REFUND_ALREADY_PENDING" };
-    const api = mockApi(answers(denied));
-    render(renderWith(api, <RefundRequestForm caseId="c1" orderId="o1" />));
+    const api = fakeApi(answers(denied));
+    render(withProviders(api, <RefundRequestForm caseId="c1" orderId="o1" />));
     await userEvent.click(await screen.findByLabelText("Specific items"));
     await userEvent.selectOptions(screen.getByLabelText(/Mug/), "2");
     await userEvent.click(screen.getByLabelText(/Also refund shipping/));
@@ -70,8 +70,8 @@ describe("RefundRequestForm", () => {
   });
 
   it("refuses an amount that is not money before asking the server", async () => {
-    const api = mockApi(answers({}));
-    render(renderWith(api, <RefundRequestForm caseId="c1" orderId="o1" />));
+    const api = fakeApi(answers({}));
+    render(withProviders(api, <RefundRequestForm caseId="c1" orderId="o1" />));
     await userEvent.type(await screen.findByLabelText("Amount (USD)"), "12.345");
     await userEvent.click(screen.getByRole("button", { name: "Request refund" }));
     expect(screen.getByRole("alert")).toHaveTextContent("Enter an amount like 12.50");

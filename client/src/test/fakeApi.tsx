@@ -1,14 +1,14 @@
-// Test helpers for the console: a urql client answered by the test (by operation name), with every
+// Test helpers for every screen: a urql client answered by the test (by operation name), with every
 // query and mutation recorded, inside the providers the screens need.
 import type { ReactNode } from "react";
 import { MemoryRouter, Route, Routes, useLocation } from "react-router";
 import { Provider, type Client, type OperationResult } from "urql";
 import { fromArray, fromValue, never } from "wonka";
-import type { Role } from "../../gql/graphql";
-import { LiveStatus } from "../../live/connection";
-import { LiveStatusProvider } from "../../live/LiveStatusContext";
-import { SessionStoreProvider } from "../../session/SessionContext";
-import { SessionStore, type SessionUser } from "../../session/sessionStore";
+import type { Role } from "../gql/graphql";
+import { LiveStatus } from "../live/connection";
+import { LiveStatusProvider } from "../live/LiveStatusContext";
+import { SessionStoreProvider } from "../session/SessionContext";
+import { SessionStore, type SessionUser } from "../session/sessionStore";
 
 export type Vars = Record<string, unknown>;
 export type Answer = (operationName: string, variables: Vars) => unknown;
