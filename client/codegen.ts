@@ -23,7 +23,7 @@ const config: CodegenConfig = {
     // members and tell entities from embedded values without guessing.
     "src/gql/introspection.ts": {
       plugins: ["urql-introspection"],
-      config: { module: "es2015", includeScalars: false, useTypeImports: true },
+      config: { module: "es2015", includeScalars: false, useTypeImports: true, minify: true },
     },
   },
   hooks: { afterAllFileWrite: [] },
