@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { Suspense, lazy, useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router";
 import { Provider as UrqlProvider } from "urql";
 import { createLiveConnection, LiveStatus } from "../live/connection";
@@ -8,9 +8,16 @@ import { LoginScreen } from "../screens/login/LoginScreen";
 import { PortalHome } from "../screens/portal/home/PortalHome";
 import { NewCaseScreen } from "../screens/portal/newCase/NewCaseScreen";
 import { CustomerCaseScreen } from "../screens/portal/case/CustomerCaseScreen";
-import { QueueScreen } from "../screens/console/queue/QueueScreen";
-import { StaffActivityProvider } from "../screens/console/queue/LiveActivity";
-import { AgentCaseScreen } from "../screens/console/case/AgentCaseScreen";
+// The console is loaded only for staff: customers never download it.
+const QueueScreen = lazy(() =>
+  import("../screens/console/queue/QueueScreen").then((m) => ({ default: m.QueueScreen })),
+);
+const AgentCaseScreen = lazy(() =>
+  import("../screens/console/case/AgentCaseScreen").then((m) => ({ default: m.AgentCaseScreen })),
+);
+const StaffActivityProvider = lazy(() =>
+  import("../screens/console/queue/LiveActivity").then((m) => ({ default: m.StaffActivityProvider })),
+);
 import { createApiClient } from "./client";
 import { Header } from "./Header";
 
@@ -48,6 +55,13 @@ export function App() {
     body = (
       <>
         <Header user={state.session.user} />
+        <Suspense
+          fallback={
+            <main className="center" aria-busy="true">
+              <p className="muted">Loading…</p>
+            </main>
+          }
+        >
         <StaffOnly staff={staff}>
         <Routes>
           {staff ? (
@@ -65,6 +79,7 @@ export function App() {
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
         </StaffOnly>
+        </Suspense>
       </>
     );
   }
