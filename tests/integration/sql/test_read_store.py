@@ -590,7 +590,7 @@ async def test_a_page_of_messages_and_of_the_timeline_for_each_case_of_a_list(
     for include_internal in (True, False):
         expected_messages = {c: await every_message(c, include_internal) for c in case_ids}
         expected_events = {c: await every_event(c, include_internal) for c in case_ids}
-        # The per-case path is the reference: oldest first, ties by id; internal ones only for staff.
+        # The per-case path is the reference: oldest first, ties by id; internal ones for staff.
         assert len(expected_messages[busy.id]) == (8 if include_internal else 6)
         assert len(expected_events[busy.id]) == (9 if include_internal else 7)  # + opened
         assert expected_messages[silent.id] == []
