@@ -1,6 +1,7 @@
 """The list path is batched: a case list with its orders, customers, assignees, last messages,
 refunds and nested connections (refunds, messages, timeline) costs the same few SQL statements
-for 10 cases as for 50, and ONE order-system batch call (cold cache), whatever the page size. A resolver that loads per case (N+1) fails these tests.
+for 10 cases as for 50, and ONE order-system batch call (cold cache), whatever the page size.
+A resolver that loads per case (N+1) fails these tests.
 
 PostgreSQL + Redis (the API harness). Statements are counted on the runtime's engine
 (adapters.sql.db.count_statements), order-system calls at the simulator (`calls`, `batch_sizes`).
