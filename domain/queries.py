@@ -144,6 +144,28 @@ class RefundPageRequest:
     after: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class MessagePageRequest:
+    """One page of one case's messages (oldest first), as a batch key. `include_internal` is
+    domain.visibility.sees_internal of the viewer: a customer never gets internal notes."""
+
+    case_id: str
+    first: int
+    after: str | None = None
+    include_internal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EventPageRequest:
+    """One page of one case's timeline (by sequence), as a batch key. `include_internal` is
+    domain.visibility.sees_internal of the viewer: a customer never gets internal events."""
+
+    case_id: str
+    first: int
+    after: str | None = None
+    include_internal: bool = False
+
+
 class ReadStore(Protocol):
     """Read-only queries; cursors are opaque strings (invalid ones raise ValidationFailed)."""
 
@@ -167,6 +189,14 @@ class ReadStore(Protocol):
         """Oldest first."""
         ...
 
+    async def message_pages_for_cases(
+        self, requests: Sequence[MessagePageRequest]
+    ) -> dict[MessagePageRequest, Page[Message]]:
+        """A page of each case's messages, oldest first (created_at, id), for a whole list of
+        cases at once: one statement when no case is asked twice. Every request is a key; its
+        page is the one list_messages would answer."""
+        ...
+
     async def get_message(self, message_id: str) -> Message | None: ...
 
     async def messages_by_ids(self, message_ids: Sequence[str]) -> dict[str, Message]: ...
@@ -181,6 +211,14 @@ class ReadStore(Protocol):
         self, case_id: str, *, include_internal: bool, first: int, after: str | None
     ) -> Page[CaseEvent]:
         """A case's timeline, oldest first; the cursor is the event's sequence."""
+        ...
+
+    async def event_pages_for_cases(
+        self, requests: Sequence[EventPageRequest]
+    ) -> dict[EventPageRequest, Page[CaseEvent]]:
+        """A page of each case's timeline, oldest first (by sequence), for a whole list of cases
+        at once: one statement when no case is asked twice. Every request is a key; its page is
+        the one list_events would answer."""
         ...
 
     async def get_event(self, event_id: str) -> CaseEvent | None: ...

@@ -22,6 +22,8 @@ from domain.events import CaseEvent
 from domain.queries import (
     MAX_PAGE_SIZE,
     CaseFilter,
+    EventPageRequest,
+    MessagePageRequest,
     Page,
     RefundFilter,
     RefundPageRequest,
@@ -209,6 +211,19 @@ class InMemoryReadStore:
             rows, _message_key, "message", newest_first=False, first=first, after=after
         )
 
+    async def message_pages_for_cases(
+        self, requests: Sequence[MessagePageRequest]
+    ) -> dict[MessagePageRequest, Page[Message]]:
+        return {
+            request: await self.list_messages(
+                request.case_id,
+                include_internal=request.include_internal,
+                first=request.first,
+                after=request.after,
+            )
+            for request in requests
+        }
+
     async def get_message(self, message_id: str) -> Message | None:
         return copy.deepcopy(self._store.messages.get(message_id))
 
@@ -249,6 +264,19 @@ class InMemoryReadStore:
             cursors=[encode_event_cursor(e.sequence or 0) for e in items],
             has_next_page=len(matching) > first,
         )
+
+    async def event_pages_for_cases(
+        self, requests: Sequence[EventPageRequest]
+    ) -> dict[EventPageRequest, Page[CaseEvent]]:
+        return {
+            request: await self.list_events(
+                request.case_id,
+                include_internal=request.include_internal,
+                first=request.first,
+                after=request.after,
+            )
+            for request in requests
+        }
 
     async def get_event(self, event_id: str) -> CaseEvent | None:
         return next((e for e in self._store.events if e.id == event_id), None)

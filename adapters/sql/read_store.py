@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Select, and_, false, func, literal, not_, or_, select, tuple_
 from sqlalchemy.engine import RowMapping
@@ -45,6 +45,8 @@ from domain.events import CaseEvent
 from domain.queries import (
     MAX_PAGE_SIZE,
     CaseFilter,
+    EventPageRequest,
+    MessagePageRequest,
     Page,
     RefundFilter,
     RefundPageRequest,
@@ -214,6 +216,66 @@ class SqlReadStore:
             has_next_page=len(rows) > first,
         )
 
+    async def message_pages_for_cases(
+        self, requests: Sequence[MessagePageRequest]
+    ) -> dict[MessagePageRequest, Page[Message]]:
+        """One statement per batch in which no case is asked twice (a list page: one): each
+        case's visible messages after its cursor, numbered oldest first (row_number over the
+        case); rows numbered beyond the largest `first` + 1 never leave the database."""
+        pages: dict[MessagePageRequest, Page[Message]] = {}
+        for batch in _batches_with_each_case_once(requests):
+            pages.update(await self._message_pages(batch))
+        return pages
+
+    async def _message_pages(
+        self, requests: list[MessagePageRequest]
+    ) -> dict[MessagePageRequest, Page[Message]]:
+        m = messages.c
+        largest = 0
+        plain: dict[bool, list[str]] = {False: [], True: []}
+        conditions: list[Any] = []
+        for request in requests:
+            page_size(request.first)
+            largest = max(largest, request.first)
+            if request.after is None:
+                plain[request.include_internal].append(request.case_id)
+                continue
+            created_at, message_id = decode_cursor("message", request.after)
+            condition = and_(
+                m.case_id == request.case_id, _after(m.created_at, m.id, created_at, message_id)
+            )
+            if not request.include_internal:
+                condition = and_(condition, m.internal == false())
+            conditions.append(condition)
+        if plain[True]:
+            conditions.append(m.case_id.in_(plain[True]))
+        if plain[False]:
+            conditions.append(and_(m.case_id.in_(plain[False]), m.internal == false()))
+        position = (
+            func.row_number()
+            .over(partition_by=m.case_id, order_by=(m.created_at, m.id))
+            .label("position")
+        )
+        ranked = select(messages, position).where(or_(*conditions)).subquery("ranked")
+        stmt = (
+            select(*(ranked.c[col.name] for col in messages.columns))
+            .where(ranked.c.position <= largest + 1)
+            .order_by(ranked.c.case_id, ranked.c.created_at, ranked.c.id)
+        )
+        grouped: dict[str, list[Message]] = {request.case_id: [] for request in requests}
+        for row in await self._rows(stmt):
+            grouped[row["case_id"]].append(mappers.message_from_row(row))
+        pages: dict[MessagePageRequest, Page[Message]] = {}
+        for request in requests:
+            rows = grouped[request.case_id]
+            items = rows[: request.first]
+            pages[request] = Page(
+                items=items,
+                cursors=[encode_cursor("message", i.created_at, i.id) for i in items],
+                has_next_page=len(rows) > request.first,
+            )
+        return pages
+
     async def get_message(self, message_id: str) -> Message | None:
         rows = await self._rows(select(messages).where(messages.c.id == message_id))
         return mappers.message_from_row(rows[0]) if rows else None
@@ -265,6 +327,63 @@ class SqlReadStore:
             cursors=[encode_event_cursor(i.sequence or 0) for i in items],
             has_next_page=len(rows) > first,
         )
+
+    async def event_pages_for_cases(
+        self, requests: Sequence[EventPageRequest]
+    ) -> dict[EventPageRequest, Page[CaseEvent]]:
+        """One statement per batch in which no case is asked twice (a list page: one): each
+        case's visible events after its cursor, numbered by sequence (row_number over the case);
+        rows numbered beyond the largest `first` + 1 never leave the database."""
+        pages: dict[EventPageRequest, Page[CaseEvent]] = {}
+        for batch in _batches_with_each_case_once(requests):
+            pages.update(await self._event_pages(batch))
+        return pages
+
+    async def _event_pages(
+        self, requests: list[EventPageRequest]
+    ) -> dict[EventPageRequest, Page[CaseEvent]]:
+        e = case_events.c
+        largest = 0
+        plain: dict[bool, list[str]] = {False: [], True: []}
+        conditions: list[Any] = []
+        for request in requests:
+            page_size(request.first)
+            largest = max(largest, request.first)
+            if request.after is None:
+                plain[request.include_internal].append(request.case_id)
+                continue
+            condition = and_(
+                e.case_id == request.case_id, e.sequence > decode_event_cursor(request.after)
+            )
+            if not request.include_internal:
+                condition = and_(condition, e.internal == false())
+            conditions.append(condition)
+        if plain[True]:
+            conditions.append(e.case_id.in_(plain[True]))
+        if plain[False]:
+            conditions.append(and_(e.case_id.in_(plain[False]), e.internal == false()))
+        position = (
+            func.row_number().over(partition_by=e.case_id, order_by=e.sequence).label("position")
+        )
+        ranked = select(case_events, position).where(or_(*conditions)).subquery("ranked")
+        stmt = (
+            select(*(ranked.c[col.name] for col in case_events.columns))
+            .where(ranked.c.position <= largest + 1)
+            .order_by(ranked.c.case_id, ranked.c.sequence)
+        )
+        grouped: dict[str, list[CaseEvent]] = {request.case_id: [] for request in requests}
+        for row in await self._rows(stmt):
+            grouped[row["case_id"]].append(mappers.event_from_row(row))
+        pages: dict[EventPageRequest, Page[CaseEvent]] = {}
+        for request in requests:
+            rows = grouped[request.case_id]
+            items = rows[: request.first]
+            pages[request] = Page(
+                items=items,
+                cursors=[encode_event_cursor(i.sequence or 0) for i in items],
+                has_next_page=len(rows) > request.first,
+            )
+        return pages
 
     async def events_after(
         self,
@@ -407,18 +526,9 @@ class SqlReadStore:
         """One statement per batch in which no case is asked twice (a list page: one). Each
         case's rows are numbered (row_number over the case, oldest first) after its cursor; rows
         numbered beyond the largest `first` + 1 never leave the database."""
-        wanted = list(dict.fromkeys(requests))
         pages: dict[RefundPageRequest, Page[Refund]] = {}
-        while wanted:  # split so that each statement has each case once
-            batch: dict[str, RefundPageRequest] = {}
-            later: list[RefundPageRequest] = []
-            for request in wanted:
-                if request.case_id in batch:
-                    later.append(request)
-                else:
-                    batch[request.case_id] = request
-            pages.update(await self._refund_pages(list(batch.values())))
-            wanted = later
+        for batch in _batches_with_each_case_once(requests):
+            pages.update(await self._refund_pages(batch))
         return pages
 
     async def _refund_pages(
@@ -484,6 +594,32 @@ class SqlReadStore:
 
 
 # -- SQL helpers ------------------------------------------------------------------------------
+
+
+class _CasePageRequest(Protocol):
+    @property
+    def case_id(self) -> str: ...
+
+
+R = TypeVar("R", bound=_CasePageRequest)
+
+
+def _batches_with_each_case_once(requests: Sequence[R]) -> list[list[R]]:
+    """The distinct requests, split so that no batch asks for a case twice (a list page: one
+    batch); each batch is one window statement partitioned by case."""
+    wanted = list(dict.fromkeys(requests))
+    batches: list[list[R]] = []
+    while wanted:
+        batch: dict[str, R] = {}
+        later: list[R] = []
+        for request in wanted:
+            if request.case_id in batch:
+                later.append(request)
+            else:
+                batch[request.case_id] = request
+        batches.append(list(batch.values()))
+        wanted = later
+    return batches
 
 
 def _filter_cases(stmt: Select[Any], case_filter: CaseFilter) -> Select[Any]:

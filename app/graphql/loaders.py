@@ -9,8 +9,9 @@ from aiodataloader import DataLoader
 
 from domain.cases import Message, SupportCase
 from domain.errors import OrdersPartiallyUnavailable, OrderSystemUnavailable
+from domain.events import CaseEvent
 from domain.orders import Order
-from domain.queries import Page, RefundPageRequest
+from domain.queries import EventPageRequest, MessagePageRequest, Page, RefundPageRequest
 from domain.refunds import Refund
 from domain.usecases.services import Services
 from domain.users import User
@@ -59,6 +60,14 @@ class Loaders:
         # SupportCase.refundsConnection: one page per (case, first, after), batched over a list.
         self.refund_page_by_case: _MappingLoader[RefundPageRequest, Page[Refund]] = _MappingLoader(
             reads.refund_pages_for_cases
+        )
+        # SupportCase.messages / timeline: one page per (case, first, after, visibility), batched
+        # over a list of cases (one window statement).
+        self.message_page_by_case: _MappingLoader[MessagePageRequest, Page[Message]] = (
+            _MappingLoader(reads.message_pages_for_cases)
+        )
+        self.event_page_by_case: _MappingLoader[EventPageRequest, Page[CaseEvent]] = _MappingLoader(
+            reads.event_pages_for_cases
         )
         self.refund_count_by_case_id: _MappingLoader[str, int] = _MappingLoader(
             reads.count_refunds_for_cases

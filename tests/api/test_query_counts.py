@@ -1,6 +1,7 @@
-"""The list path is batched: a case list with its orders, customers, assignees, last messages and
-refunds costs the same few SQL statements for 10 cases as for 50, and ONE order-system batch call
-(cold cache), whatever the page size. A resolver that loads per case (N+1) fails these tests.
+"""The list path is batched: a case list with its orders, customers, assignees, last messages,
+refunds and nested connections (refunds, messages, timeline) costs the same few SQL statements
+for 10 cases as for 50, and ONE order-system batch call (cold cache), whatever the page size.
+A resolver that loads per case (N+1) fails these tests.
 
 PostgreSQL + Redis (the API harness). Statements are counted on the runtime's engine
 (adapters.sql.db.count_statements), order-system calls at the simulator (`calls`, `batch_sizes`).
@@ -186,3 +187,81 @@ async def test_total_count_costs_nothing_unless_selected(api: Api, listing: List
     plain, _ = await count_listing(api, listing, without, 10)
     counted, _ = await count_listing(api, listing, LIST_WITH_CONNECTIONS, 10)
     assert counted == plain + 2  # one COUNT for the cases, one grouped COUNT for their refunds
+
+
+# -- issue 10: the messages and timeline connections of each case ------------------------------
+
+LIST_WITH_NESTED_PAGES = """
+query($first: Int!, $search: String!) {
+  supportCases(first: $first, filter: {search: $search}) {
+    edges { node {
+      id
+      messages(first: 5) {
+        edges { cursor node { id body internal author { id } } }
+        pageInfo { hasNextPage endCursor }
+      }
+      timeline(first: 5) {
+        edges { cursor node { id type summary actor { id } } }
+        pageInfo { hasNextPage endCursor }
+      }
+    } }
+  }
+}"""
+# session check, the page of cases, ONE window statement for every case's messages, ONE for every
+# case's timeline, ONE for the users (authors and actors). Per case (N+1) it was 23 statements
+# for 10 cases and 107 for 50.
+NESTED_PAGES_STATEMENTS = 5
+
+
+@pytest.mark.parametrize("first", [10, 50])
+async def test_the_messages_and_timeline_of_every_case_cost_the_same_for_10_and_50(
+    api: Api, listing: Listing, first: int
+) -> None:
+    await count_listing(api, listing, LIST_WITH_NESTED_PAGES, 10)  # warm-up
+    statements, cases = await count_listing(api, listing, LIST_WITH_NESTED_PAGES, first)
+
+    assert statements == NESTED_PAGES_STATEMENTS, f"{first} cases: {statements} statements (N+1?)"
+    edges = cases["edges"]
+    assert len(edges) == first
+    for edge in edges:
+        node = edge["node"]
+        messages = node["messages"]
+        assert 1 <= len(messages["edges"]) <= 2  # the customer's message (+ the agent's reply)
+        assert messages["pageInfo"]["hasNextPage"] is False
+        assert messages["pageInfo"]["endCursor"] == messages["edges"][-1]["cursor"]
+        assert messages["edges"][0]["node"]["body"].startswith("Hello from case")
+        assert all(m["node"]["author"]["id"] for m in messages["edges"])
+        timeline = node["timeline"]["edges"]
+        assert 2 <= len(timeline) <= 5
+        assert timeline[0]["node"]["type"] == "CASE_OPENED"
+        sequences = [int(e["cursor"]) for e in timeline]
+        assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
+
+
+async def test_the_nested_pages_of_a_list_are_those_of_each_case_alone(
+    api: Api, listing: Listing
+) -> None:
+    """Batching changes no answer: each case's pages (and their next pages, by cursor) are the
+    ones `supportCase(id)` gives for it alone."""
+    _, cases = await count_listing(api, listing, LIST_WITH_NESTED_PAGES, 10)
+    one = """
+    query($id: ID!, $after: String) {
+      supportCase(id: $id) {
+        messages(first: 1) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } }
+        timeline(first: 2, after: $after) { edges { cursor node { id } } }
+      }
+    }"""
+    for edge in cases["edges"]:
+        node = edge["node"]
+        alone = await api.gql.ok(one, {"id": node["id"]}, listing.agent_token)
+        case = alone["supportCase"]
+        listed_messages = [m["node"]["id"] for m in node["messages"]["edges"]]
+        assert [m["node"]["id"] for m in case["messages"]["edges"]] == listed_messages[:1]
+        assert case["messages"]["pageInfo"]["hasNextPage"] is (len(listed_messages) > 1)
+        listed_events = [e["node"]["id"] for e in node["timeline"]["edges"]]
+        assert [e["node"]["id"] for e in case["timeline"]["edges"]] == listed_events[:2]
+        after_first = node["timeline"]["edges"][0]["cursor"]
+        rest = await api.gql.ok(one, {"id": node["id"], "after": after_first}, listing.agent_token)
+        assert [e["node"]["id"] for e in rest["supportCase"]["timeline"]["edges"]] == (
+            listed_events[1:3]
+        )

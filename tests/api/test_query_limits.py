@@ -377,6 +377,7 @@ def broken_reads(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(reads, "list_cases", explode)
     monkeypatch.setattr(reads, "users_by_ids", explode)
     monkeypatch.setattr(reads, "list_messages", explode)
+    monkeypatch.setattr(reads, "message_pages_for_cases", explode)  # SupportCase.messages
     yield
 
 

@@ -33,7 +33,13 @@ from domain.cases import (
 from domain.errors import ConcurrentUpdate, OrderSystemUnavailable, ValidationFailed
 from domain.events import CaseEvent, CaseEventType
 from domain.orders import OrderStatus
-from domain.queries import CaseFilter, RefundFilter, RefundPageRequest
+from domain.queries import (
+    CaseFilter,
+    EventPageRequest,
+    MessagePageRequest,
+    RefundFilter,
+    RefundPageRequest,
+)
 from domain.refunds import Refund, RefundApproval, RefundReason, RefundStatus
 from domain.users import Principal, Role
 from tests.unit.builders import ALICE_ID, BOB_ID, NOW, demo_orders, demo_users, usd
@@ -638,6 +644,24 @@ async def test_messages_oldest_first_and_internal_hidden(
     assert internal_last[case.id].id == "m6"
     assert (await reads.messages_by_ids(["m1", "nope"])).keys() == {"m1"}
     assert (await reads.get_message("m4")) is not None
+    # Batched over a list of cases: the same pages as list_messages, per request.
+    for include_internal in (True, False):
+        every = await reads.list_messages(
+            case.id, include_internal=include_internal, first=100, after=None
+        )
+        for first in range(1, 9):
+            seen: list[str] = []
+            after: str | None = None
+            while True:
+                request = MessagePageRequest(case.id, first, after, include_internal)
+                empty = MessagePageRequest("other", first, None, include_internal)
+                pages = await reads.message_pages_for_cases([request, empty])
+                assert pages[empty].items == [] and not pages[empty].has_next_page
+                seen += [m.id for m in pages[request].items]
+                if not pages[request].has_next_page:
+                    break
+                after = pages[request].end_cursor
+            assert seen == [m.id for m in every.items]
 
 
 async def test_timeline_pages_by_sequence_and_hides_internal_events(
@@ -671,6 +695,12 @@ async def test_timeline_pages_by_sequence_and_hides_internal_events(
     assert page.items + rest.items == everything.items
     assert page.has_next_page and not rest.has_next_page
     assert await reads.get_event(everything.items[1].id) == everything.items[1]
+    # Batched over a list of cases: the same pages as list_events, per request.
+    staff, customer = EventPageRequest(case.id, 2, None, True), EventPageRequest(case.id, 100)
+    batched = await reads.event_pages_for_cases([staff, customer, EventPageRequest(other.id, 5)])
+    assert batched[staff] == page and batched[customer] == public
+    staff_rest = EventPageRequest(case.id, 2, page.end_cursor, True)
+    assert (await reads.event_pages_for_cases([staff_rest]))[staff_rest] == rest
 
 
 async def test_reads_return_copies(store: InMemoryStore, uow: InMemoryUnitOfWorkFactory) -> None:

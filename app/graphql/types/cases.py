@@ -28,7 +28,7 @@ from app.graphql.types.users import User, load_user
 from domain import cases as dc
 from domain import visibility
 from domain.errors import ValidationFailed
-from domain.queries import RefundPageRequest, page_size
+from domain.queries import EventPageRequest, MessagePageRequest, RefundPageRequest, page_size
 
 
 @strawberry.type(description="A customer's support case.")
@@ -85,14 +85,18 @@ class SupportCase(Node):
         self, info: Info, first: FirstArg = 20, after: AfterArg = None
     ) -> MessageConnection:
         try:
-            page = await info.context.services.reads.list_messages(
-                self.model.id,
-                include_internal=visibility.sees_internal(info.context.principal),
-                first=page_size(first),
-                after=after,
+            page = await info.context.loaders.message_page_by_case.load(
+                MessagePageRequest(
+                    case_id=self.model.id,
+                    first=page_size(first),
+                    after=after,
+                    include_internal=visibility.sees_internal(info.context.principal),
+                )
             )
         except ValidationFailed as exc:  # bad `first` or `after`: the caller's mistake
             raise InvalidArgument(exc.message) from None
+        if page is None:  # pragma: no cover - the read store answers every request
+            raise LookupError(f"no message page for case {self.model.id}")
         return MessageConnection.from_page(page)
 
     @field(description="The newest message (public only, for customers).")
@@ -144,14 +148,18 @@ class SupportCase(Node):
         self, info: Info, first: FirstArg = 50, after: AfterArg = None
     ) -> CaseEventConnection:
         try:
-            page = await info.context.services.reads.list_events(
-                self.model.id,
-                include_internal=visibility.sees_internal(info.context.principal),
-                first=page_size(first, default=50),
-                after=after,
+            page = await info.context.loaders.event_page_by_case.load(
+                EventPageRequest(
+                    case_id=self.model.id,
+                    first=page_size(first, default=50),
+                    after=after,
+                    include_internal=visibility.sees_internal(info.context.principal),
+                )
             )
         except ValidationFailed as exc:  # bad `first` or `after`: the caller's mistake
             raise InvalidArgument(exc.message) from None
+        if page is None:  # pragma: no cover - the read store answers every request
+            raise LookupError(f"no timeline page for case {self.model.id}")
         return CaseEventConnection.from_page(page)
 
     @field(description="When it was opened.")

@@ -14,7 +14,13 @@ from adapters.sql.read_store import SqlReadStore, encode_cursor
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from domain.cases import CasePriority, CaseStatus, Message, SupportCase
 from domain.errors import ValidationFailed
-from domain.queries import CaseFilter, RefundFilter, RefundPageRequest
+from domain.queries import (
+    CaseFilter,
+    EventPageRequest,
+    MessagePageRequest,
+    RefundFilter,
+    RefundPageRequest,
+)
 from domain.refunds import Refund, RefundStatus
 from domain.sla import is_overdue
 from domain.users import Role, User
@@ -416,6 +422,12 @@ async def test_every_read_is_one_statement(
             [RefundPageRequest(case_id, 2) for case_id in case_ids]
         ),
         "count_refunds_for_cases": lambda: read_store.count_refunds_for_cases(case_ids),
+        "message_pages_for_cases": lambda: read_store.message_pages_for_cases(
+            [MessagePageRequest(case_id, 2) for case_id in case_ids]
+        ),
+        "event_pages_for_cases": lambda: read_store.event_pages_for_cases(
+            [EventPageRequest(case_id, 2, include_internal=True) for case_id in case_ids]
+        ),
     }
     counts: dict[str, int] = {}
     for name, call in calls.items():
@@ -430,6 +442,8 @@ async def test_every_read_is_one_statement(
         await read_store.last_messages([], include_internal=True)
         await read_store.refund_pages_for_cases([])
         await read_store.count_refunds_for_cases([])
+        await read_store.message_pages_for_cases([])
+        await read_store.event_pages_for_cases([])
     assert counter.count == 0
 
 
@@ -529,6 +543,128 @@ async def test_a_page_of_refunds_for_each_case_of_a_list(
         await read_store.refund_pages_for_cases(
             [RefundPageRequest(busy.id, 2, encode_cursor("refund", T0, busy_refunds[0].id))]
         )
+
+
+async def _case_with_notes(
+    uow_factory: SqlUnitOfWorkFactory, customer: User, agent: User, *, posts: int
+) -> SupportCase:
+    """A case with `posts` messages, pairs sharing a timestamp (the id breaks ties), every third
+    one an internal note (and so an internal event)."""
+    case = make_case(customer)
+    await _cases(uow_factory, case)
+    async with uow_factory() as uow:
+        for i in range(posts):
+            internal = i % 3 == 2
+            author = _staff(agent) if internal or i % 2 else _staff(customer)
+            message = case.post_message(
+                f"post {i}", internal=internal, author=author, now=_minutes(i // 2)
+            )
+            await uow.messages.add(message)
+        await uow.cases.save(case)
+        await uow.commit()
+    return case
+
+
+async def test_a_page_of_messages_and_of_the_timeline_for_each_case_of_a_list(
+    uow_factory: SqlUnitOfWorkFactory, read_store: SqlReadStore, engine: AsyncEngine
+) -> None:
+    customer, agent = make_user(), make_user(Role.AGENT)
+    await _users(uow_factory, customer, agent)
+    busy = await _case_with_notes(uow_factory, customer, agent, posts=8)
+    quiet = await _case_with_notes(uow_factory, customer, agent, posts=2)
+    silent = await _case_with_notes(uow_factory, customer, agent, posts=0)
+    case_ids = [busy.id, quiet.id, silent.id]
+
+    async def every_message(case_id: str, include_internal: bool) -> list[str]:
+        page = await read_store.list_messages(
+            case_id, include_internal=include_internal, first=100, after=None
+        )
+        return [m.id for m in page.items]
+
+    async def every_event(case_id: str, include_internal: bool) -> list[str]:
+        page = await read_store.list_events(
+            case_id, include_internal=include_internal, first=100, after=None
+        )
+        return [e.id for e in page.items]
+
+    for include_internal in (True, False):
+        expected_messages = {c: await every_message(c, include_internal) for c in case_ids}
+        expected_events = {c: await every_event(c, include_internal) for c in case_ids}
+        # The per-case path is the reference: oldest first, ties by id; internal ones for staff.
+        assert len(expected_messages[busy.id]) == (8 if include_internal else 6)
+        assert len(expected_events[busy.id]) == (9 if include_internal else 7)  # + opened
+        assert expected_messages[silent.id] == []
+        for first in range(1, 11):
+            seen_messages: dict[str, list[str]] = {c: [] for c in case_ids}
+            after: dict[str, str | None] = dict.fromkeys(case_ids)
+            pending = set(case_ids)
+            while pending:
+                requests = [
+                    MessagePageRequest(c, first, after[c], include_internal)
+                    for c in sorted(pending)
+                ]
+                with count_statements(engine) as counter:
+                    pages = await read_store.message_pages_for_cases(requests)
+                assert counter.count == 1  # every case of the list in one statement
+                assert set(pages) == set(requests)
+                for request, page in pages.items():
+                    seen_messages[request.case_id] += [m.id for m in page.items]
+                    assert len(page.items) <= first
+                    if page.has_next_page:
+                        after[request.case_id] = page.end_cursor
+                    else:
+                        pending.discard(request.case_id)
+            assert seen_messages == expected_messages, (first, include_internal)
+
+            seen_events: dict[str, list[str]] = {c: [] for c in case_ids}
+            after = dict.fromkeys(case_ids)
+            pending = set(case_ids)
+            while pending:
+                event_requests = [
+                    EventPageRequest(c, first, after[c], include_internal) for c in sorted(pending)
+                ]
+                with count_statements(engine) as counter:
+                    event_pages = await read_store.event_pages_for_cases(event_requests)
+                assert counter.count == 1
+                assert set(event_pages) == set(event_requests)
+                for event_request, event_page in event_pages.items():
+                    seen_events[event_request.case_id] += [e.id for e in event_page.items]
+                    assert event_page.cursors == [str(e.sequence) for e in event_page.items]
+                    if event_page.has_next_page:
+                        after[event_request.case_id] = event_page.end_cursor
+                    else:
+                        pending.discard(event_request.case_id)
+            assert seen_events == expected_events, (first, include_internal)
+
+    # A customer never gets internal ones, whatever else the batch holds.
+    public, staff = MessagePageRequest(busy.id, 100), MessagePageRequest(quiet.id, 100, None, True)
+    mixed = await read_store.message_pages_for_cases([public, staff])
+    assert not any(m.internal for m in mixed[public].items)
+    assert [m.id for m in mixed[staff].items] == await every_message(quiet.id, True)
+    public_events = await read_store.event_pages_for_cases([EventPageRequest(busy.id, 100)])
+    assert not any(e.internal for e in public_events[EventPageRequest(busy.id, 100)].items)
+
+    # The same case twice (two aliases with different cursors): still right, two statements.
+    head = (await read_store.message_pages_for_cases([MessagePageRequest(busy.id, 2)]))[
+        MessagePageRequest(busy.id, 2)
+    ]
+    twice = [MessagePageRequest(busy.id, 2), MessagePageRequest(busy.id, 3, head.end_cursor)]
+    with count_statements(engine) as counter:
+        both = await read_store.message_pages_for_cases(twice)
+    assert counter.count == 2
+    public_ids = await every_message(busy.id, False)
+    assert [m.id for m in both[twice[0]].items] == public_ids[:2]
+    assert [m.id for m in both[twice[1]].items] == public_ids[2:5]
+
+    with pytest.raises(ValidationFailed):  # a cursor of another list
+        await read_store.message_pages_for_cases(
+            [MessagePageRequest(busy.id, 2, encode_cursor("refund", T0, head.items[0].id))]
+        )
+    for bad in ("-1", "abc", head.end_cursor or ""):
+        with pytest.raises(ValidationFailed):
+            await read_store.event_pages_for_cases([EventPageRequest(busy.id, 2, bad)])
+    with pytest.raises(ValidationFailed):
+        await read_store.message_pages_for_cases([MessagePageRequest(busy.id, 0)])
 
 
 async def test_counts_match_the_filters(
