@@ -8,6 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.admin import AuditEntry
 from domain.auth import AccessClaims, IssuedAccessToken, RefreshToken
 from domain.cases import Message, SupportCase
 from domain.events import CaseEvent
@@ -193,7 +194,23 @@ class RefreshTokenRepository(Protocol):
 
     async def revoke_family(self, family_id: str, now: datetime) -> None: ...
 
-    async def family_active(self, family_id: str) -> bool: ...
+    async def revoke_user(self, user_id: str, now: datetime) -> None:
+        """Revoke every session (refresh-token family) of the user."""
+        ...
+
+    async def family_active(self, family_id: str) -> bool:
+        """True while the family has an unrevoked token and its user is active."""
+        ...
+
+
+class AuditLog(Protocol):
+    """The append-only log of admin actions, written in the transaction of the action."""
+
+    async def add(self, entry: AuditEntry) -> None: ...
+
+    async def newest(self, *, limit: int, before: int | None = None) -> list[AuditEntry]:
+        """Up to `limit` entries, newest first; with `before`, only those with a lower sequence."""
+        ...
 
 
 class OrderWebhookInbox(Protocol):
@@ -239,6 +256,7 @@ class UnitOfWork(Protocol):
     order_webhooks: OrderWebhookInbox
     refund_jobs: RefundJobRepository
     idempotency_keys: IdempotencyKeyRepository
+    audit_log: AuditLog
     committed_events: list[CaseEvent]
 
     async def __aenter__(self) -> Self: ...
