@@ -8,7 +8,6 @@ is refused. A deactivated user cannot log in until reactivated."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 from domain.admin import (
     AUDIT_DETAIL_MAX,
@@ -24,10 +23,9 @@ from domain.admin import (
 )
 from domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from domain.ports import UnitOfWork
+from domain.queries import Page, page_size
 from domain.usecases.services import Services
 from domain.users import Role, User, normalize_email
-
-AUDIT_PAGE_MAX = 100
 
 
 def _require_admin(actor: AdminActor) -> None:
@@ -224,11 +222,21 @@ async def find_user(services: Services, actor: AdminActor, email_or_id: str) -> 
 
 
 async def audit_log(
-    services: Services, actor: AdminActor, *, limit: int, before: int | None = None
-) -> Sequence[AuditEntry]:
-    """Newest first; up to `limit` (at most AUDIT_PAGE_MAX) entries older than `before`."""
+    services: Services, actor: AdminActor, *, first: int | None, after: str | None = None
+) -> Page[AuditEntry]:
+    """Newest first; `after` is the cursor of an entry of an earlier page."""
     _require_admin(actor)
-    if limit < 0 or limit > AUDIT_PAGE_MAX:
-        raise ValidationFailed.single("first", f"must be between 0 and {AUDIT_PAGE_MAX}")
+    size = page_size(first)
+    before: int | None = None
+    if after is not None:
+        if not after.isdigit() or len(after) > 18:
+            raise ValidationFailed.single("after", "is not a cursor of this connection")
+        before = int(after)
     async with services.uow() as uow:
-        return await uow.audit_log.newest(limit=limit, before=before)
+        entries = await uow.audit_log.newest(limit=size + 1, before=before)
+    items = entries[:size]
+    return Page(
+        items=items,
+        cursors=[str(e.sequence) for e in items],
+        has_next_page=len(entries) > size,
+    )

@@ -106,7 +106,7 @@ async def test_non_admins_are_forbidden(world: World, who: str) -> None:
     with pytest.raises(Forbidden):
         await admin.reset_user_password(s, actor, ADMIN_ID, NEW_PASSWORD)
     with pytest.raises(Forbidden):
-        await admin.audit_log(s, actor, limit=10)
+        await admin.audit_log(s, actor, first=10)
     assert world.store.audit_entries == []
 
 
@@ -194,7 +194,9 @@ async def test_audit_log_pages_newest_first(world: World) -> None:
     for _ in range(3):
         await admin.deactivate_user(s, _admin(world), AGENT_ID)
         await admin.reactivate_user(s, _admin(world), AGENT_ID)
-    page = await admin.audit_log(s, _admin(world), limit=4)
-    assert [e.sequence for e in page] == [6, 5, 4, 3]
-    rest = await admin.audit_log(s, _admin(world), limit=4, before=page[-1].sequence)
-    assert [e.sequence for e in rest] == [2, 1]
+    page = await admin.audit_log(s, _admin(world), first=4)
+    assert [e.sequence for e in page.items] == [6, 5, 4, 3] and page.has_next_page
+    rest = await admin.audit_log(s, _admin(world), first=4, after=page.end_cursor)
+    assert [e.sequence for e in rest.items] == [2, 1] and not rest.has_next_page
+    with pytest.raises(ValidationFailed):
+        await admin.audit_log(s, _admin(world), first=4, after="x")
