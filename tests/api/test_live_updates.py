@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -421,6 +422,45 @@ async def test_the_socket_closes_when_the_session_is_logged_out(cluster: Cluster
         )
         closed = await ws.closed_with(timeout=10)
         assert closed.code == 4401 and "session ended" in closed.reason
+
+
+async def test_a_deactivated_agents_subscription_closes_and_refresh_fails(
+    cluster: Cluster,
+) -> None:
+    admin = await cluster.token("admin@example.com")
+    email = f"leaving-{uuid.uuid4().hex[:8]}@example.com"
+    created = await cluster.two.gql.ok(
+        "mutation($input: CreateUserInput!) { createUser(input: $input) { __typename "
+        "... on UserCreated { user { id } } } }",
+        {"input": {"email": email, "name": "Leaving", "role": "AGENT", "password": "pw-12345678"}},
+        admin,
+    )
+    user_id = created["createUser"]["user"]["id"]
+    login = await cluster.one.gql.ok(
+        'mutation($e: String!) { login(input: {email: $e, password: "pw-12345678"}) '
+        "{ ... on AuthSession { accessToken refreshToken } } }",
+        {"e": email},
+    )
+    token, refresh = login["login"]["accessToken"], login["login"]["refreshToken"]
+    async with cluster.one.ws() as ws:
+        await ws.init_ok(token)
+        await subscribed(ws, "all", {})
+        started = time.monotonic()
+        out = await cluster.two.gql.ok(  # deactivated on the OTHER instance
+            "mutation($id: ID!) { deactivateUser(input: {userId: $id}) { __typename } }",
+            {"id": user_id},
+            admin,
+        )
+        assert out["deactivateUser"]["__typename"] == "UserUpdated", out
+        closed = await ws.closed_with(timeout=10)
+        # WS_SESSION_CHECK_SECONDS is 0.5 here: the bound of the close is one check interval.
+        assert time.monotonic() - started < 1.5
+        assert closed.code == 4401 and "session ended" in closed.reason
+    again = await cluster.one.gql.ok(
+        "mutation($t: String!) { refreshSession(input: {refreshToken: $t}) { __typename } }",
+        {"t": refresh},
+    )
+    assert again["refreshSession"]["__typename"] == "InvalidRefreshToken"
 
 
 async def test_a_late_connection_init_closes_the_socket(cluster: Cluster) -> None:
