@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
@@ -200,6 +200,21 @@ class RefreshTokenRepository(Protocol):
 
     async def family_active(self, family_id: str) -> bool:
         """True while the family has an unrevoked token and its user is active."""
+        ...
+
+
+class SessionNotices(Protocol):
+    """ "Every session of this user just ended", carried to every instance (best effort: the
+    session check of each request and socket stays the truth; this only makes sockets close
+    sooner than their next periodic check)."""
+
+    async def announce(self, user_id: str) -> None:
+        """After commit. Never raises."""
+        ...
+
+    def watch(self, user_id: str, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` (on the event loop) whenever the user's sessions are announced ended,
+        by any instance; returns the function that stops watching."""
         ...
 
 

@@ -68,6 +68,13 @@ async def _audit(
     )
 
 
+async def _announce_sessions_ended(services: Services, user_id: str) -> None:
+    """After commit: live sockets of the user close at once on every instance (their periodic
+    session check would notice anyway)."""
+    if services.session_notices is not None:
+        await services.session_notices.announce(user_id)
+
+
 async def _target(uow: UnitOfWork, user_id: str) -> User:
     user = await uow.users.get(user_id)
     if user is None:
@@ -159,6 +166,7 @@ async def change_user_role(services: Services, actor: AdminActor, user_id: str, 
             after=role.value,
         )
         await uow.commit()
+    await _announce_sessions_ended(services, user.id)
     return user
 
 
@@ -176,6 +184,7 @@ async def deactivate_user(services: Services, actor: AdminActor, user_id: str) -
             await uow.users.save(user)
             await _audit(services, uow, actor, AuditAction.USER_DEACTIVATED, user)
         await uow.commit()
+    await _announce_sessions_ended(services, user.id)
     return user
 
 
@@ -206,6 +215,7 @@ async def reset_user_password(
         await uow.refresh_tokens.revoke_user(user.id, services.clock.now())
         await _audit(services, uow, actor, AuditAction.USER_PASSWORD_RESET, user)
         await uow.commit()
+    await _announce_sessions_ended(services, user.id)
     return user
 
 
