@@ -10,8 +10,8 @@ On top of Strawberry's protocol handler:
   deactivated the user, reset their password or changed their role: those revoke every session
   of the user, and a session of an inactive user is never active), noticed within
   `session_check_seconds` on every instance; an admin's action is also announced over the
-  session notices (domain.ports.SessionNotices), which re-check that user's sockets at once. Every subscription event is checked against both
-  as well.
+  session notices (domain.ports.SessionNotices), which re-check that user's sockets at once.
+  Every subscription event is checked against both as well.
 - Keep-alive: the server sends `ping` every `keepalive_seconds`; a client silent for
   `pong_timeout_seconds` is closed (4408). A send that cannot complete in
   `send_timeout_seconds` (the client stopped reading) and a subscriber that fell more than its
