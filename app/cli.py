@@ -6,6 +6,7 @@
     python -m app.cli migrate                # apply database migrations (DATABASE_URL)
     python -m app.cli order-status ord-alice-3 DELIVERED   # move a simulated order
     python -m app.cli schema export|check    # write schema.graphql / check it against releases
+    python -m app.cli users create|role|deactivate|reactivate|reset-password|audit   # admin
 
 Each subcommand calls the module that already does the job, so `python -m app.serve` and friends
 keep working and there is one implementation of each.
@@ -18,6 +19,8 @@ from enum import StrEnum
 
 import typer
 
+from app.admin_cli import users_app
+
 app = typer.Typer(
     help="Support & refunds service: serve it, run its worker, migrate, and operate it.",
     no_args_is_help=True,
@@ -25,6 +28,7 @@ app = typer.Typer(
 )
 schema_app = typer.Typer(help="The GraphQL contract (schema.graphql).", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
+app.add_typer(users_app, name="users")
 
 
 class OrderStatus(StrEnum):

@@ -104,7 +104,8 @@ class Settings(BaseSettings):
     ws_keepalive_seconds: float = Field(default=15.0, ge=0)  # server pings; 0: none
     ws_pong_timeout_seconds: float = Field(default=45.0, gt=0)  # silent this long: closed
     ws_send_timeout_seconds: float = Field(default=10.0, gt=0)  # a send stuck this long: closed
-    ws_session_check_seconds: float = Field(default=15.0, gt=0)  # logout noticed within this
+    # A logout or an admin's deactivation closes the user's sockets within this.
+    ws_session_check_seconds: float = Field(default=15.0, gt=0)
     subscription_queue_size: int = Field(default=256, ge=1)  # notifications a subscriber may lag
     # Redis channel prefix of the event broker; default: derived from the database, so that
     # deployments (and test runs) sharing a Redis never hear each other's events.

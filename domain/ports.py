@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.admin import AuditEntry
 from domain.auth import AccessClaims, IssuedAccessToken, RefreshToken
 from domain.cases import Message, SupportCase
 from domain.events import CaseEvent
@@ -193,7 +194,38 @@ class RefreshTokenRepository(Protocol):
 
     async def revoke_family(self, family_id: str, now: datetime) -> None: ...
 
-    async def family_active(self, family_id: str) -> bool: ...
+    async def revoke_user(self, user_id: str, now: datetime) -> None:
+        """Revoke every session (refresh-token family) of the user."""
+        ...
+
+    async def family_active(self, family_id: str) -> bool:
+        """True while the family has an unrevoked token and its user is active."""
+        ...
+
+
+class SessionNotices(Protocol):
+    """ "Every session of this user just ended", carried to every instance (best effort: the
+    session check of each request and socket stays the truth; this only makes sockets close
+    sooner than their next periodic check)."""
+
+    async def announce(self, user_id: str) -> None:
+        """After commit. Never raises."""
+        ...
+
+    def watch(self, user_id: str, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` (on the event loop) whenever the user's sessions are announced ended,
+        by any instance; returns the function that stops watching."""
+        ...
+
+
+class AuditLog(Protocol):
+    """The append-only log of admin actions, written in the transaction of the action."""
+
+    async def add(self, entry: AuditEntry) -> None: ...
+
+    async def newest(self, *, limit: int, before: int | None = None) -> list[AuditEntry]:
+        """Up to `limit` entries, newest first; with `before`, only those with a lower sequence."""
+        ...
 
 
 class OrderWebhookInbox(Protocol):
@@ -239,6 +271,7 @@ class UnitOfWork(Protocol):
     order_webhooks: OrderWebhookInbox
     refund_jobs: RefundJobRepository
     idempotency_keys: IdempotencyKeyRepository
+    audit_log: AuditLog
     committed_events: list[CaseEvent]
 
     async def __aenter__(self) -> Self: ...

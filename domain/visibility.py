@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from domain.users import Principal
+from domain.users import Principal, Role
 
 if TYPE_CHECKING:
     from domain.cases import Message, SupportCase
@@ -59,6 +59,11 @@ def may_see_user(principal: Principal | None, user: User) -> bool:
     return principal is not None and (
         is_staff(principal) or user.id == principal.user_id or user.role.is_staff
     )
+
+
+def may_see_account_state(principal: Principal | None) -> bool:
+    """Whether a user is active (deactivated or not) is for admins."""
+    return principal is not None and principal.role is Role.ADMIN
 
 
 def may_see_email(principal: Principal | None, user: User, *, is_self: bool = False) -> bool:

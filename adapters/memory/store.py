@@ -7,6 +7,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from domain.admin import AuditEntry
 from domain.auth import RefreshToken
 from domain.cases import Message, SupportCase
 from domain.events import CaseEvent
@@ -43,6 +44,8 @@ class InMemoryStore:
     # keys by (scope, operation, key).
     refund_jobs: dict[str, RefundJob] = field(default_factory=dict)
     idempotency_keys: dict[tuple[str, str, str], IdempotencyRecord] = field(default_factory=dict)
+    # The audit log of admin actions, oldest first (sequence = position + 1).
+    audit_entries: list[AuditEntry] = field(default_factory=list)
     last_case_number: int = 0
     commits: int = 0
     rollbacks: int = 0

@@ -31,12 +31,14 @@ from adapters.memory.refund_execution import (
     InMemoryRefundJobRepository,
 )
 from adapters.memory.store import InMemoryStore
+from domain.admin import AuditEntry
 from domain.auth import RefreshToken
 from domain.cases import Message, SupportCase
 from domain.errors import ConcurrentUpdate
 from domain.events import CaseEvent
 from domain.money import Money
 from domain.ports import (
+    AuditLog,
     CaseRepository,
     IdempotencyKeyRepository,
     MessageRepository,
@@ -349,9 +351,16 @@ class InMemoryRefreshTokenRepository:
     async def revoke_family(self, family_id: str, now: datetime) -> None:
         self.revoked_families.setdefault(family_id, now)
 
+    async def revoke_user(self, user_id: str, now: datetime) -> None:
+        for token in list(self._t.rows()):
+            if token.user_id == user_id:
+                self.revoked_families.setdefault(token.family_id, now)
+
     async def family_active(self, family_id: str) -> bool:
         return any(
-            self._view(t).revoked_at is None for t in self._t.rows() if t.family_id == family_id
+            self._view(t).revoked_at is None and self._unit.user_active(t.user_id)
+            for t in self._t.rows()
+            if t.family_id == family_id
         )
 
     def apply(self) -> None:
@@ -367,6 +376,27 @@ class InMemoryRefreshTokenRepository:
                     token.revoked_at = revoked_at
 
 
+class InMemoryAuditLog:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self.pending: list[AuditEntry] = []
+
+    async def add(self, entry: AuditEntry) -> None:
+        self.pending.append(entry)
+
+    async def newest(self, *, limit: int, before: int | None = None) -> list[AuditEntry]:
+        entries = [e for e in reversed(self._store.audit_entries)]
+        if before is not None:
+            entries = [e for e in entries if e.sequence is not None and e.sequence < before]
+        return [copy.deepcopy(e) for e in entries[:limit]]
+
+    def apply(self) -> None:
+        for entry in self.pending:
+            sequence = len(self._store.audit_entries) + 1
+            self._store.audit_entries.append(dataclasses.replace(entry, sequence=sequence))
+        self.pending = []
+
+
 class InMemoryUnitOfWork:
     users: UserRepository
     cases: CaseRepository
@@ -377,6 +407,7 @@ class InMemoryUnitOfWork:
     order_webhooks: OrderWebhookInbox
     refund_jobs: RefundJobRepository
     idempotency_keys: IdempotencyKeyRepository
+    audit_log: AuditLog
     committed_events: list[CaseEvent]
 
     def __init__(self, store: InMemoryStore) -> None:
@@ -400,6 +431,8 @@ class InMemoryUnitOfWork:
         self.refund_jobs = self._refund_jobs
         self._idempotency_keys = InMemoryIdempotencyKeyRepository(self, store)
         self.idempotency_keys = self._idempotency_keys
+        self._audit_log = InMemoryAuditLog(store)
+        self.audit_log = self._audit_log
         self.committed_events = []
         self._recorded: list[CaseEvent] = []
         self._held: dict[str, asyncio.Lock] = {}
@@ -431,6 +464,11 @@ class InMemoryUnitOfWork:
         lock = self._store.lock(key)
         await lock.acquire()
         self._held[key] = lock
+
+    def user_active(self, user_id: str) -> bool:
+        """Whether the user exists and is active, as this unit sees it."""
+        user = self._users.current(user_id)
+        return user is not None and user.active
 
     def holds(self, key: str) -> bool:
         """Whether this unit holds the row lock `key`."""
@@ -466,6 +504,7 @@ class InMemoryUnitOfWork:
             self._order_webhooks.apply()
             self._refund_jobs.apply()
             self._idempotency_keys.apply()
+            self._audit_log.apply()
             committed: list[CaseEvent] = []
             for event in events:
                 stored = dataclasses.replace(event, sequence=self._store.last_sequence + 1)

@@ -335,11 +335,25 @@ class SqlRefreshTokenRepository:
             .values(revoked_at=now)
         )
 
+    async def revoke_user(self, user_id: str, now: datetime) -> None:
+        await self._session.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
     async def family_active(self, family_id: str) -> bool:
-        """True while the family has a token that was never revoked (logout revokes them all)."""
+        """True while the family has a token that was never revoked (logout revokes them all)
+        and its user is active (deactivation also revokes them; this covers a login that raced
+        it)."""
         stmt = (
             select(refresh_tokens.c.id)
-            .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
+            .join(users, users.c.id == refresh_tokens.c.user_id)
+            .where(
+                refresh_tokens.c.family_id == family_id,
+                refresh_tokens.c.revoked_at.is_(None),
+                users.c.active.is_(True),
+            )
             .limit(1)
         )
         return (await self._session.execute(stmt)).first() is not None

@@ -22,6 +22,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sql import mappers
+from adapters.sql.audit import SqlAuditLog
 from adapters.sql.order_webhooks import SqlOrderWebhookInbox
 from adapters.sql.refund_execution import SqlIdempotencyKeyRepository, SqlRefundJobRepository
 from adapters.sql.repositories import (
@@ -35,6 +36,7 @@ from adapters.sql.repositories import (
 from adapters.sql.tables import case_events
 from domain.events import CaseEvent
 from domain.ports import (
+    AuditLog,
     CaseRepository,
     IdempotencyKeyRepository,
     MessageRepository,
@@ -61,6 +63,7 @@ class SqlUnitOfWork:
     order_webhooks: OrderWebhookInbox
     refund_jobs: RefundJobRepository
     idempotency_keys: IdempotencyKeyRepository
+    audit_log: AuditLog
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -91,6 +94,7 @@ class SqlUnitOfWork:
         self.order_webhooks = SqlOrderWebhookInbox(session)
         self.refund_jobs = SqlRefundJobRepository(session)
         self.idempotency_keys = SqlIdempotencyKeyRepository(session)
+        self.audit_log = SqlAuditLog(session)
         return self
 
     async def __aexit__(

@@ -11,10 +11,11 @@ from adapters.memory.events import InMemoryEventPublisher
 from adapters.rate_limit import InProcessRateLimiter, RedisRateLimiter
 from adapters.rate_limit_fallback import FallbackRateLimiter
 from adapters.redis_events import RedisEventBroker
+from adapters.session_notices import LocalSessionNotices, RedisSessionNotices
 from app.composition.shutdown import bounded_close
 from app.settings import Settings
 from domain.budget import CostBudget
-from domain.ports import EventBroker, RateLimiter
+from domain.ports import EventBroker, RateLimiter, SessionNotices
 
 
 def redis_client(settings: Settings, stack: contextlib.AsyncExitStack) -> aioredis.Redis | None:
@@ -58,3 +59,18 @@ def event_broker(settings: Settings, stack: contextlib.AsyncExitStack) -> EventB
         bounded_close, broker.aclose, "event broker", settings.shutdown_grace_seconds / 8
     )
     return broker
+
+
+def session_notices(settings: Settings, stack: contextlib.AsyncExitStack) -> SessionNotices:
+    """ "A user's sessions ended" (admin actions): over Redis to every instance, else in process."""
+    if not settings.redis_url:
+        return LocalSessionNotices()
+    notices = RedisSessionNotices(
+        settings.redis_url,
+        channel_prefix=settings.effective_event_channel_prefix,
+        publish_timeout_seconds=settings.event_publish_timeout_seconds,
+    )
+    stack.push_async_callback(
+        bounded_close, notices.aclose, "session notices", settings.shutdown_grace_seconds / 8
+    )
+    return notices

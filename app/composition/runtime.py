@@ -20,7 +20,13 @@ from app.composition.auth import access_tokens
 from app.composition.database import sql_adapters
 from app.composition.orders import order_system
 from app.composition.payments import payment_gateway
-from app.composition.redis_wiring import cost_budget, event_broker, rate_limiter, redis_client
+from app.composition.redis_wiring import (
+    cost_budget,
+    event_broker,
+    rate_limiter,
+    redis_client,
+    session_notices,
+)
 from app.composition.simulators import seed_demo_data
 from app.refund_worker import RefundWorker
 from app.scheduler import SlaScheduler
@@ -86,6 +92,7 @@ async def build_runtime(
                 settings, stack, simulator=payments_simulator, checkpoint=gateway_checkpoint
             ),
             refund_execution=policies.refund_execution_policy(settings),
+            session_notices=session_notices(settings, stack),
         )
         yield Runtime(
             settings=settings,

@@ -8,6 +8,7 @@ from strawberry.permission import BasePermission
 
 from app.graphql.context import Info
 from app.graphql.errors import ForbiddenError
+from domain.users import Role
 
 
 class IsAuthenticated(BasePermission):
@@ -30,3 +31,16 @@ class IsAgent(BasePermission):
 
     def on_unauthorized(self) -> None:
         raise ForbiddenError(self.message)  # a public error: not masked as "Unexpected error."
+
+
+class IsAdmin(BasePermission):
+    """Admins only (user administration and the audit log)."""
+
+    message = "Only admins may do this"
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return info.context.require_principal().role is Role.ADMIN
+
+    def on_unauthorized(self) -> None:
+        raise ForbiddenError(self.message)

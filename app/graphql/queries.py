@@ -17,7 +17,8 @@ from app.graphql.errors import (
 )
 from app.graphql.fields import field
 from app.graphql.ids import decode_expected, decode_id
-from app.graphql.permissions import IsAgent, IsAuthenticated
+from app.graphql.permissions import IsAdmin, IsAgent, IsAuthenticated
+from app.graphql.types.admin import AuditEntryConnection
 from app.graphql.types.common import (
     AfterArg,
     CasePriority,
@@ -40,8 +41,10 @@ from app.graphql.types.objects import (
     UserConnection,
 )
 from domain import visibility
+from domain.admin import AdminActor
 from domain.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from domain.queries import CaseFilter, CaseListRequest, RefundFilter, case_filter_for, page_size
+from domain.usecases.admin_users import audit_log
 from domain.usecases.live_events import live_start_cursor
 from domain.usecases.order_access import OrderUnavailable, my_orders, visible_order
 from domain.usecases.refund_quote import refund_quote
@@ -314,6 +317,20 @@ class Query:
             return await reads.count_refunds(refund_filter)
 
         return RefundConnection.from_page(page, count)
+
+    @field(
+        description="Admin actions (user administration), newest first (admins only).",
+        permission_classes=[IsAdmin],
+    )
+    async def audit_log(
+        self, info: Info, first: FirstArg = 20, after: AfterArg = None
+    ) -> AuditEntryConnection:
+        actor = AdminActor.of(info.context.require_principal())
+        try:
+            page = await audit_log(info.context.services, actor, first=first, after=after)
+        except DomainError as exc:
+            raise _validation_error(exc) from None
+        return AuditEntryConnection.from_page(page)
 
 
 async def _visible_case(info: Info, case_id: str) -> SupportCase | None:

@@ -32,13 +32,18 @@ from app.graphql.mutations import (
     assign_case,
     cancel_refund,
     change_case_status,
+    change_user_role,
+    create_user,
+    deactivate_user,
     login,
     logout,
     open_case,
     post_message,
+    reactivate_user,
     refresh_session,
     reject_refund,
     request_refund,
+    reset_user_password,
     retry_refund,
     set_case_priority,
     start_browser_session,
@@ -66,6 +71,11 @@ class Mutation:
     approve_refund = approve_refund.field
     reject_refund = reject_refund.field
     retry_refund = retry_refund.field
+    create_user = create_user.field
+    change_user_role = change_user_role.field
+    deactivate_user = deactivate_user.field
+    reactivate_user = reactivate_user.field
+    reset_user_password = reset_user_password.field
 
 
 class AppSchema(strawberry.Schema):

@@ -6,8 +6,12 @@ On top of Strawberry's protocol handler:
   `{"authToken": "<t>"}`) within the init timeout (else 4408). A missing, malformed, invalid,
   expired or revoked token closes the socket with 4403 (graphql-ws: "Forbidden").
 - Once acknowledged, the connection closes with 4401 ("Unauthorized": get a new token and
-  reconnect) when the access token expires, or when its session ends (logout), noticed within
-  `session_check_seconds`. Every subscription event is checked against both as well.
+  reconnect) when the access token expires, or when its session ends (logout, or an admin
+  deactivated the user, reset their password or changed their role: those revoke every session
+  of the user, and a session of an inactive user is never active), noticed within
+  `session_check_seconds` on every instance; an admin's action is also announced over the
+  session notices (domain.ports.SessionNotices), which re-check that user's sockets at once.
+  Every subscription event is checked against both as well.
 - Keep-alive: the server sends `ping` every `keepalive_seconds`; a client silent for
   `pong_timeout_seconds` is closed (4408). A send that cannot complete in
   `send_timeout_seconds` (the client stopped reading) and a subscriber that fell more than its
@@ -24,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from json import JSONDecodeError
@@ -152,6 +156,7 @@ class SupportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self._last_heard = time.monotonic()
         self._ending = False
         self._session_alive = True
+        self._stop_notices: Callable[[], None] | None = None
         context.connection = self
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -162,6 +167,9 @@ class SupportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self._spawn(self._keepalive())
 
     async def shutdown(self) -> None:
+        if self._stop_notices is not None:
+            self._stop_notices()
+            self._stop_notices = None
         for task in list(self._background):
             if task is not asyncio.current_task():
                 task.cancel()
@@ -254,6 +262,9 @@ class SupportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await self.send_message({"type": "connection_ack"})
         self.connection_acknowledged = True
         self._spawn(self._watch_session())
+        notices = self.context.services.session_notices
+        if notices is not None:
+            self._stop_notices = notices.watch(session.principal.user_id, self._sessions_ended)
 
     # -- keep-alive and session watch ---------------------------------------------------------
 
@@ -298,6 +309,25 @@ class SupportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 self._session_alive = False
                 self.end(UNAUTHORIZED, "Unauthorized: session ended; log in again")
                 return
+
+    def _sessions_ended(self) -> None:
+        """An admin ended the user's sessions (any instance): check this one now rather than at
+        the next periodic check."""
+        if not self._ending:
+            self._spawn(self._check_session_now())
+
+    async def _check_session_now(self) -> None:
+        principal = self.context.principal
+        if principal is None or self._ending:
+            return
+        try:
+            alive = await session_active(self.context.services, principal)
+        except Exception:  # noqa: BLE001 - the periodic check tries again
+            log.warning("WebSocket: could not check the session", exc_info=True)
+            return
+        if not alive:
+            self._session_alive = False
+            self.end(UNAUTHORIZED, "Unauthorized: session ended; log in again")
 
     # -- app.graphql.context.LiveConnection -----------------------------------------------------
 

@@ -19,6 +19,7 @@ from domain.ports import (
     OrderSystem,
     PasswordHasher,
     RateLimiter,
+    SessionNotices,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -56,6 +57,9 @@ class Services:
     # test) and its pacing.
     payments: PaymentGateway | None = None
     refund_execution: RefundExecutionPolicy = RefundExecutionPolicy()
+    # Where "this user's sessions ended" is announced (admin actions), so that live sockets
+    # close at once on every instance; None: only their periodic session check notices.
+    session_notices: SessionNotices | None = None
 
     async def publish(self, events: list[CaseEvent]) -> None:
         """Announce committed events. Never raises: the events are committed and in the case

@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -99,10 +100,23 @@ ENV = {
 
 @pytest.fixture(scope="module")
 async def cluster() -> AsyncIterator[Cluster]:
+    async with start_cluster() as started:
+        yield started
+
+
+@contextlib.asynccontextmanager
+async def start_cluster(**overrides: str) -> AsyncIterator[Cluster]:
+    """Two API processes on one throwaway database and Redis; `overrides`: more environment."""
     await redis_or_skip()
     async with throwaway_database("live") as url, contextlib.AsyncExitStack() as stack:
         prefix = f"test-live-{uuid.uuid4().hex[:8]}"
-        env = {**ENV, "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "EVENT_CHANNEL_PREFIX": prefix}
+        env = {
+            **ENV,
+            **overrides,
+            "DATABASE_URL": url,
+            "REDIS_URL": REDIS_URL,
+            "EVENT_CHANNEL_PREFIX": prefix,
+        }
         settings = Settings(app_env="test", database_url=url, redis_url=REDIS_URL)
         async with build_runtime(settings) as runtime:
             await seed(runtime)
@@ -421,6 +435,80 @@ async def test_the_socket_closes_when_the_session_is_logged_out(cluster: Cluster
         )
         closed = await ws.closed_with(timeout=10)
         assert closed.code == 4401 and "session ended" in closed.reason
+
+
+async def test_a_deactivated_agents_subscription_closes_and_refresh_fails(
+    cluster: Cluster,
+) -> None:
+    admin = await cluster.token("admin@example.com")
+    email = f"leaving-{uuid.uuid4().hex[:8]}@example.com"
+    created = await cluster.two.gql.ok(
+        "mutation($input: CreateUserInput!) { createUser(input: $input) { __typename "
+        "... on UserCreated { user { id } } } }",
+        {"input": {"email": email, "name": "Leaving", "role": "AGENT", "password": "pw-12345678"}},
+        admin,
+    )
+    user_id = created["createUser"]["user"]["id"]
+    login = await cluster.one.gql.ok(
+        'mutation($e: String!) { login(input: {email: $e, password: "pw-12345678"}) '
+        "{ ... on AuthSession { accessToken refreshToken } } }",
+        {"e": email},
+    )
+    token, refresh = login["login"]["accessToken"], login["login"]["refreshToken"]
+    async with cluster.one.ws() as ws:
+        await ws.init_ok(token)
+        await subscribed(ws, "all", {})
+        started = time.monotonic()
+        out = await cluster.two.gql.ok(  # deactivated on the OTHER instance
+            "mutation($id: ID!) { deactivateUser(input: {userId: $id}) { __typename } }",
+            {"id": user_id},
+            admin,
+        )
+        assert out["deactivateUser"]["__typename"] == "UserUpdated", out
+        closed = await ws.closed_with(timeout=10)
+        # WS_SESSION_CHECK_SECONDS is 0.5 here: the bound of the close is one check interval.
+        assert time.monotonic() - started < 1.5
+        assert closed.code == 4401 and "session ended" in closed.reason
+    again = await cluster.one.gql.ok(
+        "mutation($t: String!) { refreshSession(input: {refreshToken: $t}) { __typename } }",
+        {"t": refresh},
+    )
+    assert again["refreshSession"]["__typename"] == "InvalidRefreshToken"
+
+
+async def test_deactivation_closes_sockets_on_every_instance_within_a_second() -> None:
+    """With a periodic session check far away (60 s), the socket on the other instance still
+    closes within a second: the deactivation is announced over Redis (session notices)."""
+    async with start_cluster(WS_SESSION_CHECK_SECONDS="60") as slow:
+        admin = await slow.token("admin@example.com")
+        email = f"leaving-{uuid.uuid4().hex[:8]}@example.com"
+        created = await slow.two.gql.ok(
+            "mutation($input: CreateUserInput!) { createUser(input: $input) { __typename "
+            "... on UserCreated { user { id } } } }",
+            {
+                "input": {
+                    "email": email,
+                    "name": "Leaving",
+                    "role": "AGENT",
+                    "password": "pw-12345678",
+                }
+            },
+            admin,
+        )
+        user_id = created["createUser"]["user"]["id"]
+        token = await slow.one.gql.login(email, "pw-12345678")
+        async with slow.one.ws() as ws:
+            await ws.init_ok(token)
+            await subscribed(ws, "all", {})
+            started = time.monotonic()
+            await slow.two.gql.ok(
+                "mutation($id: ID!) { deactivateUser(input: {userId: $id}) { __typename } }",
+                {"id": user_id},
+                admin,
+            )
+            closed = await ws.closed_with(timeout=10)
+            assert time.monotonic() - started < 1.0
+            assert closed.code == 4401 and "session ended" in closed.reason
 
 
 async def test_a_late_connection_init_closes_the_socket(cluster: Cluster) -> None:

@@ -471,6 +471,36 @@ async def _retry_refund(api: Api, w: World) -> None:
     assert_forbidden(body, "retryRefund")
 
 
+ADMIN_MUTATIONS = {
+    "changeUserRole": ("ChangeUserRoleInput", {"role": "ADMIN"}),
+    "deactivateUser": ("DeactivateUserInput", {}),
+    "reactivateUser": ("ReactivateUserInput", {}),
+    "resetUserPassword": ("ResetUserPasswordInput", {"password": "taken-over-password"}),
+}
+
+
+def _admin_check(name: str) -> Check:
+    input_type, extra = ADMIN_MUTATIONS[name]
+    query = f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ __typename }} }}"
+
+    async def check(api: Api, w: World) -> None:
+        body = await same_as_missing(
+            api,
+            w,
+            query,
+            {"input": {"userId": w.a_user, **extra}},
+            {"input": {"userId": missing("User"), **extra}},
+        )
+        assert_forbidden(body, name)
+        assert (await api.gql.login(w.a.email)) is not None  # A can still log in as before
+
+    return check
+
+
+for _name in ADMIN_MUTATIONS:
+    entry(f"Mutation.{_name}(input.userId)")(_admin_check(_name))
+
+
 CASE_EVENTS = """subscription($id: ID, $after: String) { caseEvents(caseId: $id, after: $after) {
   id cursor type summary supportCase { id subject } message { id body internal } } }"""
 

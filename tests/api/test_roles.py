@@ -12,6 +12,7 @@ types), `UNAUTHENTICATED` or `FORBIDDEN` (a top-level error with that `extension
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ PUBLIC = (A, A, A, A)
 AUTHENTICATED = (U, A, A, A)
 STAFF = (U, F, A, A)
 CUSTOMER_ONLY = (U, A, F, F)
+ADMIN_ONLY = (U, F, F, A)
 
 TABLE: dict[str, tuple[str, str, str, str]] = {
     # Query                       anonymous, CUSTOMER, AGENT, ADMIN
@@ -45,6 +47,7 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "Query.agents": STAFF,
     "Query.agentsConnection": STAFF,
     "Query.refunds": STAFF,
+    "Query.auditLog": ADMIN_ONLY,
     # Mutation
     "Mutation.login": PUBLIC,
     "Mutation.startBrowserSession": PUBLIC,
@@ -60,6 +63,12 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "Mutation.approveRefund": STAFF,
     "Mutation.rejectRefund": STAFF,
     "Mutation.retryRefund": STAFF,
+    # User administration: the admin's calls touch the scenario's fresh customer only.
+    "Mutation.createUser": ADMIN_ONLY,
+    "Mutation.changeUserRole": ADMIN_ONLY,
+    "Mutation.deactivateUser": ADMIN_ONLY,
+    "Mutation.reactivateUser": ADMIN_ONLY,
+    "Mutation.resetUserPassword": ADMIN_ONLY,
     # Subscription (over the WebSocket; UNAUTHENTICATED: connection_init without a valid token
     # is refused with close code 4403)
     "Subscription.caseEvents": AUTHENTICATED,
@@ -250,6 +259,43 @@ CALLS: dict[str, Builder] = {
         {"input": {"refundId": s.refunds[2]}},
         # the refund was never paid (rejected just before, or still requested): not retryable
         frozenset({"InvalidTransition"}),
+    ),
+    "Query.auditLog": lambda s, r: Call(
+        "{ auditLog(first: 5) { edges { node { id action } } } }", {}
+    ),
+    "Mutation.createUser": lambda s, r: Call(
+        "mutation($input: CreateUserInput!) { createUser(input: $input) { __typename } }",
+        {
+            "input": {
+                "email": f"role-{r.lower()}-{uuid.uuid4().hex[:8]}@example.com",
+                "name": "Role Matrix Agent",
+                "role": "AGENT",
+                "password": "role-matrix-password",
+            }
+        },
+        frozenset({"UserCreated"}),
+    ),
+    "Mutation.changeUserRole": lambda s, r: Call(
+        "mutation($input: ChangeUserRoleInput!) { changeUserRole(input: $input) { __typename } }",
+        {"input": {"userId": _user_gid(s), "role": "AGENT"}},
+        # a customer stays a customer
+        frozenset({"ValidationFailed"}),
+    ),
+    "Mutation.deactivateUser": lambda s, r: Call(
+        "mutation($input: DeactivateUserInput!) { deactivateUser(input: $input) { __typename } }",
+        {"input": {"userId": _user_gid(s)}},
+        frozenset({"UserUpdated"}),
+    ),
+    "Mutation.reactivateUser": lambda s, r: Call(
+        "mutation($input: ReactivateUserInput!) { reactivateUser(input: $input) { __typename } }",
+        {"input": {"userId": _user_gid(s)}},
+        frozenset({"UserUpdated"}),
+    ),
+    "Mutation.resetUserPassword": lambda s, r: Call(
+        "mutation($input: ResetUserPasswordInput!) { resetUserPassword(input: $input) "
+        "{ __typename } }",
+        {"input": {"userId": _user_gid(s), "password": "demo-password"}},
+        frozenset({"UserUpdated"}),
     ),
     # Replays the case's log from the start: the first event arrives at once when allowed.
     "Subscription.caseEvents": lambda s, r: Call(

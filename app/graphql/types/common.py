@@ -8,6 +8,7 @@ from typing import Annotated, TypeVar
 import strawberry
 
 from domain import money as domain_money
+from domain.admin import AuditAction
 from domain.cases import CaseCategory, CasePriority, CaseStatus
 from domain.errors import ErrorCode, RefundDenial
 from domain.events import CaseEventType
@@ -46,6 +47,17 @@ _enum(
         Role.CUSTOMER: "Opens cases about their own orders and requests refunds.",
         Role.AGENT: "Works the case queue; approves refunds up to the agent limit.",
         Role.ADMIN: "An agent who may also approve refunds of any amount.",
+    },
+)
+_enum(
+    AuditAction,
+    "What an admin did to a user.",
+    {
+        AuditAction.USER_CREATED: "Created the user.",
+        AuditAction.USER_ROLE_CHANGED: "Changed the user's role (details: before, after).",
+        AuditAction.USER_DEACTIVATED: "Deactivated the user and ended every session of theirs.",
+        AuditAction.USER_REACTIVATED: "Let a deactivated user log in again.",
+        AuditAction.USER_PASSWORD_RESET: "Set a new password and ended the user's sessions.",
     },
 )
 _enum(
@@ -207,6 +219,7 @@ __all__ = [
     "AfterArg",
     "FirstArg",
     "CaseCategory",
+    "AuditAction",
     "CaseEventType",
     "CasePriority",
     "CaseStatus",

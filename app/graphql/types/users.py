@@ -40,6 +40,15 @@ class User(Node):
     def role(self) -> Role:
         return self.model.role
 
+    @field(
+        description="False once an admin deactivated the user (they cannot log in); "
+        "null unless the viewer is an admin."
+    )
+    def active(self, info: Info) -> bool | None:
+        if visibility.may_see_account_state(info.context.principal):
+            return self.model.active
+        return None
+
 
 async def load_user(info: Info, user_id: str | None) -> User | None:
     if user_id is None:

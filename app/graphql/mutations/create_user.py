@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from app.graphql.context import Info
+from app.graphql.mutations._run import run
+from app.graphql.permissions import IsAdmin
+from app.graphql.types.common import Role
+from app.graphql.types.errors import ValidationFailed
+from app.graphql.types.objects import User
+from domain.admin import AdminActor
+from domain.usecases import admin_users as use_case
+
+
+@strawberry.input(description="A new user: an agent, an admin, or a customer of the order system.")
+class CreateUserInput:
+    email: str = strawberry.field(description="Their email (normalized: trimmed, lower case).")
+    name: str = strawberry.field(description="Display name.")
+    role: Role = strawberry.field(description="What they may do.")
+    password: str = strawberry.field(description="Their first password (8..1024 characters).")
+    external_customer_id: str | None = strawberry.field(
+        default=None,
+        description="Customers only (and required for them): the order system's customer id.",
+    )
+
+
+@strawberry.type(description="The user was created.")
+class UserCreated:
+    user: User = strawberry.field(description="The new user.")
+
+
+CreateUserResult = Annotated[
+    UserCreated | ValidationFailed,
+    strawberry.union("CreateUserResult", description="The outcome of createUser."),
+]
+
+
+async def create_user(
+    info: Info,
+    input: Annotated[
+        CreateUserInput,
+        strawberry.argument(description="Everything createUser needs, in one object."),
+    ],
+) -> CreateUserResult:
+    principal = info.context.require_principal()
+
+    async def work() -> UserCreated:
+        user = await use_case.create_user(
+            info.context.services,
+            AdminActor.of(principal),
+            email=input.email,
+            name=input.name,
+            role=input.role,
+            password=input.password,
+            external_customer_id=input.external_customer_id,
+        )
+        return UserCreated(user=User.from_domain(user))
+
+    return await run(work())  # type: ignore[return-value]
+
+
+field = strawberry.mutation(
+    resolver=create_user,
+    permission_classes=[IsAdmin],
+    description="Create a user (admins). Audited.",
+)

@@ -1,0 +1,75 @@
+"""The audit log of admin actions (admins only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import strawberry
+
+from app.graphql.context import Info
+from app.graphql.fields import field
+from app.graphql.ids import encode_id
+from app.graphql.types.common import AuditAction
+from app.graphql.types.connections import Connection, connection
+from app.graphql.types.users import User, load_user
+from domain import admin as da
+
+
+@strawberry.type(description="One detail of an audit entry (never a password).")
+class AuditDetail:
+    key: str = strawberry.field(description="What the detail is, e.g. `before`, `email`.")
+    value: str = strawberry.field(description="Its value.")
+
+
+@strawberry.type(description="One admin action: who did what to whom, and when.")
+class AuditEntry:
+    model: strawberry.Private[da.AuditEntry]
+
+    @classmethod
+    def from_domain(cls, entry: da.AuditEntry) -> AuditEntry:
+        return cls(model=entry)
+
+    @field(description="The entry's id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.model.id)
+
+    @field(description="What was done.")
+    def action(self) -> AuditAction:
+        return self.model.action
+
+    @field(description="Who did it: the acting User.id, or `cli` for the operator CLI.")
+    def actor_label(self) -> str:
+        if self.model.actor_id is not None:
+            return encode_id("User", self.model.actor_id)
+        return self.model.actor
+
+    @field(description="The admin who did it; null when done through the operator CLI.")
+    async def actor(self, info: Info) -> User | None:
+        return await load_user(info, self.model.actor_id)
+
+    @field(description="The user it was done to.")
+    async def target_user(self, info: Info) -> User | None:
+        return await load_user(info, self.model.target_user_id)
+
+    @field(description="When it was done.")
+    def occurred_at(self) -> datetime:
+        return self.model.occurred_at
+
+    @field(description="What changed (e.g. the role before and after), as key/value pairs.")
+    def details(self) -> list[AuditDetail]:
+        return [AuditDetail(key=k, value=v) for k, v in sorted(self.model.details.items())]
+
+
+if TYPE_CHECKING:
+    AuditEntryConnection = Connection[AuditEntry]
+else:
+    AuditEntryConnection = connection(
+        AuditEntry,
+        AuditEntry.from_domain,
+        description="A page of the audit log, newest first.",
+        edges="The entries of this page.",
+        edge_description="An edge of an audit log connection.",
+        cursor="Position of this entry.",
+        node_description="The entry.",
+    )
