@@ -43,18 +43,23 @@ run: sync ## Build the web client if needed, migrate, seed, serve it at http://1
 	@scripts/client-build.sh --keep-going
 	$(UV_RUN) python -m app.serve
 
-test: sync ## Run every test suite: Python (PYTEST_ARGS="-k refund -x"), then the web client's
-	@rc=0; $(UV_RUN) pytest -q -p no:cacheprovider $(PYTEST_ARGS) || rc=$$?; \
-	if [ $$rc -ne 0 ]; then echo "pytest exited with code $$rc" >&2; fi; \
-	crc=0; scripts/client-test.sh || crc=$$?; \
-	if [ $$crc -ne 0 ]; then echo "client suites failed (exit $$crc)" >&2; rc=1; fi; \
+test: sync ## Run every suite: Python (PYTEST_ARGS="-k refund -x"), client unit tests, browser suite
+	@rc=0; \
+	$(UV_RUN) pytest -q -p no:cacheprovider $(PYTEST_ARGS) || { echo "pytest failed" >&2; rc=1; }; \
+	$(MAKE) --no-print-directory test-client || { echo "client suites failed" >&2; rc=1; }; \
 	exit $$rc
 
 test-python: sync ## Only the Python suites
 	$(UV_RUN) pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-test-client: sync ## Only the web client's suites (unit + browser)
-	@scripts/client-test.sh
+# The client's suites need Node.js 20+ (a missing Node is a failure here, unlike `make run`) and
+# Debian's Chromium for Playwright (its own browser download cannot work offline).
+test-client: sync ## Only the web client's suites: Vitest unit tests, then the Playwright browser suite
+	@command -v npm >/dev/null || { echo "make test-client: Node.js 20+ and npm are required" >&2; exit 1; }
+	scripts/client-build.sh
+	scripts/ensure-chromium.sh
+	cd client && npx vitest run
+	cd client && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npx playwright test
 
 lint: sync ## ruff format check, ruff lint, mypy (strict) on domain/ adapters/ app/, import rules
 	$(UV_RUN) ruff format --check .
