@@ -20,11 +20,11 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Select, and_, false, func, literal, not_, or_, select, tuple_
+from sqlalchemy import Select, Table, and_, false, func, literal, not_, or_, select, tuple_
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.types import String
@@ -147,6 +147,45 @@ class SqlReadStore:
 
     # -- plumbing ---------------------------------------------------------------------------
 
+    async def _window_pages(
+        self,
+        table: Table,
+        requests: Sequence[P],
+        conditions: list[Any],
+        *,
+        order_by: tuple[str, ...],
+        to_domain: Callable[[RowMapping], T],
+        cursor_of: Callable[[T], str],
+    ) -> dict[P, Page[T]]:
+        """One page per request (no case asked twice) in one statement: the rows that match are
+        numbered per case in `order_by` (row_number over the case), and rows beyond the largest
+        `first` + 1 never leave the database; the + 1 tells whether a next page exists."""
+        largest = max(request.first for request in requests)
+        position = (
+            func.row_number()
+            .over(partition_by=table.c.case_id, order_by=[table.c[n] for n in order_by])
+            .label("position")
+        )
+        ranked = select(table, position).where(or_(*conditions)).subquery("ranked")
+        stmt = (
+            select(*(ranked.c[col.name] for col in table.columns))
+            .where(ranked.c.position <= largest + 1)
+            .order_by(ranked.c.case_id, *(ranked.c[n] for n in order_by))
+        )
+        grouped: dict[str, list[T]] = {request.case_id: [] for request in requests}
+        for row in await self._rows(stmt):
+            grouped[row["case_id"]].append(to_domain(row))
+        pages: dict[P, Page[T]] = {}
+        for request in requests:
+            rows = grouped[request.case_id]
+            items = rows[: request.first]
+            pages[request] = Page(
+                items=items,
+                cursors=[cursor_of(item) for item in items],
+                has_next_page=len(rows) > request.first,
+            )
+        return pages
+
     async def _rows(self, stmt: Select[Any]) -> Sequence[RowMapping]:
         async with self._session_factory() as session:
             options: dict[str, Any] = {READ_ONLY: True}
@@ -231,50 +270,21 @@ class SqlReadStore:
         self, requests: list[MessagePageRequest]
     ) -> dict[MessagePageRequest, Page[Message]]:
         m = messages.c
-        largest = 0
-        plain: dict[bool, list[str]] = {False: [], True: []}
-        conditions: list[Any] = []
-        for request in requests:
-            page_size(request.first)
-            largest = max(largest, request.first)
-            if request.after is None:
-                plain[request.include_internal].append(request.case_id)
-                continue
-            created_at, message_id = decode_cursor("message", request.after)
-            condition = and_(
-                m.case_id == request.case_id, _after(m.created_at, m.id, created_at, message_id)
-            )
-            if not request.include_internal:
-                condition = and_(condition, m.internal == false())
-            conditions.append(condition)
-        if plain[True]:
-            conditions.append(m.case_id.in_(plain[True]))
-        if plain[False]:
-            conditions.append(and_(m.case_id.in_(plain[False]), m.internal == false()))
-        position = (
-            func.row_number()
-            .over(partition_by=m.case_id, order_by=(m.created_at, m.id))
-            .label("position")
+
+        def after(cursor: str) -> Any:
+            created_at, message_id = decode_cursor("message", cursor)
+            return _after(m.created_at, m.id, created_at, message_id)
+
+        return await self._window_pages(
+            messages,
+            requests,
+            _case_page_conditions(
+                requests, m.case_id, after, m.internal, lambda r: r.include_internal
+            ),
+            order_by=("created_at", "id"),
+            to_domain=mappers.message_from_row,
+            cursor_of=lambda i: encode_cursor("message", i.created_at, i.id),
         )
-        ranked = select(messages, position).where(or_(*conditions)).subquery("ranked")
-        stmt = (
-            select(*(ranked.c[col.name] for col in messages.columns))
-            .where(ranked.c.position <= largest + 1)
-            .order_by(ranked.c.case_id, ranked.c.created_at, ranked.c.id)
-        )
-        grouped: dict[str, list[Message]] = {request.case_id: [] for request in requests}
-        for row in await self._rows(stmt):
-            grouped[row["case_id"]].append(mappers.message_from_row(row))
-        pages: dict[MessagePageRequest, Page[Message]] = {}
-        for request in requests:
-            rows = grouped[request.case_id]
-            items = rows[: request.first]
-            pages[request] = Page(
-                items=items,
-                cursors=[encode_cursor("message", i.created_at, i.id) for i in items],
-                has_next_page=len(rows) > request.first,
-            )
-        return pages
 
     async def get_message(self, message_id: str) -> Message | None:
         rows = await self._rows(select(messages).where(messages.c.id == message_id))
@@ -343,47 +353,20 @@ class SqlReadStore:
         self, requests: list[EventPageRequest]
     ) -> dict[EventPageRequest, Page[CaseEvent]]:
         e = case_events.c
-        largest = 0
-        plain: dict[bool, list[str]] = {False: [], True: []}
-        conditions: list[Any] = []
-        for request in requests:
-            page_size(request.first)
-            largest = max(largest, request.first)
-            if request.after is None:
-                plain[request.include_internal].append(request.case_id)
-                continue
-            condition = and_(
-                e.case_id == request.case_id, e.sequence > decode_event_cursor(request.after)
-            )
-            if not request.include_internal:
-                condition = and_(condition, e.internal == false())
-            conditions.append(condition)
-        if plain[True]:
-            conditions.append(e.case_id.in_(plain[True]))
-        if plain[False]:
-            conditions.append(and_(e.case_id.in_(plain[False]), e.internal == false()))
-        position = (
-            func.row_number().over(partition_by=e.case_id, order_by=e.sequence).label("position")
+        return await self._window_pages(
+            case_events,
+            requests,
+            _case_page_conditions(
+                requests,
+                e.case_id,
+                lambda cursor: e.sequence > decode_event_cursor(cursor),
+                e.internal,
+                lambda r: r.include_internal,
+            ),
+            order_by=("sequence",),
+            to_domain=mappers.event_from_row,
+            cursor_of=lambda i: encode_event_cursor(i.sequence or 0),
         )
-        ranked = select(case_events, position).where(or_(*conditions)).subquery("ranked")
-        stmt = (
-            select(*(ranked.c[col.name] for col in case_events.columns))
-            .where(ranked.c.position <= largest + 1)
-            .order_by(ranked.c.case_id, ranked.c.sequence)
-        )
-        grouped: dict[str, list[CaseEvent]] = {request.case_id: [] for request in requests}
-        for row in await self._rows(stmt):
-            grouped[row["case_id"]].append(mappers.event_from_row(row))
-        pages: dict[EventPageRequest, Page[CaseEvent]] = {}
-        for request in requests:
-            rows = grouped[request.case_id]
-            items = rows[: request.first]
-            pages[request] = Page(
-                items=items,
-                cursors=[encode_event_cursor(i.sequence or 0) for i in items],
-                has_next_page=len(rows) > request.first,
-            )
-        return pages
 
     async def events_after(
         self,
@@ -535,48 +518,19 @@ class SqlReadStore:
         self, requests: list[RefundPageRequest]
     ) -> dict[RefundPageRequest, Page[Refund]]:
         r = refunds.c
-        largest = 0
-        plain: list[str] = []
-        conditions: list[Any] = []
-        for request in requests:
-            page_size(request.first)
-            largest = max(largest, request.first)
-            if request.after is None:
-                plain.append(request.case_id)
-            else:
-                created_at, refund_id = decode_cursor("case-refund", request.after)
-                conditions.append(
-                    and_(
-                        r.case_id == request.case_id,
-                        _after(r.created_at, r.id, created_at, refund_id),
-                    )
-                )
-        if plain:
-            conditions.append(r.case_id.in_(plain))
-        position = (
-            func.row_number()
-            .over(partition_by=r.case_id, order_by=(r.created_at, r.id))
-            .label("position")
+
+        def after(cursor: str) -> Any:
+            created_at, refund_id = decode_cursor("case-refund", cursor)
+            return _after(r.created_at, r.id, created_at, refund_id)
+
+        return await self._window_pages(
+            refunds,
+            requests,
+            _case_page_conditions(requests, r.case_id, after),
+            order_by=("created_at", "id"),
+            to_domain=mappers.refund_from_row,
+            cursor_of=lambda i: encode_cursor("case-refund", i.created_at, i.id),
         )
-        ranked = select(refunds, position).where(or_(*conditions)).subquery("ranked")
-        stmt = (
-            select(*(ranked.c[col.name] for col in refunds.columns))
-            .where(ranked.c.position <= largest + 1)
-            .order_by(ranked.c.case_id, ranked.c.created_at, ranked.c.id)
-        )
-        grouped: dict[str, list[Refund]] = {request.case_id: [] for request in requests}
-        for row in await self._rows(stmt):
-            grouped[row["case_id"]].append(mappers.refund_from_row(row))
-        pages: dict[RefundPageRequest, Page[Refund]] = {}
-        for request in requests:
-            rows = grouped[request.case_id]
-            items = rows[: request.first]
-            pages[request] = Page(
-                items=items,
-                cursors=[encode_cursor("case-refund", i.created_at, i.id) for i in items],
-                has_next_page=len(rows) > request.first,
-            )
-        return pages
 
     async def count_refunds_for_cases(self, case_ids: Sequence[str]) -> dict[str, int]:
         ids = _unique(case_ids)
@@ -601,7 +555,46 @@ class _CasePageRequest(Protocol):
     def case_id(self) -> str: ...
 
 
+class _CasePage(_CasePageRequest, Protocol):
+    @property
+    def first(self) -> int: ...
+
+    @property
+    def after(self) -> str | None: ...
+
+
 R = TypeVar("R", bound=_CasePageRequest)
+P = TypeVar("P", bound=_CasePage)
+
+
+def _case_page_conditions(
+    requests: Sequence[P],
+    case_col: Any,
+    after: Callable[[str], Any],
+    internal_col: Any = None,
+    shows_internal: Callable[[P], bool] = lambda _: True,
+) -> list[Any]:
+    """The WHERE of a batch of per-case pages: each case's rows after its cursor, without the
+    internal ones where the request's viewer may not see them (the domain decided that in the
+    request). Requests without a cursor share one IN per visibility."""
+    for request in requests:
+        page_size(request.first)  # 1..100, else ValidationFailed
+    plain: dict[bool, list[str]] = {False: [], True: []}
+    conditions: list[Any] = []
+    for request in requests:
+        sees_internal = internal_col is None or shows_internal(request)
+        if request.after is None:
+            plain[sees_internal].append(request.case_id)
+            continue
+        condition = and_(case_col == request.case_id, after(request.after))
+        if not sees_internal:
+            condition = and_(condition, internal_col == false())
+        conditions.append(condition)
+    if plain[True]:
+        conditions.append(case_col.in_(plain[True]))
+    if plain[False]:
+        conditions.append(and_(case_col.in_(plain[False]), internal_col == false()))
+    return conditions
 
 
 def _batches_with_each_case_once(requests: Sequence[R]) -> list[list[R]]:
