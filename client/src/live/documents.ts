@@ -34,15 +34,7 @@ export const CaseEventsLive = graphql(`
         }
       }
       message {
-        id
-        body
-        internal
-        createdAt
-        author {
-          id
-          name
-          role
-        }
+        ...ThreadMessage
       }
       refund {
         id

@@ -120,15 +120,7 @@ export const AgentCaseMessages = graphql(`
         edges {
           cursor
           node {
-            id
-            body
-            internal
-            createdAt
-            author {
-              id
-              name
-              role
-            }
+            ...ThreadMessage
           }
         }
         pageInfo {

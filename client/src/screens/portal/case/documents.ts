@@ -23,15 +23,7 @@ export const CustomerCase = graphql(`
       messages(first: 50, after: $messagesAfter) {
         edges {
           node {
-            id
-            body
-            internal
-            createdAt
-            author {
-              id
-              name
-              role
-            }
+            ...ThreadMessage
           }
         }
         pageInfo {
