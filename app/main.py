@@ -14,7 +14,7 @@ from app.composition.policies import (
     refund_execution_policy,
     refund_policy,
 )
-from app.composition.runtime import Runtime, build_runtime, refund_worker, seed, sla_scheduler
+from app.composition.runtime import Runtime, build_runtime, case_scheduler, refund_worker, seed
 from app.composition.simulators import PAYMENT_SIMULATOR_PREFIX, SIMULATOR_PREFIX
 from app.composition.webhooks import ORDER_WEBHOOK_PATH, order_webhook_endpoint
 
@@ -35,5 +35,5 @@ __all__ = [
     "refund_policy",
     "refund_worker",
     "seed",
-    "sla_scheduler",
+    "case_scheduler",
 ]

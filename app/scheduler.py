@@ -3,8 +3,8 @@ once the auto-close period has passed (DOMAIN.md), and expired bookkeeping is pr
 (domain.retention) every `retention_interval_seconds`.
 
 Started by the embedded app's lifespan (app.main, when `run_sla_scheduler` is on: by default in
-embedded mode) and by the worker process (`async with sla_scheduler(runtime).running(): ...`,
-see app.main.sla_scheduler). Several running at once is safe: every breach is announced once
+embedded mode) and by the worker process (`async with case_scheduler(runtime).running(): ...`,
+see app.main.case_scheduler). Several running at once is safe: every breach is announced once
 (domain.usecases.sla).
 """
 
@@ -26,7 +26,7 @@ from domain.usecases.sla import DEFAULT_BATCH, announce_sla_breaches
 log = logging.getLogger("app.scheduler")
 
 
-class SlaScheduler:
+class CaseScheduler:
     def __init__(
         self,
         services: Services,
@@ -98,13 +98,13 @@ class SlaScheduler:
                 raise
             except Exception:  # noqa: BLE001 - the loop outlives a failed pass (e.g. DB restart)
                 log.exception(
-                    "SLA scheduler pass failed; retrying in %.0f s", self.interval_seconds
+                    "case scheduler pass failed; retrying in %.0f s", self.interval_seconds
                 )
             await asyncio.sleep(self.interval_seconds)
 
     @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[SlaScheduler]:
-        task = asyncio.create_task(self.run_forever(), name="sla-scheduler")
+    async def running(self) -> AsyncIterator[CaseScheduler]:
+        task = asyncio.create_task(self.run_forever(), name="case-scheduler")
         try:
             yield self
         finally:

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import signal
 
-from app.main import build_runtime, refund_worker, sla_scheduler
+from app.main import build_runtime, case_scheduler, refund_worker
 from app.refund_worker import crash_hook
 from app.settings import Settings, load_settings
 
@@ -23,7 +23,7 @@ async def run_worker(
     settings: Settings,
     *,
     stop: asyncio.Event | None = None,
-    with_sla_scheduler: bool = True,
+    with_case_scheduler: bool = True,
     install_signal_handlers: bool = True,
 ) -> int:
     """Run until `stop` is set or a SIGTERM/SIGINT arrives; returns the number of jobs run."""
@@ -37,8 +37,8 @@ async def run_worker(
         async with build_runtime(settings, gateway_checkpoint=checkpoint) as runtime:
             worker = refund_worker(runtime, checkpoint=checkpoint)
             async with contextlib.AsyncExitStack() as stack:
-                if with_sla_scheduler:
-                    await stack.enter_async_context(sla_scheduler(runtime).running())
+                if with_case_scheduler:
+                    await stack.enter_async_context(case_scheduler(runtime).running())
                 async with worker.running():
                     await stop.wait()
                     log.info("refund worker: shutting down")

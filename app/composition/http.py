@@ -17,7 +17,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from adapters.availability import dependency_unavailable
 from app.composition.health import healthz, readyz
-from app.composition.runtime import Runtime, build_runtime, refund_worker, sla_scheduler
+from app.composition.runtime import Runtime, build_runtime, case_scheduler, refund_worker
 from app.composition.shutdown import bounded_close
 from app.composition.simulators import (
     PAYMENT_SIMULATOR_PREFIX,
@@ -136,7 +136,7 @@ def create_app(
                         webhook_path=ORDER_WEBHOOK_PATH,
                     )
                 if settings.effective_run_sla_scheduler:
-                    await background.enter_async_context(sla_scheduler(rt).running())
+                    await background.enter_async_context(case_scheduler(rt).running())
                 if settings.effective_run_embedded_worker:
                     # A job still running at SIGTERM gets part of the grace period; after it,
                     # its lease expires and a worker takes it over (never paid twice).

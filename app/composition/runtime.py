@@ -29,7 +29,7 @@ from app.composition.redis_wiring import (
 )
 from app.composition.simulators import seed_demo_data
 from app.refund_worker import RefundWorker
-from app.scheduler import SlaScheduler
+from app.scheduler import CaseScheduler
 from app.settings import Settings
 from domain.budget import CostBudget
 from domain.ports import Clock, EventBroker, SlaBreachLog
@@ -129,10 +129,10 @@ def refund_worker(
     )
 
 
-def sla_scheduler(runtime: Runtime) -> SlaScheduler:
+def case_scheduler(runtime: Runtime) -> CaseScheduler:
     """The SLA breach scheduler of a runtime; the worker runs it with
-    `async with sla_scheduler(runtime).running(): ...` (the embedded app's lifespan does too)."""
-    return SlaScheduler(
+    `async with case_scheduler(runtime).running(): ...` (the embedded app's lifespan does too)."""
+    return CaseScheduler(
         runtime.services,
         runtime.sla_breaches,
         interval_seconds=runtime.settings.sla_scan_interval_seconds,

@@ -4,7 +4,7 @@ timeline entry by nobody; a reopened case does not."""
 from __future__ import annotations
 
 from adapters.memory.sla import InMemorySlaBreachLog
-from app.scheduler import SlaScheduler
+from app.scheduler import CaseScheduler
 from domain.cases import CaseCategory, CaseStatus, SupportCase
 from domain.events import CaseEventType
 from domain.usecases.auto_close import close_resolved_cases
@@ -57,6 +57,6 @@ async def test_the_scheduler_runs_it_in_batches(world: World) -> None:
     w = world
     cases = [await resolved_case(w, f"Case {i}") for i in range(5)]
     w.clock.advance(days=8)
-    scheduler = SlaScheduler(w.services, InMemorySlaBreachLog(w.store), batch_size=2)
+    scheduler = CaseScheduler(w.services, InMemorySlaBreachLog(w.store), batch_size=2)
     await scheduler.run_once()
     assert {w.store.cases[c.id].status for c in cases} == {CaseStatus.CLOSED}

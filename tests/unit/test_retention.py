@@ -50,11 +50,11 @@ async def test_pruning_in_memory_removes_exactly_what_has_expired(world: World) 
 
 async def test_the_scheduler_prunes_at_most_once_per_interval(world: World) -> None:
     from adapters.memory.sla import InMemorySlaBreachLog
-    from app.scheduler import SlaScheduler
+    from app.scheduler import CaseScheduler
 
     store: InMemoryStore = world.store
     now = world.clock.now()
-    scheduler = SlaScheduler(
+    scheduler = CaseScheduler(
         world.services,
         InMemorySlaBreachLog(store),
         retention=InMemoryRetentionStore(store),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.memory.sla import InMemorySlaBreachLog
-from app.scheduler import SlaScheduler
+from app.scheduler import CaseScheduler
 from domain.cases import CaseCategory, CasePriority, CaseStatus, SupportCase
 from domain.events import CaseEventType
 from domain.sla import SlaKind
@@ -85,7 +85,7 @@ async def test_the_scheduler_drains_a_backlog_in_batches(world: World) -> None:
     for _ in range(5):
         await open_normal(w)
     w.clock.advance(hours=25)
-    scheduler = SlaScheduler(w.services, log, interval_seconds=60, batch_size=2)
+    scheduler = CaseScheduler(w.services, log, interval_seconds=60, batch_size=2)
     assert await scheduler.run_once() == 5
     assert await scheduler.run_once() == 0
     async with scheduler.running():

@@ -39,7 +39,7 @@ def _child(checkpoint: str, stderr_path: str) -> None:
     os.dup2(fd, 2)
     os.close(fd)
     settings = Settings(refund_worker_crash_at=checkpoint)  # type: ignore[arg-type]
-    asyncio.run(run_worker(settings, with_sla_scheduler=False, install_signal_handlers=False))
+    asyncio.run(run_worker(settings, with_case_scheduler=False, install_signal_handlers=False))
     os._exit(3)  # the worker must die at its checkpoint, never return
 
 

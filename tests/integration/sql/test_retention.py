@@ -19,6 +19,7 @@ from adapters.sql.tables_refund_execution import idempotency_keys
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from domain.auth import RefreshToken
 from domain.idempotency import IdempotencyRecord
+from domain.errors import ValidationFailed
 from domain.retention import PruneCounts, RetentionPolicy
 from domain.usecases.prune import prune_expired
 
@@ -104,5 +105,5 @@ async def test_pruning_removes_exactly_what_has_expired(fresh_engine: AsyncEngin
 
 
 def test_keys_are_kept_at_least_a_day() -> None:
-    with pytest.raises(Exception, match="idempotency_keys"):
+    with pytest.raises(ValidationFailed, match="kept at least"):
         RetentionPolicy(idempotency_keys=timedelta(hours=23))
