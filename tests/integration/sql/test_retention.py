@@ -18,8 +18,8 @@ from adapters.sql.tables_order_webhooks import order_webhook_deliveries
 from adapters.sql.tables_refund_execution import idempotency_keys
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from domain.auth import RefreshToken
-from domain.idempotency import IdempotencyRecord
 from domain.errors import ValidationFailed
+from domain.idempotency import IdempotencyRecord
 from domain.retention import PruneCounts, RetentionPolicy
 from domain.usecases.prune import prune_expired
 
