@@ -1,4 +1,4 @@
-import { Suspense, lazy, useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { Suspense, lazy, useEffect, useMemo, useState } from "react";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router";
 import { Provider as UrqlProvider } from "urql";
 import { createLiveConnection, LiveStatus } from "../live/connection";
@@ -36,10 +36,9 @@ export function App() {
   const { client, ws } = useMemo(() => {
     const ws = createLiveConnection(store, liveStatus);
     return { client: createApiClient(store, ws), ws };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `identity` is the dependency that matters: a new user gets a new client, socket and cache.
   }, [identity, store, liveStatus]);
   useEffect(() => () => void ws.dispose(), [ws]);
-  useSyncExternalStore(liveStatus.subscribe, liveStatus.getState);
 
   let body: React.ReactNode;
   if (state.status === "restoring") {
