@@ -10,9 +10,10 @@ or through fragments), and the deprecated RefundNotAllowed form to everyone else
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import strawberry
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -20,6 +21,8 @@ from graphql import (
     InlineFragmentNode,
     SelectionSetNode,
 )
+from strawberry.types.arguments import StrawberryArgumentAnnotation
+from strawberry.types.union import StrawberryUnion
 
 from app.graphql.context import Info
 from app.graphql.errors import ForbiddenError
@@ -27,6 +30,19 @@ from app.graphql.types.errors import Error, OrderUnavailable, to_graphql_error
 from domain.errors import DomainError, ErrorCode, Forbidden, RefundDenial, RefundNotAllowed
 
 T = TypeVar("T")
+R = TypeVar("R")
+
+
+def result_union(mutation: str) -> StrawberryUnion:
+    """The result union of `mutation`, named `<Mutation>Result`:
+    `Annotated[Success | SomeError, result_union("setCasePriority")]`."""
+    name = mutation[0].upper() + mutation[1:] + "Result"
+    return strawberry.union(name, description=f"The outcome of {mutation}.")
+
+
+def input_argument(mutation: str) -> StrawberryArgumentAnnotation:
+    """The annotation of a mutation's single `input` argument."""
+    return strawberry.argument(description=f"Everything {mutation} needs, in one object.")
 
 
 async def run(work: Awaitable[T], info: Info | None = None) -> T | Error:
@@ -45,6 +61,18 @@ async def run(work: Awaitable[T], info: Info | None = None) -> T | Error:
         return to_graphql_error(exc)
     except DomainError as exc:
         return to_graphql_error(exc)
+
+
+async def run_then(
+    work: Callable[[], Awaitable[T]], then: Callable[[T], R], info: Info | None = None
+) -> R | Error:
+    """`run` of `then(await work())`. `work` is called inside `run`, so what it raises while
+    building its arguments (an id that does not decode: NotFound) becomes a union member too."""
+
+    async def mapped() -> R:
+        return then(await work())
+
+    return await run(mapped(), info)
 
 
 def selects_type(info: Info, type_name: str) -> bool:
@@ -79,6 +107,21 @@ def selects_type(info: Info, type_name: str) -> bool:
         return False
 
     return any(walk(node.selection_set) for node in raw.field_nodes)
+
+
+def case_id(global_id: str) -> str:
+    """The internal id of a SupportCase.id argument (NotFound "Case" otherwise)."""
+    return internal_id(global_id, "SupportCase", "Case")
+
+
+def refund_id(global_id: str) -> str:
+    """The internal id of a Refund.id argument (NotFound "Refund" otherwise)."""
+    return internal_id(global_id, "Refund", "Refund")
+
+
+def user_id(global_id: str) -> str:
+    """The internal id of a User.id argument (NotFound "User" otherwise)."""
+    return internal_id(global_id, "User", "User")
 
 
 def internal_id(global_id: str, type_name: str, what: str) -> str:

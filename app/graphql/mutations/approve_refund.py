@@ -5,7 +5,8 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import internal_id, run
+from app.graphql.mutations._refunds import RefundDecided, change_refund
+from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAgent
 from app.graphql.types.errors import (
     ApprovalLimitExceeded,
@@ -16,7 +17,6 @@ from app.graphql.types.errors import (
     RefundNotAllowed,
     ValidationFailed,
 )
-from app.graphql.types.objects import Refund
 from domain.usecases import approve_refund as use_case
 
 
@@ -24,11 +24,6 @@ from domain.usecases import approve_refund as use_case
 class ApproveRefundInput:
     refund_id: strawberry.ID = strawberry.field(description="Refund.id")
     note: str | None = strawberry.field(default=None, description="Optional explanation.")
-
-
-@strawberry.type(description="The refund was decided.")
-class RefundDecided:
-    refund: Refund = strawberry.field(description="The refund after the decision.")
 
 
 ApproveRefundResult = Annotated[
@@ -40,29 +35,22 @@ ApproveRefundResult = Annotated[
     | ValidationFailed
     | Conflict
     | OrderUnavailable,
-    strawberry.union("ApproveRefundResult", description="The outcome of approveRefund."),
+    result_union("approveRefund"),
 ]
 
 
 async def approve_refund(
     info: Info,
-    input: Annotated[
-        ApproveRefundInput,
-        strawberry.argument(description="Everything approveRefund needs, in one object."),
-    ],
+    input: Annotated[ApproveRefundInput, input_argument("approveRefund")],
 ) -> ApproveRefundResult:
-    principal = info.context.require_principal()
-
-    async def work() -> RefundDecided:
-        refund = await use_case.approve_refund(
-            info.context.services,
-            principal,
-            internal_id(input.refund_id, "Refund", "Refund"),
-            input.note,
-        )
-        return RefundDecided(refund=Refund.from_domain(refund))
-
-    return await run(work(), info)  # type: ignore[return-value]
+    return await change_refund(  # type: ignore[return-value]
+        info,
+        input.refund_id,
+        lambda services, principal, refund: use_case.approve_refund(
+            services, principal, refund, input.note
+        ),
+        RefundDecided.of,
+    )
 
 
 field = strawberry.mutation(

@@ -5,10 +5,10 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import internal_id, run
+from app.graphql.mutations._cases import CaseUpdated, change_case
+from app.graphql.mutations._run import input_argument, internal_id, result_union
 from app.graphql.permissions import IsAgent
 from app.graphql.types.errors import Conflict, NotFound, ValidationFailed
-from app.graphql.types.objects import SupportCase
 from domain.usecases import assign_case as use_case
 
 
@@ -20,37 +20,24 @@ class AssignCaseInput:
     )
 
 
-@strawberry.type(description="The case was changed.")
-class CaseUpdated:
-    support_case: SupportCase = strawberry.field(description="The case after the change.")
-
-
 AssignCaseResult = Annotated[
     CaseUpdated | NotFound | ValidationFailed | Conflict,
-    strawberry.union("AssignCaseResult", description="The outcome of assignCase."),
+    result_union("assignCase"),
 ]
 
 
 async def assign_case(
     info: Info,
-    input: Annotated[
-        AssignCaseInput,
-        strawberry.argument(description="Everything assignCase needs, in one object."),
-    ],
+    input: Annotated[AssignCaseInput, input_argument("assignCase")],
 ) -> AssignCaseResult:
-    principal = info.context.require_principal()
-
-    async def work() -> CaseUpdated:
-        assignee = internal_id(input.assignee_id, "User", "Agent") if input.assignee_id else None
-        case = await use_case.assign_case(
-            info.context.services,
-            principal,
-            internal_id(input.case_id, "SupportCase", "Case"),
-            assignee,
-        )
-        return CaseUpdated(support_case=SupportCase.from_domain(case))
-
-    return await run(work())  # type: ignore[return-value]
+    assignee = input.assignee_id
+    return await change_case(  # type: ignore[return-value]
+        info,
+        input.case_id,
+        lambda services, principal, case: use_case.assign_case(
+            services, principal, case, internal_id(assignee, "User", "Agent") if assignee else None
+        ),
+    )
 
 
 field = strawberry.mutation(

@@ -5,7 +5,8 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import internal_id, run
+from app.graphql.mutations._refunds import change_refund
+from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.errors import Conflict, InvalidTransition, NotFound
 from app.graphql.types.objects import Refund
@@ -24,26 +25,20 @@ class RefundCancelled:
 
 CancelRefundResult = Annotated[
     RefundCancelled | InvalidTransition | NotFound | Conflict,
-    strawberry.union("CancelRefundResult", description="The outcome of cancelRefund."),
+    result_union("cancelRefund"),
 ]
 
 
 async def cancel_refund(
     info: Info,
-    input: Annotated[
-        CancelRefundInput,
-        strawberry.argument(description="Everything cancelRefund needs, in one object."),
-    ],
+    input: Annotated[CancelRefundInput, input_argument("cancelRefund")],
 ) -> CancelRefundResult:
-    principal = info.context.require_principal()
-
-    async def work() -> RefundCancelled:
-        refund = await use_case.cancel_refund(
-            info.context.services, principal, internal_id(input.refund_id, "Refund", "Refund")
-        )
-        return RefundCancelled(refund=Refund.from_domain(refund))
-
-    return await run(work())  # type: ignore[return-value]
+    return await change_refund(  # type: ignore[return-value]
+        info,
+        input.refund_id,
+        lambda services, principal, refund: use_case.cancel_refund(services, principal, refund),
+        lambda refund: RefundCancelled(refund=Refund.from_domain(refund)),
+    )
 
 
 field = strawberry.mutation(

@@ -5,12 +5,11 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import internal_id, run
-from app.graphql.mutations.assign_case import CaseUpdated
+from app.graphql.mutations._cases import CaseUpdated, change_case
+from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.common import CaseStatus
 from app.graphql.types.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from app.graphql.types.objects import SupportCase
 from domain.usecases import change_case_status as use_case
 
 
@@ -24,29 +23,21 @@ class ChangeCaseStatusInput:
 
 ChangeCaseStatusResult = Annotated[
     CaseUpdated | InvalidTransition | NotFound | ValidationFailed | Conflict,
-    strawberry.union("ChangeCaseStatusResult", description="The outcome of changeCaseStatus."),
+    result_union("changeCaseStatus"),
 ]
 
 
 async def change_case_status(
     info: Info,
-    input: Annotated[
-        ChangeCaseStatusInput,
-        strawberry.argument(description="Everything changeCaseStatus needs, in one object."),
-    ],
+    input: Annotated[ChangeCaseStatusInput, input_argument("changeCaseStatus")],
 ) -> ChangeCaseStatusResult:
-    principal = info.context.require_principal()
-
-    async def work() -> CaseUpdated:
-        case = await use_case.change_case_status(
-            info.context.services,
-            principal,
-            internal_id(input.case_id, "SupportCase", "Case"),
-            input.status,
-        )
-        return CaseUpdated(support_case=SupportCase.from_domain(case))
-
-    return await run(work())  # type: ignore[return-value]
+    return await change_case(  # type: ignore[return-value]
+        info,
+        input.case_id,
+        lambda services, principal, case: use_case.change_case_status(
+            services, principal, case, input.status
+        ),
+    )
 
 
 field = strawberry.mutation(

@@ -5,13 +5,11 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._admin import UserUpdated
-from app.graphql.mutations._run import internal_id, run
+from app.graphql.mutations._admin import UserUpdated, change_user
+from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.common import Role
 from app.graphql.types.errors import NotFound, ValidationFailed
-from app.graphql.types.objects import User
-from domain.admin import AdminActor
 from domain.usecases import admin_users as use_case
 
 
@@ -23,29 +21,19 @@ class ChangeUserRoleInput:
 
 ChangeUserRoleResult = Annotated[
     UserUpdated | NotFound | ValidationFailed,
-    strawberry.union("ChangeUserRoleResult", description="The outcome of changeUserRole."),
+    result_union("changeUserRole"),
 ]
 
 
 async def change_user_role(
     info: Info,
-    input: Annotated[
-        ChangeUserRoleInput,
-        strawberry.argument(description="Everything changeUserRole needs, in one object."),
-    ],
+    input: Annotated[ChangeUserRoleInput, input_argument("changeUserRole")],
 ) -> ChangeUserRoleResult:
-    principal = info.context.require_principal()
-
-    async def work() -> UserUpdated:
-        user = await use_case.change_user_role(
-            info.context.services,
-            AdminActor.of(principal),
-            internal_id(input.user_id, "User", "User"),
-            input.role,
-        )
-        return UserUpdated(user=User.from_domain(user))
-
-    return await run(work())  # type: ignore[return-value]
+    return await change_user(  # type: ignore[return-value]
+        info,
+        input.user_id,
+        lambda services, actor, user: use_case.change_user_role(services, actor, user, input.role),
+    )
 
 
 field = strawberry.mutation(

@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import run
+from app.graphql.mutations._run import input_argument, result_union, run
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.common import Role
 from app.graphql.types.errors import ValidationFailed
@@ -33,16 +33,13 @@ class UserCreated:
 
 CreateUserResult = Annotated[
     UserCreated | ValidationFailed,
-    strawberry.union("CreateUserResult", description="The outcome of createUser."),
+    result_union("createUser"),
 ]
 
 
 async def create_user(
     info: Info,
-    input: Annotated[
-        CreateUserInput,
-        strawberry.argument(description="Everything createUser needs, in one object."),
-    ],
+    input: Annotated[CreateUserInput, input_argument("createUser")],
 ) -> CreateUserResult:
     principal = info.context.require_principal()
 

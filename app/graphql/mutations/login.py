@@ -6,7 +6,7 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import run
+from app.graphql.mutations._run import input_argument, result_union, run
 from app.graphql.types.errors import InvalidCredentials, RateLimited, ValidationFailed
 from app.graphql.types.objects import User
 from domain.usecases import sessions
@@ -37,15 +37,13 @@ class AuthSession:
 
 LoginResult = Annotated[
     AuthSession | InvalidCredentials | RateLimited | ValidationFailed,
-    strawberry.union("LoginResult", description="The outcome of login."),
+    result_union("login"),
 ]
 
 
 async def login(
     info: Info,
-    input: Annotated[
-        LoginInput, strawberry.argument(description="Everything login needs, in one object.")
-    ],
+    input: Annotated[LoginInput, input_argument("login")],
 ) -> LoginResult:
     ctx = info.context
 

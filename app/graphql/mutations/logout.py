@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import run
+from app.graphql.mutations._run import input_argument, result_union, run
 from app.graphql.types.errors import InvalidRefreshToken
 from domain.usecases import sessions
 
@@ -22,15 +22,13 @@ class LoggedOut:
 
 LogoutResult = Annotated[
     LoggedOut | InvalidRefreshToken,
-    strawberry.union("LogoutResult", description="The outcome of logout."),
+    result_union("logout"),
 ]
 
 
 async def logout(
     info: Info,
-    input: Annotated[
-        LogoutInput, strawberry.argument(description="Everything logout needs, in one object.")
-    ],
+    input: Annotated[LogoutInput, input_argument("logout")],
 ) -> LogoutResult:
     async def work() -> LoggedOut:
         await sessions.logout(info.context.services, input.refresh_token)

@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import internal_id, run
+from app.graphql.mutations._run import input_argument, internal_id, result_union, run
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.common import CaseCategory, CasePriority
 from app.graphql.types.errors import (
@@ -48,15 +48,13 @@ class CaseOpened:
 
 OpenCaseResult = Annotated[
     CaseOpened | ValidationFailed | NotFound | OrderUnavailable | IdempotencyKeyReused,
-    strawberry.union("OpenCaseResult", description="The outcome of openCase."),
+    result_union("openCase"),
 ]
 
 
 async def open_case(
     info: Info,
-    input: Annotated[
-        OpenCaseInput, strawberry.argument(description="Everything openCase needs, in one object.")
-    ],
+    input: Annotated[OpenCaseInput, input_argument("openCase")],
 ) -> OpenCaseResult:
     principal = info.context.require_principal()
 

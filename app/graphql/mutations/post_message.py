@@ -6,7 +6,7 @@ import strawberry
 
 from app.graphql import fields
 from app.graphql.context import Info
-from app.graphql.mutations._run import internal_id, run
+from app.graphql.mutations._run import input_argument, internal_id, result_union, run
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.errors import Conflict, IdempotencyKeyReused, NotFound, ValidationFailed
 from app.graphql.types.objects import Message, SupportCase
@@ -45,16 +45,13 @@ class MessagePosted:
 
 PostMessageResult = Annotated[
     MessagePosted | ValidationFailed | NotFound | Conflict | IdempotencyKeyReused,
-    strawberry.union("PostMessageResult", description="The outcome of postMessage."),
+    result_union("postMessage"),
 ]
 
 
 async def post_message(
     info: Info,
-    input: Annotated[
-        PostMessageInput,
-        strawberry.argument(description="Everything postMessage needs, in one object."),
-    ],
+    input: Annotated[PostMessageInput, input_argument("postMessage")],
 ) -> PostMessageResult:
     principal = info.context.require_principal()
 

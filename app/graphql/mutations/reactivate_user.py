@@ -5,12 +5,10 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._admin import UserUpdated
-from app.graphql.mutations._run import internal_id, run
+from app.graphql.mutations._admin import UserUpdated, change_user
+from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.errors import NotFound
-from app.graphql.types.objects import User
-from domain.admin import AdminActor
 from domain.usecases import admin_users as use_case
 
 
@@ -21,28 +19,19 @@ class ReactivateUserInput:
 
 ReactivateUserResult = Annotated[
     UserUpdated | NotFound,
-    strawberry.union("ReactivateUserResult", description="The outcome of reactivateUser."),
+    result_union("reactivateUser"),
 ]
 
 
 async def reactivate_user(
     info: Info,
-    input: Annotated[
-        ReactivateUserInput,
-        strawberry.argument(description="Everything reactivateUser needs, in one object."),
-    ],
+    input: Annotated[ReactivateUserInput, input_argument("reactivateUser")],
 ) -> ReactivateUserResult:
-    principal = info.context.require_principal()
-
-    async def work() -> UserUpdated:
-        user = await use_case.reactivate_user(
-            info.context.services,
-            AdminActor.of(principal),
-            internal_id(input.user_id, "User", "User"),
-        )
-        return UserUpdated(user=User.from_domain(user))
-
-    return await run(work())  # type: ignore[return-value]
+    return await change_user(  # type: ignore[return-value]
+        info,
+        input.user_id,
+        use_case.reactivate_user,
+    )
 
 
 field = strawberry.mutation(

@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import run
+from app.graphql.mutations._run import input_argument, result_union, run
 from app.graphql.mutations.login import AuthSession
 from app.graphql.types.errors import InvalidRefreshToken
 from domain.usecases import sessions
@@ -18,16 +18,13 @@ class RefreshSessionInput:
 
 RefreshSessionResult = Annotated[
     AuthSession | InvalidRefreshToken,
-    strawberry.union("RefreshSessionResult", description="The outcome of refreshSession."),
+    result_union("refreshSession"),
 ]
 
 
 async def refresh_session(
     info: Info,
-    input: Annotated[
-        RefreshSessionInput,
-        strawberry.argument(description="Everything refreshSession needs, in one object."),
-    ],
+    input: Annotated[RefreshSessionInput, input_argument("refreshSession")],
 ) -> RefreshSessionResult:
     async def work() -> AuthSession:
         return AuthSession.from_tokens(

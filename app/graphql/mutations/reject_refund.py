@@ -5,11 +5,10 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import internal_id, run
-from app.graphql.mutations.approve_refund import RefundDecided
+from app.graphql.mutations._refunds import RefundDecided, change_refund
+from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAgent
 from app.graphql.types.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from app.graphql.types.objects import Refund
 from domain.usecases import reject_refund as use_case
 
 
@@ -21,29 +20,22 @@ class RejectRefundInput:
 
 RejectRefundResult = Annotated[
     RefundDecided | InvalidTransition | NotFound | ValidationFailed | Conflict,
-    strawberry.union("RejectRefundResult", description="The outcome of rejectRefund."),
+    result_union("rejectRefund"),
 ]
 
 
 async def reject_refund(
     info: Info,
-    input: Annotated[
-        RejectRefundInput,
-        strawberry.argument(description="Everything rejectRefund needs, in one object."),
-    ],
+    input: Annotated[RejectRefundInput, input_argument("rejectRefund")],
 ) -> RejectRefundResult:
-    principal = info.context.require_principal()
-
-    async def work() -> RefundDecided:
-        refund = await use_case.reject_refund(
-            info.context.services,
-            principal,
-            internal_id(input.refund_id, "Refund", "Refund"),
-            input.note,
-        )
-        return RefundDecided(refund=Refund.from_domain(refund))
-
-    return await run(work())  # type: ignore[return-value]
+    return await change_refund(  # type: ignore[return-value]
+        info,
+        input.refund_id,
+        lambda services, principal, refund: use_case.reject_refund(
+            services, principal, refund, input.note
+        ),
+        RefundDecided.of,
+    )
 
 
 field = strawberry.mutation(

@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import internal_id, run
+from app.graphql.mutations._run import input_argument, internal_id, result_union, run
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.common import RefundReason
 from app.graphql.types.errors import (
@@ -76,16 +76,13 @@ RequestRefundResult = Annotated[
     | Conflict
     | IdempotencyKeyReused
     | OrderUnavailable,
-    strawberry.union("RequestRefundResult", description="The outcome of requestRefund."),
+    result_union("requestRefund"),
 ]
 
 
 async def request_refund(
     info: Info,
-    input: Annotated[
-        RequestRefundInput,
-        strawberry.argument(description="Everything requestRefund needs, in one object."),
-    ],
+    input: Annotated[RequestRefundInput, input_argument("requestRefund")],
 ) -> RequestRefundResult:
     principal = info.context.require_principal()
 

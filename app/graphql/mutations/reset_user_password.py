@@ -5,12 +5,10 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._admin import UserUpdated
-from app.graphql.mutations._run import internal_id, run
+from app.graphql.mutations._admin import UserUpdated, change_user
+from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.errors import NotFound, ValidationFailed
-from app.graphql.types.objects import User
-from domain.admin import AdminActor
 from domain.usecases import admin_users as use_case
 
 
@@ -22,29 +20,21 @@ class ResetUserPasswordInput:
 
 ResetUserPasswordResult = Annotated[
     UserUpdated | NotFound | ValidationFailed,
-    strawberry.union("ResetUserPasswordResult", description="The outcome of resetUserPassword."),
+    result_union("resetUserPassword"),
 ]
 
 
 async def reset_user_password(
     info: Info,
-    input: Annotated[
-        ResetUserPasswordInput,
-        strawberry.argument(description="Everything resetUserPassword needs, in one object."),
-    ],
+    input: Annotated[ResetUserPasswordInput, input_argument("resetUserPassword")],
 ) -> ResetUserPasswordResult:
-    principal = info.context.require_principal()
-
-    async def work() -> UserUpdated:
-        user = await use_case.reset_user_password(
-            info.context.services,
-            AdminActor.of(principal),
-            internal_id(input.user_id, "User", "User"),
-            input.password,
-        )
-        return UserUpdated(user=User.from_domain(user))
-
-    return await run(work())  # type: ignore[return-value]
+    return await change_user(  # type: ignore[return-value]
+        info,
+        input.user_id,
+        lambda services, actor, user: use_case.reset_user_password(
+            services, actor, user, input.password
+        ),
+    )
 
 
 field = strawberry.mutation(

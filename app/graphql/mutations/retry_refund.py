@@ -5,7 +5,8 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import internal_id, run
+from app.graphql.mutations._refunds import change_refund
+from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAgent
 from app.graphql.types.errors import (
     Conflict,
@@ -32,26 +33,20 @@ class RefundRetried:
 
 RetryRefundResult = Annotated[
     RefundRetried | InvalidTransition | NotFound | RefundNotAllowed | Conflict | OrderUnavailable,
-    strawberry.union("RetryRefundResult", description="The outcome of retryRefund."),
+    result_union("retryRefund"),
 ]
 
 
 async def retry_refund(
     info: Info,
-    input: Annotated[
-        RetryRefundInput,
-        strawberry.argument(description="Everything retryRefund needs, in one object."),
-    ],
+    input: Annotated[RetryRefundInput, input_argument("retryRefund")],
 ) -> RetryRefundResult:
-    principal = info.context.require_principal()
-
-    async def work() -> RefundRetried:
-        refund = await use_case.retry_refund(
-            info.context.services, principal, internal_id(input.refund_id, "Refund", "Refund")
-        )
-        return RefundRetried(refund=Refund.from_domain(refund))
-
-    return await run(work(), info)  # type: ignore[return-value]
+    return await change_refund(  # type: ignore[return-value]
+        info,
+        input.refund_id,
+        lambda services, principal, refund: use_case.retry_refund(services, principal, refund),
+        lambda refund: RefundRetried(refund=Refund.from_domain(refund)),
+    )
 
 
 field = strawberry.mutation(

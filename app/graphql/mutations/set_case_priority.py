@@ -5,12 +5,11 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import internal_id, run
-from app.graphql.mutations.assign_case import CaseUpdated
+from app.graphql.mutations._cases import CaseUpdated, change_case
+from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAgent
 from app.graphql.types.common import CasePriority
 from app.graphql.types.errors import Conflict, NotFound, ValidationFailed
-from app.graphql.types.objects import SupportCase
 from domain.usecases import set_case_priority as use_case
 
 
@@ -22,29 +21,21 @@ class SetCasePriorityInput:
 
 SetCasePriorityResult = Annotated[
     CaseUpdated | NotFound | ValidationFailed | Conflict,
-    strawberry.union("SetCasePriorityResult", description="The outcome of setCasePriority."),
+    result_union("setCasePriority"),
 ]
 
 
 async def set_case_priority(
     info: Info,
-    input: Annotated[
-        SetCasePriorityInput,
-        strawberry.argument(description="Everything setCasePriority needs, in one object."),
-    ],
+    input: Annotated[SetCasePriorityInput, input_argument("setCasePriority")],
 ) -> SetCasePriorityResult:
-    principal = info.context.require_principal()
-
-    async def work() -> CaseUpdated:
-        case = await use_case.set_case_priority(
-            info.context.services,
-            principal,
-            internal_id(input.case_id, "SupportCase", "Case"),
-            input.priority,
-        )
-        return CaseUpdated(support_case=SupportCase.from_domain(case))
-
-    return await run(work())  # type: ignore[return-value]
+    return await change_case(  # type: ignore[return-value]
+        info,
+        input.case_id,
+        lambda services, principal, case: use_case.set_case_priority(
+            services, principal, case, input.priority
+        ),
+    )
 
 
 field = strawberry.mutation(

@@ -12,7 +12,7 @@ import strawberry
 
 from app.graphql.context import Info
 from app.graphql.errors import PublicError
-from app.graphql.mutations._run import run
+from app.graphql.mutations._run import result_union, run
 from app.graphql.mutations.login import LoginInput
 from app.graphql.types.errors import InvalidCredentials, RateLimited, ValidationFailed
 from app.graphql.types.objects import User
@@ -36,9 +36,7 @@ class BrowserSession:
 
 StartBrowserSessionResult = Annotated[
     BrowserSession | InvalidCredentials | RateLimited | ValidationFailed,
-    strawberry.union(
-        "StartBrowserSessionResult", description="The outcome of startBrowserSession."
-    ),
+    result_union("startBrowserSession"),
 ]
 
 
