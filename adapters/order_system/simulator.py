@@ -133,6 +133,27 @@ def make_order(
     }
 
 
+# The demo orders: id, number, customer, status, placed (days ago), promised delivery (days from
+# today; negative: in the past), delivered (days ago, or None), shipping and payment reference,
+# then the lines (sku, title, quantity, unit price in cents).
+_DEMO_ORDERS: tuple[
+    tuple[str, str, str, str, int, int, int | None, int, str, list[tuple[str, str, int, int]]], ...
+] = (
+    ("ord-alice-1", "#1001", ALICE_CUSTOMER_ID, "DELIVERED", 8, -3, 3, 500, "pay_3f9a1c1001",
+     [("HP-100", "Wireless headphones", 1, 4000), ("SPK-200", "Bluetooth speaker", 1, 7500)]),
+    ("ord-alice-2", "#1002", ALICE_CUSTOMER_ID, "DELIVERED", 50, -46, 45, 500, "pay_3f9a1c1002",
+     [("MUG-010", "Ceramic mug", 2, 2750)]),
+    ("ord-alice-3", "#1003", ALICE_CUSTOMER_ID, "SHIPPED", 2, 2, None, 400, "pay_3f9a1c1003",
+     [("BK-301", "Hardcover notebook", 3, 1200)]),
+    ("ord-alice-4", "#1004", ALICE_CUSTOMER_ID, "SHIPPED", 20, -10, None, 500, "pay_3f9a1c1004",
+     [("LMP-050", "Desk lamp", 1, 4500)]),
+    ("ord-alice-5", "#1005", ALICE_CUSTOMER_ID, "DELIVERED", 4, -1, 1, 0, "pay_3f9a1c1005",
+     [("CBL-007", "USB-C cable", 1, 1999)]),
+    ("ord-bob-1", "#1006", BOB_CUSTOMER_ID, "DELIVERED", 9, -5, 5, 1000, "pay_7b2e4d1006",
+     [("TV-550", '55" television', 1, 79000)]),
+)  # fmt: skip
+
+
 def demo_orders(now: datetime) -> list[dict[str, Any]]:
     """The demo orders of API.md "Demo data", with dates relative to `now` (aware, UTC).
 
@@ -153,78 +174,29 @@ def demo_orders(now: datetime) -> list[dict[str, Any]]:
     today = now.date()
     return [
         make_order(
-            id="ord-alice-1",
-            number="#1001",
-            customer_id=ALICE_CUSTOMER_ID,
-            status="DELIVERED",
-            placed_at=ago(8),
-            promised_delivery_date=today - timedelta(days=3),
-            delivered_at=ago(3),
-            lines=[
-                ("HP-100", "Wireless headphones", 1, 4000),
-                ("SPK-200", "Bluetooth speaker", 1, 7500),
-            ],
-            shipping=500,
-            payment_reference="pay_3f9a1c1001",
-        ),
-        make_order(
-            id="ord-alice-2",
-            number="#1002",
-            customer_id=ALICE_CUSTOMER_ID,
-            status="DELIVERED",
-            placed_at=ago(50),
-            promised_delivery_date=today - timedelta(days=46),
-            delivered_at=ago(45),
-            lines=[("MUG-010", "Ceramic mug", 2, 2750)],
-            shipping=500,
-            payment_reference="pay_3f9a1c1002",
-        ),
-        make_order(
-            id="ord-alice-3",
-            number="#1003",
-            customer_id=ALICE_CUSTOMER_ID,
-            status="SHIPPED",
-            placed_at=ago(2),
-            promised_delivery_date=today + timedelta(days=2),
-            lines=[("BK-301", "Hardcover notebook", 3, 1200)],
-            shipping=400,
-            payment_reference="pay_3f9a1c1003",
-        ),
-        make_order(
-            id="ord-alice-4",
-            number="#1004",
-            customer_id=ALICE_CUSTOMER_ID,
-            status="SHIPPED",
-            placed_at=ago(20),
-            promised_delivery_date=today - timedelta(days=10),
-            lines=[("LMP-050", "Desk lamp", 1, 4500)],
-            shipping=500,
-            payment_reference="pay_3f9a1c1004",
-        ),
-        make_order(
-            id="ord-alice-5",
-            number="#1005",
-            customer_id=ALICE_CUSTOMER_ID,
-            status="DELIVERED",
-            placed_at=ago(4),
-            promised_delivery_date=today - timedelta(days=1),
-            delivered_at=ago(1),
-            lines=[("CBL-007", "USB-C cable", 1, 1999)],
-            shipping=0,
-            payment_reference="pay_3f9a1c1005",
-        ),
-        make_order(
-            id="ord-bob-1",
-            number="#1006",
-            customer_id=BOB_CUSTOMER_ID,
-            status="DELIVERED",
-            placed_at=ago(9),
-            promised_delivery_date=today - timedelta(days=5),
-            delivered_at=ago(5),
-            lines=[("TV-550", '55" television', 1, 79000)],
-            shipping=1000,
-            payment_reference="pay_7b2e4d1006",
-        ),
+            id=id,
+            number=number,
+            customer_id=customer_id,
+            status=status,
+            placed_at=ago(placed),
+            promised_delivery_date=today + timedelta(days=promised),
+            delivered_at=ago(delivered) if delivered is not None else None,
+            lines=lines,
+            shipping=shipping,
+            payment_reference=payment_reference,
+        )
+        for (
+            id,
+            number,
+            customer_id,
+            status,
+            placed,
+            promised,
+            delivered,
+            shipping,
+            payment_reference,
+            lines,
+        ) in _DEMO_ORDERS
     ]
 
 
