@@ -30,29 +30,20 @@ class SqlSlaBreachLog:
         def not_announced(kind: SlaKind, due: Any) -> Any:
             return ~exists().where(b.case_id == c.id, b.kind == kind.value, b.due_at == due)
 
-        # While paused (waiting on the customer) the clock stands at paused_since.
-        first = select(
-            c.id.label("case_id"),
-            literal(SlaKind.FIRST_RESPONSE.value).label("kind"),
-            c.first_response_due_at.label("due_at"),
-        ).where(
-            c.status != CaseStatus.CLOSED.value,
-            c.first_response_due_at < now,
-            or_(c.first_responded_at.is_(None), c.first_responded_at > c.first_response_due_at),
-            or_(c.paused_since.is_(None), c.paused_since > c.first_response_due_at),
-            not_announced(SlaKind.FIRST_RESPONSE, c.first_response_due_at),
-        )
-        resolution = select(
-            c.id.label("case_id"),
-            literal(SlaKind.RESOLUTION.value).label("kind"),
-            c.resolution_due_at.label("due_at"),
-        ).where(
-            c.status != CaseStatus.CLOSED.value,
-            c.resolution_due_at < now,
-            or_(c.resolved_at.is_(None), c.resolved_at > c.resolution_due_at),
-            or_(c.paused_since.is_(None), c.paused_since > c.resolution_due_at),
-            not_announced(SlaKind.RESOLUTION, c.resolution_due_at),
-        )
+        def breached(kind: SlaKind, due: Any, met_at: Any) -> Any:
+            # While paused (waiting on the customer) the clock stands at paused_since.
+            return select(
+                c.id.label("case_id"), literal(kind.value).label("kind"), due.label("due_at")
+            ).where(
+                c.status != CaseStatus.CLOSED.value,
+                due < now,
+                or_(met_at.is_(None), met_at > due),
+                or_(c.paused_since.is_(None), c.paused_since > due),
+                not_announced(kind, due),
+            )
+
+        first = breached(SlaKind.FIRST_RESPONSE, c.first_response_due_at, c.first_responded_at)
+        resolution = breached(SlaKind.RESOLUTION, c.resolution_due_at, c.resolved_at)
         both = union_all(first, resolution).subquery("due")
         stmt = select(both).order_by(both.c.due_at, both.c.case_id).limit(max(1, limit))
         async with self._session_factory() as session:
