@@ -15,7 +15,7 @@ import copy
 import dataclasses
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from adapters.memory.store import InMemoryStore
 from domain.idempotency import IdempotencyRecord
@@ -108,14 +108,7 @@ class InMemoryRefundJobRepository:
         return await self._change(
             job,
             None,
-            lambda j: dataclasses.replace(
-                j,
-                status=RefundJobStatus.DONE,
-                lease_owner=None,
-                lease_until=None,
-                finished_at=now,
-                updated_at=now,
-            ),
+            lambda j: _released(j, now, status=RefundJobStatus.DONE, finished_at=now),
         )
 
     async def reschedule(
@@ -124,15 +117,7 @@ class InMemoryRefundJobRepository:
         return await self._change(
             job,
             owner,
-            lambda j: dataclasses.replace(
-                j,
-                tries=j.tries + 1,
-                run_after=run_after,
-                lease_owner=None,
-                lease_until=None,
-                last_error=error,
-                updated_at=now,
-            ),
+            lambda j: _released(j, now, tries=j.tries + 1, run_after=run_after, last_error=error),
         )
 
     async def mark_dead(
@@ -141,14 +126,8 @@ class InMemoryRefundJobRepository:
         return await self._change(
             job,
             owner,
-            lambda j: dataclasses.replace(
-                j,
-                status=RefundJobStatus.DEAD,
-                lease_owner=None,
-                lease_until=None,
-                last_error=error,
-                finished_at=now,
-                updated_at=now,
+            lambda j: _released(
+                j, now, status=RefundJobStatus.DEAD, last_error=error, finished_at=now
             ),
         )
 
@@ -190,3 +169,8 @@ class InMemoryIdempotencyKeyRepository:
 
     def apply(self) -> None:
         self._store.idempotency_keys.update(self._written)
+
+
+def _released(job: RefundJob, now: datetime, **changes: Any) -> RefundJob:
+    """`job` with its lease given up and `changes` applied, as of `now`."""
+    return dataclasses.replace(job, lease_owner=None, lease_until=None, updated_at=now, **changes)
