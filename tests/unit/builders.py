@@ -151,72 +151,37 @@ def make_order(
     )
 
 
+# The demo orders of API.md: id, customer, status, placed (days ago), promised delivery (days from
+# today; negative: in the past), delivered (days ago, or None), shipping, then the lines (name,
+# quantity, unit price in cents).
+_DEMO_ORDERS: tuple[
+    tuple[str, str, OrderStatus, int, int, int | None, int, list[tuple[str, int, int]]], ...
+] = (
+    (ORDER_120, "cust-alice", OrderStatus.DELIVERED, 8, -3, 3, 500,
+     [("Wireless headphones", 1, 4000), ("Bluetooth speaker", 1, 7500)]),
+    (ORDER_OLD, "cust-alice", OrderStatus.DELIVERED, 50, -46, 45, 500, [("Ceramic mug", 2, 2750)]),
+    (ORDER_SHIPPED, "cust-alice", OrderStatus.SHIPPED, 2, 2, None, 400,
+     [("Hardcover notebook", 3, 1200)]),
+    (ORDER_LOST, "cust-alice", OrderStatus.SHIPPED, 20, -10, None, 500, [("Desk lamp", 1, 4500)]),
+    (ORDER_SMALL, "cust-alice", OrderStatus.DELIVERED, 4, -1, 1, 0, [("USB-C cable", 1, 1999)]),
+    (ORDER_BOB, "cust-bob", OrderStatus.DELIVERED, 9, -5, 5, 1000, [('55" television', 1, 79000)]),
+)  # fmt: skip
+
+
 def demo_orders(now: datetime) -> list[Order]:
     """The demo orders of API.md, dates relative to `now`."""
-    today = now.date()
-
-    def ago(days: int) -> datetime:
-        return now - timedelta(days=days)
-
-    delivered, shipped = OrderStatus.DELIVERED, OrderStatus.SHIPPED
     return [
         make_order(
-            ORDER_120,
-            customer="cust-alice",
-            status=delivered,
-            placed_at=ago(8),
-            promised=today - timedelta(days=3),
-            delivered_at=ago(3),
-            lines=[("Wireless headphones", 1, 4000), ("Bluetooth speaker", 1, 7500)],
-            shipping=500,
-        ),
-        make_order(
-            ORDER_OLD,
-            customer="cust-alice",
-            status=delivered,
-            placed_at=ago(50),
-            promised=today - timedelta(days=46),
-            delivered_at=ago(45),
-            lines=[("Ceramic mug", 2, 2750)],
-            shipping=500,
-        ),
-        make_order(
-            ORDER_SHIPPED,
-            customer="cust-alice",
-            status=shipped,
-            placed_at=ago(2),
-            promised=today + timedelta(days=2),
-            lines=[("Hardcover notebook", 3, 1200)],
-            shipping=400,
-        ),
-        make_order(
-            ORDER_LOST,
-            customer="cust-alice",
-            status=shipped,
-            placed_at=ago(20),
-            promised=today - timedelta(days=10),
-            lines=[("Desk lamp", 1, 4500)],
-            shipping=500,
-        ),
-        make_order(
-            ORDER_SMALL,
-            customer="cust-alice",
-            status=delivered,
-            placed_at=ago(4),
-            promised=today - timedelta(days=1),
-            delivered_at=ago(1),
-            lines=[("USB-C cable", 1, 1999)],
-        ),
-        make_order(
-            ORDER_BOB,
-            customer="cust-bob",
-            status=delivered,
-            placed_at=ago(9),
-            promised=today - timedelta(days=5),
-            delivered_at=ago(5),
-            lines=[('55" television', 1, 79000)],
-            shipping=1000,
-        ),
+            order_id,
+            customer=customer,
+            status=status,
+            placed_at=now - timedelta(days=placed),
+            promised=now.date() + timedelta(days=promised),
+            delivered_at=now - timedelta(days=delivered) if delivered is not None else None,
+            lines=lines,
+            shipping=shipping,
+        )
+        for order_id, customer, status, placed, promised, delivered, shipping, lines in _DEMO_ORDERS
     ]
 
 
