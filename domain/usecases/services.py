@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain import visibility
 from domain.cases import CaseRules, SupportCase
@@ -84,6 +84,23 @@ async def load_case(
     case = await uow.cases.get(case_id, for_update=for_update)
     if case is None or not case.visible_to(principal):
         raise NotFound("Case")
+    return case
+
+
+async def change_case(
+    services: Services,
+    principal: Principal,
+    case_id: str,
+    change: Callable[[SupportCase, datetime], None],
+) -> SupportCase:
+    """Load the case (as `load_case`), apply `change(case, now)`, save and commit it, then
+    publish its events: the whole of a use case that only changes the case itself."""
+    async with services.uow() as uow:
+        case = await load_case(uow, principal, case_id)
+        change(case, services.clock.now())
+        await uow.cases.save(case)
+        await uow.commit()
+    await services.publish(uow.committed_events)
     return case
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from domain.cases import CasePriority, SupportCase
 from domain.errors import Forbidden
-from domain.usecases.services import Services, load_case
+from domain.usecases.services import Services, change_case
 from domain.users import Principal
 
 
@@ -11,12 +11,11 @@ async def set_case_priority(
 ) -> SupportCase:
     if not principal.is_staff:
         raise Forbidden("Only agents can set a case's priority")
-    async with services.uow() as uow:
-        case = await load_case(uow, principal, case_id)
-        case.set_priority(
-            priority, actor=principal, now=services.clock.now(), rules=services.case_rules
-        )
-        await uow.cases.save(case)
-        await uow.commit()
-    await services.publish(uow.committed_events)
-    return case
+    return await change_case(
+        services,
+        principal,
+        case_id,
+        lambda case, now: case.set_priority(
+            priority, actor=principal, now=now, rules=services.case_rules
+        ),
+    )
