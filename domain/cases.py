@@ -124,6 +124,9 @@ class SupportCase:
     first_response_due_at: datetime
     resolution_due_at: datetime
     order_id: str | None = None
+    # The order's human number (e.g. "#1001") as the order system gave it when the case was
+    # opened: searchable and shown without asking the order system again.
+    order_number: str | None = None
     assignee_id: str | None = None
     number: int | None = None  # assigned by the repository when first stored
     first_responded_at: datetime | None = None
@@ -154,6 +157,7 @@ class SupportCase:
         now: datetime,
         rules: CaseRules,
         case_id: str | None = None,
+        order_number: str | None = None,
     ) -> SupportCase:
         errors: list[FieldError] = []
         subject = clean_text(
@@ -173,6 +177,7 @@ class SupportCase:
             status=CaseStatus.OPEN,
             customer_id=customer_id,
             order_id=order_id,
+            order_number=order_number if order_id is not None else None,
             created_at=now,
             updated_at=now,
             first_response_due_at=now + rules.sla.first_response[priority],
@@ -182,6 +187,14 @@ class SupportCase:
         return case
 
     # -- presentation helpers -----------------------------------------------------------------
+
+    @property
+    def due_at(self) -> datetime:
+        """The next SLA deadline the case owes: the first response while none was given (when it
+        comes before the resolution), else the resolution. What "due soonest" sorts by."""
+        if self.first_responded_at is None:
+            return min(self.first_response_due_at, self.resolution_due_at)
+        return self.resolution_due_at
 
     @property
     def display_number(self) -> str:

@@ -1,12 +1,19 @@
 """The read side: list and detail queries return domain objects as plain read models.
 
 Also the rules every read path shares, each defined once: the page size (`page_size`), the case
-search text (`normalize_search`, `case_number_in`), and the case filter a principal may use
-(`case_filter_for`). Who may see what is domain.visibility.
+search text (`normalize_search`, `case_number_in`), the full-text words (`search_words`), and the
+case filter a principal may use (`case_filter_for`). Who may see what is domain.visibility.
+
+Full-text search (`CaseFilter.words`) matches a case when every word is the start of a word of its
+searchable text: subject, description, case number (`CS-000042`, `42`), order number and messages.
+Which messages count is visibility's rule: `CaseFilter.words_in_notes` (staff) adds internal notes;
+a customer's search never looks at them. The read stores keep that text in the database
+(`case_search`, maintained by triggers) and match it with the same rule.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,7 +21,7 @@ from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from domain import visibility
-from domain.cases import CasePriority, CaseStatus, Message, SupportCase
+from domain.cases import CaseCategory, CasePriority, CaseStatus, Message, SupportCase
 from domain.errors import ValidationFailed
 from domain.events import CaseEvent
 from domain.refunds import Refund, RefundStatus
@@ -26,6 +33,11 @@ MIN_PAGE_SIZE = 1
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 MAX_SEARCH_LENGTH = 200
+MAX_SEARCH_WORDS = 8  # words of a full-text search beyond these are dropped
+MAX_SEARCH_WORD_LENGTH = 64  # longer words are cut (no indexed word is that long)
+MAX_EMAIL_FILTER_LENGTH = 320
+# A word of searchable text: letters and digits (any script); everything else separates words.
+_WORD = re.compile(r"[^\W_]+")
 # A case number as people type it: CS-000042, cs-42, 42, 000042.
 _CASE_NUMBER = re.compile(r"(?:CS-?)?0*(\d{1,9})", re.IGNORECASE)
 
@@ -61,6 +73,52 @@ def search_term(search: str | None) -> str | None:
     return term
 
 
+def search_words(text: str | None) -> tuple[str, ...]:
+    """The full-text search as typed -> the words matched: normalize_search (trimmed, at most
+    MAX_SEARCH_LENGTH, control characters refused), split into words of letters and digits,
+    case-folded, each cut to MAX_SEARCH_WORD_LENGTH, duplicates dropped, at most
+    MAX_SEARCH_WORDS. No words (blank, or only punctuation): no text filter."""
+    search = normalize_search(text)
+    if search is None:
+        return ()
+    words = dict.fromkeys(w[:MAX_SEARCH_WORD_LENGTH] for w in _WORD.findall(search.casefold()))
+    return tuple(words)[:MAX_SEARCH_WORDS]
+
+
+def text_words(text: str) -> list[str]:
+    """The words of searchable text (stored side of search_words: same splitting and folding)."""
+    return _WORD.findall(text.casefold())
+
+
+def words_match(words: Sequence[str], text: str) -> bool:
+    """search_words' matching rule: every word starts some word of `text`."""
+    have = text_words(text)
+    return all(any(word.startswith(w) for word in have) for w in words)
+
+
+def order_references(order: str | None) -> tuple[str, ...]:
+    """What an `order` filter matches (an order id or its number, as typed): the text trimmed,
+    and for a number, with and without its leading '#' (`1001` and `#1001` find order #1001).
+    Blank: no order filter."""
+    ref = order.strip() if order else ""
+    if not ref:
+        return ()
+    if len(ref) > MAX_SEARCH_LENGTH or not ref.isprintable():
+        raise ValidationFailed.single("order", "is not an order id or number")
+    bare = ref.lstrip("#").strip()
+    return tuple(dict.fromkeys(r for r in (ref, bare, f"#{bare}") if r and r != "#"))
+
+
+def normalize_email_filter(email: str | None) -> str | None:
+    """A customer email filter: trimmed and case-folded (emails compare case-insensitively)."""
+    value = email.strip().casefold() if email else ""
+    if not value:
+        return None
+    if len(value) > MAX_EMAIL_FILTER_LENGTH or not value.isprintable():
+        raise ValidationFailed.single("customerEmail", "is not an email address")
+    return value
+
+
 def case_number_in(term: str) -> int | None:
     """The case number a search term names (`CS-000042`, `cs-42`, `42`), if it names one: such a
     search matches that case as well as the subjects containing the text."""
@@ -79,14 +137,33 @@ class Page(Generic[T]):
         return self.cursors[-1] if self.cursors else None
 
 
+class CaseSort(enum.StrEnum):
+    """The order of a case list; each is keyset-paginated on its own key (then the case id)."""
+
+    NEWEST = "NEWEST"  # created_at descending
+    OLDEST = "OLDEST"  # created_at ascending
+    DUE_SOONEST = "DUE_SOONEST"  # SupportCase.due_at ascending
+
+
 @dataclass(frozen=True, slots=True)
 class CaseFilter:
     statuses: tuple[CaseStatus, ...] = ()
     priorities: tuple[CasePriority, ...] = ()
+    categories: tuple[CaseCategory, ...] = ()
     customer_id: str | None = None  # restricts to one customer (always set for a customer viewer)
+    customer_email: str | None = None  # the customer's email (normalize_email_filter)
     assignee_id: str | None = None
     unassigned: bool = False
     search: str | None = None  # case-insensitive substring of subject, or a case number
+    # Full text (search_words): every word starts a word of the case's searchable text.
+    words: tuple[str, ...] = ()
+    # Whether internal notes count as searchable text (visibility.sees_internal of the viewer).
+    words_in_notes: bool = False
+    order_refs: tuple[str, ...] = ()  # order_references: the order id or number
+    created_after: datetime | None = None  # inclusive
+    created_before: datetime | None = None  # exclusive
+    updated_after: datetime | None = None  # inclusive
+    updated_before: datetime | None = None  # exclusive
     # True: only the cases overdue at `as_of` (domain.sla.is_overdue); False: only the others.
     overdue: bool | None = None
     as_of: datetime | None = None  # the instant `overdue` is judged at; required with it
@@ -94,6 +171,15 @@ class CaseFilter:
     def __post_init__(self) -> None:
         if self.overdue is not None and self.as_of is None:
             raise ValueError("CaseFilter.overdue needs as_of (the instant it is judged at)")
+
+    def in_ranges(self, created_at: datetime, updated_at: datetime) -> bool:
+        """The created/updated ranges as a predicate (after: inclusive, before: exclusive)."""
+        return (
+            (self.created_after is None or created_at >= self.created_after)
+            and (self.created_before is None or created_at < self.created_before)
+            and (self.updated_after is None or updated_at >= self.updated_after)
+            and (self.updated_before is None or updated_at < self.updated_before)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,22 +193,55 @@ class CaseListRequest:
     customer_id: str | None = None
     search: str | None = None
     overdue: bool | None = None
+    categories: tuple[CaseCategory, ...] = ()
+    text: str | None = None  # full text, as typed
+    order: str | None = None  # an order id or number, as typed
+    customer_email: str | None = None
+    assignee_id: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+
+
+def _check_range(name: str, after: datetime | None, before: datetime | None) -> None:
+    for label, value in ((f"{name}After", after), (f"{name}Before", before)):
+        if value is not None and value.utcoffset() is None:
+            raise ValidationFailed.single(label, "needs a time zone offset")
+    if after is not None and before is not None and after >= before:
+        raise ValidationFailed.single(f"{name}Before", f"must be later than {name}After")
 
 
 def case_filter_for(principal: Principal, request: CaseListRequest, now: datetime) -> CaseFilter:
     """The filter a principal's case list runs with.
 
-    A customer always gets their own cases, whatever they ask: `customerId`, `assignedToMe`,
-    `unassigned` and `overdue` are staff filters and are ignored for customers. The search text
-    goes through normalize_search (ValidationFailed for control characters)."""
+    A customer always gets their own cases, whatever they ask: `customerId`, `customerEmail`,
+    `assigneeId`, `assignedToMe`, `unassigned` and `overdue` are staff filters and are ignored
+    for customers. The full text searches internal notes only for those who may see them
+    (visibility.sees_internal). The search texts go through normalize_search / search_words
+    (ValidationFailed for control characters); a created or updated range must not be empty."""
     staff = visibility.is_staff(principal)
+    _check_range("created", request.created_after, request.created_before)
+    _check_range("updated", request.updated_after, request.updated_before)
+    assignee_id = request.assignee_id
+    if request.assigned_to_me:
+        assignee_id = principal.user_id
     return CaseFilter(
         statuses=request.statuses,
         priorities=request.priorities,
+        categories=request.categories,
         customer_id=request.customer_id if staff else principal.user_id,
-        assignee_id=principal.user_id if (staff and request.assigned_to_me) else None,
+        customer_email=normalize_email_filter(request.customer_email) if staff else None,
+        assignee_id=assignee_id if staff else None,
         unassigned=staff and request.unassigned,
         search=normalize_search(request.search),
+        words=search_words(request.text),
+        words_in_notes=visibility.sees_internal(principal),
+        order_refs=order_references(request.order),
+        created_after=request.created_after,
+        created_before=request.created_before,
+        updated_after=request.updated_after,
+        updated_before=request.updated_before,
         overdue=request.overdue if staff else None,
         as_of=now,
     )
@@ -172,9 +291,17 @@ class ReadStore(Protocol):
     async def get_case(self, case_id: str) -> SupportCase | None: ...
 
     async def list_cases(
-        self, case_filter: CaseFilter, *, first: int, after: str | None
+        self,
+        case_filter: CaseFilter,
+        *,
+        first: int,
+        after: str | None,
+        sort: CaseSort = CaseSort.NEWEST,
     ) -> Page[SupportCase]:
-        """Newest first (created_at desc, id desc), keyset-paginated."""
+        """In `sort` order, then by id (NEWEST: created_at desc, id desc; OLDEST: created_at,
+        id; DUE_SOONEST: due_at, id), keyset-paginated: the cursor holds the sort key and
+        names the sort, so a cursor of one sort is refused by another. A deep page costs what
+        the first does (no OFFSET)."""
         ...
 
     async def count_cases(self, case_filter: CaseFilter) -> int:

@@ -22,6 +22,7 @@ from domain.events import CaseEvent
 from domain.queries import (
     MAX_PAGE_SIZE,
     CaseFilter,
+    CaseSort,
     EventPageRequest,
     MessagePageRequest,
     Page,
@@ -30,6 +31,7 @@ from domain.queries import (
     case_number_in,
     page_size,
     search_term,
+    words_match,
 )
 from domain.refunds import Refund
 from domain.sla import is_overdue
@@ -146,13 +148,51 @@ def _refund_key(refund: Refund) -> Key:
     return (refund.created_at, refund.id)
 
 
-def _matches_case(case: SupportCase, f: CaseFilter) -> bool:
+# The cursor kind of each case sort (as adapters.sql.read_store.CASE_CURSOR_KINDS).
+CASE_CURSOR_KINDS = {
+    CaseSort.NEWEST: "case",
+    CaseSort.OLDEST: "case-oldest",
+    CaseSort.DUE_SOONEST: "case-due",
+}
+
+
+def _case_due_key(case: SupportCase) -> Key:
+    return (case.due_at, case.id)
+
+
+def _searchable_text(case: SupportCase, messages: Iterable[Message], *, notes: bool) -> str:
+    """What migration 0006's case_search documents hold for a case."""
+    number = case.number or 0
+    parts = [case.subject, case.description, "cs", f"{number:06d}", str(number)]
+    parts.append(case.order_number or "")
+    parts += [m.body for m in messages if notes or not m.internal]
+    return " ".join(parts)
+
+
+def _matches_case(
+    case: SupportCase, f: CaseFilter, store: InMemoryStore, users: dict[str, User]
+) -> bool:
     if f.statuses and case.status not in f.statuses:
         return False
     if f.priorities and case.priority not in f.priorities:
         return False
+    if f.categories and case.category not in f.categories:
+        return False
     if f.customer_id is not None and case.customer_id != f.customer_id:
         return False
+    if f.customer_email is not None:
+        customer = users.get(case.customer_id)
+        if customer is None or customer.email.casefold() != f.customer_email:
+            return False
+    if f.order_refs and not (case.order_id in f.order_refs or case.order_number in f.order_refs):
+        return False
+    if not f.in_ranges(case.created_at, case.updated_at):
+        return False
+    if f.words:
+        messages = (m for m in store.messages.values() if m.case_id == case.id)
+        text = _searchable_text(case, messages, notes=f.words_in_notes)
+        if not words_match(f.words, text):
+            return False
     if f.assignee_id is not None and case.assignee_id != f.assignee_id:
         return False
     if f.unassigned and case.assignee_id is not None:
@@ -186,13 +226,34 @@ class InMemoryReadStore:
         return copy.deepcopy(self._store.cases.get(case_id))
 
     async def list_cases(
-        self, case_filter: CaseFilter, *, first: int, after: str | None
+        self,
+        case_filter: CaseFilter,
+        *,
+        first: int,
+        after: str | None,
+        sort: CaseSort = CaseSort.NEWEST,
     ) -> Page[SupportCase]:
-        rows = (c for c in self._store.cases.values() if _matches_case(c, case_filter))
-        return _keyset_page(rows, _case_key, "case", newest_first=True, first=first, after=after)
+        rows = self._matching_cases(case_filter)
+        key = _case_due_key if sort is CaseSort.DUE_SOONEST else _case_key
+        return _keyset_page(
+            rows,
+            key,
+            CASE_CURSOR_KINDS[sort],
+            newest_first=sort is CaseSort.NEWEST,
+            first=first,
+            after=after,
+        )
 
     async def count_cases(self, case_filter: CaseFilter) -> int:
-        return sum(1 for c in self._store.cases.values() if _matches_case(c, case_filter))
+        return len(self._matching_cases(case_filter))
+
+    def _matching_cases(self, case_filter: CaseFilter) -> list[SupportCase]:
+        users = self._store.users
+        return [
+            c
+            for c in self._store.cases.values()
+            if _matches_case(c, case_filter, self._store, users)
+        ]
 
     async def cases_by_ids(self, case_ids: Sequence[str]) -> dict[str, SupportCase]:
         return _by_ids(self._store.cases, case_ids)

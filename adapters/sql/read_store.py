@@ -7,7 +7,7 @@ batch answers without touching the database.
 Cursors
 - cases, messages, refunds (and a case's refunds, kind "case-refund"): url-safe base64 of JSON
   `[kind, created_at ISO 8601, id]`; the kind keeps a cursor of one list from being used with
-  another.
+  another. Cases have one kind per sort (CASE_CURSOR_KINDS); DUE_SOONEST holds due_at.
 - staff (agents and admins by name): `["staff", name, id]`, encoded alike.
 - events: the decimal log sequence (queries.ReadStore: "the cursor is the event's sequence"), so
   live events from the broker can carry the same cursor as the timeline.
@@ -24,7 +24,19 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Select, Table, and_, false, func, literal, not_, or_, select, tuple_
+from sqlalchemy import (
+    Select,
+    Table,
+    and_,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.types import String
@@ -45,6 +57,7 @@ from domain.events import CaseEvent
 from domain.queries import (
     MAX_PAGE_SIZE,
     CaseFilter,
+    CaseSort,
     EventPageRequest,
     MessagePageRequest,
     Page,
@@ -62,6 +75,12 @@ T = TypeVar("T")
 MAX_CURSOR_LENGTH = 512
 _EVENT_CURSOR = re.compile(r"^\d{1,18}$")
 _STAFF_ROLES = (Role.AGENT.value, Role.ADMIN.value)
+# The cursor kind of each case sort ("case" for NEWEST: the cursors of 1.0 stay valid).
+CASE_CURSOR_KINDS = {
+    CaseSort.NEWEST: "case",
+    CaseSort.OLDEST: "case-oldest",
+    CaseSort.DUE_SOONEST: "case-due",
+}
 
 
 # -- cursors ----------------------------------------------------------------------------------
@@ -144,6 +163,7 @@ def _unique(ids: Sequence[str]) -> list[str]:
 class SqlReadStore:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
+        self._dialect_name: str | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -210,28 +230,55 @@ class SqlReadStore:
         return {row["id"]: mappers.case_from_row(row) for row in rows}
 
     async def list_cases(
-        self, case_filter: CaseFilter, *, first: int, after: str | None
+        self,
+        case_filter: CaseFilter,
+        *,
+        first: int,
+        after: str | None,
+        sort: CaseSort = CaseSort.NEWEST,
     ) -> Page[SupportCase]:
+        """Keyset on (sort key, id): the cursor names the sort (`CASE_CURSOR_KINDS`) and holds
+        the key; every sort has an index that starts with its key."""
         page_size(first)
         c = support_cases.c
-        stmt = _filter_cases(select(support_cases), case_filter)
+        kind = CASE_CURSOR_KINDS[sort]
+        key_col = c.due_at if sort is CaseSort.DUE_SOONEST else c.created_at
+        descending = sort is CaseSort.NEWEST
+        stmt = await self._filter_cases(select(support_cases), case_filter)
         if after is not None:
-            created_at, case_id = decode_cursor("case", after)
-            stmt = stmt.where(_before(c.created_at, c.id, created_at, case_id))
-        stmt = stmt.order_by(c.created_at.desc(), c.id.desc()).limit(first + 1)
+            at, case_id = decode_cursor(kind, after)
+            position = _before if descending else _after
+            stmt = stmt.where(position(key_col, c.id, at, case_id))
+        order = (key_col.desc(), c.id.desc()) if descending else (key_col, c.id)
+        stmt = stmt.order_by(*order).limit(first + 1)
         rows = await self._rows(stmt)
         items = [mappers.case_from_row(row) for row in rows[:first]]
+
+        def key_of(case: SupportCase) -> datetime:
+            return case.due_at if sort is CaseSort.DUE_SOONEST else case.created_at
+
         return Page(
             items=items,
-            cursors=[encode_cursor("case", i.created_at, i.id) for i in items],
+            cursors=[encode_cursor(kind, key_of(i), i.id) for i in items],
             has_next_page=len(rows) > first,
         )
 
     async def count_cases(self, case_filter: CaseFilter) -> int:
-        stmt = _filter_cases(
+        stmt = await self._filter_cases(
             select(func.count().label("n")).select_from(support_cases), case_filter
         )
         return int((await self._rows(stmt))[0]["n"])
+
+    async def _filter_cases(self, stmt: Select[Any], case_filter: CaseFilter) -> Select[Any]:
+        dialect = await self._dialect()
+        return _filter_cases(stmt, case_filter, dialect=dialect)
+
+    async def _dialect(self) -> str:
+        if self._dialect_name is None:
+            async with self._session_factory() as session:
+                bind = session.bind
+                self._dialect_name = bind.dialect.name if bind is not None else "sqlite"
+        return self._dialect_name
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -615,14 +662,36 @@ def _batches_with_each_case_once(requests: Sequence[R]) -> list[list[R]]:
     return batches
 
 
-def _filter_cases(stmt: Select[Any], case_filter: CaseFilter) -> Select[Any]:
+def _filter_cases(stmt: Select[Any], case_filter: CaseFilter, *, dialect: str) -> Select[Any]:
     c = support_cases.c
     if case_filter.statuses:
         stmt = stmt.where(c.status.in_([s.value for s in case_filter.statuses]))
     if case_filter.priorities:
         stmt = stmt.where(c.priority.in_([p.value for p in case_filter.priorities]))
+    if case_filter.categories:
+        stmt = stmt.where(c.category.in_([k.value for k in case_filter.categories]))
     if case_filter.customer_id is not None:
         stmt = stmt.where(c.customer_id == case_filter.customer_id)
+    if case_filter.customer_email is not None:
+        stmt = stmt.where(
+            c.customer_id.in_(
+                select(users.c.id).where(func.lower(users.c.email) == case_filter.customer_email)
+            )
+        )
+    if case_filter.order_refs:
+        refs = list(case_filter.order_refs)
+        stmt = stmt.where(or_(c.order_id.in_(refs), c.order_number.in_(refs)))
+    for column, bound, op in (
+        (c.created_at, case_filter.created_after, "ge"),
+        (c.created_at, case_filter.created_before, "lt"),
+        (c.updated_at, case_filter.updated_after, "ge"),
+        (c.updated_at, case_filter.updated_before, "lt"),
+    ):
+        if bound is not None:
+            value = literal(bound, UtcDateTime())
+            stmt = stmt.where(column >= value if op == "ge" else column < value)
+    if case_filter.words:
+        stmt = stmt.where(_words_condition(case_filter, dialect))
     if case_filter.assignee_id is not None:
         stmt = stmt.where(c.assignee_id == case_filter.assignee_id)
     if case_filter.unassigned:
@@ -675,6 +744,26 @@ def overdue_condition(now: datetime) -> Any:
             c.resolution_due_at < now,
         ),
     )
+
+
+def _words_condition(case_filter: CaseFilter, dialect: str) -> Any:
+    """domain.queries' full-text rule over `case_search` (migration 0006, kept by triggers):
+    every word is a prefix of a word of the case's document; the staff document (with internal
+    notes) only when the filter says the viewer sees notes. The words are letters and digits only
+    (domain.queries.search_words), so they are safe inside the query syntax of both databases;
+    the query itself is a bound parameter."""
+    column = "staff_doc" if case_filter.words_in_notes else "customer_doc"
+    if dialect == "postgresql":
+        query = " & ".join(f"{word}:*" for word in case_filter.words)
+        matching = text(
+            f"SELECT case_id FROM case_search WHERE {column} @@ to_tsquery('simple', :words)"
+        ).bindparams(words=query)
+        return support_cases.c.id.in_(matching)
+    query = " ".join(f'"{word}"*' for word in case_filter.words)
+    matching = text(f"SELECT rowid FROM case_search WHERE {column} MATCH :words").bindparams(
+        words=query
+    )
+    return support_cases.c.number.in_(matching)
 
 
 def _search_condition(term: str) -> Any:

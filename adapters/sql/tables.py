@@ -169,6 +169,8 @@ class CaseRow(SQLModel, table=True):
         Index("ix_support_cases_status_created_at", "status", "created_at", "id"),
         Index("ix_support_cases_assignee_created_at", "assignee_id", "created_at", "id"),
         Index("ix_support_cases_customer_created_at", "customer_id", "created_at", "id"),
+        # "Due soonest" (SupportCase.due_at, then id), keyset-paginated like the others.
+        Index("ix_support_cases_due_at_id", "due_at", "id"),
     )
 
     id: str = _id(primary_key=True)
@@ -181,8 +183,12 @@ class CaseRow(SQLModel, table=True):
     customer_id: str = _fk("users.id")
     assignee_id: str | None = _fk("users.id", nullable=True)
     order_id: str | None = _col(String(ID_LEN), nullable=True, index=True)
+    # The order's number when the case was opened (SupportCase.order_number): searchable.
+    order_number: str | None = _col(String(ID_LEN), nullable=True, index=True)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+    # SupportCase.due_at (derived, stored for sorting): the next SLA deadline the case owes.
+    due_at: datetime = _ts()
     first_response_due_at: datetime = _ts()
     resolution_due_at: datetime = _ts()
     first_responded_at: datetime | None = _ts(nullable=True)

@@ -21,7 +21,9 @@ from app.graphql.permissions import IsAdmin, IsAgent, IsAuthenticated
 from app.graphql.types.admin import AuditEntryConnection
 from app.graphql.types.common import (
     AfterArg,
+    CaseCategory,
     CasePriority,
+    CaseSort,
     CaseStatus,
     FirstArg,
     Node,
@@ -71,6 +73,39 @@ class SupportCaseFilter:
         "not RESOLVED or CLOSED, the SLA clock running (not paused), and the first response "
         "(while none was given) or the resolution due time has passed.",
     )
+    text: str | None = strawberry.field(
+        default=None,
+        description="Full text: every word (letters and digits; at most 8, up to 200 "
+        "characters in all) must start a word of the case's subject, description, number, "
+        "order number or messages. Customers search their public conversation only; agents "
+        "match internal notes too.",
+    )
+    order: str | None = strawberry.field(
+        default=None,
+        description="One order's cases: its id (Order.id or the order system's id) or its "
+        "number (#1001 or 1001).",
+    )
+    category: list[CaseCategory] | None = strawberry.field(
+        default=None, description="Any of these."
+    )
+    customer_email: str | None = strawberry.field(
+        default=None, description="Agents: the cases of the customer with this email (any case)."
+    )
+    assignee_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Agents: the cases assigned to this agent (User.id)."
+    )
+    created_after: datetime | None = strawberry.field(
+        default=None, description="Opened at or after this instant."
+    )
+    created_before: datetime | None = strawberry.field(
+        default=None, description="Opened before this instant."
+    )
+    updated_after: datetime | None = strawberry.field(
+        default=None, description="Last changed at or after this instant."
+    )
+    updated_before: datetime | None = strawberry.field(
+        default=None, description="Last changed before this instant."
+    )
 
 
 @strawberry.input(description="Narrow a refund list.")
@@ -87,6 +122,13 @@ def _case_filter(principal: Principal, f: SupportCaseFilter | None, now: datetim
     if f.customer_id is not None:
         # An id that is not a user's matches nothing rather than everything.
         customer_id = decode_expected(f.customer_id, "User") or "-"
+    assignee_id: str | None = None
+    if f.assignee_id is not None:
+        assignee_id = decode_expected(f.assignee_id, "User") or "-"
+    order = f.order
+    if order is not None:
+        # An Order.id names the order system's id; anything else is passed on as typed.
+        order = decode_expected(order.strip(), "Order") or order
     request = CaseListRequest(
         statuses=tuple(f.status or ()),
         priorities=tuple(f.priority or ()),
@@ -95,10 +137,19 @@ def _case_filter(principal: Principal, f: SupportCaseFilter | None, now: datetim
         customer_id=customer_id,
         search=f.search,
         overdue=f.overdue,
+        categories=tuple(f.category or ()),
+        text=f.text,
+        order=order,
+        customer_email=f.customer_email,
+        assignee_id=assignee_id,
+        created_after=f.created_after,
+        created_before=f.created_before,
+        updated_after=f.updated_after,
+        updated_before=f.updated_before,
     )
     try:
         return case_filter_for(principal, request, now)
-    except ValidationFailed as exc:  # e.g. control characters in `search`
+    except ValidationFailed as exc:  # e.g. control characters in `search`, an empty range
         raise argument_error(exc) from None
 
 
@@ -107,6 +158,10 @@ NodeId = Annotated[
 ]
 CaseId = Annotated[strawberry.ID, strawberry.argument(description="SupportCase.id")]
 OrderId = Annotated[strawberry.ID, strawberry.argument(description="Order.id")]
+CaseSortArg = Annotated[
+    CaseSort,
+    strawberry.argument(description="The order of the list (each sort pages on its own key)."),
+]
 CaseFilterArg = Annotated[
     SupportCaseFilter | None,
     strawberry.argument(description="Only cases matching all of these; omit for every case."),
@@ -177,7 +232,8 @@ class Query:
         return await _visible_case(info, internal) if internal else None
 
     @field(
-        description="Cases, newest first: customers see their own, agents all.",
+        description="Cases, newest first unless `sort` says otherwise: customers see their "
+        "own, agents all.",
         permission_classes=[IsAuthenticated],
     )
     async def support_cases(
@@ -186,12 +242,15 @@ class Query:
         first: FirstArg = 20,
         after: AfterArg = None,
         filter: CaseFilterArg = None,
+        sort: CaseSortArg = CaseSort.NEWEST,
     ) -> SupportCaseConnection:
         principal = info.context.require_principal()
         reads = info.context.services.reads
         case_filter = _case_filter(principal, filter, info.context.services.clock.now())
         try:
-            page = await reads.list_cases(case_filter, first=page_size(first), after=after)
+            page = await reads.list_cases(
+                case_filter, first=page_size(first), after=after, sort=sort
+            )
         except DomainError as exc:
             raise _validation_error(exc) from None
 

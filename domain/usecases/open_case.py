@@ -80,6 +80,7 @@ async def open_case(
         customer = await uow.users.get(customer_id)
         if customer is None or customer.role is not Role.CUSTOMER:
             raise NotFound("Customer")
+        order_number: str | None = None
         if command.order_id is not None:
             try:
                 orders = await services.orders.get_orders([command.order_id])
@@ -88,6 +89,7 @@ async def open_case(
             order = orders.get(command.order_id)
             if order is None or order.customer_id != customer.external_customer_id:
                 raise NotFound("Order")
+            order_number = order.number
         case = SupportCase.open(
             customer_id=customer_id,
             subject=command.subject,
@@ -98,6 +100,7 @@ async def open_case(
             now=services.clock.now(),
             rules=services.case_rules,
             case_id=case_id,
+            order_number=order_number,
         )
         await uow.cases.add(case)
         await uow.commit()

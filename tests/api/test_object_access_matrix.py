@@ -239,6 +239,21 @@ async def _support_cases(api: Api, w: World) -> None:
     assert [e["node"]["id"] for e in staff["supportCases"]["edges"]] == [w.case]
 
 
+@entry("Query.supportCases(filter.assigneeId)")
+async def _support_cases_by_assignee(api: Api, w: World) -> None:
+    """A staff filter: for a customer it is ignored (their own cases, whoever is asked for)."""
+    query = """query($a: ID) { supportCases(first: 100, filter: {assigneeId: $a}) {
+                 edges { node { id customer { id } } } } }"""
+    agent_id = await viewer_id(api, w.agent)
+    for assignee in (agent_id, w.a_user, missing("User"), None):
+        data = await api.gql.ok(query, {"a": assignee}, w.b.token)
+        nodes = [e["node"] for e in data["supportCases"]["edges"]]
+        assert [n["id"] for n in nodes] == [w.b_case], nodes
+    # Control: for an agent the filter narrows to that agent's cases (none is A's here).
+    staff = await api.gql.ok(query, {"a": missing("User")}, w.agent)
+    assert staff["supportCases"]["edges"] == []
+
+
 @entry("Query.order(id)")
 async def _order(api: Api, w: World) -> None:
     query = "query($id: ID!) { order(id: $id) { id number total { amount } } }"

@@ -265,3 +265,39 @@ async def test_the_nested_pages_of_a_list_are_those_of_each_case_alone(
         assert [e["node"]["id"] for e in rest["supportCase"]["timeline"]["edges"]] == (
             listed_events[1:3]
         )
+
+
+# -- issue 12: full-text search and sorts ------------------------------------------------------
+
+SEARCH_PAGE = f"""
+query($first: Int!, $text: String!, $sort: CaseSort!, $after: String) {{
+  supportCases(first: $first, after: $after, sort: $sort, filter: {{text: $text}}) {{
+    pageInfo {{ hasNextPage endCursor }}{CASE_LIST_NODE}
+  }}
+}}"""
+
+
+@pytest.mark.parametrize("sort", ["NEWEST", "OLDEST", "DUE_SOONEST"])
+async def test_a_deep_search_page_costs_the_statements_of_the_first(
+    api: Api, listing: Listing, sort: str
+) -> None:
+    """The list statements of a full-text search in every sort: a page deep in the results
+    (after four pages) costs what the first does, and 10 cases what 50 do."""
+
+    async def page(first: int, after: str | None) -> tuple[int, dict[str, Any]]:
+        variables = {"first": first, "text": listing.word, "sort": sort, "after": after}
+        with count_statements(api.runtime.engine) as counter:
+            body: dict[str, Any] = await api.gql(SEARCH_PAGE, variables, listing.agent_token)
+        assert "errors" not in body, body
+        connection: dict[str, Any] = body["data"]["supportCases"]
+        assert len(connection["edges"]) == first
+        return counter.count, connection
+
+    await page(10, None)  # warm-up
+    first_cost, connection = await page(10, None)
+    for _ in range(4):
+        deep_cost, connection = await page(10, connection["pageInfo"]["endCursor"])
+    assert connection["pageInfo"]["hasNextPage"] is True
+    assert deep_cost == first_cost, (first_cost, deep_cost)
+    fifty_cost, _ = await page(50, None)
+    assert fifty_cost == first_cost, (first_cost, fifty_cost)

@@ -172,6 +172,7 @@ def fuzz_config(ids: dict[str, list[str]]) -> SchemathesisConfig:
         "Query.order.id": "order",
         "Query.refundQuote.orderId": "order",
         "Query.supportCases.filter.customerId": "user",
+        "Query.supportCases.filter.assigneeId": "user",
         "Query.refunds.filter.orderId": "order",
         "Mutation.openCase.input.orderId": "order",
         "Mutation.*.input.caseId": "case",

@@ -18,12 +18,18 @@ from domain.queries import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     MAX_SEARCH_LENGTH,
+    MAX_SEARCH_WORD_LENGTH,
+    MAX_SEARCH_WORDS,
     CaseListRequest,
     case_filter_for,
     case_number_in,
+    normalize_email_filter,
     normalize_search,
+    order_references,
     page_size,
     search_term,
+    search_words,
+    words_match,
 )
 from domain.refunds import Refund, RefundReason, RefundStatus
 from domain.users import Principal, Role, User
@@ -170,6 +176,8 @@ EVERY_STAFF_FILTER = CaseListRequest(
     customer_id="bob",
     search="  kettle ",
     overdue=True,
+    customer_email=" Bob@Example.com ",
+    assignee_id="sam",
 )
 
 
@@ -177,6 +185,7 @@ def test_a_customers_staff_filters_are_ignored_and_their_own_cases_forced() -> N
     f = case_filter_for(ALICE, EVERY_STAFF_FILTER, NOW)
     assert f.customer_id == "alice"  # not bob's, whatever was asked
     assert f.assignee_id is None and f.unassigned is False and f.overdue is None
+    assert f.customer_email is None
     # What a customer may narrow by still applies.
     assert f.statuses == (CaseStatus.OPEN,) and f.priorities == (CasePriority.HIGH,)
     assert f.search == "kettle" and f.as_of == NOW
@@ -188,7 +197,63 @@ def test_staff_filters_apply_for_staff(principal: Principal) -> None:
     assert f.customer_id == "bob"
     assert f.assignee_id == principal.user_id
     assert f.unassigned is True and f.overdue is True
+    assert f.customer_email == "bob@example.com"
     assert case_filter_for(principal, CaseListRequest(), NOW).customer_id is None  # every case
+    # assigneeId without assignedToMe: that agent's cases.
+    only_sam = replace(EVERY_STAFF_FILTER, assigned_to_me=False)
+    assert case_filter_for(principal, only_sam, NOW).assignee_id == "sam"
+
+
+def test_full_text_looks_at_internal_notes_only_for_staff() -> None:
+    request = replace(CaseListRequest(), text="  Kettle LEAKS, again! ")
+    for principal, notes in ((ALICE, False), (BOB, False), (AGENT, True), (ADMIN, True)):
+        f = case_filter_for(principal, request, NOW)
+        assert f.words == ("kettle", "leaks", "again")
+        assert f.words_in_notes is notes
+    with pytest.raises(ValidationFailed):
+        case_filter_for(ALICE, replace(CaseListRequest(), text="a\x00"), NOW)
+
+
+def test_created_and_updated_ranges_must_not_be_empty_or_naive() -> None:
+    later = NOW.replace(hour=13)
+    ok = case_filter_for(
+        ALICE, replace(CaseListRequest(), created_after=NOW, created_before=later), NOW
+    )
+    assert (ok.created_after, ok.created_before) == (NOW, later)
+    assert ok.in_ranges(NOW, NOW) and not ok.in_ranges(later, NOW)
+    for bad in (
+        replace(CaseListRequest(), created_after=later, created_before=NOW),
+        replace(CaseListRequest(), updated_after=NOW, updated_before=NOW),
+        replace(CaseListRequest(), updated_after=NOW.replace(tzinfo=None)),
+    ):
+        with pytest.raises(ValidationFailed):
+            case_filter_for(AGENT, bad, NOW)
+
+
+def test_search_words_rule() -> None:
+    assert search_words("  Headphones, CRACKLE!  #1001 ") == ("headphones", "crackle", "1001")
+    assert search_words("CS-000042") == ("cs", "000042")
+    assert search_words("a a b") == ("a", "b")
+    assert search_words("!!! ...") == ()
+    assert search_words(None) == ()
+    assert len(search_words(" ".join(f"w{i}" for i in range(20)))) == MAX_SEARCH_WORDS
+    assert search_words("x" * 100) == ("x" * MAX_SEARCH_WORD_LENGTH,)
+    with pytest.raises(ValidationFailed):
+        search_words("bad\x00word")
+    assert words_match(("head", "1001"), "Headphones for order #1001")
+    assert not words_match(("phones",), "Headphones")  # a prefix of a word, not any substring
+
+
+def test_order_and_email_filters_are_normalised() -> None:
+    assert order_references(" #1001 ") == ("#1001", "1001")
+    assert order_references("1001") == ("1001", "#1001")
+    assert order_references("ord-alice-1") == ("ord-alice-1", "#ord-alice-1")
+    assert order_references("  ") == () and order_references(None) == ()
+    assert normalize_email_filter("  Bob@Example.COM ") == "bob@example.com"
+    assert normalize_email_filter(" ") is None
+    for bad in (lambda: order_references("a\x00"), lambda: normalize_email_filter("x\ty")):
+        with pytest.raises(ValidationFailed):
+            bad()
 
 
 # -- domain.queries: page sizes ------------------------------------------------------------------

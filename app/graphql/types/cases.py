@@ -80,6 +80,13 @@ class SupportCase(Node):
         order = await load_order(info, self.model.order_id)
         return Order.from_domain(order) if order is not None else None
 
+    @field(
+        description="The order's number (e.g. #1001) as it was when the case was opened; "
+        "null without an order. Searchable (`supportCases(filter: {text:})` and `order`)."
+    )
+    def order_number(self) -> str | None:
+        return self.model.order_number
+
     @field(description="Messages, oldest first; customers never see internal notes.")
     async def messages(
         self, info: Info, first: FirstArg = 20, after: AfterArg = None
@@ -177,6 +184,13 @@ class SupportCase(Node):
     @field(description="When resolution is due (SLA).")
     def resolution_due_at(self) -> datetime:
         return self.model.resolution_due_at
+
+    @field(
+        description="The next SLA deadline the case owes: firstResponseDueAt while no agent "
+        "has replied (when it comes first), else resolutionDueAt. Sort: DUE_SOONEST."
+    )
+    def due_at(self) -> datetime:
+        return self.model.due_at
 
     @field(description="Whether the first reply came (or is) late.")
     def first_response_breached(self, info: Info) -> bool:

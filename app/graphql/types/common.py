@@ -13,6 +13,7 @@ from domain.cases import CaseCategory, CasePriority, CaseStatus
 from domain.errors import ErrorCode, RefundDenial
 from domain.events import CaseEventType
 from domain.orders import OrderStatus
+from domain.queries import CaseSort
 from domain.refunds import RefundApproval, RefundReason, RefundStatus
 from domain.users import Role
 
@@ -91,6 +92,16 @@ _enum(
         CaseCategory.PRODUCT_ISSUE: "Something is wrong with a product.",
         CaseCategory.BILLING: "A question about a charge or invoice.",
         CaseCategory.OTHER: "Anything else.",
+    },
+)
+_enum(
+    CaseSort,
+    "The order of a case list. Every sort is keyset-paginated (a cursor belongs to its sort).",
+    {
+        CaseSort.NEWEST: "Newest first (createdAt descending); the default.",
+        CaseSort.OLDEST: "Oldest first (createdAt ascending).",
+        CaseSort.DUE_SOONEST: "The SLA deadline owed next first (dueAt ascending); combine with "
+        "a status filter for the open queue.",
     },
 )
 _enum(
@@ -222,6 +233,7 @@ __all__ = [
     "AuditAction",
     "CaseEventType",
     "CasePriority",
+    "CaseSort",
     "CaseStatus",
     "ErrorCode",
     "Money",

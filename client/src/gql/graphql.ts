@@ -309,8 +309,20 @@ export type SetCasePriorityInput = {
 export type SupportCaseFilter = {
   /** Agents: mine only. */
   assignedToMe?: boolean | null | undefined;
+  /** Agents: the cases assigned to this agent (User.id). */
+  assigneeId?: string | null | undefined;
+  /** Any of these. */
+  category?: Array<CaseCategory> | null | undefined;
+  /** Opened at or after this instant. */
+  createdAfter?: string | null | undefined;
+  /** Opened before this instant. */
+  createdBefore?: string | null | undefined;
+  /** Agents: the cases of the customer with this email (any case). */
+  customerEmail?: string | null | undefined;
   /** Agents: one customer's (User.id). */
   customerId?: string | null | undefined;
+  /** One order's cases: its id (Order.id or the order system's id) or its number (#1001 or 1001). */
+  order?: string | null | undefined;
   /** Agents: true = only the overdue cases, false = only the others. Overdue: not RESOLVED or CLOSED, the SLA clock running (not paused), and the first response (while none was given) or the resolution due time has passed. */
   overdue?: boolean | null | undefined;
   /** Any of these. */
@@ -319,8 +331,14 @@ export type SupportCaseFilter = {
   search?: string | null | undefined;
   /** Any of these. */
   status?: Array<CaseStatus> | null | undefined;
+  /** Full text: every word (letters and digits; at most 8, up to 200 characters in all) must start a word of the case's subject, description, number, order number or messages. Customers search their public conversation only; agents match internal notes too. */
+  text?: string | null | undefined;
   /** Agents: nobody's. */
   unassigned?: boolean | null | undefined;
+  /** Last changed at or after this instant. */
+  updatedAfter?: string | null | undefined;
+  /** Last changed before this instant. */
+  updatedBefore?: string | null | undefined;
 };
 
 export type CaseEventsLiveSubscriptionVariables = Exact<{

@@ -2511,6 +2511,16 @@ export default {
                   "kind": "SCALAR",
                   "name": "Any"
                 }
+              },
+              {
+                "name": "sort",
+                "type": {
+                  "kind": "NON_NULL",
+                  "ofType": {
+                    "kind": "SCALAR",
+                    "name": "Any"
+                  }
+                }
               }
             ]
           },
@@ -3330,6 +3340,17 @@ export default {
             "args": []
           },
           {
+            "name": "dueAt",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
             "name": "firstResponseBreached",
             "type": {
               "kind": "NON_NULL",
@@ -3415,6 +3436,14 @@ export default {
               "kind": "OBJECT",
               "name": "Order",
               "ofType": null
+            },
+            "args": []
+          },
+          {
+            "name": "orderNumber",
+            "type": {
+              "kind": "SCALAR",
+              "name": "Any"
             },
             "args": []
           },

@@ -43,14 +43,18 @@ def make_case(
     subject: str = "Parcel arrived damaged",
     priority: CasePriority = CasePriority.NORMAL,
     order_id: str | None = None,
+    order_number: str | None = None,
+    category: CaseCategory = CaseCategory.PRODUCT_ISSUE,
+    description: str = "The box was crushed and the mug inside is broken.",
 ) -> SupportCase:
     return SupportCase.open(
         customer_id=customer.id,
         subject=subject,
-        description="The box was crushed and the mug inside is broken.",
-        category=CaseCategory.PRODUCT_ISSUE,
+        description=description,
+        category=category,
         priority=priority,
         order_id=order_id,
+        order_number=order_number,
         now=now,
         rules=CaseRules(),
     )
