@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
+from app.observability.metrics import observe_pruned
 from domain.ports import SlaBreachLog
 from domain.retention import PruneCounts, RetentionPolicy
 from domain.usecases.auto_close import close_resolved_cases
@@ -70,6 +71,13 @@ class CaseScheduler:
         """Forgets what is past its retention now; logs how much of each kind went."""
         assert self.retention is not None
         counts = await prune_expired(self.retention, self.retention_policy, self.services.clock)
+        observe_pruned(
+            {
+                "idempotency_keys": counts.idempotency_keys,
+                "webhook_deliveries": counts.webhook_deliveries,
+                "refresh_tokens": counts.refresh_tokens,
+            }
+        )
         if counts.total:
             log.info(
                 "pruned %d idempotency key(s), %d webhook delivery id(s), %d refresh token(s)",

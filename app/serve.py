@@ -16,6 +16,7 @@ import uvicorn
 from adapters.sql.migrate import upgrade_to_head
 from app.http.web_client import client_built
 from app.main import build_runtime, create_app, seed
+from app.observability.logging import configure_logging
 from app.seed import DEMO_PASSWORD
 from app.settings import Settings, load_settings, mask_url
 
@@ -83,9 +84,7 @@ def web_client_lines(
 
 def main() -> None:
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.effective_log_format)
     asyncio.run(prepare(settings))
     print(banner(settings), file=sys.stderr, flush=True)
     server = GracefulServer(

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     # The built web client (`make client`), served at /; missing: / explains how to build it.
     client_dist_dir: Path = PROJECT_ROOT / "client" / "dist"
     log_level: str = "INFO"
+    # Log lines as JSON objects or text (app.observability.logging); default: json in
+    # production, text otherwise (the embedded mode).
+    log_format: Literal["json", "text"] | None = None
+    # GET /metrics (Prometheus text format; app.observability.metrics). Several worker processes
+    # of one server share their figures through PROMETHEUS_MULTIPROC_DIR (prometheus-client).
+    metrics_enabled: bool = True
     # Load balancers / reverse proxies (comma-separated CIDRs or addresses) whose
     # X-Forwarded-For is believed: the client IP (rate limits, logs) comes from it only through
     # these hops (app.http.client_identity). Empty: the direct peer is the client.
@@ -252,6 +258,12 @@ class Settings(BaseSettings):
         # Host, port and database only (never the password) identify the event log.
         identity = f"{url.drivername}|{url.host}|{url.port}|{url.database}"
         return "support:events:" + hashlib.sha256(identity.encode()).hexdigest()[:12]
+
+    @property
+    def effective_log_format(self) -> str:
+        if self.log_format is None:
+            return "json" if self.app_env == "production" else "text"
+        return self.log_format
 
     @property
     def effective_run_sla_scheduler(self) -> bool:

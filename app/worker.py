@@ -13,6 +13,7 @@ import logging
 import signal
 
 from app.main import build_runtime, case_scheduler, refund_worker
+from app.observability.logging import configure_logging
 from app.refund_worker import crash_hook
 from app.settings import Settings, load_settings
 
@@ -51,9 +52,7 @@ async def run_worker(
 
 def main() -> None:
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.effective_log_format)
     asyncio.run(run_worker(settings))
 
 

@@ -17,7 +17,7 @@ from domain.live import EventScope, Wakeup
 from domain.money import Money
 from domain.order_events import OrderVersionAdvance
 from domain.orders import Order, OrderPage, OrderStatus
-from domain.refund_jobs import RefundJob
+from domain.refund_jobs import RefundJob, RefundQueueDepths
 from domain.refunds import Refund
 from domain.sla import SlaBreach
 from domain.users import Role, User
@@ -171,6 +171,10 @@ class RefundJobRepository(Protocol):
 
     async def release(self, job: RefundJob, *, owner: str, now: datetime) -> bool:
         """Give the lease back without a try (graceful shutdown): claimable again at once."""
+        ...
+
+    async def depths(self, now: datetime) -> RefundQueueDepths:
+        """How many jobs are in each state (and due or leased at `now`), the oldest pending."""
         ...
 
 

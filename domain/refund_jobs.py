@@ -19,10 +19,11 @@ the gateway keeps idempotency keys: a human must look; the refund stays PROCESSI
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain.money import Money
+from domain.request_context import current_request_id
 
 # The gateway keeps a key 24 h; retrying the same key after that could pay twice. Give up well
 # before (the job goes DEAD and the refund stays PROCESSING, visible to agents).
@@ -58,6 +59,9 @@ class RefundJob:
     first_claimed_at: datetime | None = None
     finished_at: datetime | None = None
     last_error: str | None = None
+    # The request that made the refund payable (an approval, a retry): the worker logs the job
+    # under this id, so the API's and the worker's lines of one refund share it.
+    request_id: str | None = field(default_factory=current_request_id)
 
     @property
     def id(self) -> str:
@@ -120,6 +124,24 @@ class RefundJob:
             created_at=now,
             updated_at=now,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class RefundQueueDepths:
+    """How much refund work is waiting (metrics, the admins' queueDepths, `cli ops queues`).
+    `pending` = `due` (claimable now) + `leased` (a worker has it) + scheduled later."""
+
+    pending: int
+    due: int
+    leased: int
+    dead: int
+    done: int
+    oldest_pending_created_at: datetime | None
+
+    def oldest_pending_age_seconds(self, now: datetime) -> float:
+        if self.oldest_pending_created_at is None:
+            return 0.0
+        return max(0.0, (now - self.oldest_pending_created_at).total_seconds())
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.memory.store import InMemoryStore
 from domain.idempotency import IdempotencyRecord
-from domain.refund_jobs import RefundJob, RefundJobStatus, idempotency_key
+from domain.refund_jobs import RefundJob, RefundJobStatus, RefundQueueDepths, idempotency_key
 
 if TYPE_CHECKING:
     from adapters.memory.uow import InMemoryUnitOfWork
@@ -136,6 +136,18 @@ class InMemoryRefundJobRepository:
             job,
             owner,
             lambda j: dataclasses.replace(j, lease_owner=None, lease_until=None, updated_at=now),
+        )
+
+    async def depths(self, now: datetime) -> RefundQueueDepths:
+        rows = self._rows()
+        pending = [r for r in rows if r.status is RefundJobStatus.PENDING]
+        return RefundQueueDepths(
+            pending=len(pending),
+            due=sum(1 for r in pending if r.claimable(now)),
+            leased=sum(1 for r in pending if r.lease_until is not None and r.lease_until >= now),
+            dead=sum(1 for r in rows if r.status is RefundJobStatus.DEAD),
+            done=sum(1 for r in rows if r.status is RefundJobStatus.DONE),
+            oldest_pending_created_at=min((r.created_at for r in pending), default=None),
         )
 
     def apply(self) -> None:

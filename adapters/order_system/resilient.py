@@ -63,7 +63,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from adapters.clock import SystemClock
 from adapters.order_system.cache import CachedOrder, OrderCache, OrderCacheError, version_at
@@ -90,6 +90,21 @@ class CircuitOpen(OrderSystemUnavailable):
 
 
 # -- circuit breaker -------------------------------------------------------------------------
+
+
+class OrderSystemObserver(Protocol):
+    """What the resilient order system reports as it works (metrics: app.observability wires
+    one in; None: nothing is reported). Called synchronously, never awaited; must not raise."""
+
+    def call_finished(self, operation: str, outcome: str) -> None:
+        """One attempt: `outcome` is "ok", "unavailable" or "circuit_open"."""
+        ...
+
+    def cache_looked_up(self, hits: int, misses: int) -> None:
+        """One cache read of `get_orders`: fresh copies served vs ids the order system is asked."""
+        ...
+
+    def breaker_changed(self, state: BreakerState) -> None: ...
 
 
 class BreakerState(enum.StrEnum):
@@ -124,6 +139,7 @@ class CircuitBreaker:
         reset_timeout_seconds: float = 30.0,
         name: str = "order system",
         time_func: Callable[[], float] = time.monotonic,
+        on_change: Callable[[BreakerState], None] | None = None,
     ) -> None:
         if failure_threshold < 1:
             raise ValueError("failure_threshold must be at least 1")
@@ -138,6 +154,7 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at = 0.0
         self._trial_started_at: float | None = None
+        self.on_change = on_change
 
     @property
     def state(self) -> BreakerState:
@@ -157,6 +174,8 @@ class CircuitBreaker:
             self._failures = 0
         level = logging.INFO if state is BreakerState.CLOSED else logging.WARNING
         log.log(level, "circuit breaker %s: %s -> %s (%s)", self.name, previous, state, reason)
+        if self.on_change is not None:
+            self.on_change(state)
 
     def acquire(self) -> BreakerPermit:
         now = self._time()
@@ -234,6 +253,7 @@ class ResilientOrderSystem:
         clock: Clock | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        observer: OrderSystemObserver | None = None,
     ) -> None:
         if fresh_ttl_seconds < 0 or stale_ttl_seconds <= 0 or stale_ttl_seconds < fresh_ttl_seconds:
             raise ValueError("need 0 <= fresh_ttl_seconds <= stale_ttl_seconds, stale > 0")
@@ -256,6 +276,10 @@ class ResilientOrderSystem:
         self._clock: Clock = clock or SystemClock()
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._observer = observer
+        if observer is not None:
+            self.breaker.on_change = observer.breaker_changed
+            observer.breaker_changed(self.breaker.state)
 
     # -- OrderSystem ------------------------------------------------------------------------
 
@@ -268,6 +292,8 @@ class ResilientOrderSystem:
         now = self._clock.now()
         served = {i: entry.order for i, entry in cached.items() if entry.is_fresh(now)}
         misses = [i for i in wanted if i not in served]
+        if self._observer is not None:
+            self._observer.cache_looked_up(len(served), len(misses))
         if misses:
             try:
                 served.update(await self._fetch(misses))
@@ -344,10 +370,15 @@ class ResilientOrderSystem:
         loop = asyncio.get_running_loop()
         attempts = self._retries + 1
         for attempt in range(attempts):
-            permit = self.breaker.acquire()  # CircuitOpen: fail fast, no retry
+            try:
+                permit = self.breaker.acquire()  # CircuitOpen: fail fast, no retry
+            except CircuitOpen:
+                self._observed(what, "circuit_open")
+                raise
             try:
                 result = await call()
             except OrderSystemUnavailable as exc:
+                self._observed(what, "unavailable")
                 self.breaker.record_failure(permit, str(exc))
                 log.warning(
                     "order system: %s failed (attempt %d/%d): %s", what, attempt + 1, attempts, exc
@@ -363,6 +394,7 @@ class ResilientOrderSystem:
                 await self._sleep(delay)
             except asyncio.CancelledError:
                 if deadline.expired():
+                    self._observed(what, "unavailable")
                     reason = f"deadline of {self._deadline:g} s exceeded"
                     self.breaker.record_failure(permit, reason)
                     log.warning(
@@ -379,9 +411,14 @@ class ResilientOrderSystem:
                 self.breaker.release(permit)  # e.g. ValueError for a bad limit: not an outage
                 raise
             else:
+                self._observed(what, "ok")
                 self.breaker.record_success(permit)
                 return result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _observed(self, what: str, outcome: str) -> None:
+        if self._observer is not None:
+            self._observer.call_finished(what, outcome)
 
     async def _cache_get(self, order_ids: list[str]) -> dict[str, CachedOrder]:
         try:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import CursorResult
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.sql.tables_refund_execution import idempotency_keys, refund_jobs
 from domain.idempotency import IdempotencyRecord
 from domain.money import Money
-from domain.refund_jobs import RefundJob, RefundJobStatus
+from domain.refund_jobs import RefundJob, RefundJobStatus, RefundQueueDepths
 
 _PENDING = RefundJobStatus.PENDING.value
 
@@ -48,6 +48,7 @@ def job_values(job: RefundJob) -> dict[str, Any]:
         "first_claimed_at": job.first_claimed_at,
         "finished_at": job.finished_at,
         "last_error": job.last_error,
+        "request_id": job.request_id,
         "created_at": job.created_at,
         "updated_at": job.updated_at,
     }
@@ -68,6 +69,7 @@ def job_from_row(row: Mapping[Any, Any]) -> RefundJob:
         first_claimed_at=row["first_claimed_at"],
         finished_at=row["finished_at"],
         last_error=row["last_error"],
+        request_id=row["request_id"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
@@ -200,6 +202,34 @@ class SqlRefundJobRepository:
             .values(lease_owner=None, lease_until=None, updated_at=now)
         )
         return _rowcount(result) == 1
+
+    async def depths(self, now: datetime) -> RefundQueueDepths:
+        c = refund_jobs.c
+        pending = c.status == _PENDING
+
+        def count(condition: Any) -> Any:
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        stmt = select(
+            count(pending).label("pending"),
+            count(
+                and_(pending, c.run_after <= now, or_(c.lease_until.is_(None), c.lease_until < now))
+            ).label("due"),
+            count(and_(pending, c.lease_until >= now)).label("leased"),
+            count(c.status == RefundJobStatus.DEAD.value).label("dead"),
+            count(c.status == RefundJobStatus.DONE.value).label("done"),
+        )
+        row = (await self._session.execute(stmt)).mappings().one()
+        oldest_stmt = select(func.min(c.created_at)).where(pending)  # keeps the column's type
+        oldest = (await self._session.execute(oldest_stmt)).scalar_one_or_none()
+        return RefundQueueDepths(
+            pending=int(row["pending"]),
+            due=int(row["due"]),
+            leased=int(row["leased"]),
+            dead=int(row["dead"]),
+            done=int(row["done"]),
+            oldest_pending_created_at=oldest,
+        )
 
 
 def _record_from_row(row: Mapping[Any, Any]) -> IdempotencyRecord:

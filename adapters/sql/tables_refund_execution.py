@@ -28,6 +28,7 @@ from adapters.sql.tables import (
 )
 from domain.idempotency import KEY_MAX
 from domain.refund_jobs import LAST_ERROR_MAX, RefundJobStatus
+from domain.request_context import REQUEST_ID_MAX
 
 PAYMENT_REFERENCE_LEN = 255
 LEASE_OWNER_LEN = 200
@@ -69,6 +70,7 @@ class RefundJobRow(SQLModel, table=True):
     first_claimed_at: datetime | None = _ts(nullable=True)
     finished_at: datetime | None = _ts(nullable=True)
     last_error: str | None = _col(String(LAST_ERROR_MAX), nullable=True)
+    request_id: str | None = _col(String(REQUEST_ID_MAX), nullable=True)  # who caused it
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -38,9 +40,12 @@ from app.http.middleware import BodySizeLimitMiddleware, RequestContextMiddlewar
 from app.http.security_headers import SecurityHeadersMiddleware
 from app.http.unavailable import DependencyFailureMiddleware
 from app.http.web_client import WebClient
+from app.observability.logging import configure_logging
+from app.observability.metrics import MetricsEndpoint, process_exited, set_refund_queue
 from app.settings import Settings, load_settings
 from domain.budget import BudgetPolicy
 from domain.usecases.live_events import SharedEventLog
+from domain.usecases.ops import refund_queue_depths
 
 
 def cost_rules(settings: Settings) -> CostRules:
@@ -96,8 +101,14 @@ def create_app(
     **runtime_options: Any,
 ) -> Starlette:
     """The ASGI app (uvicorn: `app.main:create_app --factory`). Tests may pass the embedded
-    order simulator to control its orders; `runtime_options` go to `build_runtime`."""
-    settings = settings or load_settings()
+    order simulator to control its orders; `runtime_options` go to `build_runtime`.
+
+    Called without settings (uvicorn's factory), it reads them from the environment and sets up
+    logging (LOG_LEVEL, LOG_FORMAT) as `python -m app.serve` does; callers that pass settings
+    own their logging."""
+    if settings is None:
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.effective_log_format)
     production = settings.app_env == "production"
     simulators = embedded_simulators(
         settings,
@@ -146,6 +157,7 @@ def create_app(
                     app.state.refund_worker = await background.enter_async_context(worker.running())
                 yield
             finally:
+                process_exited(os.getpid())
                 # Bounded: a cancelled job cleaning up on a hanging database must not hold the
                 # process past its grace period (the runtime's closers come next).
                 await bounded_close(
@@ -157,6 +169,7 @@ def create_app(
         WebSocketRoute("/graphql", _StateEndpoint("graphql")),
         Route(ORDER_WEBHOOK_PATH, _StateEndpoint("order_webhooks"), methods=["POST"]),
         Route("/healthz", healthz),
+        *([Route("/metrics", _metrics_endpoint().handle)] if settings.metrics_enabled else []),
         Route("/readyz", readyz),
         Route(REFRESH_PATH, _StateEndpoint("browser_sessions")),
         Route(LOGOUT_PATH, _StateEndpoint("browser_sessions")),
@@ -188,6 +201,29 @@ def create_app(
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
     )
+
+
+def _metrics_endpoint() -> MetricsEndpoint:
+    """GET /metrics; each scrape first reads the refund queue from the database."""
+
+    async def refresh(request: Request) -> None:
+        runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+        if runtime is None:
+            return
+        services = runtime.services
+        depths = await refund_queue_depths(services)
+        set_refund_queue(
+            {
+                "pending": depths.pending,
+                "due": depths.due,
+                "leased": depths.leased,
+                "dead": depths.dead,
+                "done": depths.done,
+            },
+            depths.oldest_pending_age_seconds(services.clock.now()),
+        )
+
+    return MetricsEndpoint(refresh)
 
 
 class _AsgiEndpoint:

@@ -13,6 +13,7 @@ from adapters.order_system.cache import InProcessOrderCache, OrderCache, RedisOr
 from adapters.order_system.http_client import HttpOrderSystem
 from adapters.order_system.resilient import CircuitBreaker, ResilientOrderSystem
 from adapters.order_system.simulator import create_order_simulator
+from app.observability.metrics import OrderSystemMetrics
 from app.settings import Settings
 from domain.ports import Clock
 
@@ -70,4 +71,5 @@ def order_system(
             reset_timeout_seconds=settings.order_breaker_reset_seconds,
         ),
         clock=clock,
+        observer=OrderSystemMetrics() if settings.metrics_enabled else None,
     )

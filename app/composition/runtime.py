@@ -28,6 +28,7 @@ from app.composition.redis_wiring import (
     session_notices,
 )
 from app.composition.simulators import seed_demo_data
+from app.observability.metrics import observe_refund_job
 from app.refund_worker import RefundWorker
 from app.scheduler import CaseScheduler
 from app.settings import Settings
@@ -126,6 +127,7 @@ def refund_worker(
         concurrency=settings.refund_worker_concurrency,
         shutdown_grace_seconds=grace,
         checkpoint=checkpoint,
+        on_result=lambda result: observe_refund_job(result.outcome.value),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,6 +17,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from app.graphql.errors import ServiceUnavailable, is_public
+from app.observability.metrics import observe_operation
 
 log = logging.getLogger("app.graphql")
 
@@ -31,6 +33,38 @@ class RefuseAnonymousIntrospection(SchemaExtension):
                 NoSchemaIntrospectionCustomRule,
             )
         yield
+
+
+class OperationMetrics(SchemaExtension):
+    """Counts and times every operation (app.observability.metrics) by name, type and outcome,
+    and its errors by code. First in the list: it sees the errors as the client does (masked
+    ones have no code: INTERNAL; refused documents: GRAPHQL_VALIDATION)."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        context = self.execution_context
+        try:
+            operation_type = context.operation_type.value
+        except Exception:  # noqa: BLE001 - no document or no such operation
+            operation_type = "unknown"
+        codes: list[str] = []
+        if context.pre_execution_errors:
+            codes = [_code(e, "GRAPHQL_VALIDATION") for e in context.pre_execution_errors]
+        elif context.result is not None and context.result.errors:
+            codes = [_code(e, "INTERNAL") for e in context.result.errors]
+        elapsed = time.perf_counter() - started
+        observe_operation(
+            context.operation_name,
+            operation_type,
+            codes,
+            None if operation_type == "subscription" else elapsed,
+        )
+
+
+def _code(error: GraphQLError, default: str) -> str:
+    code = (error.extensions or {}).get("code")
+    return code if isinstance(code, str) and code.isupper() and len(code) <= 40 else default
 
 
 class LogUnexpectedErrors(SchemaExtension):

@@ -7,6 +7,7 @@ from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
 
+from app.observability.metrics import observe_batch
 from domain.cases import Message, SupportCase
 from domain.errors import OrdersPartiallyUnavailable, OrderSystemUnavailable
 from domain.events import CaseEvent
@@ -23,11 +24,15 @@ V = TypeVar("V")
 class _MappingLoader(DataLoader[K, V | None], Generic[K, V]):
     """Batches keys into one call of `fetch(keys) -> {key: value}`; missing keys load as None."""
 
-    def __init__(self, fetch: Callable[[Sequence[K]], Awaitable[dict[K, V]]]) -> None:
+    def __init__(
+        self, fetch: Callable[[Sequence[K]], Awaitable[dict[K, V]]], name: str = "other"
+    ) -> None:
         super().__init__(max_batch_size=500)
         self._fetch = fetch
+        self.name = name
 
     async def batch_load_fn(self, keys: Sequence[K]) -> list[V | None]:
+        observe_batch(self.name, len(keys))
         found = await self._fetch(keys)
         return [found.get(key) for key in keys]
 
@@ -37,6 +42,7 @@ class _OrderLoader(_MappingLoader[str, Order]):
     so that each field can report it."""
 
     async def batch_load_fn(self, keys: Sequence[str]) -> list[Any]:
+        observe_batch(self.name, len(keys))
         try:
             found = await self._fetch(keys)
         except OrdersPartiallyUnavailable as exc:
@@ -50,32 +56,40 @@ class _OrderLoader(_MappingLoader[str, Order]):
 class Loaders:
     def __init__(self, services: Services) -> None:
         reads = services.reads
-        self.user_by_id: _MappingLoader[str, User] = _MappingLoader(reads.users_by_ids)
-        self.case_by_id: _MappingLoader[str, SupportCase] = _MappingLoader(reads.cases_by_ids)
-        self.message_by_id: _MappingLoader[str, Message] = _MappingLoader(reads.messages_by_ids)
-        self.refund_by_id: _MappingLoader[str, Refund] = _MappingLoader(reads.refunds_by_ids)
+        self.user_by_id: _MappingLoader[str, User] = _MappingLoader(
+            reads.users_by_ids, "user_by_id"
+        )
+        self.case_by_id: _MappingLoader[str, SupportCase] = _MappingLoader(
+            reads.cases_by_ids, "case_by_id"
+        )
+        self.message_by_id: _MappingLoader[str, Message] = _MappingLoader(
+            reads.messages_by_ids, "message_by_id"
+        )
+        self.refund_by_id: _MappingLoader[str, Refund] = _MappingLoader(
+            reads.refunds_by_ids, "refund_by_id"
+        )
         self.refunds_by_case_id: _MappingLoader[str, list[Refund]] = _MappingLoader(
-            reads.refunds_for_cases
+            reads.refunds_for_cases, "refunds_by_case_id"
         )
         # SupportCase.refundsConnection: one page per (case, first, after), batched over a list.
         self.refund_page_by_case: _MappingLoader[RefundPageRequest, Page[Refund]] = _MappingLoader(
-            reads.refund_pages_for_cases
+            reads.refund_pages_for_cases, "refund_page_by_case"
         )
         # SupportCase.messages / timeline: one page per (case, first, after, visibility), batched
         # over a list of cases (one window statement).
         self.message_page_by_case: _MappingLoader[MessagePageRequest, Page[Message]] = (
-            _MappingLoader(reads.message_pages_for_cases)
+            _MappingLoader(reads.message_pages_for_cases, "message_page_by_case")
         )
         self.event_page_by_case: _MappingLoader[EventPageRequest, Page[CaseEvent]] = _MappingLoader(
-            reads.event_pages_for_cases
+            reads.event_pages_for_cases, "event_page_by_case"
         )
         self.refund_count_by_case_id: _MappingLoader[str, int] = _MappingLoader(
-            reads.count_refunds_for_cases
+            reads.count_refunds_for_cases, "refund_count_by_case_id"
         )
         self.refunds_by_order_id: _MappingLoader[str, list[Refund]] = _MappingLoader(
-            reads.refunds_for_orders
+            reads.refunds_for_orders, "refunds_by_order_id"
         )
-        self.order_by_id: _OrderLoader = _OrderLoader(services.orders.get_orders)
+        self.order_by_id: _OrderLoader = _OrderLoader(services.orders.get_orders, "order_by_id")
 
         async def _last_public(ids: Sequence[str]) -> dict[str, Message]:
             return await reads.last_messages(ids, include_internal=False)
@@ -84,6 +98,8 @@ class Loaders:
             return await reads.last_messages(ids, include_internal=True)
 
         self.last_public_message_by_case_id: _MappingLoader[str, Message] = _MappingLoader(
-            _last_public
+            _last_public, "last_public_message_by_case_id"
         )
-        self.last_message_by_case_id: _MappingLoader[str, Message] = _MappingLoader(_last_any)
+        self.last_message_by_case_id: _MappingLoader[str, Message] = _MappingLoader(
+            _last_any, "last_message_by_case_id"
+        )

@@ -24,6 +24,7 @@ from app.graphql.extensions import (
     DependencyClassifier,
     DependencyErrors,
     LogUnexpectedErrors,
+    OperationMetrics,
     RefuseAnonymousIntrospection,
     SubscriptionsOverWebSocketOnly,
 )
@@ -130,5 +131,6 @@ def build_schema(
             lambda: DependencyErrors(classify=unavailable, retry_after_seconds=retry_after_seconds),
             LogUnexpectedErrors,
             lambda: MaskErrors(should_mask_error=should_mask),
+            OperationMetrics,  # last: hooks exit in list order, so it sees the masked errors
         ],
     )

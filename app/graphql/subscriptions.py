@@ -24,6 +24,7 @@ from app.graphql.errors import (
 from app.graphql.fields import subscription
 from app.graphql.ids import decode_expected
 from app.graphql.types.objects import CaseEvent
+from app.observability.metrics import subscription_ended, subscription_started
 from domain.errors import Forbidden, NotFound, ValidationFailed
 from domain.live import LiveUpdatesUnavailable, SubscriberTooSlow
 from domain.usecases.live_events import (
@@ -39,6 +40,7 @@ async def _events(context: Context, feed: CaseEventFeed) -> AsyncGenerator[CaseE
     live = context.live
     connection = context.connection
     assert live is not None and connection is not None  # checked before the stream starts
+    subscription_started("caseEvents")
     try:
         async for event in follow_case_events(
             context.services, live.broker, feed, max_pending=live.max_pending, log=live.log
@@ -51,6 +53,8 @@ async def _events(context: Context, feed: CaseEventFeed) -> AsyncGenerator[CaseE
         await connection.close_too_slow()
     except LiveUpdatesUnavailable:
         raise ServiceUnavailable("Live updates are unavailable right now; retry shortly") from None
+    finally:
+        subscription_ended("caseEvents")
 
 
 @strawberry.type(description="Live updates, over WebSocket `/graphql` (graphql-transport-ws).")

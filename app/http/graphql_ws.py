@@ -50,7 +50,9 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 
 from app.graphql.context import Context
+from app.observability.metrics import websocket_closed, websocket_opened
 from domain.errors import InvalidAccessToken
+from domain.request_context import request_id_scope
 from domain.usecases.sessions import authenticate_session, session_active
 
 if TYPE_CHECKING:
@@ -160,6 +162,16 @@ class SupportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         context.connection = self
 
     # -- lifecycle --------------------------------------------------------------------------
+
+    async def handle(self) -> None:
+        """The connection's life: counted (metrics), and every line logged while serving it
+        (its operations run in tasks started here, which inherit it) carries its request id."""
+        websocket_opened()
+        try:
+            with request_id_scope(self.context.request_id):
+                await super().handle()
+        finally:
+            websocket_closed()
 
     def on_request_accepted(self) -> None:
         super().on_request_accepted()

@@ -11,6 +11,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.http.client_identity import request_id_from
+from domain.request_context import request_id_scope
 
 log = logging.getLogger("app.http")
 
@@ -63,18 +64,28 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            log.info(
-                "%s %s -> %s in %.1f ms (request %s, client %s)",
-                scope["method"],
-                scope["path"],
-                status,
-                (time.perf_counter() - started) * 1000,
-                request_id,
-                (scope.get("client") or ("-",))[0],
-            )
+        with request_id_scope(request_id):
+            try:
+                await self.app(scope, receive, send_wrapper)
+            finally:
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                client = (scope.get("client") or ("-",))[0]
+                log.info(
+                    "%s %s -> %s in %.1f ms (request %s, client %s)",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    elapsed_ms,
+                    request_id,
+                    client,
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round(elapsed_ms, 1),
+                        "client": client,
+                    },
+                )
 
 
 class BodySizeLimitMiddleware:

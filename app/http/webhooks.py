@@ -42,6 +42,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from app.observability.metrics import observe_webhook
 from domain.order_events import DELIVERY_ID_MAX, OrderEvent, OrderEventType
 from domain.orders import Order
 from domain.ports import Clock, OrderChanges
@@ -70,6 +71,24 @@ def decode_secret(secret: str) -> bytes:
     if len(key) < 16:
         raise ValueError("a webhook secret needs at least 16 bytes of key")
     return key
+
+
+SOURCE = "order_system"  # the `source` label of the webhook metrics
+
+
+def refusal_reason(exc: WebhookRejected) -> str:
+    """A bounded label for why a delivery was refused (the metrics)."""
+    if exc.status == 413:
+        return "too_large"
+    if exc.reason.startswith("missing"):
+        return "missing_headers"
+    if exc.reason.startswith("malformed webhook") or exc.reason == "malformed content-length":
+        return "malformed_headers"
+    if exc.reason.startswith("webhook-timestamp"):
+        return "timestamp_outside_window"
+    if exc.status == 401:
+        return "bad_signature"
+    return "invalid_event"
 
 
 class WebhookRejected(Exception):
@@ -230,16 +249,20 @@ class OrderWebhookEndpoint:
             )
         except WebhookRejected as exc:
             log.warning("order webhook rejected (%s): %s", exc.status, exc.reason)
+            observe_webhook(SOURCE, accepted=False, reason=refusal_reason(exc))
             return _answer(exc.status, {"error": exc.reason})
         except ClientDisconnect:
+            observe_webhook(SOURCE, accepted=False, reason="client_gone")
             return _answer(400, {"error": "the client went away"})
         if event is None:
             log.info("order webhook %s: event type not handled, ignored", delivery.delivery_id)
+            observe_webhook(SOURCE, accepted=True, reason="ignored")
             return _answer(200, {"status": "ignored"})
         try:
             result = await apply_order_event(self.services, self.changes, event)
         except Exception:  # noqa: BLE001 - any failure to store it: the sender must retry
             log.exception("order webhook %s could not be stored", delivery.delivery_id)
+            observe_webhook(SOURCE, accepted=False, reason="unavailable")
             return _answer(
                 503, {"error": "the event could not be stored; retry later"}, {"Retry-After": "5"}
             )
@@ -251,6 +274,7 @@ class OrderWebhookEndpoint:
             result.outcome.value,
             len(result.case_ids),
         )
+        observe_webhook(SOURCE, accepted=True, reason=result.outcome.value.lower())
         return _answer(200, {"status": result.outcome.value, "cases": len(result.case_ids)})
 
     async def _read_body(self, request: Request) -> bytes:

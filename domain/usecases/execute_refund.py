@@ -42,6 +42,7 @@ from domain.payments import (
 )
 from domain.refund_jobs import RefundJob, RefundJobStatus, backoff_delay, truncate_error
 from domain.refunds import RefundStatus
+from domain.request_context import request_id_scope
 from domain.usecases.services import Services
 
 log = logging.getLogger("refunds.worker")
@@ -119,15 +120,24 @@ async def run_next_refund_job(
     job = await claim_refund_job(services, owner)
     if job is None:
         return None
-    checkpoint(CHECKPOINT_CLAIMED, job.idempotency_key)
-    return await execute_refund_job(
-        services,
-        job,
-        owner,
-        checkpoint=checkpoint,
-        should_stop=should_stop,
-        random_fraction=random_fraction,
-    )
+    # The job's lines carry the id of the request that caused it (domain.request_context).
+    with request_id_scope(job.request_id):
+        log.info(
+            "refund job %s claimed by %s (claim %d, refund %s)",
+            job.idempotency_key,
+            owner,
+            job.claims,
+            job.refund_id,
+        )
+        checkpoint(CHECKPOINT_CLAIMED, job.idempotency_key)
+        return await execute_refund_job(
+            services,
+            job,
+            owner,
+            checkpoint=checkpoint,
+            should_stop=should_stop,
+            random_fraction=random_fraction,
+        )
 
 
 async def drain_refund_jobs(services: Services, owner: str, *, max_jobs: int = 10_000) -> int:
