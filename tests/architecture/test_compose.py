@@ -67,8 +67,73 @@ def _migrations_service(services: dict[str, dict[str, Any]]) -> str | None:
     return None
 
 
-def test_the_four_services_exist(services: dict[str, dict[str, Any]]) -> None:
-    assert {"postgres", "redis", "api", "worker"} <= set(services)
+def test_the_production_services_exist(services: dict[str, dict[str, Any]]) -> None:
+    assert {"postgres", "redis", "migrate", "api", "proxy", "worker", "prometheus"} <= set(services)
+
+
+def _replicas(service: dict[str, Any]) -> int:
+    return int((service.get("deploy") or {}).get("replicas", 1))
+
+
+def test_two_api_replicas_and_two_workers(services: dict[str, dict[str, Any]]) -> None:
+    assert _replicas(services["api"]) == 2
+    assert _replicas(services["worker"]) == 2
+    # Replicas cannot share a host port: only the proxy publishes one.
+    assert not services["api"].get("ports"), services["api"].get("ports")
+
+
+def test_the_proxy_passes_http_and_websockets_to_healthy_api_replicas(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    proxy = services["proxy"]
+    assert str(proxy["image"]).startswith("caddy:2")
+    published = [str(p.get("published") if isinstance(p, dict) else p) for p in proxy["ports"]]
+    assert any(p.split(":")[0] == "8000" for p in published), published
+    assert _depends_on(proxy).get("api") == "service_healthy"
+    mounts = [str(v) for v in proxy.get("volumes", [])]
+    caddyfile = next(m.split(":")[0] for m in mounts if m.endswith("/etc/caddy/Caddyfile:ro"))
+    text = (ROOT / caddyfile).read_text(encoding="utf-8")
+    assert re.search(r"^:8000 \{", text, re.MULTILINE), text
+    assert "reverse_proxy" in text and "name api" in text and "port 8000" in text
+    assert "health_uri /readyz" in text
+    assert "respond /metrics 404" in text, "metrics are not for the internet"
+    # Caddy passes WebSocket upgrades by default; nothing may switch that off.
+    directives = [line for line in text.splitlines() if not line.strip().startswith("#")]
+    assert not any("Upgrade" in line or "Connection" in line for line in directives)
+
+
+def test_prometheus_scrapes_every_api_replica(services: dict[str, dict[str, Any]]) -> None:
+    prometheus = services["prometheus"]
+    assert str(prometheus["image"]).startswith("prom/prometheus")
+    mounts = [str(v) for v in prometheus.get("volumes", [])]
+    config_path = next(m.split(":")[0] for m in mounts if "prometheus.yml" in m)
+    config = yaml.safe_load((ROOT / config_path).read_text(encoding="utf-8"))
+    (job,) = config["scrape_configs"]
+    assert job.get("metrics_path", "/metrics") == "/metrics"
+    (sd,) = job["dns_sd_configs"]
+    assert sd["names"] == ["api"] and sd["port"] == 8000 and sd["type"] == "A"
+
+
+def test_grafana_is_optional(services: dict[str, dict[str, Any]]) -> None:
+    grafana = services.get("grafana")
+    if grafana is not None:
+        assert grafana.get("profiles") == ["grafana"]
+
+
+def test_every_service_uses_a_known_compose_key(services: dict[str, dict[str, Any]]) -> None:
+    """The compose-spec keys this file may use (no Docker here to validate it: a typo such as
+    `depend_on` would be ignored silently by nothing but this test)."""
+    allowed = {
+        "build", "image", "restart", "environment", "command", "volumes", "ports", "expose",
+        "depends_on", "healthcheck", "deploy", "profiles",
+    }  # fmt: skip
+    for name, service in services.items():
+        assert set(service) - {"<<"} <= allowed, (name, sorted(set(service) - allowed))
+        for key in ("healthcheck",):
+            if key in service:
+                assert set(service[key]) <= {
+                    "test", "interval", "timeout", "retries", "start_period",
+                }, (name, service[key])  # fmt: skip
 
 
 def test_postgres_and_redis_images_and_healthchecks(services: dict[str, dict[str, Any]]) -> None:
@@ -108,8 +173,8 @@ def test_the_api_serves_the_app_factory_on_port_8000(services: dict[str, dict[st
     command = _command(api) or _dockerfile_cmd()
     assert "app.main:create_app" in command and "--factory" in command, command
     assert "--port 8000" in command and "--host 0.0.0.0" in command, command
-    published = [str(p.get("target") if isinstance(p, dict) else p) for p in api.get("ports", [])]
-    assert any(p == "8000" or p.endswith(":8000") for p in published), published
+    assert "--no-access-log" in command, "the app writes the access line, with the request id"
+    assert [str(p) for p in api.get("expose", [])] == ["8000"]
     assert "/readyz" in _healthcheck(api)
 
 
