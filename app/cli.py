@@ -7,6 +7,7 @@
     python -m app.cli order-status ord-alice-3 DELIVERED   # move a simulated order
     python -m app.cli schema export|check    # write schema.graphql / check it against releases
     python -m app.cli users create|role|deactivate|reactivate|reset-password|audit   # admin
+    python -m app.cli ops queues             # refund jobs by state, the oldest pending
 
 Each subcommand calls the module that already does the job, so `python -m app.serve` and friends
 keep working and there is one implementation of each.
@@ -20,6 +21,7 @@ from enum import StrEnum
 import typer
 
 from app.admin_cli import users_app
+from app.ops_cli import ops_app
 
 app = typer.Typer(
     help="Support & refunds service: serve it, run its worker, migrate, and operate it.",
@@ -29,6 +31,7 @@ app = typer.Typer(
 schema_app = typer.Typer(help="The GraphQL contract (schema.graphql).", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 app.add_typer(users_app, name="users")
+app.add_typer(ops_app, name="ops")
 
 
 class OrderStatus(StrEnum):
