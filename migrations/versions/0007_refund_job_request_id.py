@@ -3,8 +3,8 @@
 `refund_jobs.request_id`: the id of the request (approval, retry) that made the refund payable;
 the worker logs the job under it (app.observability.logging). Null for older jobs.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-06 08:20:00.000000
 
 """
@@ -16,8 +16,8 @@ import sqlmodel  # noqa: F401  (autogenerate may render sqlmodel types)
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0006'
-down_revision: Union[str, Sequence[str], None] = '0005'
+revision: str = '0007'
+down_revision: Union[str, Sequence[str], None] = '0006'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
