@@ -34,6 +34,8 @@ from tests.toolbox.ws import connect
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
+# Generous: on a loaded 2-core CI machine, starting three Python processes at once is slow.
+READY_DEADLINE_S = 90.0
 REFUND_STATUS = "query($id: ID!) { node(id: $id) { ... on Refund { status } } }"
 
 
@@ -110,6 +112,7 @@ async def test_two_apis_one_worker_one_request_id(tmp_path: Path) -> None:
                 port=ports[0],
                 ready_url=f"http://127.0.0.1:{ports[0]}/readyz",
                 wait=False,
+                deadline=READY_DEADLINE_S,
                 env=env,
                 log_path=tmp_path / "api-1.log",
             ) as api_1,
@@ -119,6 +122,7 @@ async def test_two_apis_one_worker_one_request_id(tmp_path: Path) -> None:
                 port=ports[1],
                 ready_url=f"http://127.0.0.1:{ports[1]}/readyz",
                 wait=False,
+                deadline=READY_DEADLINE_S,
                 env=env,
                 log_path=tmp_path / "api-2.log",
             ) as api_2,
@@ -176,7 +180,7 @@ async def test_two_apis_one_worker_one_request_id(tmp_path: Path) -> None:
                     return value
 
                 await poll_until(
-                    status, until=lambda s: s == "SUCCEEDED", deadline=20, what="refund paid"
+                    status, until=lambda s: s == "SUCCEEDED", deadline=60, what="refund paid"
                 )
                 metrics = parse((await one.get("/metrics")).text)
 
