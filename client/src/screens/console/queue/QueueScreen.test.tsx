@@ -120,15 +120,78 @@ describe("QueueScreen", () => {
     expect(api.lastQuery("AgentQueue")).toEqual({
       first: 25,
       after: null,
+      sort: "NEWEST",
       filter: {
         status: ["OPEN", "WAITING_ON_CUSTOMER"],
         priority: ["URGENT"],
+        category: null,
         assignedToMe: null,
         unassigned: true,
         overdue: true,
-        search: "lamp",
+        text: "lamp",
+        customerEmail: null,
+        order: null,
+        createdAfter: null,
+        createdBefore: null,
       },
     });
+  });
+
+  it("reads the search filters and the sort from the URL and sends them", () => {
+    const api = fakeApi(answers([caseNode({})]));
+    render(
+      withProviders(api, <QueueScreen />, {
+        path: "/?category=BILLING&category=OTHER&email=alice%40example.com&order=%231001&from=2026-03-01&to=2026-03-31&sort=DUE_SOONEST",
+      }),
+    );
+    const category = screen.getByRole("group", { name: "Category" });
+    expect(within(category).getByLabelText("Billing")).toBeChecked();
+    expect(within(category).getByLabelText("Other")).toBeChecked();
+    expect(within(category).getByLabelText("Refund request")).not.toBeChecked();
+    expect(screen.getByLabelText("Customer email")).toHaveValue("alice@example.com");
+    expect(screen.getByLabelText("Order")).toHaveValue("#1001");
+    expect(screen.getByLabelText("Opened from")).toHaveValue("2026-03-01");
+    expect(screen.getByLabelText("Opened until")).toHaveValue("2026-03-31");
+    expect(screen.getByLabelText("Sort")).toHaveValue("DUE_SOONEST");
+    const sent = api.lastQuery("AgentQueue");
+    expect(sent).toMatchObject({
+      sort: "DUE_SOONEST",
+      filter: { category: ["BILLING", "OTHER"], customerEmail: "alice@example.com", order: "#1001", text: null },
+    });
+    // The days are the browser's: from the first day's start to the start of the day after the last.
+    const filter = sent?.filter as { createdAfter: string; createdBefore: string };
+    expect(filter.createdAfter).toBe(new Date(2026, 2, 1).toISOString());
+    expect(filter.createdBefore).toBe(new Date(2026, 3, 1).toISOString());
+  });
+
+  it("searches messages, orders and customers, sorts, and keeps the sort when clearing", async () => {
+    const api = fakeApi(answers([caseNode({})]));
+    render(withProviders(api, <QueueScreen />));
+    const ui = userEvent.setup();
+
+    await ui.type(screen.getByLabelText("Customer email"), "bob@example.com");
+    await ui.type(screen.getByLabelText("Order"), "#1006");
+    await ui.type(screen.getByLabelText("Search"), "television{Enter}");
+    expect(screen.getByTestId("location")).toHaveTextContent("q=television&email=bob%40example.com&order=%231006");
+    expect(api.lastQuery("AgentQueue")?.filter).toMatchObject({
+      text: "television",
+      customerEmail: "bob@example.com",
+      order: "#1006",
+    });
+
+    await ui.click(within(screen.getByRole("group", { name: "Category" })).getByLabelText("Delivery problem"));
+    await ui.selectOptions(screen.getByLabelText("Sort"), "OLDEST");
+    expect(api.lastQuery("AgentQueue")).toMatchObject({
+      sort: "OLDEST",
+      filter: { category: ["DELIVERY_PROBLEM"], text: "television" },
+    });
+    expect(screen.getByText("Filters (3 active)")).toBeInTheDocument();
+
+    await ui.click(screen.getByRole("button", { name: "Clear filters" }));
+    expect(screen.getByTestId("location")).toHaveTextContent(/^\/\?sort=OLDEST$/);
+    expect(screen.getByLabelText("Customer email")).toHaveValue("");
+    expect(screen.getByLabelText("Order")).toHaveValue("");
+    expect(api.lastQuery("AgentQueue")).toMatchObject({ sort: "OLDEST", filter: { text: null, order: null } });
   });
 
   it("writes a changed filter to the URL and asks again", async () => {
@@ -145,15 +208,20 @@ describe("QueueScreen", () => {
     expect(api.lastQuery("AgentQueue")?.filter).toEqual({
       status: ["OPEN", "IN_PROGRESS"],
       priority: null,
+      category: null,
       assignedToMe: true,
       unassigned: null,
       overdue: true,
-      search: null,
+      text: null,
+      customerEmail: null,
+      order: null,
+      createdAfter: null,
+      createdBefore: null,
     });
 
     await ui.type(screen.getByLabelText("Search"), "CS-000042{Enter}");
     expect(screen.getByTestId("location")).toHaveTextContent("q=CS-000042");
-    expect(api.lastQuery("AgentQueue")?.filter).toMatchObject({ search: "CS-000042" });
+    expect(api.lastQuery("AgentQueue")?.filter).toMatchObject({ text: "CS-000042" });
 
     await ui.click(screen.getByRole("button", { name: "Clear filters" }));
     expect(screen.getByTestId("location")).toHaveTextContent(/^\/$/);

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } fro
 import { Link, useSearchParams } from "react-router";
 import { useQuery } from "urql";
 import type { AgentQueueQuery } from "../../../gql/graphql";
-import { CASE_STATUS_LABEL, PRIORITY_LABEL } from "../../../lib/labels";
+import { CASE_STATUS_LABEL, CATEGORY_LABEL, PRIORITY_LABEL } from "../../../lib/labels";
 import { ago, formatDateTime } from "../../../lib/time";
 import { useSession } from "../../../session/SessionContext";
 import { Badge } from "../../../ui/Badge";
@@ -14,7 +14,11 @@ import { SlaList, slaLines } from "../shared/sla";
 import "../console.css";
 import { AgentQueue } from "./documents";
 import {
+  CATEGORIES,
+  NO_FILTERS,
   PRIORITIES,
+  SORTS,
+  SORT_LABEL,
   STATUSES,
   hasFilters,
   readFilters,
@@ -36,6 +40,7 @@ export function QueueScreen() {
   const filters = useMemo(() => readFilters(params), [params]);
   const filterKey = writeFilters(filters).toString();
   const apiFilter = useMemo(() => toApiFilter(readFilters(new URLSearchParams(filterKey))), [filterKey]);
+  const sort = filters.sort;
 
   // The page cursor belongs to one set of filters: changing a filter goes back to the first page.
   const [page, setPage] = useState<{ key: string; after: string | null }>({ key: filterKey, after: null });
@@ -43,15 +48,21 @@ export function QueueScreen() {
 
   const [result] = useQuery({
     query: AgentQueue,
-    variables: { first: QUEUE_PAGE_SIZE, after, filter: apiFilter },
+    variables: { first: QUEUE_PAGE_SIZE, after, filter: apiFilter, sort },
   });
   const activity = useLiveActivity();
 
+  // Two changes can come in one event loop turn (leaving the Order box by picking a sort commits
+  // both): each builds on the one before, not on the filters of the last render.
+  const latest = useRef(filters);
+  latest.current = filters;
   const update = useCallback(
     (next: Partial<QueueFilters>, replace = false) => {
-      setParams(writeFilters({ ...filters, ...next }), { replace });
+      const merged = { ...latest.current, ...next };
+      latest.current = merged;
+      setParams(writeFilters(merged), { replace });
     },
-    [filters, setParams],
+    [setParams],
   );
 
   const cases = result.data?.supportCases;
@@ -80,7 +91,7 @@ export function QueueScreen() {
               <div className="empty">
                 <p>No cases match these filters.</p>
                 {hasFilters(filters) ? (
-                  <button type="button" onClick={() => setParams(new URLSearchParams())}>
+                  <button type="button" onClick={() => setParams(writeFilters({ ...NO_FILTERS, sort }))}>
                     Clear all filters
                   </button>
                 ) : null}
@@ -108,17 +119,35 @@ export function QueueScreen() {
 
 function FilterBar({
   filters,
-  onChange,
+  onChange: apply,
 }: {
   filters: QueueFilters;
   onChange: (next: Partial<QueueFilters>, replace?: boolean) => void;
 }) {
   const [search, setSearch] = useState(filters.search);
   const typed = useRef(filters.search);
+  const [email, setEmail] = useState(filters.email);
+  const [order, setOrder] = useState(filters.order);
+  // What the customer and order boxes show applies with any other change (a sort, a checkbox).
+  const onChange = useCallback(
+    (next: Partial<QueueFilters>, replace = false) => apply({ email, order, ...next }, replace),
+    [apply, email, order],
+  );
   // On a phone the filters fold away under their summary; on a desk they stay open.
   const [expanded, setExpanded] = useState(() => !window.matchMedia?.("(max-width: 640px)").matches);
   const active =
-    filters.status.length + filters.priority.length + (filters.assignee !== "anyone" ? 1 : 0) + (filters.overdue ? 1 : 0);
+    filters.status.length +
+    filters.priority.length +
+    filters.category.length +
+    (filters.assignee !== "anyone" ? 1 : 0) +
+    (filters.overdue ? 1 : 0) +
+    (filters.email ? 1 : 0) +
+    (filters.order ? 1 : 0) +
+    (filters.from || filters.to ? 1 : 0);
+
+  // The URL changed by itself: show its customer and order filters.
+  useEffect(() => setEmail(filters.email), [filters.email]);
+  useEffect(() => setOrder(filters.order), [filters.order]);
 
   // The URL changed by itself (back button, a link): show its search text.
   useEffect(() => {
@@ -137,7 +166,12 @@ function FilterBar({
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    onChange({ search });
+    onChange({ search, email, order });
+  }
+
+  /** The customer and order boxes apply when left (or with the Search button / Enter). */
+  function commitText() {
+    if (email.trim() !== filters.email || order.trim() !== filters.order) onChange({ email, order });
   }
 
   function toggle<T extends string>(list: ReadonlyArray<T>, value: T, on: boolean): T[] {
@@ -152,7 +186,7 @@ function FilterBar({
           <input
             id="queue-search"
             type="search"
-            placeholder="Subject words or a case number (CS-000042)"
+            placeholder="Words from the subject, messages or notes; an order or case number"
             value={search}
             onChange={(e) => {
               typed.current = e.target.value;
@@ -160,6 +194,16 @@ function FilterBar({
             }}
           />
           <button type="submit">Search</button>
+          <label htmlFor="queue-sort" className="visually-hidden">
+            Sort
+          </label>
+          <select id="queue-sort" value={filters.sort} onChange={(e) => onChange({ sort: e.target.value as QueueFilters["sort"] })}>
+            {SORTS.map((value) => (
+              <option key={value} value={value}>
+                {SORT_LABEL[value]}
+              </option>
+            ))}
+          </select>
         </div>
       </div>
       <details
@@ -197,6 +241,50 @@ function FilterBar({
           </label>
         ))}
       </fieldset>
+      <fieldset className="filter-group">
+        <legend>Category</legend>
+        {CATEGORIES.map((category) => (
+          <label key={category} className="checkbox chip">
+            <input
+              type="checkbox"
+              checked={filters.category.includes(category)}
+              onChange={(e) => onChange({ category: toggle(filters.category, category, e.target.checked) })}
+            />
+            {CATEGORY_LABEL[category]}
+          </label>
+        ))}
+      </fieldset>
+      <div className="filter-inline filter-fields">
+        <div>
+          <label htmlFor="queue-email">Customer email</label>
+          <input
+            id="queue-email"
+            type="email"
+            placeholder="alice@example.com"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            onBlur={commitText}
+          />
+        </div>
+        <div>
+          <label htmlFor="queue-order">Order</label>
+          <input
+            id="queue-order"
+            placeholder="#1001"
+            value={order}
+            onChange={(e) => setOrder(e.target.value)}
+            onBlur={commitText}
+          />
+        </div>
+        <div>
+          <label htmlFor="queue-from">Opened from</label>
+          <input id="queue-from" type="date" value={filters.from} max={filters.to || undefined} onChange={(e) => onChange({ from: e.target.value })} />
+        </div>
+        <div>
+          <label htmlFor="queue-to">Opened until</label>
+          <input id="queue-to" type="date" value={filters.to} min={filters.from || undefined} onChange={(e) => onChange({ to: e.target.value })} />
+        </div>
+      </div>
       <div className="filter-inline">
         <div>
           <label htmlFor="queue-assignee">Assignee</label>
@@ -221,7 +309,9 @@ function FilterBar({
             onClick={() => {
               typed.current = "";
               setSearch("");
-              onChange({ status: [], priority: [], assignee: "anyone", overdue: false, search: "" });
+              setEmail("");
+              setOrder("");
+              onChange(NO_FILTERS);
             }}
           >
             Clear filters

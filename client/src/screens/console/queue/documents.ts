@@ -1,8 +1,8 @@
 import { graphql } from "../../../gql";
 
 export const AgentQueue = graphql(`
-  query AgentQueue($first: Int!, $after: String, $filter: SupportCaseFilter) {
-    supportCases(first: $first, after: $after, filter: $filter) {
+  query AgentQueue($first: Int!, $after: String, $filter: SupportCaseFilter, $sort: CaseSort) {
+    supportCases(first: $first, after: $after, filter: $filter, sort: $sort) {
       totalCount
       edges {
         cursor

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { useQuery } from "urql";
 import { CASE_STATUS_LABEL, ORDER_STATUS_LABEL } from "../../../lib/labels";
@@ -101,9 +101,19 @@ function OrdersCard() {
 
 function CasesCard() {
   const now = useNow();
-  const [after, setAfter] = useState<string | null>(null);
-  const [result] = useQuery({ query: MyCases, variables: { first: PAGE, after } });
+  // The words searched for (applied on submit); a new search starts at the first page.
+  const [typed, setTyped] = useState("");
+  const [search, setSearch] = useState("");
+  const [page, setPage] = useState<{ search: string; after: string | null }>({ search: "", after: null });
+  const after = page.search === search ? page.after : null;
+  const filter = search ? { text: search } : null;
+  const [result] = useQuery({ query: MyCases, variables: { first: PAGE, after, filter } });
   const cases = result.data?.supportCases;
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    setSearch(typed.trim());
+  }
   return (
     <section className="card" aria-labelledby="cases-title">
       <div className="card-head">
@@ -112,9 +122,30 @@ function CasesCard() {
           Open a case
         </Link>
       </div>
+      <form className="case-search" role="search" aria-label="Search your cases" onSubmit={submit}>
+        <label htmlFor="my-case-search" className="visually-hidden">
+          Search your cases
+        </label>
+        <input
+          id="my-case-search"
+          type="search"
+          placeholder="A word, an order or case number"
+          value={typed}
+          onChange={(e) => {
+            setTyped(e.target.value);
+            if (!e.target.value.trim()) setSearch(""); // cleared: every case again
+          }}
+        />
+        <button type="submit">Search</button>
+      </form>
       {result.error ? <RequestError error={result.error} /> : null}
       {!cases && result.fetching ? <p className="muted">Loading your cases…</p> : null}
-      {cases && cases.edges.length === 0 ? (
+      {cases && cases.edges.length === 0 && search ? (
+        <p className="muted" role="status">
+          No case of yours matches “{search}”.
+        </p>
+      ) : null}
+      {cases && cases.edges.length === 0 && !search ? (
         <p className="muted">No cases yet. Questions about an order? Open a case from the order.</p>
       ) : null}
       <ul className="list">
@@ -133,8 +164,8 @@ function CasesCard() {
       </ul>
       <Pager
         hasNext={cases?.pageInfo.hasNextPage ?? false}
-        onNext={() => setAfter(cases?.pageInfo.endCursor ?? null)}
-        onFirst={after ? () => setAfter(null) : undefined}
+        onNext={() => setPage({ search, after: cases?.pageInfo.endCursor ?? null })}
+        onFirst={after ? () => setPage({ search, after: null }) : undefined}
       />
     </section>
   );

@@ -32,8 +32,8 @@ export const MyOrders = graphql(`
 `);
 
 export const MyCases = graphql(`
-  query MyCases($first: Int!, $after: String) {
-    supportCases(first: $first, after: $after) {
+  query MyCases($first: Int!, $after: String, $filter: SupportCaseFilter) {
+    supportCases(first: $first, after: $after, filter: $filter) {
       edges {
         node {
           id
