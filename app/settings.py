@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # GET /metrics (Prometheus text format; app.observability.metrics). Several worker processes
     # of one server share their figures through PROMETHEUS_MULTIPROC_DIR (prometheus-client).
     metrics_enabled: bool = True
+    # OpenTelemetry traces of requests, SQL, Redis and outgoing HTTP, exported over OTLP
+    # (OTEL_EXPORTER_OTLP_ENDPOINT; app.observability.tracing). Off by default.
+    tracing_enabled: bool = False
     # Load balancers / reverse proxies (comma-separated CIDRs or addresses) whose
     # X-Forwarded-For is believed: the client IP (rate limits, logs) comes from it only through
     # these hops (app.http.client_identity). Empty: the direct peer is the client.

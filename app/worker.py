@@ -14,6 +14,7 @@ import signal
 
 from app.main import build_runtime, case_scheduler, refund_worker
 from app.observability.logging import configure_logging
+from app.observability.tracing import configure_tracing, trace_engine
 from app.refund_worker import crash_hook
 from app.settings import Settings, load_settings
 
@@ -35,7 +36,11 @@ async def run_worker(
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
     try:
+        if settings.tracing_enabled:
+            configure_tracing()
         async with build_runtime(settings, gateway_checkpoint=checkpoint) as runtime:
+            if settings.tracing_enabled:
+                trace_engine(runtime.engine)
             worker = refund_worker(runtime, checkpoint=checkpoint)
             async with contextlib.AsyncExitStack() as stack:
                 if with_case_scheduler:

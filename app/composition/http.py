@@ -42,6 +42,7 @@ from app.http.unavailable import DependencyFailureMiddleware
 from app.http.web_client import WebClient
 from app.observability.logging import configure_logging
 from app.observability.metrics import MetricsEndpoint, process_exited, set_refund_queue
+from app.observability.tracing import configure_tracing, trace_engine, traced_asgi
 from app.settings import Settings, load_settings
 from domain.budget import BudgetPolicy
 from domain.usecases.live_events import SharedEventLog
@@ -110,6 +111,8 @@ def create_app(
         settings = load_settings()
         configure_logging(settings.log_level, settings.effective_log_format)
     production = settings.app_env == "production"
+    if settings.tracing_enabled:
+        configure_tracing()
     simulators = embedded_simulators(
         settings,
         order_simulator=order_simulator,
@@ -135,6 +138,8 @@ def create_app(
             app.state.graphql = GraphQLEndpoint(graphql_view(schema, rt), rt.services)
             app.state.browser_sessions = BrowserSessionEndpoint(rt.services, production=production)
             app.state.runtime = rt
+            if settings.tracing_enabled:
+                trace_engine(rt.engine)
             app.state.order_webhooks = order_webhook_endpoint(rt)
             background = contextlib.AsyncExitStack()
             try:
@@ -185,6 +190,8 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            # Tracing (TRACING_ENABLED): a server span around everything else.
+            *([Middleware(traced_asgi)] if settings.tracing_enabled else []),
             # First: the client's address (behind trusted proxies) for everything after it.
             Middleware(
                 ClientIdentityMiddleware,
