@@ -99,6 +99,15 @@ class Settings(BaseSettings):
     database_connect_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
     database_statement_timeout_seconds: float = Field(default=5.0, gt=0, le=600)
     database_pool_timeout_seconds: float = Field(default=3.0, gt=0, le=60)  # wait for a connection
+    # PostgreSQL pool (issue 10): a list page loads its relations concurrently (one connection
+    # per batched statement, about 5), so the pool keeps enough connections open that no request
+    # opens one; overflow connections are closed when returned (that is the cost avoided).
+    # Pre-ping costs one round trip per checkout; it recovers from a PostgreSQL restart.
+    database_pool_size: int = Field(default=20, ge=1, le=500)
+    database_max_overflow: int = Field(default=10, ge=0, le=500)
+    database_pool_pre_ping: bool = True
+    # Automatic persisted queries (Apollo APQ): query texts remembered per process; 0: off.
+    persisted_queries_max_entries: int = Field(default=1000, ge=0, le=100_000)
     readiness_timeout_seconds: float = Field(default=1.0, gt=0, le=30)  # each /readyz check
     unavailable_retry_after_seconds: int = Field(default=2, ge=1, le=300)  # Retry-After hint
     event_publish_timeout_seconds: float = Field(default=0.5, gt=0, le=10)  # after commit

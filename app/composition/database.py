@@ -28,7 +28,8 @@ class SqlAdapters:
 
 
 def database_deadlines(settings: Settings) -> dict[str, Any]:
-    """Engine options that bound a request while PostgreSQL is down or hanging (SQLite: none).
+    """Engine options that bound a request while PostgreSQL is down or hanging, and the pool's
+    size (SQLite: none).
 
     Connecting, each statement (server-side `statement_timeout`, and a client-side backstop one
     second later for a server that never answers) and the wait for a pooled connection each
@@ -39,6 +40,9 @@ def database_deadlines(settings: Settings) -> dict[str, Any]:
     return {
         "statement_timeout_ms": int(statement * 1000),
         "pool_timeout": settings.database_pool_timeout_seconds,
+        "pool_size": settings.database_pool_size,
+        "max_overflow": settings.database_max_overflow,
+        "pool_pre_ping": settings.database_pool_pre_ping,
         "connect_args": {
             "timeout": settings.database_connect_timeout_seconds,
             "command_timeout": statement + 1.0,

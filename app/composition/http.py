@@ -37,6 +37,7 @@ from app.http.client_identity import ClientIdentityMiddleware, parse_trusted_pro
 from app.http.graphql_endpoint import GraphQLEndpoint, StrawberryView
 from app.http.graphql_ws import WebSocketOptions
 from app.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.http.persisted_queries import PersistedQueries
 from app.http.security_headers import SecurityHeadersMiddleware
 from app.http.unavailable import DependencyFailureMiddleware
 from app.http.web_client import WebClient
@@ -76,6 +77,7 @@ def graphql_view(schema: Schema, runtime: Runtime) -> StrawberryView:
             log=SharedEventLog(runtime.services.reads),
         ),
         cost_budget=runtime.cost_budget,
+        persisted_queries=PersistedQueries(settings.persisted_queries_max_entries),
         ws_options=WebSocketOptions(
             keepalive_seconds=settings.ws_keepalive_seconds,
             pong_timeout_seconds=settings.ws_pong_timeout_seconds,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     GraphQLError,
+    GraphQLSchema,
     NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
     OperationType,
@@ -167,3 +170,57 @@ class DependencyErrors(SchemaExtension):
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:200]}"
+
+
+class ValidatedDocuments:
+    """The validation results of the documents seen lately (LRU), per process.
+
+    Keyed by the query text and the tuple of validation rule classes, both cheap to hash: the
+    rule classes are the same objects on every request (app.graphql.schema builds the limiters'
+    rules once), so a document sent again is never validated again. Strawberry's own
+    ValidationCache keys on the parsed document, whose hash walks the whole tree on every
+    request. `hits` and `misses` count lookups (tests and the benchmark read them)."""
+
+    def __init__(self, maxsize: int = 256) -> None:
+        self.maxsize = maxsize
+        self._results: OrderedDict[tuple[str, tuple[type[Any], ...]], list[GraphQLError]] = (
+            OrderedDict()
+        )
+        self.hits = 0
+        self.misses = 0
+
+    def validate(
+        self, schema: GraphQLSchema, query: str | None, document: DocumentNode, rules: Any
+    ) -> list[GraphQLError]:
+        from strawberry.schema.schema import validate_document
+
+        rule_classes = tuple(rules)
+        if query is None:  # a document given as such: nothing to key it by
+            return validate_document(schema, document, rule_classes)
+        key = (query, rule_classes)
+        found = self._results.get(key)
+        if found is not None:
+            self.hits += 1
+            self._results.move_to_end(key)
+            return found
+        self.misses += 1
+        errors = validate_document(schema, document, rule_classes)
+        self._results[key] = errors
+        if len(self._results) > self.maxsize:
+            self._results.popitem(last=False)
+        return errors
+
+
+class DocumentValidationCache(SchemaExtension):
+    """Validation through a ValidatedDocuments store shared by every request of a schema."""
+
+    def __init__(self, store: ValidatedDocuments) -> None:
+        self.store = store
+
+    def on_validate(self) -> Iterator[None]:
+        ec = self.execution_context
+        assert ec.graphql_document is not None
+        ec.pre_execution_errors = self.store.validate(
+            ec.schema._schema, ec.query, ec.graphql_document, ec.validation_rules
+        )
+        yield

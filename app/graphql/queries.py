@@ -18,6 +18,7 @@ from app.graphql.errors import (
 from app.graphql.fields import field
 from app.graphql.ids import decode_expected, decode_id
 from app.graphql.permissions import IsAdmin, IsAgent, IsAuthenticated
+from app.graphql.priming import prime_cases
 from app.graphql.types.admin import AuditEntryConnection
 from app.graphql.types.common import (
     AfterArg,
@@ -253,6 +254,7 @@ class Query:
             )
         except DomainError as exc:
             raise _validation_error(exc) from None
+        await prime_cases(info, page.items)
 
         async def count() -> int:
             return await reads.count_cases(case_filter)
@@ -300,7 +302,7 @@ class Query:
             raise NotFoundError("Order not found") from None
         except OrderUnavailable as exc:
             raise OrderUnavailableError(exc.message) from None
-        return RefundQuote(model=quote)
+        return RefundQuote.from_domain(quote)
 
     @field(
         description="Where to start following case events (`caseEvents(after:)`) so that nothing "

@@ -13,7 +13,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -23,10 +22,12 @@ from app.graphql.errors import is_public, should_mask
 from app.graphql.extensions import (
     DependencyClassifier,
     DependencyErrors,
+    DocumentValidationCache,
     LogUnexpectedErrors,
     OperationMetrics,
     RefuseAnonymousIntrospection,
     SubscriptionsOverWebSocketOnly,
+    ValidatedDocuments,
 )
 from app.graphql.mutations import (
     approve_refund,
@@ -82,7 +83,11 @@ class Mutation:
 class AppSchema(strawberry.Schema):
     """Expected errors (validation, FORBIDDEN, UNAUTHENTICATED...) are the client's business and
     are not logged as server errors; unexpected ones are logged by LogUnexpectedErrors with the
-    request id, so Strawberry's default logging of every error is turned off here."""
+    request id, so Strawberry's default logging of every error is turned off here.
+
+    `validated` holds the validation results of the documents seen lately (build_schema)."""
+
+    validated: ValidatedDocuments
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -104,17 +109,19 @@ def build_schema(
     cost_rules: CostRules | None = None,
     unavailable: DependencyClassifier = _no_dependency_errors,
     retry_after_seconds: int = 2,
-) -> strawberry.Schema:
+) -> AppSchema:
     """`unavailable` tells dependency outages from bugs (see DependencyErrors)."""
     # The depth and alias limiters build a new rule class per instance: built once here, so
-    # every request validates with the same rule classes and ValidationCache (keyed by them)
-    # hits. A factory creating the limiters per request would miss the cache every time.
+    # every request validates with the same rule classes and the validation cache (keyed by the
+    # query text and them) hits. A factory creating the limiters per request would miss the
+    # cache every time (tests/unit/test_document_cache.py).
     limit_rules = [
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
     ]
     rules = cost_rules or CostRules()
-    return AppSchema(
+    validated = ValidatedDocuments(maxsize=256)
+    schema = AppSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -126,11 +133,13 @@ def build_schema(
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: AddValidationRules(limit_rules),
             lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-            lambda: CostLimit(rules),  # after ValidationCache: it reads the validation result
+            lambda: DocumentValidationCache(validated),
+            lambda: CostLimit(rules),  # after the validation cache: it reads its result
             lambda: DependencyErrors(classify=unavailable, retry_after_seconds=retry_after_seconds),
             LogUnexpectedErrors,
             lambda: MaskErrors(should_mask_error=should_mask),
             OperationMetrics,  # last: hooks exit in list order, so it sees the masked errors
         ],
     )
+    schema.validated = validated
+    return schema

@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from json import JSONDecodeError
@@ -104,6 +104,17 @@ def token_from(payload: dict[str, object]) -> str | None:
 class LimitedWebSocketAdapter(ASGIWebSocketAdapter):
     """Refuses messages above the body size limit, like the HTTP endpoint does; words the
     refusal of an unknown subprotocol (4406) so that clients can tell what to use."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        """graphql-transport-ws messages are text frames (the view encodes JSON as bytes)."""
+        encoded = self.view.encode_json(message)
+        await self.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+
+    async def send_text(self, text: str) -> None:
+        try:
+            await self.ws.send_text(text)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
 
     async def close(self, code: int, reason: str) -> None:
         if code == SUBPROTOCOL_NOT_ACCEPTABLE:

@@ -301,3 +301,47 @@ async def test_a_deep_search_page_costs_the_statements_of_the_first(
     assert deep_cost == first_cost, (first_cost, deep_cost)
     fifty_cost, _ = await page(50, None)
     assert fifty_cost == first_cost, (first_cost, fifty_cost)
+
+
+# -- issue 10: the whole agent page, every nested connection at once -----------------------------
+
+NESTED = """
+      messages(first: 5) { edges { node { id body internal author { id name } } } }
+      timeline(first: 5) { edges { node { id type actor { id } } } }
+      refundsConnection(first: 2) { totalCount edges { node { id decidedBy { id }
+        order { id refundedAmount { amount } } } } }
+      lastMessage {"""
+FULL_PAGE = (
+    "query($first: Int!, $search: String!) {\n"
+    "  supportCases(first: $first, filter: {search: $search}) {"
+    + CASE_LIST_NODE.replace("lastMessage {", NESTED)
+    + "\n  }\n}"
+)
+
+
+@pytest.mark.parametrize("first", [10, 50])
+async def test_the_full_agent_page_costs_the_same_for_10_and_50(
+    api: Api, listing: Listing, first: int
+) -> None:
+    """Orders, last messages, refunds, and the messages, timeline and refunds connections of
+    every case: one statement per relation (the list loads them once for the whole page), and
+    one order-system batch call."""
+    await measure(api, listing, 10)  # warm-up
+    assert api.runtime.orders is not None
+    await api.runtime.orders.invalidate(listing.order_ids)
+    api.orders.reset_counters()
+    statements, cases = await count_listing(api, listing, FULL_PAGE, first)
+    # session check, the page, orders' refunds, last messages, refunds by case, message pages,
+    # event pages, refund pages, grouped refund COUNT, users: 10, never one per case.
+    assert statements <= 10, f"{first} cases: {statements} statements (N+1?)"
+    assert dict(api.orders.calls) == {CALL_BATCH: 1}
+    assert api.orders.batch_sizes == [first]
+    edges = cases["edges"]
+    assert len(edges) == first
+    for edge in edges:
+        node = edge["node"]
+        assert node["messages"]["edges"][0]["node"]["author"]["name"].startswith("Counted")
+        assert node["timeline"]["edges"][0]["node"]["type"] == "CASE_OPENED"
+        assert node["lastMessage"]["author"]["id"]
+        for refund in node["refundsConnection"]["edges"]:
+            assert refund["node"]["order"]["id"] == node["order"]["id"]

@@ -12,7 +12,7 @@ from app.graphql.fields import field
 from app.graphql.ids import encode_id
 from app.graphql.types.common import AuditAction
 from app.graphql.types.connections import Connection, connection
-from app.graphql.types.users import User, load_user
+from app.graphql.types.users import User, user_relation
 from domain import admin as da
 
 
@@ -25,40 +25,37 @@ class AuditDetail:
 @strawberry.type(description="One admin action: who did what to whom, and when.")
 class AuditEntry:
     model: strawberry.Private[da.AuditEntry]
+    id: strawberry.ID = strawberry.field(description="The entry's id.")
+    action: AuditAction = strawberry.field(description="What was done.")
+    actor_label: str = strawberry.field(
+        description="Who did it: the acting User.id, or `cli` for the operator CLI."
+    )
+
+    @field(description="The admin who did it; null when done through the operator CLI.")
+    def actor(self, info: Info) -> User | None:
+        return user_relation(info, self.model.actor_id)
+
+    @field(description="The user it was done to.")
+    def target_user(self, info: Info) -> User | None:
+        return user_relation(info, self.model.target_user_id)
+
+    occurred_at: datetime = strawberry.field(description="When it was done.")
+    details: list[AuditDetail] = strawberry.field(
+        description="What changed (e.g. the role before and after), as key/value pairs."
+    )
 
     @classmethod
     def from_domain(cls, entry: da.AuditEntry) -> AuditEntry:
-        return cls(model=entry)
-
-    @field(description="The entry's id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(self.model.id)
-
-    @field(description="What was done.")
-    def action(self) -> AuditAction:
-        return self.model.action
-
-    @field(description="Who did it: the acting User.id, or `cli` for the operator CLI.")
-    def actor_label(self) -> str:
-        if self.model.actor_id is not None:
-            return encode_id("User", self.model.actor_id)
-        return self.model.actor
-
-    @field(description="The admin who did it; null when done through the operator CLI.")
-    async def actor(self, info: Info) -> User | None:
-        return await load_user(info, self.model.actor_id)
-
-    @field(description="The user it was done to.")
-    async def target_user(self, info: Info) -> User | None:
-        return await load_user(info, self.model.target_user_id)
-
-    @field(description="When it was done.")
-    def occurred_at(self) -> datetime:
-        return self.model.occurred_at
-
-    @field(description="What changed (e.g. the role before and after), as key/value pairs.")
-    def details(self) -> list[AuditDetail]:
-        return [AuditDetail(key=k, value=v) for k, v in sorted(self.model.details.items())]
+        return cls(
+            model=entry,
+            id=strawberry.ID(entry.id),
+            action=entry.action,
+            actor_label=(
+                encode_id("User", entry.actor_id) if entry.actor_id is not None else entry.actor
+            ),
+            occurred_at=entry.occurred_at,
+            details=[AuditDetail(key=k, value=v) for k, v in sorted(entry.details.items())],
+        )
 
 
 if TYPE_CHECKING:

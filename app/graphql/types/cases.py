@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import strawberry
+from aiodataloader import DataLoader
 
 from app.graphql.context import Info
 from app.graphql.errors import InvalidArgument, argument_error
 from app.graphql.fields import field
 from app.graphql.ids import encode_id
+from app.graphql.relations import then
 from app.graphql.types.common import (
     AfterArg,
     CaseCategory,
@@ -21,112 +23,93 @@ from app.graphql.types.common import (
 )
 from app.graphql.types.connections import Connection, connection
 from app.graphql.types.events import CaseEventConnection
-from app.graphql.types.messages import Message, MessageConnection
-from app.graphql.types.orders import Order, load_order
+from app.graphql.types.messages import Message, MessageConnection, message_or_none
+from app.graphql.types.orders import Order, order_relation
 from app.graphql.types.refunds import Refund, RefundConnection
-from app.graphql.types.users import User, load_user
+from app.graphql.types.users import User, required_user, user_relation
 from domain import cases as dc
 from domain import visibility
+from domain.cases import Message as dm
 from domain.errors import ValidationFailed
-from domain.queries import EventPageRequest, MessagePageRequest, RefundPageRequest, page_size
+from domain.queries import (
+    EventPageRequest,
+    MessagePageRequest,
+    Page,
+    RefundPageRequest,
+    page_size,
+)
+
+T = TypeVar("T")
+
+
+def _invalid_argument(exc: BaseException) -> BaseException | None:
+    """A bad `after` cursor (or `first`) of a nested connection: the caller's mistake."""
+    return InvalidArgument(exc.message) if isinstance(exc, ValidationFailed) else None
+
+
+def _page(page: Page[T] | None) -> Page[T]:
+    if page is None:  # pragma: no cover - the read store answers every request
+        raise LookupError("the read store answered no page")
+    return page
 
 
 @strawberry.type(description="A customer's support case.")
 class SupportCase(Node):
     model: strawberry.Private[dc.SupportCase]
-
-    @classmethod
-    def from_domain(cls, case: dc.SupportCase) -> SupportCase:
-        return cls(id=encode_id("SupportCase", case.id), model=case)
-
-    @field(description="Human number, e.g. CS-000042.")
-    def number(self) -> str:
-        return self.model.display_number
-
-    @field(description="One line, 1-200 characters.")
-    def subject(self) -> str:
-        return self.model.subject
-
-    @field(description="The customer's description.")
-    def description(self) -> str:
-        return self.model.description
-
-    @field(description="What the case is about.")
-    def category(self) -> CaseCategory:
-        return self.model.category
-
-    @field(description="Where the case is in its lifecycle.")
-    def status(self) -> CaseStatus:
-        return self.model.status
-
-    @field(description="Sets the SLA due times.")
-    def priority(self) -> CasePriority:
-        return self.model.priority
+    number: str = strawberry.field(description="Human number, e.g. CS-000042.")
+    subject: str = strawberry.field(description="One line, 1-200 characters.")
+    description: str = strawberry.field(description="The customer's description.")
+    category: CaseCategory = strawberry.field(description="What the case is about.")
+    status: CaseStatus = strawberry.field(description="Where the case is in its lifecycle.")
+    priority: CasePriority = strawberry.field(description="Sets the SLA due times.")
 
     @field(description="The customer who owns the case.")
-    async def customer(self, info: Info) -> User:
-        user = await load_user(info, self.model.customer_id)
-        assert user is not None
-        return user
+    def customer(self, info: Info) -> User:
+        return required_user(info, self.model.customer_id)
 
     @field(description="The agent working the case, if any.")
-    async def assignee(self, info: Info) -> User | None:
-        return await load_user(info, self.model.assignee_id)
+    def assignee(self, info: Info) -> User | None:
+        return user_relation(info, self.model.assignee_id)
 
     @field(description="The order the case is about, if any.")
-    async def order(self, info: Info) -> Order | None:
-        if self.model.order_id is None:
-            return None
-        order = await load_order(info, self.model.order_id)
-        return Order.from_domain(order) if order is not None else None
+    def order(self, info: Info) -> Order | None:
+        return order_relation(info, self.model.order_id)
 
-    @field(
+    order_number: str | None = strawberry.field(
         description="The order's number (e.g. #1001) as it was when the case was opened; "
         "null without an order. Searchable (`supportCases(filter: {text:})` and `order`)."
     )
-    def order_number(self) -> str | None:
-        return self.model.order_number
 
     @field(description="Messages, oldest first; customers never see internal notes.")
-    async def messages(
+    def messages(
         self, info: Info, first: FirstArg = 20, after: AfterArg = None
     ) -> MessageConnection:
         try:
-            page = await info.context.loaders.message_page_by_case.load(
-                MessagePageRequest(
-                    case_id=self.model.id,
-                    first=page_size(first),
-                    after=after,
-                    include_internal=visibility.sees_internal(info.context.principal),
-                )
-            )
-        except ValidationFailed as exc:  # bad `first` or `after`: the caller's mistake
+            request = message_page_request(info, self.model.id, first, after)
+        except ValidationFailed as exc:  # bad `first`: the caller's mistake
             raise InvalidArgument(exc.message) from None
-        if page is None:  # pragma: no cover - the read store answers every request
-            raise LookupError(f"no message page for case {self.model.id}")
-        return MessageConnection.from_page(page)
+        return then(
+            info.context.loaders.message_page_by_case.load(request),
+            lambda page: MessageConnection.from_page(_page(page)),
+            _invalid_argument,
+        )
 
     @field(description="The newest message (public only, for customers).")
-    async def last_message(self, info: Info) -> Message | None:
-        loaders = info.context.loaders
-        loader = (
-            loaders.last_message_by_case_id
-            if visibility.sees_internal(info.context.principal)
-            else loaders.last_public_message_by_case_id
-        )
-        message = await loader.load(self.model.id)
-        return Message.from_domain(message) if message is not None else None
+    def last_message(self, info: Info) -> Message | None:
+        return then(last_message_loader(info).load(self.model.id), message_or_none)
 
     @field(
         description="Every refund of this case, oldest first (unbounded).",
         deprecation_reason="Use refundsConnection (paginated, with totalCount).",
     )
-    async def refunds(self, info: Info) -> list[Refund]:
-        refunds = await info.context.loaders.refunds_by_case_id.load(self.model.id)
-        return [Refund.from_domain(r) for r in refunds or []]
+    def refunds(self, info: Info) -> list[Refund]:
+        return then(
+            info.context.loaders.refunds_by_case_id.load(self.model.id),
+            lambda refunds: [Refund.from_domain(r) for r in refunds or []],
+        )
 
     @field(description="Refunds of this case, oldest first; batched over a list of cases.")
-    async def refunds_connection(
+    def refunds_connection(
         self, info: Info, first: FirstArg = 20, after: AfterArg = None
     ) -> RefundConnection:
         try:
@@ -134,63 +117,45 @@ class SupportCase(Node):
         except ValidationFailed as exc:
             raise argument_error(exc) from None
         loaders = info.context.loaders
-        try:
-            page = await loaders.refund_page_by_case.load(
-                RefundPageRequest(case_id=self.model.id, first=size, after=after)
-            )
-        except ValidationFailed as exc:  # a bad `after`: the caller's mistake
-            raise InvalidArgument(exc.message) from None
         case_id = self.model.id
 
         async def count() -> int:
             found: int | None = await loaders.refund_count_by_case_id.load(case_id)
             return found or 0
 
-        if page is None:  # pragma: no cover - the read store answers every request
-            raise LookupError(f"no refund page for case {case_id}")
-        return RefundConnection.from_page(page, count)
+        return then(
+            loaders.refund_page_by_case.load(
+                RefundPageRequest(case_id=case_id, first=size, after=after)
+            ),
+            lambda page: RefundConnection.from_page(_page(page), count),
+            _invalid_argument,
+        )
 
     @field(description="The append-only timeline, oldest first.")
-    async def timeline(
+    def timeline(
         self, info: Info, first: FirstArg = 50, after: AfterArg = None
     ) -> CaseEventConnection:
         try:
-            page = await info.context.loaders.event_page_by_case.load(
-                EventPageRequest(
-                    case_id=self.model.id,
-                    first=page_size(first, default=50),
-                    after=after,
-                    include_internal=visibility.sees_internal(info.context.principal),
-                )
-            )
-        except ValidationFailed as exc:  # bad `first` or `after`: the caller's mistake
+            request = event_page_request(info, self.model.id, first, after)
+        except ValidationFailed as exc:  # bad `first`: the caller's mistake
             raise InvalidArgument(exc.message) from None
-        if page is None:  # pragma: no cover - the read store answers every request
-            raise LookupError(f"no timeline page for case {self.model.id}")
-        return CaseEventConnection.from_page(page)
+        return then(
+            info.context.loaders.event_page_by_case.load(request),
+            lambda page: CaseEventConnection.from_page(_page(page)),
+            _invalid_argument,
+        )
 
-    @field(description="When it was opened.")
-    def created_at(self) -> datetime:
-        return self.model.created_at
+    created_at: datetime = strawberry.field(description="When it was opened.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+    first_response_due_at: datetime = strawberry.field(
+        description="When the first agent reply is due (SLA)."
+    )
+    resolution_due_at: datetime = strawberry.field(description="When resolution is due (SLA).")
 
-    @field(description="When it last changed.")
-    def updated_at(self) -> datetime:
-        return self.model.updated_at
-
-    @field(description="When the first agent reply is due (SLA).")
-    def first_response_due_at(self) -> datetime:
-        return self.model.first_response_due_at
-
-    @field(description="When resolution is due (SLA).")
-    def resolution_due_at(self) -> datetime:
-        return self.model.resolution_due_at
-
-    @field(
+    due_at: datetime = strawberry.field(
         description="The next SLA deadline the case owes: firstResponseDueAt while no agent "
         "has replied (when it comes first), else resolutionDueAt. Sort: DUE_SOONEST."
     )
-    def due_at(self) -> datetime:
-        return self.model.due_at
 
     @field(description="Whether the first reply came (or is) late.")
     def first_response_breached(self, info: Info) -> bool:
@@ -200,13 +165,67 @@ class SupportCase(Node):
     def resolution_breached(self, info: Info) -> bool:
         return self.model.resolution_breached(info.context.services.clock.now())
 
+    @classmethod
+    def from_domain(cls, case: dc.SupportCase) -> SupportCase:
+        return cls(
+            id=encode_id("SupportCase", case.id),
+            model=case,
+            number=case.display_number,
+            subject=case.subject,
+            description=case.description,
+            category=case.category,
+            status=case.status,
+            priority=case.priority,
+            created_at=case.created_at,
+            updated_at=case.updated_at,
+            first_response_due_at=case.first_response_due_at,
+            resolution_due_at=case.resolution_due_at,
+            order_number=case.order_number,
+            due_at=case.due_at,
+        )
 
-async def case_of(info: Info, case_id: str) -> SupportCase:
-    """The case of a refund or an event (visible with it; the foreign key keeps it there)."""
-    case = await info.context.loaders.case_by_id.load(case_id)
+
+def message_page_request(
+    info: Info, case_id: str, first: int | None, after: str | None
+) -> MessagePageRequest:
+    """The batch key of `SupportCase.messages(first, after)` for this viewer."""
+    return MessagePageRequest(
+        case_id=case_id,
+        first=page_size(first),
+        after=after,
+        include_internal=visibility.sees_internal(info.context.principal),
+    )
+
+
+def event_page_request(
+    info: Info, case_id: str, first: int | None, after: str | None
+) -> EventPageRequest:
+    """The batch key of `SupportCase.timeline(first, after)` for this viewer."""
+    return EventPageRequest(
+        case_id=case_id,
+        first=page_size(first, default=50),
+        after=after,
+        include_internal=visibility.sees_internal(info.context.principal),
+    )
+
+
+def last_message_loader(info: Info) -> DataLoader[str, dm | None]:
+    """`lastMessage`: the newest message, internal notes included for staff only."""
+    loaders = info.context.loaders
+    if visibility.sees_internal(info.context.principal):
+        return loaders.last_message_by_case_id
+    return loaders.last_public_message_by_case_id
+
+
+def _case(case: dc.SupportCase | None) -> SupportCase:
     if case is None:  # pragma: no cover - a refund or event never outlives its case
-        raise LookupError(f"case {case_id} is missing")
+        raise LookupError("the case of a refund or event is missing")
     return SupportCase.from_domain(case)
+
+
+def case_relation(info: Info, case_id: str) -> SupportCase:
+    """The case of a refund or an event (visible with it; the foreign key keeps it there)."""
+    return then(info.context.loaders.case_by_id.load(case_id), _case)
 
 
 if TYPE_CHECKING:

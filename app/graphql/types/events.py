@@ -10,74 +10,83 @@ import strawberry
 from app.graphql.context import Info
 from app.graphql.fields import field
 from app.graphql.ids import encode_id
+from app.graphql.relations import then
 from app.graphql.types.common import CaseEventType, Node
 from app.graphql.types.connections import Connection, connection
 from app.graphql.types.messages import Message
 from app.graphql.types.refunds import Refund, SupportCaseRef
-from app.graphql.types.users import User, load_user
+from app.graphql.types.users import User, user_relation
+from domain import cases as dc
 from domain import events as de
+from domain import refunds as dr
 from domain import visibility
 
 
 @strawberry.type(description="An entry of a case's append-only timeline.")
 class CaseEvent(Node):
     model: strawberry.Private[de.CaseEvent]
+    cursor: str = strawberry.field(
+        description="Pass as `after` to read or subscribe from after this event."
+    )
+    type: CaseEventType = strawberry.field(description="What happened.")
+    occurred_at: datetime = strawberry.field(description="When it happened.")
+
+    @field(description="Who did it (null: the system or the refund policy).")
+    def actor(self, info: Info) -> User | None:
+        return user_relation(info, self.model.actor_id)
+
+    @field(description="The case.")
+    def support_case(self, info: Info) -> SupportCaseRef:
+        from app.graphql.types.cases import case_relation
+
+        return case_relation(info, self.model.case_id)
+
+    summary: str = strawberry.field(description="One line describing the change.")
+    before: str | None = strawberry.field(
+        description="The value before the change, where there is one."
+    )
+    after: str | None = strawberry.field(
+        description="The value after the change, where there is one."
+    )
+
+    @field(description="The message, for MESSAGE_POSTED.")
+    def message(self, info: Info) -> Message | None:
+        if self.model.message_id is None:
+            return None
+        principal = info.context.principal
+
+        def visible(message: dc.Message | None) -> Message | None:
+            if message is None or not visibility.may_see_message(principal, message):
+                return None
+            return Message.from_domain(message)
+
+        return then(info.context.loaders.message_by_id.load(self.model.message_id), visible)
+
+    @field(description="The refund, for REFUND_* events.")
+    def refund(self, info: Info) -> Refund | None:
+        if self.model.refund_id is None:
+            return None
+        principal = info.context.principal
+
+        def visible(refund: dr.Refund | None) -> Refund | None:
+            if refund is None or not visibility.may_see_refund(principal, refund):
+                return None
+            return Refund.from_domain(refund)
+
+        return then(info.context.loaders.refund_by_id.load(self.model.refund_id), visible)
 
     @classmethod
     def from_domain(cls, event: de.CaseEvent) -> CaseEvent:
-        return cls(id=encode_id("CaseEvent", event.id), model=event)
-
-    @field(description="Pass as `after` to read or subscribe from after this event.")
-    def cursor(self) -> str:
-        return str(self.model.sequence or 0)
-
-    @field(description="What happened.")
-    def type(self) -> CaseEventType:
-        return self.model.type
-
-    @field(description="When it happened.")
-    def occurred_at(self) -> datetime:
-        return self.model.occurred_at
-
-    @field(description="Who did it (null: the system or the refund policy).")
-    async def actor(self, info: Info) -> User | None:
-        return await load_user(info, self.model.actor_id)
-
-    @field(description="The case.")
-    async def support_case(self, info: Info) -> SupportCaseRef:
-        from app.graphql.types.cases import case_of
-
-        return await case_of(info, self.model.case_id)
-
-    @field(description="One line describing the change.")
-    def summary(self) -> str:
-        return self.model.summary
-
-    @field(description="The value before the change, where there is one.")
-    def before(self) -> str | None:
-        return self.model.before
-
-    @field(description="The value after the change, where there is one.")
-    def after(self) -> str | None:
-        return self.model.after
-
-    @field(description="The message, for MESSAGE_POSTED.")
-    async def message(self, info: Info) -> Message | None:
-        if self.model.message_id is None:
-            return None
-        message = await info.context.loaders.message_by_id.load(self.model.message_id)
-        if message is None or not visibility.may_see_message(info.context.principal, message):
-            return None
-        return Message.from_domain(message)
-
-    @field(description="The refund, for REFUND_* events.")
-    async def refund(self, info: Info) -> Refund | None:
-        if self.model.refund_id is None:
-            return None
-        refund = await info.context.loaders.refund_by_id.load(self.model.refund_id)
-        if refund is None or not visibility.may_see_refund(info.context.principal, refund):
-            return None
-        return Refund.from_domain(refund)
+        return cls(
+            id=encode_id("CaseEvent", event.id),
+            model=event,
+            cursor=str(event.sequence or 0),
+            type=event.type,
+            occurred_at=event.occurred_at,
+            summary=event.summary,
+            before=event.before,
+            after=event.after,
+        )
 
 
 if TYPE_CHECKING:

@@ -12,35 +12,37 @@ from app.graphql.fields import field
 from app.graphql.ids import encode_id
 from app.graphql.types.common import Node
 from app.graphql.types.connections import Connection, connection
-from app.graphql.types.users import User, load_user
+from app.graphql.types.users import User, required_user
 from domain import cases as dc
 
 
 @strawberry.type(description="A message on a case: public, or an internal note (staff only).")
 class Message(Node):
     model: strawberry.Private[dc.Message]
+    body: str = strawberry.field(description="Plain text.")
+    internal: bool = strawberry.field(
+        description="True for an internal note; customers never see those."
+    )
+
+    @field(description="Who wrote it.")
+    def author(self, info: Info) -> User:
+        return required_user(info, self.model.author_id)
+
+    created_at: datetime = strawberry.field(description="When it was written.")
 
     @classmethod
     def from_domain(cls, message: dc.Message) -> Message:
-        return cls(id=encode_id("Message", message.id), model=message)
+        return cls(
+            id=encode_id("Message", message.id),
+            model=message,
+            body=message.body,
+            internal=message.internal,
+            created_at=message.created_at,
+        )
 
-    @field(description="Plain text.")
-    def body(self) -> str:
-        return self.model.body
 
-    @field(description="True for an internal note; customers never see those.")
-    def internal(self) -> bool:
-        return self.model.internal
-
-    @field(description="Who wrote it.")
-    async def author(self, info: Info) -> User:
-        user = await load_user(info, self.model.author_id)
-        assert user is not None
-        return user
-
-    @field(description="When it was written.")
-    def created_at(self) -> datetime:
-        return self.model.created_at
+def message_or_none(message: dc.Message | None) -> Message | None:
+    return Message.from_domain(message) if message is not None else None
 
 
 if TYPE_CHECKING:

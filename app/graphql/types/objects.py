@@ -7,9 +7,9 @@ from app.graphql.types.cases import SupportCase, SupportCaseConnection
 from app.graphql.types.connections import TOTAL_COUNT_DESCRIPTION, Connection, Counter, Edge
 from app.graphql.types.events import CaseEvent, CaseEventConnection
 from app.graphql.types.messages import Message, MessageConnection
-from app.graphql.types.orders import Order, OrderConnection, OrderLine, load_order
+from app.graphql.types.orders import Order, OrderConnection, OrderLine
 from app.graphql.types.refunds import Refund, RefundConnection, RefundLineItem, RefundQuote
-from app.graphql.types.users import User, UserConnection, load_user
+from app.graphql.types.users import User, UserConnection
 
 __all__ = [
     "TOTAL_COUNT_DESCRIPTION",
@@ -31,6 +31,4 @@ __all__ = [
     "SupportCaseConnection",
     "User",
     "UserConnection",
-    "load_order",
-    "load_user",
 ]

@@ -11,6 +11,7 @@ from app.graphql.context import Info
 from app.graphql.errors import OrderUnavailableError
 from app.graphql.fields import field
 from app.graphql.ids import encode_id
+from app.graphql.relations import then
 from app.graphql.types.common import Money, Node, OrderStatus
 from app.graphql.types.connections import Connection, connection
 from domain import orders as do
@@ -18,109 +19,111 @@ from domain import refunds as dr
 from domain.errors import OrderSystemUnavailable
 from domain.refunds import refundable_remainder, refunded_quantities
 
+ORDER_UNAVAILABLE = "The order system cannot be reached right now"
 
-async def load_order(info: Info, order_id: str) -> do.Order | None:
-    try:
-        order: do.Order | None = await info.context.loaders.order_by_id.load(order_id)
-    except OrderSystemUnavailable:
-        raise OrderUnavailableError("The order system cannot be reached right now") from None
-    return order
+
+def _order_unavailable(exc: BaseException) -> BaseException | None:
+    if isinstance(exc, OrderSystemUnavailable):
+        return OrderUnavailableError(ORDER_UNAVAILABLE)
+    return None
 
 
 @strawberry.type(description="A line of an order.")
 class OrderLine:
-    model: strawberry.Private[do.OrderLine]
-    refunded: strawberry.Private[int]
+    id: strawberry.ID = strawberry.field(
+        description="The line's id in the order system (use it in requestRefund)."
+    )
+    sku: str = strawberry.field(description="Stock keeping unit.")
+    name: str = strawberry.field(description="Product name.")
+    quantity: int = strawberry.field(description="Ordered quantity.")
+    unit_price: Money = strawberry.field(description="Price of one unit.")
+    refunded_quantity: int = strawberry.field(description="Units refunded or being refunded.")
 
-    @field(description="The line's id in the order system (use it in requestRefund).")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(self.model.id)
-
-    @field(description="Stock keeping unit.")
-    def sku(self) -> str:
-        return self.model.sku
-
-    @field(description="Product name.")
-    def name(self) -> str:
-        return self.model.name
-
-    @field(description="Ordered quantity.")
-    def quantity(self) -> int:
-        return self.model.quantity
-
-    @field(description="Price of one unit.")
-    def unit_price(self) -> Money:
-        return Money.from_domain(self.model.unit_price)
-
-    @field(description="Units refunded or being refunded.")
-    def refunded_quantity(self) -> int:
-        return self.refunded
+    @classmethod
+    def from_domain(cls, line: do.OrderLine, refunded: int) -> OrderLine:
+        return cls(
+            id=strawberry.ID(line.id),
+            sku=line.sku,
+            name=line.name,
+            quantity=line.quantity,
+            unit_price=Money.from_domain(line.unit_price),
+            refunded_quantity=refunded,
+        )
 
 
 @strawberry.type(description="An order, read from the shop's order system.")
 class Order(Node):
     model: strawberry.Private[do.Order]
+    number: str = strawberry.field(description="The shop's order number, e.g. #1001.")
+    status: OrderStatus = strawberry.field(description="Status in the order system.")
+    placed_at: datetime = strawberry.field(description="When the order was placed.")
+    promised_delivery_date: date | None = strawberry.field(
+        description="The promised delivery date, if any."
+    )
+    delivered_at: datetime | None = strawberry.field(
+        description="When the carrier confirmed delivery."
+    )
+    total: Money = strawberry.field(description="Order total including shipping.")
+    shipping: Money = strawberry.field(description="Shipping charged (refundable once).")
 
     @classmethod
     def from_domain(cls, order: do.Order) -> Order:
-        return cls(id=encode_id("Order", order.id), model=order)
-
-    async def _refunds(self, info: Info) -> list[dr.Refund]:
-        refunds: list[dr.Refund] | None = await info.context.loaders.refunds_by_order_id.load(
-            self.model.id
+        return cls(
+            id=encode_id("Order", order.id),
+            model=order,
+            number=order.number,
+            status=order.status,
+            placed_at=order.placed_at,
+            promised_delivery_date=order.promised_delivery_date,
+            delivered_at=order.delivered_at,
+            total=Money.from_domain(order.total),
+            shipping=Money.from_domain(order.shipping),
+            stale=order.stale,
+            as_of=order.as_of,
         )
-        return refunds or []
-
-    @field(description="The shop's order number, e.g. #1001.")
-    def number(self) -> str:
-        return self.model.number
-
-    @field(description="Status in the order system.")
-    def status(self) -> OrderStatus:
-        return self.model.status
-
-    @field(description="When the order was placed.")
-    def placed_at(self) -> datetime:
-        return self.model.placed_at
-
-    @field(description="The promised delivery date, if any.")
-    def promised_delivery_date(self) -> date | None:
-        return self.model.promised_delivery_date
-
-    @field(description="When the carrier confirmed delivery.")
-    def delivered_at(self) -> datetime | None:
-        return self.model.delivered_at
-
-    @field(description="Order total including shipping.")
-    def total(self) -> Money:
-        return Money.from_domain(self.model.total)
-
-    @field(description="Shipping charged (refundable once).")
-    def shipping(self) -> Money:
-        return Money.from_domain(self.model.shipping)
 
     @field(description="Money already paid back.")
-    async def refunded_amount(self, info: Info) -> Money:
-        return Money.from_domain(dr.refunded_amount(self.model, await self._refunds(info)))
+    def refunded_amount(self, info: Info) -> Money:
+        order = self.model
+        return then(
+            info.context.loaders.refunds_by_order_id.load(order.id),
+            lambda refunds: Money.from_domain(dr.refunded_amount(order, refunds or [])),
+        )
 
     @field(description="What can still be refunded (total minus paid and in flight).")
-    async def refundable_amount(self, info: Info) -> Money:
-        return Money.from_domain(refundable_remainder(self.model, await self._refunds(info)))
+    def refundable_amount(self, info: Info) -> Money:
+        order = self.model
+        return then(
+            info.context.loaders.refunds_by_order_id.load(order.id),
+            lambda refunds: Money.from_domain(refundable_remainder(order, refunds or [])),
+        )
 
     @field(description="The order's lines.")
-    async def lines(self, info: Info) -> list[OrderLine]:
-        refunded = refunded_quantities(await self._refunds(info))
-        return [
-            OrderLine(model=line, refunded=refunded.get(line.id, 0)) for line in self.model.lines
-        ]
+    def lines(self, info: Info) -> list[OrderLine]:
+        order = self.model
 
-    @field(description="True when served from cache while the order system is down.")
-    def stale(self) -> bool:
-        return self.model.stale
+        def lines(refunds: list[dr.Refund] | None) -> list[OrderLine]:
+            refunded = refunded_quantities(refunds or [])
+            return [OrderLine.from_domain(line, refunded.get(line.id, 0)) for line in order.lines]
 
-    @field(description="When this copy was read from the order system.")
-    def as_of(self) -> datetime:
-        return self.model.as_of
+        return then(info.context.loaders.refunds_by_order_id.load(order.id), lines)
+
+    stale: bool = strawberry.field(
+        description="True when served from cache while the order system is down."
+    )
+    as_of: datetime = strawberry.field(description="When this copy was read from the order system.")
+
+
+def _order(order: do.Order | None) -> Order | None:
+    return Order.from_domain(order) if order is not None else None
+
+
+def order_relation(info: Info, order_id: str | None) -> Order | None:
+    """The order `order_id` (None: none) through the request's order loader; an order system
+    that cannot be reached is the field's OrderUnavailableError."""
+    if order_id is None:
+        return None
+    return then(info.context.loaders.order_by_id.load(order_id), _order, _order_unavailable)
 
 
 if TYPE_CHECKING:

@@ -19,8 +19,8 @@ from app.graphql.types.common import (
     RefundStatus,
 )
 from app.graphql.types.connections import Connection, connection
-from app.graphql.types.orders import Order, load_order
-from app.graphql.types.users import User, load_user
+from app.graphql.types.orders import Order, order_relation
+from app.graphql.types.users import User, user_relation
 from domain import refunds as dr
 from domain.usecases.refund_quote import RefundQuote as DomainRefundQuote
 
@@ -31,67 +31,51 @@ if TYPE_CHECKING:
 SupportCaseRef = Annotated["SupportCase", strawberry.lazy("app.graphql.types.cases")]
 
 
+@strawberry.type(description="A line and quantity of a refund.")
+class RefundLineItem:
+    line_id: strawberry.ID = strawberry.field(description="OrderLine.id")
+    quantity: int = strawberry.field(description="Units refunded.")
+
+
 @strawberry.type(description="A refund of (part of) an order, attached to a case.")
 class Refund(Node):
     model: strawberry.Private[dr.Refund]
 
-    @classmethod
-    def from_domain(cls, refund: dr.Refund) -> Refund:
-        return cls(id=encode_id("Refund", refund.id), model=refund)
-
     @field(description="The case this refund belongs to.")
-    async def support_case(self, info: Info) -> SupportCaseRef:
-        from app.graphql.types.cases import case_of
+    def support_case(self, info: Info) -> SupportCaseRef:
+        from app.graphql.types.cases import case_relation
 
-        return await case_of(info, self.model.case_id)
+        return case_relation(info, self.model.case_id)
 
     @field(description="The refunded order (from the order system).")
-    async def order(self, info: Info) -> Order | None:
-        order = await load_order(info, self.model.order_id)
-        return Order.from_domain(order) if order is not None else None
+    def order(self, info: Info) -> Order | None:
+        return order_relation(info, self.model.order_id)
 
-    @field(description="Amount to pay back.")
-    def amount(self) -> Money:
-        return Money.from_domain(self.model.amount)
-
-    @field(description="Why it was asked for.")
-    def reason(self) -> RefundReason:
-        return self.model.reason
-
-    @field(description="The requester's note.")
-    def note(self) -> str | None:
-        return self.model.note
-
-    @field(description="Where the refund is in its lifecycle.")
-    def status(self) -> RefundStatus:
-        return self.model.status
-
-    @field(description="Who approved it, once approved.")
-    def approval(self) -> RefundApproval | None:
-        return self.model.approval
+    amount: Money = strawberry.field(description="Amount to pay back.")
+    reason: RefundReason = strawberry.field(description="Why it was asked for.")
+    note: str | None = strawberry.field(description="The requester's note.")
+    status: RefundStatus = strawberry.field(description="Where the refund is in its lifecycle.")
+    approval: RefundApproval | None = strawberry.field(
+        description="Who approved it, once approved."
+    )
 
     @field(description="The agent or admin who decided (null for the automatic policy).")
-    async def decided_by(self, info: Info) -> User | None:
-        return await load_user(info, self.model.decided_by_id)
+    def decided_by(self, info: Info) -> User | None:
+        return user_relation(info, self.model.decided_by_id)
 
-    @field(description="The decision's explanation (the policy's reason when automatic).")
-    def decision_note(self) -> str | None:
-        return self.model.decision_note
-
-    @field(description="Why the payment gateway refused it, if it failed.")
-    def failure_reason(self) -> str | None:
-        return self.model.failure_reason
-
-    @field(
+    decision_note: str | None = strawberry.field(
+        description="The decision's explanation (the policy's reason when automatic)."
+    )
+    failure_reason: str | None = strawberry.field(
+        description="Why the payment gateway refused it, if it failed."
+    )
+    attempt: int = strawberry.field(
         description="Payment attempt (1, then +1 on each retry of a FAILED refund); the "
         "payment gateway sees each attempt under its own idempotency key."
     )
-    def attempt(self) -> int:
-        return self.model.attempt
-
-    @field(description="The payment gateway's id of the refund, once SUCCEEDED.")
-    def gateway_refund_id(self) -> str | None:
-        return self.model.gateway_refund_id
+    gateway_refund_id: str | None = strawberry.field(
+        description="The payment gateway's id of the refund, once SUCCEEDED."
+    )
 
     @field(
         description="True when the amount is above the agents' approval limit: only an admin "
@@ -100,30 +84,41 @@ class Refund(Node):
     def requires_admin_approval(self, info: Info) -> bool:
         return dr.requires_admin_approval(self.model.amount, info.context.services.refund_policy)
 
-    @field(description="Refunded lines and quantities, when asked by line.")
-    def lines(self) -> list[RefundLineItem]:
-        return [
-            RefundLineItem(line_id=strawberry.ID(x.line_id), quantity=x.quantity)
-            for x in self.model.lines
-        ]
+    lines: list[RefundLineItem] = strawberry.field(
+        description="Refunded lines and quantities, when asked by line."
+    )
+    include_shipping: bool = strawberry.field(
+        description="Whether shipping is part of this refund."
+    )
+    created_at: datetime = strawberry.field(description="When it was requested.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
 
-    @field(description="Whether shipping is part of this refund.")
-    def include_shipping(self) -> bool:
-        return self.model.include_shipping
+    @classmethod
+    def from_domain(cls, refund: dr.Refund) -> Refund:
+        return cls(
+            id=encode_id("Refund", refund.id),
+            model=refund,
+            amount=Money.from_domain(refund.amount),
+            reason=refund.reason,
+            note=refund.note,
+            status=refund.status,
+            approval=refund.approval,
+            decision_note=refund.decision_note,
+            failure_reason=refund.failure_reason,
+            attempt=refund.attempt,
+            gateway_refund_id=refund.gateway_refund_id,
+            lines=[
+                RefundLineItem(line_id=strawberry.ID(x.line_id), quantity=x.quantity)
+                for x in refund.lines
+            ],
+            include_shipping=refund.include_shipping,
+            created_at=refund.created_at,
+            updated_at=refund.updated_at,
+        )
 
-    @field(description="When it was requested.")
-    def created_at(self) -> datetime:
-        return self.model.created_at
 
-    @field(description="When it last changed.")
-    def updated_at(self) -> datetime:
-        return self.model.updated_at
-
-
-@strawberry.type(description="A line and quantity of a refund.")
-class RefundLineItem:
-    line_id: strawberry.ID = strawberry.field(description="OrderLine.id")
-    quantity: int = strawberry.field(description="Units refunded.")
+def refund_or_none(refund: dr.Refund | None) -> Refund | None:
+    return Refund.from_domain(refund) if refund is not None else None
 
 
 if TYPE_CHECKING:
@@ -144,24 +139,20 @@ else:
 
 @strawberry.type(description="What could be refunded on an order right now.")
 class RefundQuote:
-    model: strawberry.Private[DomainRefundQuote]
+    order: Order = strawberry.field(description="The order.")
+    eligible: bool = strawberry.field(description="Whether a refund can be requested now.")
+    refundable_amount: Money = strawberry.field(description="The most that can still be refunded.")
+    window_ends_at: datetime | None = strawberry.field(
+        description="The end of the refund window, once delivered."
+    )
+    denial: RefundDenial | None = strawberry.field(description="Why not, when not eligible.")
 
-    @field(description="The order.")
-    def order(self) -> Order:
-        return Order.from_domain(self.model.order)
-
-    @field(description="Whether a refund can be requested now.")
-    def eligible(self) -> bool:
-        return self.model.eligible
-
-    @field(description="The most that can still be refunded.")
-    def refundable_amount(self) -> Money:
-        return Money.from_domain(self.model.refundable_amount)
-
-    @field(description="The end of the refund window, once delivered.")
-    def window_ends_at(self) -> datetime | None:
-        return self.model.window_ends_at
-
-    @field(description="Why not, when not eligible.")
-    def denial(self) -> RefundDenial | None:
-        return self.model.denial
+    @classmethod
+    def from_domain(cls, quote: DomainRefundQuote) -> RefundQuote:
+        return cls(
+            order=Order.from_domain(quote.order),
+            eligible=quote.eligible,
+            refundable_amount=Money.from_domain(quote.refundable_amount),
+            window_ends_at=quote.window_ends_at,
+            denial=quote.denial,
+        )

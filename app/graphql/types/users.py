@@ -9,6 +9,7 @@ import strawberry
 from app.graphql.context import Info
 from app.graphql.fields import field
 from app.graphql.ids import encode_id
+from app.graphql.relations import then
 from app.graphql.types.common import Node, Role
 from app.graphql.types.connections import Connection, connection
 from domain import users as du
@@ -18,17 +19,7 @@ from domain import visibility
 @strawberry.type(description="A customer, agent or admin.")
 class User(Node):
     model: strawberry.Private[du.User]
-    # The user who just proved who they are (login): their own email, though the request
-    # itself is still anonymous.
-    is_self: strawberry.Private[bool] = False
-
-    @classmethod
-    def from_domain(cls, user: du.User, *, is_self: bool = False) -> User:
-        return cls(id=encode_id("User", user.id), model=user, is_self=is_self)
-
-    @field(description="Display name.")
-    def name(self) -> str:
-        return self.model.name
+    name: str = strawberry.field(description="Display name.")
 
     @field(description="Email; only staff and the user themselves can see it.")
     def email(self, info: Info) -> str | None:
@@ -36,9 +27,7 @@ class User(Node):
             return self.model.email
         return None
 
-    @field(description="What the user may do.")
-    def role(self) -> Role:
-        return self.model.role
+    role: Role = strawberry.field(description="What the user may do.")
 
     @field(
         description="False once an admin deactivated the user (they cannot log in); "
@@ -49,12 +38,40 @@ class User(Node):
             return self.model.active
         return None
 
+    # The user who just proved who they are (login): their own email, though the request
+    # itself is still anonymous.
+    is_self: strawberry.Private[bool] = False
 
-async def load_user(info: Info, user_id: str | None) -> User | None:
+    @classmethod
+    def from_domain(cls, user: du.User, *, is_self: bool = False) -> User:
+        return cls(
+            id=encode_id("User", user.id),
+            model=user,
+            name=user.name,
+            role=user.role,
+            is_self=is_self,
+        )
+
+
+def _user(user: du.User | None) -> User | None:
+    return User.from_domain(user) if user is not None else None
+
+
+def _existing_user(user: du.User | None) -> User:
+    assert user is not None  # a foreign key keeps it
+    return User.from_domain(user)
+
+
+def user_relation(info: Info, user_id: str | None) -> User | None:
+    """The user `user_id` (None: none), through the request's user loader."""
     if user_id is None:
         return None
-    user = await info.context.loaders.user_by_id.load(user_id)
-    return User.from_domain(user) if user is not None else None
+    return then(info.context.loaders.user_by_id.load(user_id), _user)
+
+
+def required_user(info: Info, user_id: str) -> User:
+    """A user a foreign key guarantees (a case's customer, a message's author)."""
+    return then(info.context.loaders.user_by_id.load(user_id), _existing_user)
 
 
 if TYPE_CHECKING:
