@@ -14,7 +14,14 @@ from app.composition.policies import (
     refund_execution_policy,
     refund_policy,
 )
-from app.composition.runtime import Runtime, build_runtime, case_scheduler, refund_worker, seed
+from app.composition.runtime import (
+    Runtime,
+    build_runtime,
+    case_scheduler,
+    refund_worker,
+    seed,
+    webhook_worker,
+)
 from app.composition.simulators import PAYMENT_SIMULATOR_PREFIX, SIMULATOR_PREFIX
 from app.composition.webhooks import ORDER_WEBHOOK_PATH, order_webhook_endpoint
 
@@ -36,4 +43,5 @@ __all__ = [
     "refund_worker",
     "seed",
     "case_scheduler",
+    "webhook_worker",
 ]

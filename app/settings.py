@@ -157,6 +157,18 @@ class Settings(BaseSettings):
     # ("claimed", "sent", "answered"); refused in production.
     refund_worker_crash_at: Literal["claimed", "sent", "answered"] | None = None
 
+    # Outbound webhooks to the shop (docs/outbound-webhooks.md). The webhook worker runs where
+    # the refund worker runs (embedded: in the API process; production: app.worker processes).
+    webhook_worker_concurrency: int = Field(default=1, ge=1, le=64)
+    webhook_worker_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)  # one whole attempt
+    webhook_lease_seconds: float = Field(default=60.0, gt=0)  # > one attempt
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    webhook_backoff_base_seconds: float = Field(default=10.0, gt=0)
+    webhook_backoff_cap_seconds: float = Field(default=7200.0, gt=0)
+    webhook_disable_after_failures: int = Field(default=15, ge=1)  # consecutive, any delivery
+    webhook_rotation_grace_hours: float = Field(default=24.0, ge=0, le=168)
+
     # Business rules (DOMAIN.md "(setting)")
     refund_window_days: int = 30
     not_received_grace_days: int = 7
@@ -223,6 +235,10 @@ class Settings(BaseSettings):
             )
         if self.refund_worker_backoff_cap_seconds < self.refund_worker_backoff_base_seconds:
             raise ValueError("REFUND_WORKER_BACKOFF_CAP_SECONDS must be >= the base")
+        if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
+            raise ValueError("WEBHOOK_LEASE_SECONDS must exceed WEBHOOK_TIMEOUT_SECONDS")
+        if self.webhook_backoff_cap_seconds < self.webhook_backoff_base_seconds:
+            raise ValueError("WEBHOOK_BACKOFF_CAP_SECONDS must be >= the base")
         return self
 
     @model_validator(mode="after")

@@ -2,7 +2,8 @@
 
 Builds the runtime like the API does (app.main.build_runtime: same settings, same adapters), then
 claims and executes refund jobs until SIGTERM or SIGINT (see app.refund_worker for what shutdown
-does to the job in hand). It also runs the SLA breach scheduler (several running is safe).
+does to the job in hand). It also runs the SLA breach scheduler (several running is safe) and the
+outbound webhook worker (app.webhook_worker: sends deliveries from the outbox).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import contextlib
 import logging
 import signal
 
-from app.main import build_runtime, case_scheduler, refund_worker
+from app.main import build_runtime, case_scheduler, refund_worker, webhook_worker
 from app.observability.logging import configure_logging
 from app.observability.tracing import configure_tracing, trace_engine
 from app.refund_worker import crash_hook
@@ -45,6 +46,7 @@ async def run_worker(
             async with contextlib.AsyncExitStack() as stack:
                 if with_case_scheduler:
                     await stack.enter_async_context(case_scheduler(runtime).running())
+                await stack.enter_async_context(webhook_worker(runtime).running())
                 async with worker.running():
                     await stop.wait()
                     log.info("refund worker: shutting down")

@@ -17,6 +17,14 @@ from domain.live import EventScope, Wakeup
 from domain.money import Money
 from domain.order_events import OrderVersionAdvance
 from domain.orders import Order, OrderPage, OrderStatus
+from domain.outbound_webhooks import (
+    AttemptOutcome,
+    SendResult,
+    WebhookDelivery,
+    WebhookDeliveryState,
+    WebhookEndpoint,
+)
+from domain.queries import Page
 from domain.refund_jobs import RefundJob, RefundQueueDepths
 from domain.refunds import Refund
 from domain.sla import SlaBreach
@@ -344,4 +352,74 @@ class SlaBreachLog(Protocol):
     ) -> bool:
         """Inside `work`'s transaction: note that `breach` is being announced. False (and
         nothing written) when it already was, by this or another process."""
+        ...
+
+
+class WebhookStore(Protocol):
+    """Outbound webhook endpoints and their deliveries (domain.outbound_webhooks). Each call is
+    its own transaction. Deliveries caused by a change are NOT written here: the unit of work
+    writes them with the change (the outbox)."""
+
+    async def add_endpoint(self, endpoint: WebhookEndpoint) -> None: ...
+
+    async def get_endpoint(self, endpoint_id: str) -> WebhookEndpoint | None: ...
+
+    async def save_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        """Stores what an admin may change (url, events, description, active, secrets)."""
+        ...
+
+    async def list_endpoints(self) -> list[WebhookEndpoint]:
+        """Every endpoint, oldest first."""
+        ...
+
+    async def get_delivery(self, delivery_id: str) -> WebhookDelivery | None: ...
+
+    async def add_delivery(self, delivery: WebhookDelivery) -> None: ...
+
+    async def list_deliveries(
+        self,
+        *,
+        first: int,
+        after: str | None,
+        endpoint_id: str | None = None,
+        states: Sequence[WebhookDeliveryState] = (),
+    ) -> Page[WebhookDelivery]:
+        """Newest first, keyset-paginated (ValidationFailed for a cursor not of this list)."""
+        ...
+
+    async def claim(
+        self, *, owner: str, now: datetime, lease_seconds: float
+    ) -> tuple[WebhookDelivery, WebhookEndpoint] | None:
+        """Lease the PENDING delivery due first whose endpoint is active (lease absent or
+        expired) to `owner`; with its endpoint. Concurrent claimers never share one."""
+        ...
+
+    async def record_attempt(
+        self,
+        delivery: WebhookDelivery,
+        result: SendResult,
+        outcome: AttemptOutcome,
+        *,
+        owner: str,
+        now: datetime,
+    ) -> bool:
+        """Store an attempt and free the lease, only while `owner` holds it; count the
+        endpoint's consecutive failures (reset by a success) and disable it with the reason
+        when they reach the limit. False when the lease was lost (nothing stored)."""
+        ...
+
+
+class WebhookSender(Protocol):
+    async def send(
+        self,
+        url: str,
+        *,
+        message_id: str,
+        payload: str,
+        secrets: Sequence[str],
+        timestamp: datetime,
+        timeout_seconds: float,
+    ) -> SendResult:
+        """POST `payload` signed with every secret (Standard Webhooks). Never raises for
+        what the receiver or the network does: that is a SendResult with an error."""
         ...

@@ -9,6 +9,8 @@
   in commit order. Without it, a transaction that drew sequence 10 could commit after one that drew
   11, and a subscriber replaying "after 11" would never see 10. (SQLite: BEGIN IMMEDIATE already
   serialises writers.)
+- The same events become outbound webhook deliveries (adapters/sql/outbound_webhooks.py), written
+  in the same transaction: the durable outbox the webhook worker sends from.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.sql import mappers
 from adapters.sql.audit import SqlAuditLog
 from adapters.sql.order_webhooks import SqlOrderWebhookInbox
+from adapters.sql.outbound_webhooks import enqueue_deliveries
 from adapters.sql.refund_execution import SqlIdempotencyKeyRepository, SqlRefundJobRepository
 from adapters.sql.repositories import (
     SqlCaseRepository,
@@ -134,6 +137,8 @@ class SqlUnitOfWork:
             )
             sequences = {row.id: int(row.sequence) for row in result}
             stored = [dataclasses.replace(e, sequence=sequences[e.id]) for e in pending]
+            # The outbox of outbound webhooks: the messages these events cause, same transaction.
+            await enqueue_deliveries(session, stored)
         await session.commit()
         self._pending = {}
         self.committed_events.extend(stored)

@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.db import create_engine, create_session_factory
+from adapters.sql.outbound_webhooks import SqlWebhookStore
 from adapters.sql.read_store import SqlReadStore
 from adapters.sql.retention import SqlRetentionStore
 from adapters.sql.sla import SqlSlaBreachLog
@@ -25,6 +26,7 @@ class SqlAdapters:
     reads: SqlReadStore
     sla_breaches: SqlSlaBreachLog
     retention: SqlRetentionStore
+    webhooks: SqlWebhookStore
 
 
 def database_deadlines(settings: Settings) -> dict[str, Any]:
@@ -66,4 +68,5 @@ def sql_adapters(settings: Settings, stack: contextlib.AsyncExitStack) -> SqlAda
         reads=SqlReadStore(session_factory),
         sla_breaches=SqlSlaBreachLog(session_factory),
         retention=SqlRetentionStore(session_factory),
+        webhooks=SqlWebhookStore(session_factory),
     )

@@ -19,7 +19,13 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from adapters.availability import dependency_unavailable
 from app.composition.health import healthz, readyz
-from app.composition.runtime import Runtime, build_runtime, case_scheduler, refund_worker
+from app.composition.runtime import (
+    Runtime,
+    build_runtime,
+    case_scheduler,
+    refund_worker,
+    webhook_worker,
+)
 from app.composition.shutdown import bounded_close
 from app.composition.simulators import (
     PAYMENT_SIMULATOR_PREFIX,
@@ -162,6 +168,12 @@ def create_app(
                         rt, max_shutdown_grace_seconds=settings.shutdown_grace_seconds / 8
                     )
                     app.state.refund_worker = await background.enter_async_context(worker.running())
+                    sender = webhook_worker(
+                        rt, max_shutdown_grace_seconds=settings.shutdown_grace_seconds / 8
+                    )
+                    app.state.webhook_worker = await background.enter_async_context(
+                        sender.running()
+                    )
                 yield
             finally:
                 process_exited(os.getpid())

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from app.settings import Settings
 from domain.cases import CaseRules
+from domain.outbound_webhooks import WebhookDeliveryPolicy
 from domain.refund_jobs import RefundExecutionPolicy
 from domain.refunds import RefundPolicy
 from domain.retention import RetentionPolicy
@@ -52,4 +53,16 @@ def auth_rules(settings: Settings) -> AuthRules:
     return AuthRules(
         refresh_token_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
         login_attempts_per_minute=settings.login_attempts_per_minute,
+    )
+
+
+def webhook_delivery_policy(settings: Settings) -> WebhookDeliveryPolicy:
+    return WebhookDeliveryPolicy(
+        max_attempts=settings.webhook_max_attempts,
+        backoff_base=timedelta(seconds=settings.webhook_backoff_base_seconds),
+        backoff_cap=timedelta(seconds=settings.webhook_backoff_cap_seconds),
+        disable_after_failures=settings.webhook_disable_after_failures,
+        request_timeout=timedelta(seconds=settings.webhook_timeout_seconds),
+        lease=timedelta(seconds=settings.webhook_lease_seconds),
+        rotation_grace=timedelta(hours=settings.webhook_rotation_grace_hours),
     )

@@ -14,6 +14,7 @@ from adapters.auth.passwords import Argon2PasswordHasher
 from adapters.auth.refresh_tokens import hash_refresh_token, new_refresh_token
 from adapters.clock import SystemClock
 from adapters.order_system.resilient import ResilientOrderSystem
+from adapters.outbound_webhook_sender import HttpWebhookSender
 from adapters.payment_gateway.simulator import create_payment_gateway_simulator
 from app.composition import policies
 from app.composition.auth import access_tokens
@@ -32,6 +33,7 @@ from app.observability.metrics import observe_refund_job
 from app.refund_worker import RefundWorker
 from app.scheduler import CaseScheduler
 from app.settings import Settings
+from app.webhook_worker import WebhookWorker
 from domain.budget import CostBudget
 from domain.ports import Clock, EventBroker, SlaBreachLog
 from domain.usecases.execute_refund import Checkpoint
@@ -73,6 +75,8 @@ async def build_runtime(
         orders = order_system(settings, stack, clock=clock, redis=redis, simulator=order_simulator)
         broker = event_broker(settings, stack)
         payments_simulator = None
+        webhook_sender = HttpWebhookSender()
+        stack.push_async_callback(webhook_sender.aclose)
         if not settings.payment_gateway_url:
             payments_simulator = payment_gateway_simulator or create_payment_gateway_simulator()
         services = Services(
@@ -94,6 +98,9 @@ async def build_runtime(
             ),
             refund_execution=policies.refund_execution_policy(settings),
             session_notices=session_notices(settings, stack),
+            webhooks=sql.webhooks,
+            webhook_sender=webhook_sender,
+            webhook_delivery=policies.webhook_delivery_policy(settings),
         )
         yield Runtime(
             settings=settings,
@@ -128,6 +135,23 @@ def refund_worker(
         shutdown_grace_seconds=grace,
         checkpoint=checkpoint,
         on_result=lambda result: observe_refund_job(result.outcome.value),
+    )
+
+
+def webhook_worker(
+    runtime: Runtime, *, max_shutdown_grace_seconds: float | None = None
+) -> WebhookWorker:
+    """The outbound webhook worker of a runtime (app.worker runs it beside the refund worker;
+    the embedded app's lifespan too)."""
+    settings = runtime.settings
+    grace = settings.webhook_timeout_seconds + 1.0
+    if max_shutdown_grace_seconds is not None:
+        grace = min(grace, max_shutdown_grace_seconds)
+    return WebhookWorker(
+        runtime.services,
+        poll_seconds=settings.webhook_worker_poll_seconds,
+        concurrency=settings.webhook_worker_concurrency,
+        shutdown_grace_seconds=grace,
     )
 
 

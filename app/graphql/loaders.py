@@ -12,6 +12,7 @@ from domain.cases import Message, SupportCase
 from domain.errors import OrdersPartiallyUnavailable, OrderSystemUnavailable
 from domain.events import CaseEvent
 from domain.orders import Order
+from domain.outbound_webhooks import WebhookEndpoint
 from domain.queries import EventPageRequest, MessagePageRequest, Page, RefundPageRequest
 from domain.refunds import Refund
 from domain.usecases.services import Services
@@ -102,4 +103,16 @@ class Loaders:
         )
         self.last_message_by_case_id: _MappingLoader[str, Message] = _MappingLoader(
             _last_any, "last_message_by_case_id"
+        )
+
+        async def _webhook_endpoints(ids: Sequence[str]) -> dict[str, WebhookEndpoint]:
+            # Endpoints are few (an admin registers them): one query reads them all.
+            if services.webhooks is None:
+                return {}
+            wanted = set(ids)
+            return {e.id: e for e in await services.webhooks.list_endpoints() if e.id in wanted}
+
+        # WebhookDelivery.endpoint (admins only: the query above it checks).
+        self.webhook_endpoint_by_id: _MappingLoader[str, WebhookEndpoint] = _MappingLoader(
+            _webhook_endpoints, "webhook_endpoint_by_id"
         )

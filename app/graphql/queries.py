@@ -43,10 +43,13 @@ from app.graphql.types.objects import (
     User,
     UserConnection,
 )
+from app.graphql.types.webhooks import WebhookDeliveryConnection, WebhookEndpoint
 from domain import visibility
 from domain.admin import AdminActor
 from domain.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from domain.outbound_webhooks import WebhookDeliveryState
 from domain.queries import CaseFilter, CaseListRequest, RefundFilter, case_filter_for, page_size
+from domain.usecases import outbound_webhooks as webhooks
 from domain.usecases.admin_users import audit_log
 from domain.usecases.live_events import live_start_cursor
 from domain.usecases.order_access import OrderUnavailable, my_orders, visible_order
@@ -392,6 +395,50 @@ class Query:
         except DomainError as exc:
             raise _validation_error(exc) from None
         return AuditEntryConnection.from_page(page)
+
+    @field(
+        description="The shop endpoints receiving outbound webhooks, oldest first (admins only).",
+        permission_classes=[IsAdmin],
+    )
+    async def webhook_endpoints(self, info: Info) -> list[WebhookEndpoint]:
+        actor = AdminActor.of(info.context.require_principal())
+        found = await webhooks.list_endpoints(info.context.services, actor)
+        return [WebhookEndpoint.from_domain(e) for e in found]
+
+    @field(
+        description="Outbound webhook deliveries with their last answer, newest first (admins "
+        "only); optionally of one endpoint or in some states.",
+        permission_classes=[IsAdmin],
+    )
+    async def webhook_deliveries(
+        self,
+        info: Info,
+        first: FirstArg = 20,
+        after: AfterArg = None,
+        endpoint_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="WebhookEndpoint.id")
+        ] = None,
+        state: Annotated[
+            list[WebhookDeliveryState] | None,
+            strawberry.argument(description="Any of these states."),
+        ] = None,
+    ) -> WebhookDeliveryConnection:
+        actor = AdminActor.of(info.context.require_principal())
+        internal_endpoint: str | None = None
+        if endpoint_id is not None:
+            internal_endpoint = decode_expected(endpoint_id, "WebhookEndpoint") or "-"
+        try:
+            page = await webhooks.list_deliveries(
+                info.context.services,
+                actor,
+                first=first,
+                after=after,
+                endpoint_id=internal_endpoint,
+                states=tuple(state or ()),
+            )
+        except DomainError as exc:
+            raise _validation_error(exc) from None
+        return WebhookDeliveryConnection.from_page(page)
 
 
 async def _visible_case(info: Info, case_id: str) -> SupportCase | None:

@@ -43,12 +43,16 @@ from app.graphql.mutations import (
     post_message,
     reactivate_user,
     refresh_session,
+    register_webhook_endpoint,
     reject_refund,
     request_refund,
+    resend_webhook_delivery,
     reset_user_password,
     retry_refund,
+    rotate_webhook_secret,
     set_case_priority,
     start_browser_session,
+    update_webhook_endpoint,
 )
 from app.graphql.queries import Query
 from app.graphql.subscriptions import Subscription
@@ -78,6 +82,10 @@ class Mutation:
     deactivate_user = deactivate_user.field
     reactivate_user = reactivate_user.field
     reset_user_password = reset_user_password.field
+    register_webhook_endpoint = register_webhook_endpoint.field
+    update_webhook_endpoint = update_webhook_endpoint.field
+    rotate_webhook_secret = rotate_webhook_secret.field
+    resend_webhook_delivery = resend_webhook_delivery.field
 
 
 class AppSchema(strawberry.Schema):

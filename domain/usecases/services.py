@@ -11,6 +11,7 @@ from domain import visibility
 from domain.cases import CaseRules, SupportCase
 from domain.errors import NotFound
 from domain.events import CaseEvent
+from domain.outbound_webhooks import WebhookDeliveryPolicy
 from domain.payments import PaymentGateway
 from domain.ports import (
     AccessTokenService,
@@ -22,6 +23,8 @@ from domain.ports import (
     SessionNotices,
     UnitOfWork,
     UnitOfWorkFactory,
+    WebhookSender,
+    WebhookStore,
 )
 from domain.queries import ReadStore
 from domain.refund_jobs import RefundExecutionPolicy
@@ -60,6 +63,11 @@ class Services:
     # Where "this user's sessions ended" is announced (admin actions), so that live sockets
     # close at once on every instance; None: only their periodic session check notices.
     session_notices: SessionNotices | None = None
+    # Outbound webhooks (domain.outbound_webhooks): the admin's endpoints and the deliveries
+    # (None: not wired, e.g. in-memory tests), the sender of the webhook worker and its pacing.
+    webhooks: WebhookStore | None = None
+    webhook_sender: WebhookSender | None = None
+    webhook_delivery: WebhookDeliveryPolicy = WebhookDeliveryPolicy()
 
     async def publish(self, events: list[CaseEvent]) -> None:
         """Announce committed events. Never raises: the events are committed and in the case

@@ -516,6 +516,49 @@ for _name in ADMIN_MUTATIONS:
     entry(f"Mutation.{_name}(input.userId)")(_admin_check(_name))
 
 
+# Outbound webhooks belong to no customer: B (and an agent) are refused whatever the id.
+WEBHOOK_FIELDS = {
+    "Mutation.updateWebhookEndpoint(input.endpointId)": (
+        "mutation($id: ID!) { updateWebhookEndpoint(input: {endpointId: $id, active: false}) "
+        "{ __typename } }",
+        "WebhookEndpoint",
+        "updateWebhookEndpoint",
+    ),
+    "Mutation.rotateWebhookSecret(input.endpointId)": (
+        "mutation($id: ID!) { rotateWebhookSecret(input: {endpointId: $id}) { __typename } }",
+        "WebhookEndpoint",
+        "rotateWebhookSecret",
+    ),
+    "Mutation.resendWebhookDelivery(input.deliveryId)": (
+        "mutation($id: ID!) { resendWebhookDelivery(input: {deliveryId: $id}) { __typename } }",
+        "WebhookDelivery",
+        "resendWebhookDelivery",
+    ),
+    "Query.webhookDeliveries(endpointId)": (
+        "query($id: ID) { webhookDeliveries(endpointId: $id) { edges { node { id } } } }",
+        "WebhookEndpoint",
+        "webhookDeliveries",
+    ),
+}
+
+
+def _webhook_check(key: str) -> Check:
+    query, type_name, field_name = WEBHOOK_FIELDS[key]
+
+    async def check(api: Api, w: World) -> None:
+        body = await same_as_missing(
+            api, w, query, {"id": missing(type_name)}, {"id": missing(type_name)}
+        )
+        assert_forbidden(body, field_name)
+        assert_forbidden(await api.gql(query, {"id": missing(type_name)}, w.agent), field_name)
+
+    return check
+
+
+for _key in WEBHOOK_FIELDS:
+    entry(_key)(_webhook_check(_key))
+
+
 CASE_EVENTS = """subscription($id: ID, $after: String) { caseEvents(caseId: $id, after: $after) {
   id cursor type summary supportCase { id subject } message { id body internal } } }"""
 

@@ -69,6 +69,13 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "Mutation.deactivateUser": ADMIN_ONLY,
     "Mutation.reactivateUser": ADMIN_ONLY,
     "Mutation.resetUserPassword": ADMIN_ONLY,
+    # Outbound webhooks: the admin's calls change nothing (invalid input, unknown ids).
+    "Query.webhookEndpoints": ADMIN_ONLY,
+    "Query.webhookDeliveries": ADMIN_ONLY,
+    "Mutation.registerWebhookEndpoint": ADMIN_ONLY,
+    "Mutation.updateWebhookEndpoint": ADMIN_ONLY,
+    "Mutation.rotateWebhookSecret": ADMIN_ONLY,
+    "Mutation.resendWebhookDelivery": ADMIN_ONLY,
     # Subscription (over the WebSocket; UNAUTHENTICATED: connection_init without a valid token
     # is refused with close code 4403)
     "Subscription.caseEvents": AUTHENTICATED,
@@ -166,6 +173,12 @@ def _user_gid(s: Scenario) -> str:
     from tests.api._helpers import gid
 
     return gid("User", s.customer.user_id)
+
+
+def _missing_gid(type_name: str) -> str:
+    from tests.api._helpers import gid
+
+    return gid(type_name, str(uuid.uuid4()))
 
 
 LOGIN = """mutation($e: String!) { login(input: {email: $e, password: "demo-password"}) {
@@ -296,6 +309,34 @@ CALLS: dict[str, Builder] = {
         "{ __typename } }",
         {"input": {"userId": _user_gid(s), "password": "demo-password"}},
         frozenset({"UserUpdated"}),
+    ),
+    "Query.webhookEndpoints": lambda s, r: Call("{ webhookEndpoints { id url } }", {}),
+    "Query.webhookDeliveries": lambda s, r: Call(
+        "{ webhookDeliveries(first: 5) { edges { node { id state } } } }", {}
+    ),
+    "Mutation.registerWebhookEndpoint": lambda s, r: Call(
+        "mutation($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) "
+        "{ __typename } }",
+        {"input": {"url": "ftp://role-matrix.example/hooks", "events": ["REFUND_PAID"]}},
+        frozenset({"ValidationFailed"}),
+    ),
+    "Mutation.updateWebhookEndpoint": lambda s, r: Call(
+        "mutation($input: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(input: $input) "
+        "{ __typename } }",
+        {"input": {"endpointId": _missing_gid("WebhookEndpoint"), "active": False}},
+        frozenset({"NotFound"}),
+    ),
+    "Mutation.rotateWebhookSecret": lambda s, r: Call(
+        "mutation($input: RotateWebhookSecretInput!) { rotateWebhookSecret(input: $input) "
+        "{ __typename } }",
+        {"input": {"endpointId": _missing_gid("WebhookEndpoint")}},
+        frozenset({"NotFound"}),
+    ),
+    "Mutation.resendWebhookDelivery": lambda s, r: Call(
+        "mutation($input: ResendWebhookDeliveryInput!) { resendWebhookDelivery(input: $input) "
+        "{ __typename } }",
+        {"input": {"deliveryId": _missing_gid("WebhookDelivery")}},
+        frozenset({"NotFound"}),
     ),
     # Replays the case's log from the start: the first event arrives at once when allowed.
     "Subscription.caseEvents": lambda s, r: Call(

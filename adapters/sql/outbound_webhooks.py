@@ -1,0 +1,429 @@
+"""Outbound webhooks in SQL: the unit of work's outbox write and domain.ports.WebhookStore.
+
+The outbox (`enqueue_deliveries`): SqlUnitOfWork.commit calls it with the events it is about to
+append, inside the same transaction, so a change and the messages it causes are committed
+together or not at all. Events that are no webhook event cost nothing; otherwise one query reads
+the active endpoints (and one each the cases and refunds the messages describe).
+
+Claiming, like the refund outbox: PostgreSQL `SELECT ... FOR UPDATE SKIP LOCKED` then a guarded
+UPDATE that leases the row; SQLite serialises writers (BEGIN IMMEDIATE) and the UPDATE repeats
+the claimability condition. Recording an attempt is guarded by the lease owner, so a worker whose
+lease expired cannot overwrite what its successor recorded.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, insert, or_, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.sql.tables import refunds, support_cases
+from adapters.sql.tables_outbound_webhooks import webhook_deliveries, webhook_endpoints
+from domain.errors import ValidationFailed
+from domain.events import CaseEvent
+from domain.outbound_webhooks import (
+    ERROR_MAX,
+    AttemptOutcome,
+    CaseFacts,
+    RefundFacts,
+    SendResult,
+    WebhookDelivery,
+    WebhookDeliveryState,
+    WebhookEndpoint,
+    WebhookEvent,
+    excerpt,
+    message_id,
+    payload_of,
+    webhook_event_of,
+)
+from domain.queries import Page
+
+_PENDING = WebhookDeliveryState.PENDING.value
+_E = webhook_endpoints.c
+_D = webhook_deliveries.c
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+def _rowcount(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+# -- rows <-> domain ---------------------------------------------------------------------------
+
+
+def endpoint_values(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    return {
+        "id": endpoint.id,
+        "url": endpoint.url,
+        "description": endpoint.description,
+        "events": sorted(e.value for e in endpoint.events),
+        "secret": endpoint.secret,
+        "previous_secret": endpoint.previous_secret,
+        "previous_secret_expires_at": endpoint.previous_secret_expires_at,
+        "active": endpoint.active,
+        "disabled_reason": endpoint.disabled_reason,
+        "disabled_at": endpoint.disabled_at,
+        "consecutive_failures": endpoint.consecutive_failures,
+        "created_at": endpoint.created_at,
+        "updated_at": endpoint.updated_at,
+    }
+
+
+def endpoint_from_row(row: Mapping[Any, Any]) -> WebhookEndpoint:
+    return WebhookEndpoint(
+        id=row["id"],
+        url=row["url"],
+        description=row["description"],
+        events=frozenset(WebhookEvent(e) for e in row["events"] or ()),
+        secret=row["secret"],
+        previous_secret=row["previous_secret"],
+        previous_secret_expires_at=row["previous_secret_expires_at"],
+        active=bool(row["active"]),
+        disabled_reason=row["disabled_reason"],
+        disabled_at=row["disabled_at"],
+        consecutive_failures=int(row["consecutive_failures"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def delivery_values(delivery: WebhookDelivery) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "endpoint_id": delivery.endpoint_id,
+        "message_id": delivery.message_id,
+        "event_type": delivery.event_type.value,
+        "payload": delivery.payload,
+        "case_id": delivery.case_id,
+        "resend_of": delivery.resend_of,
+        "state": delivery.state.value,
+        "attempts": delivery.attempts,
+        "next_attempt_at": delivery.next_attempt_at,
+        "lease_owner": delivery.lease_owner,
+        "lease_until": delivery.lease_until,
+        "last_attempt_at": delivery.last_attempt_at,
+        "last_status": delivery.last_status,
+        "last_response": delivery.last_response,
+        "last_error": delivery.last_error,
+        "delivered_at": delivery.delivered_at,
+        "created_at": delivery.created_at,
+    }
+
+
+def delivery_from_row(row: Mapping[Any, Any]) -> WebhookDelivery:
+    return WebhookDelivery(
+        id=row["id"],
+        endpoint_id=row["endpoint_id"],
+        message_id=row["message_id"],
+        event_type=WebhookEvent(row["event_type"]),
+        payload=row["payload"],
+        case_id=row["case_id"],
+        resend_of=row["resend_of"],
+        state=WebhookDeliveryState(row["state"]),
+        attempts=int(row["attempts"]),
+        next_attempt_at=row["next_attempt_at"],
+        lease_owner=row["lease_owner"],
+        lease_until=row["lease_until"],
+        last_attempt_at=row["last_attempt_at"],
+        last_status=row["last_status"],
+        last_response=row["last_response"],
+        last_error=row["last_error"],
+        delivered_at=row["delivered_at"],
+        created_at=row["created_at"],
+    )
+
+
+# -- the outbox write (inside the unit of work) ------------------------------------------------
+
+
+async def enqueue_deliveries(session: AsyncSession, events: Sequence[CaseEvent]) -> int:
+    """Write one PENDING delivery per (webhook event among `events`, active endpoint that
+    subscribes to it), in `session`'s transaction. Returns how many were written."""
+    kinds = [(event, kind) for event in events if (kind := webhook_event_of(event)) is not None]
+    if not kinds:
+        return 0
+    rows = (await session.execute(select(webhook_endpoints).where(_E.active))).mappings().all()
+    endpoints = [endpoint_from_row(row) for row in rows]
+    wanted = [
+        (event, kind, endpoint)
+        for event, kind in kinds
+        for endpoint in endpoints
+        if endpoint.subscribes_to(kind)
+    ]
+    if not wanted:
+        return 0
+    cases = await _case_facts(session, {event.case_id for event, _, _ in wanted})
+    refund_facts = await _refund_facts(
+        session, {event.refund_id for event, _, _ in wanted if event.refund_id is not None}
+    )
+    deliveries = []
+    for event, kind, endpoint in wanted:
+        refund = refund_facts.get(event.refund_id) if event.refund_id is not None else None
+        payload = payload_of(kind, event, cases.get(event.case_id), refund)
+        deliveries.append(
+            delivery_values(
+                WebhookDelivery.new(
+                    endpoint_id=endpoint.id,
+                    message=message_id(event.id),
+                    kind=kind,
+                    payload=payload,
+                    now=event.occurred_at,
+                    case_id=event.case_id,
+                )
+            )
+        )
+    await session.execute(insert(webhook_deliveries), deliveries)
+    return len(deliveries)
+
+
+async def _case_facts(session: AsyncSession, case_ids: set[str]) -> dict[str, CaseFacts]:
+    c = support_cases.c
+    stmt = select(c.id, c.number, c.status, c.order_id).where(c.id.in_(sorted(case_ids)))
+    return {
+        row.id: CaseFacts(
+            id=row.id, number=int(row.number), status=row.status, order_id=row.order_id
+        )
+        for row in await session.execute(stmt)
+    }
+
+
+async def _refund_facts(session: AsyncSession, refund_ids: set[str]) -> dict[str, RefundFacts]:
+    if not refund_ids:
+        return {}
+    r = refunds.c
+    stmt = select(
+        r.id,
+        r.status,
+        r.amount_minor,
+        r.currency,
+        r.order_id,
+        r.reason,
+        r.failure_reason,
+        r.attempt,
+    ).where(r.id.in_(sorted(refund_ids)))
+    return {
+        row.id: RefundFacts(
+            id=row.id,
+            status=row.status,
+            amount_minor=int(row.amount_minor),
+            currency=row.currency,
+            order_id=row.order_id,
+            reason=row.reason,
+            failure_reason=row.failure_reason,
+            attempt=int(row.attempt),
+        )
+        for row in await session.execute(stmt)
+    }
+
+
+# -- cursors -----------------------------------------------------------------------------------
+
+
+def _cursor(delivery: WebhookDelivery) -> str:
+    raw = f"{delivery.created_at.isoformat()}|{delivery.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
+        at, _, delivery_id = text.partition("|")
+        moment = datetime.fromisoformat(at)
+        if not delivery_id or moment.tzinfo is None:
+            raise ValueError(cursor)
+    except (binascii.Error, UnicodeError, ValueError):
+        raise ValidationFailed.single("after", "is not a cursor of this connection") from None
+    return moment, delivery_id
+
+
+# -- the store ---------------------------------------------------------------------------------
+
+
+class SqlWebhookStore:
+    """domain.ports.WebhookStore: each method is its own transaction."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = session_factory
+
+    async def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(insert(webhook_endpoints).values(**endpoint_values(endpoint)))
+
+    async def get_endpoint(self, endpoint_id: str) -> WebhookEndpoint | None:
+        async with self._sessions() as session:
+            stmt = select(webhook_endpoints).where(_E.id == endpoint_id)
+            row = (await session.execute(stmt)).mappings().first()
+        return endpoint_from_row(row) if row is not None else None
+
+    async def save_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        values = endpoint_values(endpoint)
+        del values["id"], values["created_at"]
+        if endpoint.active:
+            # Leave the worker's failure count alone unless the admin just enabled it (0).
+            values["consecutive_failures"] = case(
+                (_E.active, _E.consecutive_failures), else_=endpoint.consecutive_failures
+            )
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(webhook_endpoints).where(_E.id == endpoint.id).values(**values)
+            )
+
+    async def list_endpoints(self) -> list[WebhookEndpoint]:
+        async with self._sessions() as session:
+            stmt = select(webhook_endpoints).order_by(_E.created_at, _E.id)
+            rows = (await session.execute(stmt)).mappings().all()
+        return [endpoint_from_row(row) for row in rows]
+
+    async def get_delivery(self, delivery_id: str) -> WebhookDelivery | None:
+        async with self._sessions() as session:
+            stmt = select(webhook_deliveries).where(_D.id == delivery_id)
+            row = (await session.execute(stmt)).mappings().first()
+        return delivery_from_row(row) if row is not None else None
+
+    async def add_delivery(self, delivery: WebhookDelivery) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(insert(webhook_deliveries).values(**delivery_values(delivery)))
+
+    async def list_deliveries(
+        self,
+        *,
+        first: int,
+        after: str | None,
+        endpoint_id: str | None = None,
+        states: Sequence[WebhookDeliveryState] = (),
+    ) -> Page[WebhookDelivery]:
+        stmt = select(webhook_deliveries)
+        if endpoint_id is not None:
+            stmt = stmt.where(_D.endpoint_id == endpoint_id)
+        if states:
+            stmt = stmt.where(_D.state.in_([s.value for s in states]))
+        if after is not None:
+            at, delivery_id = _decode_cursor(after)
+            stmt = stmt.where(
+                or_(_D.created_at < at, and_(_D.created_at == at, _D.id < delivery_id))
+            )
+        stmt = stmt.order_by(_D.created_at.desc(), _D.id.desc()).limit(first + 1)
+        async with self._sessions() as session:
+            rows = (await session.execute(stmt)).mappings().all()
+        items = [delivery_from_row(row) for row in rows[:first]]
+        return Page(
+            items=items,
+            cursors=[_cursor(d) for d in items],
+            has_next_page=len(rows) > first,
+        )
+
+    async def claim(
+        self, *, owner: str, now: datetime, lease_seconds: float
+    ) -> tuple[WebhookDelivery, WebhookEndpoint] | None:
+        claimable = and_(
+            _D.state == _PENDING,
+            _D.next_attempt_at <= now,
+            or_(_D.lease_until.is_(None), _D.lease_until < now),
+        )
+        async with self._sessions() as session, session.begin():
+            pick = (
+                select(_D.id)
+                .join(webhook_endpoints, _E.id == _D.endpoint_id)
+                .where(claimable, _E.active)
+                .order_by(_D.next_attempt_at, _D.created_at, _D.id)
+                .limit(1)
+            )
+            if _is_postgres(session):
+                pick = pick.with_for_update(of=webhook_deliveries, skip_locked=True)
+            delivery_id = (await session.execute(pick)).scalar_one_or_none()
+            if delivery_id is None:
+                return None
+            leased = (
+                (
+                    await session.execute(
+                        update(webhook_deliveries)
+                        .where(_D.id == delivery_id, claimable)
+                        .values(
+                            lease_owner=owner[:200],
+                            lease_until=now + timedelta(seconds=lease_seconds),
+                        )
+                        .returning(webhook_deliveries)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if leased is None:
+                return None
+            endpoint_row = (
+                (
+                    await session.execute(
+                        select(webhook_endpoints).where(_E.id == leased["endpoint_id"])
+                    )
+                )
+                .mappings()
+                .one()
+            )
+            return delivery_from_row(leased), endpoint_from_row(endpoint_row)
+
+    async def record_attempt(
+        self,
+        delivery: WebhookDelivery,
+        result: SendResult,
+        outcome: AttemptOutcome,
+        *,
+        owner: str,
+        now: datetime,
+    ) -> bool:
+        async with self._sessions() as session, session.begin():
+            stored = await session.execute(
+                update(webhook_deliveries)
+                .where(
+                    _D.id == delivery.id,
+                    _D.state == _PENDING,
+                    _D.lease_owner == owner[:200],
+                )
+                .values(
+                    state=outcome.state.value,
+                    attempts=outcome.attempts,
+                    next_attempt_at=outcome.next_attempt_at,
+                    delivered_at=outcome.delivered_at,
+                    last_attempt_at=now,
+                    last_status=result.status,
+                    last_response=excerpt(result.body_excerpt),
+                    last_error=excerpt(result.error, ERROR_MAX),
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            )
+            if _rowcount(stored) != 1:
+                return False
+            endpoint = update(webhook_endpoints).where(_E.id == delivery.endpoint_id)
+            if not outcome.endpoint_failure:
+                await session.execute(endpoint.values(consecutive_failures=0))
+                return True
+            failures = (
+                await session.execute(
+                    endpoint.values(consecutive_failures=_E.consecutive_failures + 1).returning(
+                        _E.consecutive_failures, _E.active
+                    )
+                )
+            ).one()
+            if failures.active and failures.consecutive_failures >= outcome.disable_after_failures:
+                await session.execute(
+                    update(webhook_endpoints)
+                    .where(_E.id == delivery.endpoint_id, _E.active)
+                    .values(
+                        active=False,
+                        disabled_reason=outcome.disable_reason,
+                        disabled_at=now,
+                        updated_at=now,
+                    )
+                )
+            return True

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from app.graphql.context import Info
+from app.graphql.mutations._run import input_argument, result_union, run_then
+from app.graphql.mutations._webhooks import endpoint_id
+from app.graphql.permissions import IsAdmin
+from app.graphql.types.errors import NotFound, ValidationFailed
+from app.graphql.types.webhooks import WebhookEndpoint
+from domain.admin import AdminActor
+from domain.outbound_webhooks import WebhookEvent
+from domain.usecases import outbound_webhooks as use_case
+
+
+@strawberry.input(description="What to change on an endpoint; omitted fields stay as they are.")
+class UpdateWebhookEndpointInput:
+    endpoint_id: strawberry.ID = strawberry.field(description="WebhookEndpoint.id")
+    url: str | None = strawberry.field(default=None, description="A new URL.")
+    events: list[WebhookEvent] | None = strawberry.field(
+        default=None, description="The events it receives from now on (at least one)."
+    )
+    description: str | None = strawberry.field(default=None, description="A new note.")
+    active: bool | None = strawberry.field(
+        default=None,
+        description="false: disable it (deliveries wait); true: enable it again (the failure "
+        "count restarts and waiting deliveries are sent).",
+    )
+
+
+@strawberry.type(description="The endpoint after the change.")
+class WebhookEndpointUpdated:
+    endpoint: WebhookEndpoint = strawberry.field(description="The endpoint as it is now.")
+
+
+UpdateWebhookEndpointResult = Annotated[
+    WebhookEndpointUpdated | NotFound | ValidationFailed,
+    result_union("updateWebhookEndpoint"),
+]
+
+
+async def update_webhook_endpoint(
+    info: Info,
+    input: Annotated[UpdateWebhookEndpointInput, input_argument("updateWebhookEndpoint")],
+) -> UpdateWebhookEndpointResult:
+    actor = AdminActor.of(info.context.require_principal())
+    return await run_then(  # type: ignore[return-value]
+        lambda: use_case.update_endpoint(
+            info.context.services,
+            actor,
+            endpoint_id(input.endpoint_id),
+            url=input.url,
+            events=input.events,
+            description=input.description,
+            active=input.active,
+        ),
+        lambda endpoint: WebhookEndpointUpdated(endpoint=WebhookEndpoint.from_domain(endpoint)),
+    )
+
+
+field = strawberry.mutation(
+    resolver=update_webhook_endpoint,
+    permission_classes=[IsAdmin],
+    description="Change an endpoint's URL, events or note, or disable/enable it (admins).",
+)

@@ -1,0 +1,222 @@
+"""Outbound webhooks: what admins do with endpoints and deliveries, and the webhook worker's step.
+
+Admin actions (admins only; the GraphQL layer checks first, these check again):
+register, change (url, events, description, enable/disable), rotate the secret (the new one is
+returned once, the old one keeps signing for the grace period), resend a delivery, list.
+
+The worker's step (`run_next_webhook_delivery`): lease the delivery due first (its own short
+transaction), send it signed with the endpoint's signing secrets (no transaction open), then
+record the attempt (domain.outbound_webhooks.attempt_outcome) while the lease is still ours.
+A worker that dies mid-send loses nothing: the lease expires and the delivery is sent again
+with the same webhook-id (receivers drop duplicates by id, as Standard Webhooks asks).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from domain.admin import AdminActor
+from domain.errors import Forbidden, NotFound, ValidationFailed
+from domain.outbound_webhooks import (
+    SendResult,
+    WebhookDelivery,
+    WebhookDeliveryState,
+    WebhookEndpoint,
+    WebhookEvent,
+    attempt_outcome,
+)
+from domain.ports import WebhookSender, WebhookStore
+from domain.queries import Page, page_size
+from domain.usecases.services import Services
+from domain.users import Role
+
+log = logging.getLogger("webhooks.worker")
+
+
+def _require_admin(actor: AdminActor) -> None:
+    if actor.role is not Role.ADMIN:
+        raise Forbidden("Only admins manage webhooks")
+
+
+def _store(services: Services) -> WebhookStore:
+    if services.webhooks is None:
+        raise RuntimeError("outbound webhooks are not wired (Services.webhooks)")
+    return services.webhooks
+
+
+async def _endpoint(store: WebhookStore, endpoint_id: str) -> WebhookEndpoint:
+    endpoint = await store.get_endpoint(endpoint_id)
+    if endpoint is None:
+        raise NotFound("Webhook endpoint")
+    return endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointWithSecret:
+    """An endpoint and its new secret: shown once, never readable again."""
+
+    endpoint: WebhookEndpoint
+    secret: str
+
+
+async def register_endpoint(
+    services: Services,
+    actor: AdminActor,
+    *,
+    url: str,
+    events: Sequence[WebhookEvent],
+    description: str = "",
+) -> EndpointWithSecret:
+    _require_admin(actor)
+    endpoint = WebhookEndpoint.register(
+        url=url, events=events, description=description, now=services.clock.now()
+    )
+    await _store(services).add_endpoint(endpoint)
+    return EndpointWithSecret(endpoint, endpoint.secret)
+
+
+async def update_endpoint(
+    services: Services,
+    actor: AdminActor,
+    endpoint_id: str,
+    *,
+    url: str | None = None,
+    events: Sequence[WebhookEvent] | None = None,
+    description: str | None = None,
+    active: bool | None = None,
+) -> WebhookEndpoint:
+    _require_admin(actor)
+    store = _store(services)
+    endpoint = await _endpoint(store, endpoint_id)
+    endpoint.change(
+        now=services.clock.now(), url=url, events=events, description=description, active=active
+    )
+    await store.save_endpoint(endpoint)
+    return endpoint
+
+
+async def rotate_secret(
+    services: Services, actor: AdminActor, endpoint_id: str, *, grace: timedelta | None = None
+) -> EndpointWithSecret:
+    _require_admin(actor)
+    store = _store(services)
+    endpoint = await _endpoint(store, endpoint_id)
+    secret = endpoint.rotate_secret(
+        grace=services.webhook_delivery.rotation_grace if grace is None else grace,
+        now=services.clock.now(),
+    )
+    await store.save_endpoint(endpoint)
+    return EndpointWithSecret(endpoint, secret)
+
+
+async def resend_delivery(
+    services: Services, actor: AdminActor, delivery_id: str
+) -> WebhookDelivery:
+    """A new PENDING delivery of the same message, sent by the worker as soon as it can (if the
+    endpoint is disabled: once it is enabled again)."""
+    _require_admin(actor)
+    store = _store(services)
+    original = await store.get_delivery(delivery_id)
+    if original is None:
+        raise NotFound("Webhook delivery")
+    copy = original.resend(services.clock.now())
+    await store.add_delivery(copy)
+    return copy
+
+
+async def list_endpoints(services: Services, actor: AdminActor) -> list[WebhookEndpoint]:
+    _require_admin(actor)
+    return await _store(services).list_endpoints()
+
+
+async def list_deliveries(
+    services: Services,
+    actor: AdminActor,
+    *,
+    first: int | None,
+    after: str | None = None,
+    endpoint_id: str | None = None,
+    states: Sequence[WebhookDeliveryState] = (),
+) -> Page[WebhookDelivery]:
+    _require_admin(actor)
+    size = page_size(first)
+    if after is not None and len(after) > 200:
+        raise ValidationFailed.single("after", "is not a cursor of this connection")
+    return await _store(services).list_deliveries(
+        first=size, after=after, endpoint_id=endpoint_id, states=states
+    )
+
+
+async def get_endpoint(
+    services: Services, actor: AdminActor, endpoint_id: str
+) -> WebhookEndpoint | None:
+    _require_admin(actor)
+    return await _store(services).get_endpoint(endpoint_id)
+
+
+# -- the worker ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAttempt:
+    delivery: WebhookDelivery
+    endpoint: WebhookEndpoint
+    result: SendResult
+    state: WebhookDeliveryState
+    recorded: bool  # False: the lease was lost before recording (another worker sends it)
+
+
+def _sender(services: Services) -> WebhookSender:
+    if services.webhook_sender is None:
+        raise RuntimeError("the webhook worker needs Services.webhook_sender")
+    return services.webhook_sender
+
+
+async def run_next_webhook_delivery(services: Services, owner: str) -> DeliveryAttempt | None:
+    """Claim, send and record one due delivery; None when none is due."""
+    store = _store(services)
+    sender = _sender(services)
+    policy = services.webhook_delivery
+    claimed = await store.claim(
+        owner=owner, now=services.clock.now(), lease_seconds=policy.lease.total_seconds()
+    )
+    if claimed is None:
+        return None
+    delivery, endpoint = claimed
+    sent_at = services.clock.now()
+    result = await sender.send(
+        endpoint.url,
+        message_id=delivery.message_id,
+        payload=delivery.payload,
+        secrets=endpoint.signing_secrets(sent_at),
+        timestamp=sent_at,
+        timeout_seconds=policy.request_timeout.total_seconds(),
+    )
+    now = services.clock.now()
+    outcome = attempt_outcome(delivery, result, policy, now)
+    recorded = await store.record_attempt(delivery, result, outcome, owner=owner, now=now)
+    if not result.ok:
+        log.info(
+            "webhook %s to %s: attempt %d failed (%s)",
+            delivery.message_id,
+            endpoint.url,
+            outcome.attempts,
+            result.describe(),
+        )
+    return DeliveryAttempt(delivery, endpoint, result, outcome.state, recorded)
+
+
+async def drain_webhook_deliveries(
+    services: Services, owner: str, *, max_deliveries: int = 10_000
+) -> list[DeliveryAttempt]:
+    """Send due deliveries until none is left (tests, tools)."""
+    done: list[DeliveryAttempt] = []
+    while len(done) < max_deliveries:
+        attempt = await run_next_webhook_delivery(services, owner)
+        if attempt is None:
+            break
+        done.append(attempt)
+    return done
