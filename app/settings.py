@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=20, ge=1, le=500)
     database_max_overflow: int = Field(default=10, ge=0, le=500)
     database_pool_pre_ping: bool = True
+    # Live updates: subscribers of the same document, variables and audience share one
+    # execution per event (app.graphql.shared_events); false: each runs on its own.
+    subscription_grouping: bool = True
     # Automatic persisted queries (Apollo APQ): query texts remembered per process; 0: off.
     persisted_queries_max_entries: int = Field(default=1000, ge=0, le=100_000)
     readiness_timeout_seconds: float = Field(default=1.0, gt=0, le=30)  # each /readyz check

@@ -72,3 +72,15 @@ def may_see_email(principal: Principal | None, user: User, *, is_self: bool = Fa
     return is_self or (
         principal is not None and (is_staff(principal) or principal.user_id == user.id)
     )
+
+
+def audience(principal: Principal, case_id: str | None) -> tuple[str, ...]:
+    """Who sees exactly the same of a case's events (or of every case's): the key under which
+    live updates may be computed once and sent to many subscribers.
+
+    Every rule above depends, for staff, on the role only (agents and admins differ in
+    `may_see_account_state`), and for a customer on who they are and the case they follow.
+    Two principals with the same audience get the same answer from every rule here."""
+    if is_staff(principal):
+        return ("staff", principal.role.value, case_id or "*")
+    return ("customer", principal.user_id, case_id or "*")

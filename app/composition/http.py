@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -38,6 +39,7 @@ from app.graphiql import STATIC_DIR as GRAPHIQL_STATIC_DIR
 from app.graphql.context import LiveUpdates
 from app.graphql.cost import CostRules
 from app.graphql.schema import build_schema
+from app.graphql.shared_events import SharedEvents
 from app.http.browser_session import LOGOUT_PATH, REFRESH_PATH, BrowserSessionEndpoint
 from app.http.client_identity import ClientIdentityMiddleware, parse_trusted_proxies
 from app.http.graphql_endpoint import GraphQLEndpoint, StrawberryView
@@ -73,15 +75,18 @@ def cost_rules(settings: Settings) -> CostRules:
 def graphql_view(schema: Schema, runtime: Runtime) -> StrawberryView:
     """The Strawberry view of a runtime: HTTP POST and graphql-transport-ws, GraphiQL."""
     settings = runtime.settings
+    live = LiveUpdates(
+        runtime.broker,
+        max_pending=settings.subscription_queue_size,
+        log=SharedEventLog(runtime.services.reads),
+    )
+    if settings.subscription_grouping:
+        live = dataclasses.replace(live, shared=SharedEvents(schema, live))
     return StrawberryView(
         schema,
         services=runtime.services,
         production=settings.app_env == "production",
-        live=LiveUpdates(
-            runtime.broker,
-            max_pending=settings.subscription_queue_size,
-            log=SharedEventLog(runtime.services.reads),
-        ),
+        live=live,
         cost_budget=runtime.cost_budget,
         persisted_queries=PersistedQueries(settings.persisted_queries_max_entries),
         ws_options=WebSocketOptions(

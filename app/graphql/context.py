@@ -11,7 +11,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NoReturn, Protocol
+from typing import TYPE_CHECKING, NoReturn, Protocol
 
 from strawberry.types import Info as StrawberryInfo
 
@@ -23,6 +23,9 @@ from domain.ports import EventBroker
 from domain.usecases.live_events import EventLog
 from domain.usecases.services import Services
 from domain.users import Principal
+
+if TYPE_CHECKING:
+    from app.graphql.shared_events import SharedEvents
 
 # The loaders of the subscription event being resolved. Each subscription runs in its own task,
 # and the resolvers of an event run in (or are spawned from) that task, so a value set here just
@@ -47,12 +50,20 @@ class LiveConnection(Protocol):
         """Close the socket because a subscriber fell too far behind (1013)."""
         ...
 
+    async def send_text(self, text: str) -> None:
+        """Write one protocol message, already serialized (grouped fan-out: app.graphql.
+        shared_events); a client that stops reading is closed (1013)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class LiveUpdates:
     broker: EventBroker
     max_pending: int = 256
     log: EventLog | None = None  # one per process (SharedEventLog); None: services.reads
+    # One per process: subscribers that would get the same bytes share one execution per
+    # event (app.graphql.shared_events); None: every subscription runs on its own.
+    shared: SharedEvents | None = None
 
 
 @dataclass

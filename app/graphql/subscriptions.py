@@ -14,6 +14,7 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Context, Info
+from app.graphql.cost import CostReport
 from app.graphql.errors import (
     ForbiddenError,
     InvalidArgument,
@@ -23,6 +24,7 @@ from app.graphql.errors import (
 )
 from app.graphql.fields import subscription
 from app.graphql.ids import decode_expected
+from app.graphql.shared_events import current_operation
 from app.graphql.types.objects import CaseEvent
 from app.observability.metrics import subscription_ended, subscription_started
 from domain.errors import Forbidden, NotFound, ValidationFailed
@@ -36,12 +38,19 @@ from domain.usecases.live_events import (
 _CASE_NOT_FOUND = "Case not found"
 
 
-async def _events(context: Context, feed: CaseEventFeed) -> AsyncGenerator[CaseEvent, None]:
+async def _events(
+    context: Context, feed: CaseEventFeed, cost: CostReport | None
+) -> AsyncGenerator[CaseEvent, None]:
     live = context.live
     connection = context.connection
     assert live is not None and connection is not None  # checked before the stream starts
+    operation = current_operation.get()
     subscription_started("caseEvents")
     try:
+        if live.shared is not None and feed.after_sequence is None and operation is not None:
+            # Executed once per group of subscribers that get the same bytes, written to this
+            # socket by this task (app.graphql.shared_events); nothing is yielded here.
+            await live.shared.follow(context, feed, operation, cost)
         async for event in follow_case_events(
             context.services, live.broker, feed, max_pending=live.max_pending, log=live.log
         ):
@@ -81,6 +90,8 @@ class Subscription:
         ] = None,
     ) -> AsyncGenerator[CaseEvent, None]:
         context = info.context
+        # This operation's own cost report (charged when it started), for its first message.
+        cost = context.cost_meter.report if context.cost_meter is not None else None
         principal = context.require_principal()
         if context.live is None or context.connection is None:
             raise Unauthenticated("Subscriptions run over the WebSocket at /graphql")
@@ -99,4 +110,4 @@ class Subscription:
             raise ForbiddenError(exc.message) from None
         except ValidationFailed:
             raise InvalidArgument("after is not a valid CaseEvent cursor") from None
-        return _events(context, feed)
+        return _events(context, feed, cost)

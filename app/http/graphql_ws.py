@@ -43,6 +43,7 @@ from strawberry.http.exceptions import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
@@ -50,6 +51,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 
 from app.graphql.context import Context
+from app.graphql.shared_events import OperationRef, current_operation
 from app.observability.metrics import websocket_closed, websocket_opened
 from domain.errors import InvalidAccessToken
 from domain.request_context import request_id_scope
@@ -239,6 +241,30 @@ class SupportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         except TimeoutError:
             self.end(TRY_AGAIN_LATER, "Too slow: stopped reading; reconnect with `after`")
             raise WebSocketDisconnected() from None
+
+    async def send_text(self, text: str) -> None:
+        """A message already serialized (grouped fan-out), with send_message's deadline."""
+        if self._ending:
+            raise WebSocketDisconnected()
+        try:
+            async with asyncio.timeout(self.options.send_timeout_seconds):
+                await self.websocket.send_text(text)  # type: ignore[attr-defined]
+        except TimeoutError:
+            self.end(TRY_AGAIN_LATER, "Too slow: stopped reading; reconnect with `after`")
+            raise WebSocketDisconnected() from None
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        # The resolver of a subscription runs in this task: it reads which operation it is
+        # (its id and document) to join a group of identical subscriptions.
+        current_operation.set(
+            OperationRef(
+                id=operation.id,
+                query=operation.query,
+                variables=operation.variables,
+                operation_name=operation.operation_name,
+            )
+        )
+        await super().run_operation(operation)
 
     async def handle_task_exception(self, error: Exception) -> None:
         if isinstance(error, WebSocketDisconnected):
