@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -143,6 +144,18 @@ async def test_search_finds_words_of_messages_order_numbers_and_case_numbers(
         alices_other.id,
     }
     assert await ids(reads, staff_search(word("nothing"))) == []
+
+
+async def test_words_split_at_punctuation_on_every_store(stores: Stores) -> None:
+    """Codes, emails and paths in a message: each part is a word (PostgreSQL's parser would
+    keep `ZX-553` as `zx` and `-553`, an email or a path as one token: migration 0008)."""
+    customer = make_user()
+    case = make_case(customer)
+    digits, local, folder = str(uuid.uuid4().int)[:9], word("mail"), word("dir")
+    body = f"Ticket ZX-{digits}; write to {local}@example.com, see {folder}/file.txt v1.2.3"
+    await store(stores.uows, [customer], [case], [make_message(case, customer, body=body)])
+    for typed in (digits, f"zx {digits}", local, f"{local}@example.com", folder, "file txt"):
+        assert await ids(stores.reads, customer_search(customer, typed)) == [case.id], typed
 
 
 async def test_filters_combine_with_the_search(stores: Stores) -> None:
