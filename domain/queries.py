@@ -17,7 +17,7 @@ import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, Protocol, TypeVar
 
 from domain import visibility
@@ -206,8 +206,14 @@ class CaseListRequest:
 
 def _check_range(name: str, after: datetime | None, before: datetime | None) -> None:
     for label, value in ((f"{name}After", after), (f"{name}Before", before)):
-        if value is not None and value.utcoffset() is None:
+        if value is None:
+            continue
+        if value.utcoffset() is None:
             raise ValidationFailed.single(label, "needs a time zone offset")
+        try:  # e.g. 0001-01-01T00:00:00+14:00 is before the first representable UTC instant
+            value.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationFailed.single(label, "is out of range") from None
     if after is not None and before is not None and after >= before:
         raise ValidationFailed.single(f"{name}Before", f"must be later than {name}After")
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -225,6 +225,14 @@ def test_created_and_updated_ranges_must_not_be_empty_or_naive() -> None:
         replace(CaseListRequest(), created_after=later, created_before=NOW),
         replace(CaseListRequest(), updated_after=NOW, updated_before=NOW),
         replace(CaseListRequest(), updated_after=NOW.replace(tzinfo=None)),
+        replace(
+            CaseListRequest(),
+            created_before=datetime.min.replace(tzinfo=timezone(timedelta(hours=14))),
+        ),
+        replace(
+            CaseListRequest(),
+            created_after=datetime.max.replace(tzinfo=timezone(timedelta(hours=-14))),
+        ),
     ):
         with pytest.raises(ValidationFailed):
             case_filter_for(AGENT, bad, NOW)
