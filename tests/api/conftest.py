@@ -44,6 +44,23 @@ class Api:
             self.tokens[email] = await self.gql.login(email)
         return self.tokens[email]
 
+    async def new_agent(self, name: str = "Test Agent") -> str:
+        """A fresh agent's access token: a test that runs many queries spends its own query-cost
+        budget (per user), not the demo agent's that later tests share."""
+        email = f"agent-{uuid.uuid4().hex[:8]}@example.com"
+        user = User(
+            id=str(uuid.uuid4()),
+            email=email,
+            name=name,
+            role=Role.AGENT,
+            password_hash=self.runtime.services.passwords.hash("demo-password"),
+            created_at=datetime.now(UTC).replace(microsecond=0),
+        )
+        async with self.runtime.services.uow() as uow:
+            await uow.users.add(user)
+            await uow.commit()
+        return await self.gql.login(email)
+
     async def new_customer(self, name: str = "Test Customer") -> Customer:
         """A fresh customer with their own orders, so tests never share refund limits."""
         now = datetime.now(UTC).replace(microsecond=0)

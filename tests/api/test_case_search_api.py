@@ -57,7 +57,7 @@ async def test_customers_find_their_cases_by_message_words_never_notes_or_others
     api: Api,
 ) -> None:
     alice, bob = await api.new_customer("Search Alice"), await api.new_customer("Search Bob")
-    agent = await api.token("agent@example.com")
+    agent = await api.new_agent()
     public, note = word("pub"), word("note")
     alices = await open_case(api, alice.token, alice.order_ids["delivered"], subject="Hums")
     bobs = await open_case(api, bob.token, bob.order_ids["delivered"], subject="Hums too")
@@ -83,7 +83,7 @@ async def test_customers_find_their_cases_by_message_words_never_notes_or_others
 
 async def test_an_order_is_found_by_its_number_and_id(api: Api) -> None:
     customer = await api.new_customer("Order Finder")
-    agent = await api.token("agent@example.com")
+    agent = await api.new_agent()
     order_id = customer.order_ids["delivered"]
     number = api.orders.get(order_id)["number"]  # type: ignore[index]
     case = await open_case(api, customer.token, order_id, subject="Lamp flickers")
@@ -102,7 +102,7 @@ async def test_an_order_is_found_by_its_number_and_id(api: Api) -> None:
 
 async def test_filters_sorts_and_cursors(api: Api) -> None:
     customer: Customer = await api.new_customer("Sorted")
-    agent = await api.token("agent@example.com")
+    agent = await api.new_agent()
     shared = word("sorted")
     opened = []
     for category in ("BILLING", "OTHER", "BILLING"):

@@ -148,7 +148,7 @@ async def test_search_finds_words_of_messages_order_numbers_and_case_numbers(
 
 async def test_words_split_at_punctuation_on_every_store(stores: Stores) -> None:
     """Codes, emails and paths in a message: each part is a word (PostgreSQL's parser would
-    keep `ZX-553` as `zx` and `-553`, an email or a path as one token: migration 0008)."""
+    keep `ZX-553` as `zx` and `-553`, an email or a path as one token: migration 0009)."""
     customer = make_user()
     case = make_case(customer)
     digits, local, folder = str(uuid.uuid4().int)[:9], word("mail"), word("dir")

@@ -6,8 +6,8 @@ there while SQLite's FTS5 (unicode61) and domain.queries.search_words split at e
 character. The documents are now built from the text with punctuation turned into spaces, and
 rebuilt for every case. SQLite is unchanged.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06 08:40:00.000000
 
 """
@@ -19,8 +19,8 @@ import sqlmodel  # noqa: F401  (autogenerate may render sqlmodel types)
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0008'
-down_revision: Union[str, Sequence[str], None] = '0007'
+revision: str = '0009'
+down_revision: Union[str, Sequence[str], None] = '0008'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
