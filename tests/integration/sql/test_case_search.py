@@ -14,12 +14,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from alembic import command
+from sqlalchemy import event, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory import InMemoryReadStore, InMemoryStore, InMemoryUnitOfWorkFactory
-from adapters.sql.db import count_statements
+from adapters.sql import mappers
+from adapters.sql.db import count_statements, create_engine, create_session_factory
+from adapters.sql.migrate import alembic_config, upgrade_to_head
 from adapters.sql.read_store import SqlReadStore
+from adapters.sql.tables import messages as messages_table
+from adapters.sql.tables import support_cases, users
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from domain.cases import CaseCategory, CasePriority, Message, SupportCase
 from domain.errors import ValidationFailed
@@ -34,6 +39,7 @@ from domain.queries import (
 from domain.users import Role, User
 
 from .builders import T0, make_case, make_message, make_user, uid
+from .conftest import DatabaseFactory
 
 UowFactory = Callable[[], UnitOfWork]
 
@@ -396,3 +402,46 @@ async def test_a_deep_search_page_costs_what_the_first_does(
             assert "VIRTUAL TABLE" in deep_plan and "case_search" in deep_plan, deep_plan
             assert "SCAN support_cases" not in deep_plan.replace("USING INDEX", ""), deep_plan
             assert "USING INDEX" in deep_plan, deep_plan
+
+
+async def test_cases_stored_before_the_search_migration_are_found(
+    database_factory: DatabaseFactory,
+) -> None:
+    """A database with cases and messages from before migration 0006: the upgrade builds their
+    documents and fills due_at, so they are found and sorted like new ones."""
+    url = await database_factory()
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "0005")
+    customer = make_user()
+    case = make_case(customer, subject="Old kettle case")
+    case.number = 7
+    public, note = word("old"), word("oldnote")
+    messages = [
+        make_message(case, customer, body=f"about the {public}"),
+        make_message(case, customer, body=f"{note} only for staff", internal=True),
+    ]
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(insert(users).values(**mappers.user_values(customer)))
+            old_columns = {
+                k: v
+                for k, v in mappers.case_values(case).items()
+                if k not in ("order_number", "due_at")
+            }
+            await conn.execute(insert(support_cases).values(**old_columns))
+            for message in messages:
+                await conn.execute(insert(messages_table).values(**mappers.message_values(message)))
+        await upgrade_to_head(url)
+        reads = SqlReadStore(create_session_factory(engine))
+        assert await ids(reads, customer_search(customer, public)) == [case.id]
+        assert await ids(reads, customer_search(customer, note)) == []
+        assert await ids(reads, staff_search(note)) == [case.id]
+        assert await ids(reads, customer_search(customer, "cs-000007")) == [case.id]
+        stored = await reads.get_case(case.id)
+        assert stored is not None and stored.due_at == case.due_at
+        due = await reads.list_cases(
+            CaseFilter(customer_id=customer.id), first=5, after=None, sort=CaseSort.DUE_SOONEST
+        )
+        assert [c.id for c in due.items] == [case.id]
+    finally:
+        await engine.dispose()
