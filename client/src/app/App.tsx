@@ -15,6 +15,9 @@ const QueueScreen = lazy(() =>
 const AgentCaseScreen = lazy(() =>
   import("../screens/console/case/AgentCaseScreen").then((m) => ({ default: m.AgentCaseScreen })),
 );
+const WebhooksScreen = lazy(() =>
+  import("../screens/admin/webhooks/WebhooksScreen").then((m) => ({ default: m.WebhooksScreen })),
+);
 const StaffActivityProvider = lazy(() =>
   import("../screens/console/queue/LiveActivity").then((m) => ({ default: m.StaffActivityProvider })),
 );
@@ -67,6 +70,8 @@ export function App() {
             <>
               <Route path="/" element={<QueueScreen />} />
               <Route path="/cases/:caseId" element={<AgentCaseScreen />} />
+              {/* Not /webhooks: that prefix is the API's (the order system's inbound webhooks). */}
+              {state.session.user.role === "ADMIN" ? <Route path="/admin/webhooks" element={<WebhooksScreen />} /> : null}
             </>
           ) : (
             <>

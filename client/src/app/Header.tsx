@@ -15,6 +15,7 @@ export function Header({ user }: { user: SessionUser }) {
       </Link>
       <nav aria-label="Main">
         {staff ? <Link to="/">Queue</Link> : <Link to="/">My orders & cases</Link>}
+        {user.role === "ADMIN" ? <Link to="/admin/webhooks">Webhooks</Link> : null}
       </nav>
       <div className="topbar-right">
         <LiveIndicator />

@@ -1,0 +1,211 @@
+// Deliveries, newest first: what was sent where, how it went (state, attempts, the endpoint's last
+// answer or the error), and a resend for each.
+import { useEffect, useRef, useState } from "react";
+import { useMutation, useQuery } from "urql";
+import type { WebhookDeliveriesQuery, WebhookDeliveryState, WebhookEndpointFieldsFragment } from "../../../gql/graphql";
+import { formatDateTime } from "../../../lib/time";
+import { Badge } from "../../../ui/Badge";
+import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
+import { Pager } from "../../../ui/Pager";
+import { ResendWebhookDelivery, WebhookDeliveries } from "./documents";
+import { DELIVERY_STATE_LABEL, DELIVERY_STATE_TONE, EVENT_LABEL } from "./labels";
+
+export const DELIVERY_PAGE_SIZE = 20;
+const STATES: WebhookDeliveryState[] = ["PENDING", "DELIVERED", "FAILED"];
+
+type Delivery = WebhookDeliveriesQuery["webhookDeliveries"]["edges"][number]["node"];
+
+export function DeliveriesPanel({
+  endpoints,
+  endpointId,
+  onEndpointChange,
+  onRefresh,
+  refreshKey,
+}: {
+  endpoints: ReadonlyArray<WebhookEndpointFieldsFragment>;
+  endpointId: string;
+  onEndpointChange: (endpointId: string) => void;
+  onRefresh: () => void;
+  refreshKey: number;
+}) {
+  const [state, setState] = useState<WebhookDeliveryState | "">("");
+  const [after, setAfter] = useState<string | null>(null);
+  const [result, refetch] = useQuery({
+    query: WebhookDeliveries,
+    variables: {
+      first: DELIVERY_PAGE_SIZE,
+      after,
+      endpointId: endpointId || null,
+      state: state ? [state] : null,
+    },
+    requestPolicy: "cache-and-network",
+  });
+  // The parent bumps refreshKey after a change elsewhere (an endpoint registered, enabled...).
+  const seenKey = useRef(refreshKey);
+  useEffect(() => {
+    if (seenKey.current === refreshKey) return;
+    seenKey.current = refreshKey;
+    refetch({ requestPolicy: "network-only" });
+  }, [refreshKey, refetch]);
+  const connection = result.data?.webhookDeliveries;
+  const deliveries = connection?.edges.map((edge) => edge.node) ?? [];
+
+  return (
+    <section className="card" aria-labelledby="deliveries-title">
+      <div className="card-head">
+        <h2 id="deliveries-title">Deliveries</h2>
+        <button
+          type="button"
+          onClick={() => {
+            refetch({ requestPolicy: "network-only" });
+            onRefresh(); // the endpoints' failure counts and states move with the deliveries
+          }}
+        >
+          Refresh
+        </button>
+      </div>
+      <div className="filter-inline deliveries-filters">
+        <label htmlFor="deliveries-endpoint">Endpoint</label>
+        <select
+          id="deliveries-endpoint"
+          value={endpointId}
+          onChange={(e) => {
+            setAfter(null);
+            onEndpointChange(e.target.value);
+          }}
+        >
+          <option value="">All endpoints</option>
+          {endpoints.map((endpoint) => (
+            <option key={endpoint.id} value={endpoint.id}>
+              {endpoint.url}
+            </option>
+          ))}
+        </select>
+        <label htmlFor="deliveries-state">State</label>
+        <select
+          id="deliveries-state"
+          value={state}
+          onChange={(e) => {
+            setAfter(null);
+            setState(e.target.value as WebhookDeliveryState | "");
+          }}
+        >
+          <option value="">Any state</option>
+          {STATES.map((s) => (
+            <option key={s} value={s}>
+              {DELIVERY_STATE_LABEL[s]}
+            </option>
+          ))}
+        </select>
+      </div>
+      {result.error ? <RequestError error={result.error} /> : null}
+      {connection && deliveries.length === 0 ? <p className="muted empty">No deliveries yet.</p> : null}
+      {deliveries.length > 0 ? (
+        <table className="responsive deliveries-table">
+          <thead>
+            <tr>
+              <th scope="col">Event</th>
+              <th scope="col">Endpoint</th>
+              <th scope="col">State</th>
+              <th scope="col">Last answer</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {deliveries.map((delivery) => (
+              <DeliveryRow key={delivery.id} delivery={delivery} onResent={() => refetch({ requestPolicy: "network-only" })} />
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <Pager
+        hasNext={connection?.pageInfo.hasNextPage ?? false}
+        onNext={() => setAfter(connection?.pageInfo.endCursor ?? null)}
+        onFirst={after ? () => setAfter(null) : undefined}
+      />
+    </section>
+  );
+}
+
+function DeliveryRow({ delivery, onResent }: { delivery: Delivery; onResent: () => void }) {
+  const [result, resend] = useMutation(ResendWebhookDelivery);
+  const failure = asResultError(result.data?.resendWebhookDelivery);
+  const resent = result.data?.resendWebhookDelivery.__typename === "WebhookDeliveryResent";
+
+  async function click() {
+    const answer = await resend({ input: { deliveryId: delivery.id } });
+    if (answer.data?.resendWebhookDelivery.__typename === "WebhookDeliveryResent") onResent();
+  }
+
+  return (
+    <tr data-testid="webhook-delivery">
+      <td data-label="Event">
+        {EVENT_LABEL[delivery.eventType]}
+        {delivery.isResend ? (
+          <>
+            {" "}
+            <Badge tone="info">Resend</Badge>
+          </>
+        ) : null}
+        <div className="small muted">queued {formatDateTime(delivery.createdAt)}</div>
+        <code className="small muted message-id">{delivery.messageId}</code>
+      </td>
+      <td data-label="Endpoint" className="delivery-endpoint">
+        {delivery.endpoint?.url ?? "—"}
+      </td>
+      <td data-label="State">
+        <Badge tone={DELIVERY_STATE_TONE[delivery.state]}>{DELIVERY_STATE_LABEL[delivery.state]}</Badge>
+        <div className="small muted">
+          {delivery.attempts} {delivery.attempts === 1 ? "attempt" : "attempts"}
+        </div>
+        {delivery.state === "PENDING" && delivery.nextAttemptAt ? (
+          <div className="small muted">next try {formatDateTime(delivery.nextAttemptAt)}</div>
+        ) : null}
+      </td>
+      <td data-label="Last answer">
+        <LastAnswer delivery={delivery} />
+      </td>
+      <td data-label="Actions">
+        <button type="button" disabled={result.fetching} onClick={() => void click()}>
+          {result.fetching ? "Resending…" : "Resend"}
+        </button>
+        {resent ? <span className="small muted"> Queued again.</span> : null}
+        {failure ? <ErrorNotice error={failure} /> : null}
+        {result.error ? <RequestError error={result.error} /> : null}
+      </td>
+    </tr>
+  );
+}
+
+function LastAnswer({ delivery }: { delivery: Delivery }) {
+  if (delivery.attempts === 0) return <span className="muted">not sent yet</span>;
+  const status =
+    delivery.responseStatus !== null ? (
+      <Badge tone={delivery.responseStatus >= 200 && delivery.responseStatus < 300 ? "good" : "bad"}>
+        HTTP {delivery.responseStatus}
+      </Badge>
+    ) : (
+      <Badge tone="bad">No answer</Badge>
+    );
+  return (
+    <details className="delivery-answer">
+      <summary>
+        {status}
+        {delivery.lastAttemptAt ? <span className="small muted"> {formatDateTime(delivery.lastAttemptAt)}</span> : null}
+      </summary>
+      {delivery.error ? <p className="small">{delivery.error}</p> : null}
+      {delivery.responseBody ? (
+        <>
+          <div className="small muted">Response body</div>
+          <pre className="delivery-body">{delivery.responseBody}</pre>
+        </>
+      ) : null}
+      <details className="delivery-payload">
+        <summary className="small">Payload sent</summary>
+        <pre className="delivery-body">{delivery.payload}</pre>
+      </details>
+    </details>
+  );
+}

@@ -1,0 +1,135 @@
+// One endpoint: where it is, what it receives, whether it is active (and why not), its events,
+// disable/enable and secret rotation, each showing its own outcome where it happened.
+import { useState, type FormEvent } from "react";
+import { useMutation } from "urql";
+import type { WebhookEndpointFieldsFragment, WebhookEvent } from "../../../gql/graphql";
+import { formatDateTime } from "../../../lib/time";
+import { Badge } from "../../../ui/Badge";
+import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
+import { RotateWebhookSecret, UpdateWebhookEndpoint } from "./documents";
+import { EventChoices } from "./EventChoices";
+import { EVENT_LABEL, GRACE_CHOICES } from "./labels";
+import { SecretOnce } from "./SecretOnce";
+
+export function EndpointCard({
+  endpoint,
+  onShowDeliveries,
+}: {
+  endpoint: WebhookEndpointFieldsFragment;
+  onShowDeliveries: (endpointId: string) => void;
+}) {
+  return (
+    <article className="card endpoint" aria-label={`Endpoint ${endpoint.url}`} data-testid="webhook-endpoint">
+      <div className="card-head">
+        <h3 className="endpoint-url">{endpoint.url}</h3>
+        {endpoint.active ? <Badge tone="good">Active</Badge> : <Badge tone="bad">Disabled</Badge>}
+      </div>
+      {endpoint.description ? <p className="muted">{endpoint.description}</p> : null}
+      {!endpoint.active && endpoint.disabledReason ? (
+        <div className="notice notice-error" role="note">
+          <strong>Disabled{endpoint.disabledAt ? ` ${formatDateTime(endpoint.disabledAt)}` : ""}.</strong>{" "}
+          {endpoint.disabledReason}
+        </div>
+      ) : null}
+      <p className="small muted">
+        Receives: {endpoint.events.map((e) => EVENT_LABEL[e]).join(", ")} · failed attempts in a row:{" "}
+        {endpoint.consecutiveFailures}
+        {endpoint.previousSecretExpiresAt
+          ? ` · previous secret signs too until ${formatDateTime(endpoint.previousSecretExpiresAt)}`
+          : ""}
+      </p>
+      <div className="actions">
+        <ActiveToggle endpoint={endpoint} />
+        <button type="button" onClick={() => onShowDeliveries(endpoint.id)}>
+          Show its deliveries
+        </button>
+      </div>
+      <EventsEditor endpoint={endpoint} />
+      <SecretRotation endpoint={endpoint} />
+    </article>
+  );
+}
+
+function ActiveToggle({ endpoint }: { endpoint: WebhookEndpointFieldsFragment }) {
+  const [result, update] = useMutation(UpdateWebhookEndpoint);
+  const failure = asResultError(result.data?.updateWebhookEndpoint);
+  return (
+    <>
+      <button
+        type="button"
+        disabled={result.fetching}
+        onClick={() => void update({ input: { endpointId: endpoint.id, active: !endpoint.active } })}
+      >
+        {endpoint.active ? "Disable" : "Enable"}
+      </button>
+      {failure ? <ErrorNotice error={failure} /> : null}
+      {result.error ? <RequestError error={result.error} /> : null}
+    </>
+  );
+}
+
+function EventsEditor({ endpoint }: { endpoint: WebhookEndpointFieldsFragment }) {
+  const [result, update] = useMutation(UpdateWebhookEndpoint);
+  const [choice, setChoice] = useState<WebhookEvent[] | null>(null);
+  const chosen = choice ?? endpoint.events;
+  const changed = choice !== null && [...choice].sort().join() !== [...endpoint.events].sort().join();
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const answer = await update({ input: { endpointId: endpoint.id, events: chosen } });
+    if (answer.data?.updateWebhookEndpoint.__typename === "WebhookEndpointUpdated") setChoice(null);
+  }
+
+  const failure = asResultError(result.data?.updateWebhookEndpoint);
+  return (
+    <details className="endpoint-section">
+      <summary>Change events</summary>
+      <form onSubmit={submit}>
+        <EventChoices idPrefix={`events-${endpoint.id}`} chosen={chosen} onChange={setChoice} />
+        <button type="submit" disabled={!changed || result.fetching}>
+          {result.fetching ? "Saving…" : "Save events"}
+        </button>
+        {failure ? <ErrorNotice error={failure} /> : null}
+        {result.error ? <RequestError error={result.error} /> : null}
+      </form>
+    </details>
+  );
+}
+
+function SecretRotation({ endpoint }: { endpoint: WebhookEndpointFieldsFragment }) {
+  const [result, rotate] = useMutation(RotateWebhookSecret);
+  const [grace, setGrace] = useState(GRACE_CHOICES[0]?.seconds ?? 0);
+  const [secret, setSecret] = useState<string | null>(null);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const answer = await rotate({ input: { endpointId: endpoint.id, gracePeriodSeconds: grace } });
+    const rotated = answer.data?.rotateWebhookSecret;
+    if (rotated?.__typename === "WebhookSecretRotated") setSecret(rotated.secret);
+  }
+
+  const failure = asResultError(result.data?.rotateWebhookSecret);
+  const selectId = `grace-${endpoint.id}`;
+  return (
+    <div className="endpoint-section">
+      {secret ? <SecretOnce title="New signing secret" secret={secret} onDone={() => setSecret(null)} /> : null}
+      <form className="control" onSubmit={submit}>
+        <label htmlFor={selectId}>Rotate the signing secret</label>
+        <div className="control-row">
+          <select id={selectId} value={grace} onChange={(e) => setGrace(Number(e.target.value))}>
+            {GRACE_CHOICES.map((choice) => (
+              <option key={choice.seconds} value={choice.seconds}>
+                {choice.label}
+              </option>
+            ))}
+          </select>
+          <button type="submit" disabled={result.fetching}>
+            {result.fetching ? "Rotating…" : "Rotate secret"}
+          </button>
+        </div>
+        {failure ? <ErrorNotice error={failure} /> : null}
+        {result.error ? <RequestError error={result.error} /> : null}
+      </form>
+    </div>
+  );
+}

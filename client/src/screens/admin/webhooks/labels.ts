@@ -1,0 +1,36 @@
+import type { WebhookDeliveryState, WebhookEvent } from "../../../gql/graphql";
+import type { Tone } from "../../../ui/Badge";
+
+/** Every event, in the order the screen offers them, with the payload `type` the shop receives. */
+export const WEBHOOK_EVENTS: ReadonlyArray<{ event: WebhookEvent; label: string; type: string }> = [
+  { event: "REFUND_PAID", label: "Refund paid", type: "refund.paid" },
+  { event: "REFUND_FAILED", label: "Refund failed", type: "refund.failed" },
+  { event: "REFUND_REQUESTED", label: "Refund requested", type: "refund.requested" },
+  { event: "REFUND_APPROVED", label: "Refund approved", type: "refund.approved" },
+  { event: "CASE_OPENED", label: "Case opened", type: "case.opened" },
+  { event: "CASE_RESOLVED", label: "Case resolved", type: "case.resolved" },
+];
+
+export const EVENT_LABEL: Record<WebhookEvent, string> = Object.fromEntries(
+  WEBHOOK_EVENTS.map((e) => [e.event, e.label]),
+) as Record<WebhookEvent, string>;
+
+export const DELIVERY_STATE_LABEL: Record<WebhookDeliveryState, string> = {
+  PENDING: "Pending",
+  DELIVERED: "Delivered",
+  FAILED: "Failed",
+};
+
+export const DELIVERY_STATE_TONE: Record<WebhookDeliveryState, Tone> = {
+  PENDING: "warn",
+  DELIVERED: "good",
+  FAILED: "bad",
+};
+
+/** The grace periods offered when rotating a secret (seconds). */
+export const GRACE_CHOICES: ReadonlyArray<{ seconds: number; label: string }> = [
+  { seconds: 24 * 3600, label: "24 hours (old secret still signs)" },
+  { seconds: 3600, label: "1 hour" },
+  { seconds: 7 * 24 * 3600, label: "7 days" },
+  { seconds: 0, label: "None: stop the old secret now" },
+];
