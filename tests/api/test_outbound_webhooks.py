@@ -321,6 +321,24 @@ async def test_a_paid_refund_is_one_signed_delivery_retried_after_a_500(world: W
     assert sum(1 for p in w.gateway.payouts if p.idempotency_key.startswith(refund["id"])) == 1
 
 
+async def test_a_declined_refund_is_one_refund_failed_message_with_the_reason(world: World) -> None:
+    w = world
+    endpoint_id, secret = await register(w, "declines", ["REFUND_FAILED"])
+    w.gateway.set_fault("decline", decline_reason="card_expired")
+    try:
+        refund_id = await paid_refund(w, amount=2600)
+        (delivery,) = await settled(w, endpoint_id, 1)
+    finally:
+        w.gateway.set_fault("none")
+    (received,) = w.receiver.of("declines")
+    spec_verify(secret, received.headers, received.body)
+    body = received.json
+    assert (body["type"], delivery["eventType"]) == ("refund.failed", "REFUND_FAILED")
+    refund = body["data"]["refund"]
+    assert refund["id"] == internal(refund_id)
+    assert (refund["status"], refund["failureReason"]) == ("FAILED", "card_expired")
+
+
 async def test_rotation_signs_with_both_secrets_during_the_grace_period(world: World) -> None:
     w = world
     endpoint_id, old = await register(w, "rotating", ["CASE_OPENED"])

@@ -5,6 +5,7 @@ to case.opened would otherwise collect deliveries from every other test's cases)
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -217,3 +218,23 @@ async def test_each_active_subscriber_gets_one_delivery(outbox: Outbox) -> None:
         if e.active and WebhookEvent.CASE_OPENED in e.events
     ]
     assert after - before == len(active)
+
+
+async def test_concurrent_workers_never_claim_the_same_delivery(outbox: Outbox) -> None:
+    o = outbox
+    target = await only(o, WebhookEvent.CASE_OPENED)
+    for _ in range(12):
+        await open_case(o)
+    queued = {d.id for d in await deliveries_of(o, target.id)}
+    assert len(queued) == 12
+    now = T0 + timedelta(seconds=1)
+
+    async def worker(name: str) -> list[str]:
+        mine: list[str] = []
+        while (claimed := await o.store.claim(owner=name, now=now, lease_seconds=60)) is not None:
+            mine.append(claimed[0].id)
+        return mine
+
+    claims = await asyncio.gather(*(worker(f"w{i}") for i in range(6)))
+    everything = [delivery_id for mine in claims for delivery_id in mine]
+    assert sorted(everything) == sorted(queued)  # each once: no delivery in two hands

@@ -1,0 +1,105 @@
+"""The outbound webhook sender over real HTTP: what a receiver that hangs, refuses, redirects or
+answers at length turns into (a SendResult, never an exception), and that what it signs the
+reference library (`standardwebhooks`) verifies, with either secret during a rotation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from standardwebhooks.webhooks import Webhook
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from adapters.outbound_webhook_sender import RESPONSE_READ_MAX, HttpWebhookSender
+from domain.outbound_webhooks import new_secret
+from tests.toolbox.network import free_port, serve, silent_server
+
+BODY = '{"data":{},"timestamp":"2026-12-06T08:00:00Z","type":"refund.paid"}'
+
+
+def receiver(seen: list[Request], bodies: list[bytes]) -> Starlette:
+    async def ok(request: Request) -> Response:
+        seen.append(request)
+        bodies.append(await request.body())
+        return PlainTextResponse("x" * (RESPONSE_READ_MAX * 3), status_code=202)
+
+    async def moved(request: Request) -> Response:
+        return RedirectResponse("/ok", status_code=307)
+
+    return Starlette(
+        routes=[Route("/ok", ok, methods=["POST"]), Route("/moved", moved, methods=["POST"])]
+    )
+
+
+async def test_a_signed_post_that_the_reference_library_verifies_with_either_secret() -> None:
+    seen: list[Request] = []
+    bodies: list[bytes] = []
+    new, old = new_secret(), new_secret()
+    sender = HttpWebhookSender()
+    try:
+        async with serve(receiver(seen, bodies)) as url:
+            at = datetime.now(UTC)
+            result = await sender.send(
+                f"{url}/ok",
+                message_id="msg_1",
+                payload=BODY,
+                secrets=[new, old],
+                timestamp=at,
+                timeout_seconds=5,
+            )
+            redirected = await sender.send(
+                f"{url}/moved",
+                message_id="msg_2",
+                payload=BODY,
+                secrets=[new],
+                timestamp=at,
+                timeout_seconds=5,
+            )
+    finally:
+        await sender.aclose()
+    assert result.ok and result.status == 202
+    assert result.body_excerpt is not None and len(result.body_excerpt) == RESPONSE_READ_MAX
+    (request,) = seen  # the redirect was not followed
+    assert (redirected.status, redirected.ok) == (307, False)
+    headers = dict(request.headers)
+    assert headers["webhook-id"] == "msg_1"
+    assert headers["webhook-timestamp"] == str(int(at.timestamp()))
+    assert headers["content-type"] == "application/json"
+    assert bodies == [BODY.encode()]
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    for secret in (new, old):
+        assert Webhook(secret).verify(bodies[0], headers) == {
+            "data": {},
+            "timestamp": "2026-12-06T08:00:00Z",
+            "type": "refund.paid",
+        }
+
+
+async def test_a_receiver_that_never_answers_is_a_failed_attempt_within_the_deadline() -> None:
+    sender = HttpWebhookSender()
+    try:
+        async with silent_server() as url:
+            result = await sender.send(
+                url,
+                message_id="msg_3",
+                payload=BODY,
+                secrets=[new_secret()],
+                timestamp=datetime.now(UTC),
+                timeout_seconds=0.5,
+            )
+        refused = await sender.send(
+            f"http://127.0.0.1:{free_port()}/hooks",
+            message_id="msg_4",
+            payload=BODY,
+            secrets=[new_secret()],
+            timestamp=datetime.now(UTC),
+            timeout_seconds=2,
+        )
+    finally:
+        await sender.aclose()
+    assert (result.status, result.ok) == (None, False)
+    assert result.error == "no answer within 0.5 s"  # the silent receiver would hold it forever
+    assert refused.status is None and refused.error is not None
+    assert "Connect" in refused.error
