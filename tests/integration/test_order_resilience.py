@@ -143,6 +143,7 @@ def build(
     clock: FixedClock | None = None,
     retries: int = 2,
     deadline_seconds: float = 2.0,
+    cache_timeout_seconds: float = 0.5,
 ) -> tuple[ResilientOrderSystem, HttpOrderSystem, FixedClock, FakeMonotonic, RecordingSleep]:
     clock = clock or FixedClock()
     monotonic = FakeMonotonic()
@@ -157,6 +158,7 @@ def build(
         backoff_base=0.01,
         backoff_max=0.05,
         deadline_seconds=deadline_seconds,
+        cache_timeout_seconds=cache_timeout_seconds,
         breaker=CircuitBreaker(
             failure_threshold=THRESHOLD, reset_timeout_seconds=COOL_DOWN, time_func=monotonic
         ),
@@ -426,11 +428,19 @@ async def test_another_instance_serves_stale_copies_from_redis(upstream: Upstrea
     client = await redis_client()
     prefix = f"test-resilient:{datetime.now(UTC).timestamp()}:"
     clock = FixedClock()
+    # A generous cache deadline: on a loaded machine the default 0.5 s can drop the first
+    # instance's write, and this test is about sharing copies, not about the deadline.
     first, http_1, *_ = build(
-        upstream, cache=RedisOrderCache(client, prefix=prefix, clock=clock), clock=clock
+        upstream,
+        cache=RedisOrderCache(client, prefix=prefix, clock=clock),
+        clock=clock,
+        cache_timeout_seconds=10.0,
     )
     second, http_2, *_ = build(
-        upstream, cache=RedisOrderCache(client, prefix=prefix, clock=clock), clock=clock
+        upstream,
+        cache=RedisOrderCache(client, prefix=prefix, clock=clock),
+        clock=clock,
+        cache_timeout_seconds=10.0,
     )
     try:
         warmed = await first.get_orders(["ord-alice-1", "ord-bob-1"])
