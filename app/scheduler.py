@@ -76,14 +76,17 @@ class CaseScheduler:
                 "idempotency_keys": counts.idempotency_keys,
                 "webhook_deliveries": counts.webhook_deliveries,
                 "refresh_tokens": counts.refresh_tokens,
+                "outbound_webhook_deliveries": counts.outbound_deliveries,
             }
         )
         if counts.total:
             log.info(
-                "pruned %d idempotency key(s), %d webhook delivery id(s), %d refresh token(s)",
+                "pruned %d idempotency key(s), %d webhook delivery id(s), %d refresh token(s), "
+                "%d finished outbound webhook delivery(ies)",
                 counts.idempotency_keys,
                 counts.webhook_deliveries,
                 counts.refresh_tokens,
+                counts.outbound_deliveries,
             )
         return counts
 

@@ -138,6 +138,8 @@ class Settings(BaseSettings):
     # Retention (domain.retention): bookkeeping forgotten after these; timelines and money never.
     retention_idempotency_key_hours: float = Field(default=48.0, ge=24)  # >= 24 h, as Stripe
     retention_webhook_delivery_days: float = Field(default=7.0, ge=1)  # the replay window
+    # Finished outbound webhook deliveries (delivered or failed; pending ones are kept).
+    retention_outbound_webhook_days: float = Field(default=30.0, ge=1)
     retention_ended_session_days: float = Field(default=1.0, ge=0)  # expired/revoked tokens
     retention_interval_seconds: float = Field(default=3600.0, gt=0)  # how often to prune
 

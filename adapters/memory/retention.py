@@ -42,4 +42,5 @@ class InMemoryRetentionStore:
                 ),
                 limit,
             ),
+            outbound_deliveries=0,  # outbound webhooks need the SQL storage (none kept here)
         )

@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sql.tables import refresh_tokens
 from adapters.sql.tables_order_webhooks import order_webhook_deliveries
+from adapters.sql.tables_outbound_webhooks import webhook_deliveries
 from adapters.sql.tables_refund_execution import idempotency_keys
+from domain.outbound_webhooks import WebhookDeliveryState
 from domain.retention import PruneCounts, PruneCutoffs
 
 
@@ -22,6 +24,7 @@ class SqlRetentionStore:
         i, d, t = idempotency_keys.c, order_webhook_deliveries.c, refresh_tokens.c
         keys = tuple_(i.scope, i.operation, i.idempotency_key)
         ended = cutoffs.sessions_ended_before
+        o = webhook_deliveries.c
         return PruneCounts(
             idempotency_keys=await self._delete(
                 delete(idempotency_keys).where(
@@ -46,6 +49,18 @@ class SqlRetentionStore:
                     t.id.in_(
                         select(t.id)
                         .where(or_(t.expires_at < ended, t.revoked_at < ended))
+                        .limit(limit)
+                    )
+                )
+            ),
+            outbound_deliveries=await self._delete(
+                delete(webhook_deliveries).where(
+                    o.id.in_(
+                        select(o.id)
+                        .where(
+                            o.created_at < cutoffs.outbound_deliveries_before,
+                            o.state != WebhookDeliveryState.PENDING.value,
+                        )
                         .limit(limit)
                     )
                 )

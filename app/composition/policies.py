@@ -38,6 +38,7 @@ def retention_policy(settings: Settings) -> RetentionPolicy:
     return RetentionPolicy(
         idempotency_keys=timedelta(hours=settings.retention_idempotency_key_hours),
         webhook_deliveries=timedelta(days=settings.retention_webhook_delivery_days),
+        outbound_deliveries=timedelta(days=settings.retention_outbound_webhook_days),
         ended_sessions=timedelta(days=settings.retention_ended_session_days),
     )
 

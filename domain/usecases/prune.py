@@ -26,5 +26,11 @@ async def prune_expired(
     while True:
         counts = await store.prune(cutoffs, limit=batch)
         total += counts
-        if max(counts.idempotency_keys, counts.webhook_deliveries, counts.refresh_tokens) < batch:
+        most = max(
+            counts.idempotency_keys,
+            counts.webhook_deliveries,
+            counts.refresh_tokens,
+            counts.outbound_deliveries,
+        )
+        if most < batch:
             return total

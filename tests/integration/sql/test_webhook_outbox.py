@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from adapters.sql.db import create_engine, create_session_factory
 from adapters.sql.migrate import upgrade_to_head
 from adapters.sql.outbound_webhooks import SqlWebhookStore
+from adapters.sql.retention import SqlRetentionStore
 from adapters.sql.tables_outbound_webhooks import webhook_deliveries
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from domain.errors import ValidationFailed
@@ -28,6 +29,7 @@ from domain.outbound_webhooks import (
     WebhookEvent,
     attempt_outcome,
 )
+from domain.retention import RetentionPolicy
 from domain.users import Role
 from tests.integration.sql.builders import T0, make_case, make_user
 from tests.integration.sql.conftest import DatabaseFactory
@@ -37,6 +39,7 @@ from tests.integration.sql.conftest import DatabaseFactory
 class Outbox:
     uow: SqlUnitOfWorkFactory
     store: SqlWebhookStore
+    retention: SqlRetentionStore
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +48,9 @@ async def outbox(database_factory: DatabaseFactory) -> AsyncIterator[Outbox]:
     await upgrade_to_head(url)
     engine = create_engine(url)
     sessions = create_session_factory(engine)
-    yield Outbox(SqlUnitOfWorkFactory(sessions), SqlWebhookStore(sessions))
+    yield Outbox(
+        SqlUnitOfWorkFactory(sessions), SqlWebhookStore(sessions), SqlRetentionStore(sessions)
+    )
     await engine.dispose()
 
 
@@ -238,3 +243,32 @@ async def test_concurrent_workers_never_claim_the_same_delivery(outbox: Outbox) 
     claims = await asyncio.gather(*(worker(f"w{i}") for i in range(6)))
     everything = [delivery_id for mine in claims for delivery_id in mine]
     assert sorted(everything) == sorted(queued)  # each once: no delivery in two hands
+
+
+async def test_retention_forgets_finished_deliveries_and_keeps_pending_ones(outbox: Outbox) -> None:
+    o = outbox
+    target = await only(o, WebhookEvent.CASE_OPENED)
+    for _ in range(3):
+        await open_case(o)  # queued at T0
+    assert len(await deliveries_of(o, target.id)) == 3
+    policy = WebhookDeliveryPolicy(max_attempts=1)
+    for result in (SendResult(status=200), SendResult(status=500)):
+        claimed = await o.store.claim(owner="w", now=T0, lease_seconds=30)
+        assert claimed is not None
+        outcome = attempt_outcome(claimed[0], result, policy, T0)
+        assert await o.store.record_attempt(claimed[0], result, outcome, owner="w", now=T0)
+    states = {d.state for d in await deliveries_of(o, target.id)}
+    assert states == {
+        WebhookDeliveryState.DELIVERED,
+        WebhookDeliveryState.FAILED,
+        WebhookDeliveryState.PENDING,
+    }
+
+    retention = RetentionPolicy(outbound_deliveries=timedelta(days=30))
+    # Within the retention: nothing goes.
+    early = await o.retention.prune(retention.cutoffs(T0 + timedelta(days=29)), limit=100)
+    assert early.outbound_deliveries == 0
+    later = await o.retention.prune(retention.cutoffs(T0 + timedelta(days=31)), limit=100)
+    assert later.outbound_deliveries >= 2  # ours, and finished ones of the other tests
+    (kept,) = await deliveries_of(o, target.id)
+    assert kept.state is WebhookDeliveryState.PENDING  # never pruned while it may still be sent
