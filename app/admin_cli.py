@@ -151,5 +151,5 @@ def audit(limit: int = typer.Option(20, min=1, max=100, help="How many entries."
         details = " ".join(f"{k}={v}" for k, v in sorted(entry.details.items()))
         typer.echo(
             f"{entry.occurred_at.isoformat()} {entry.actor} {entry.action.value} "
-            f"{entry.target_user_id} {details}".rstrip()
+            f"{entry.target_user_id or '-'} {details}".rstrip()
         )

@@ -25,6 +25,8 @@ class AuditAction(enum.StrEnum):
     USER_DEACTIVATED = "USER_DEACTIVATED"
     USER_REACTIVATED = "USER_REACTIVATED"
     USER_PASSWORD_RESET = "USER_PASSWORD_RESET"
+    REFUND_JOB_RETRIED = "REFUND_JOB_RETRIED"  # a DEAD refund job runs again (details: refund)
+    ORDER_WEBHOOK_REPLAYED = "ORDER_WEBHOOK_REPLAYED"  # a stored delivery applied again
 
 
 @dataclass(frozen=True, slots=True)

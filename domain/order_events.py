@@ -53,6 +53,8 @@ class OrderEvent:
     type: OrderEventType
     order: Order
     changed_at: datetime
+    # The verified body as received, stored with the delivery so that an admin can replay it.
+    payload: str | None = None
 
     def __post_init__(self) -> None:
         if not self.delivery_id or len(self.delivery_id) > DELIVERY_ID_MAX:
@@ -65,6 +67,18 @@ class OrderEvent:
     @property
     def version(self) -> int:
         return order_version(self.changed_at)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDelivery:
+    """A processed delivery as remembered (`payload`: None for deliveries stored before payloads
+    were kept; those cannot be replayed)."""
+
+    delivery_id: str
+    event_type: str
+    order_id: str | None
+    received_at: datetime
+    payload: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

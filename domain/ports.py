@@ -15,7 +15,7 @@ from domain.events import CaseEvent
 from domain.idempotency import IdempotencyRecord
 from domain.live import EventScope, Wakeup
 from domain.money import Money
-from domain.order_events import OrderVersionAdvance
+from domain.order_events import OrderEvent, OrderVersionAdvance, StoredDelivery
 from domain.orders import Order, OrderPage, OrderStatus
 from domain.outbound_webhooks import (
     AttemptOutcome,
@@ -181,6 +181,17 @@ class RefundJobRepository(Protocol):
         """Give the lease back without a try (graceful shutdown): claimable again at once."""
         ...
 
+    async def list_dead(
+        self, *, limit: int, after: tuple[str, int] | None = None
+    ) -> list[RefundJob]:
+        """DEAD jobs in (refund_id, attempt) order, after that key when given."""
+        ...
+
+    async def requeue_dead(self, job: RefundJob, *, now: datetime) -> bool:
+        """DEAD -> PENDING, due now, its give-up clock restarted (an operator's decision); the
+        last error is kept."""
+        ...
+
     async def depths(self, now: datetime) -> RefundQueueDepths:
         """How many jobs are in each state (and due or leased at `now`), the oldest pending."""
         ...
@@ -245,11 +256,21 @@ class OrderWebhookInbox(Protocol):
     transaction, so that a delivery and its effect are stored together or not at all."""
 
     async def record_delivery(
-        self, delivery_id: str, *, event_type: str, order_id: str | None, received_at: datetime
+        self,
+        delivery_id: str,
+        *,
+        event_type: str,
+        order_id: str | None,
+        received_at: datetime,
+        payload: str | None = None,
     ) -> bool:
         """Remember a delivery id: True the first time, False when it was recorded before (at any
         time). Of concurrent units recording the same id, one gets True; the others wait for it
         to end and get False if it committed."""
+        ...
+
+    async def stored_delivery(self, delivery_id: str) -> StoredDelivery | None:
+        """A recorded delivery (for a replay), or None."""
         ...
 
     async def advance_order(
@@ -258,6 +279,15 @@ class OrderWebhookInbox(Protocol):
         """Store the order's version and status if `version` is newer than the stored one (or
         there is none). The order's row stays locked until the unit ends, so concurrent events
         of one order are ordered by version, never by arrival."""
+        ...
+
+
+class OrderEventDecoder(Protocol):
+    """Reads a stored delivery's payload back into its event (the order system's format)."""
+
+    def decode(self, delivery_id: str, payload: str, *, now: datetime) -> OrderEvent | None:
+        """The event; None for an event type this service does not handle. Raises ValueError
+        for a payload that is not a valid event."""
         ...
 
 

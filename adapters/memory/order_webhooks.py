@@ -10,20 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from domain.order_events import OrderVersionAdvance
+from domain.order_events import OrderVersionAdvance, StoredDelivery
 from domain.orders import OrderStatus
 
 if TYPE_CHECKING:
     from adapters.memory.store import InMemoryStore
     from adapters.memory.uow import InMemoryUnitOfWork
-
-
-@dataclass(frozen=True, slots=True)
-class StoredDelivery:
-    delivery_id: str
-    event_type: str
-    order_id: str | None
-    received_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +34,26 @@ class InMemoryOrderWebhookInbox:
         self.versions: dict[str, StoredOrderVersion] = {}
 
     async def record_delivery(
-        self, delivery_id: str, *, event_type: str, order_id: str | None, received_at: datetime
+        self,
+        delivery_id: str,
+        *,
+        event_type: str,
+        order_id: str | None,
+        received_at: datetime,
+        payload: str | None = None,
     ) -> bool:
         await self._unit.lock(f"order-webhook:{delivery_id}")
         if delivery_id in self._store.order_webhook_deliveries or delivery_id in self.deliveries:
             return False
         self.deliveries[delivery_id] = StoredDelivery(
-            delivery_id, event_type, order_id, received_at
+            delivery_id, event_type, order_id, received_at, payload
         )
         return True
+
+    async def stored_delivery(self, delivery_id: str) -> StoredDelivery | None:
+        return self.deliveries.get(delivery_id) or self._store.order_webhook_deliveries.get(
+            delivery_id
+        )
 
     async def advance_order(
         self, order_id: str, *, version: int, status: OrderStatus, changed_at: datetime

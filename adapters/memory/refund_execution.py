@@ -138,6 +138,35 @@ class InMemoryRefundJobRepository:
             lambda j: dataclasses.replace(j, lease_owner=None, lease_until=None, updated_at=now),
         )
 
+    async def list_dead(
+        self, *, limit: int, after: tuple[str, int] | None = None
+    ) -> list[RefundJob]:
+        dead = sorted(
+            (r for r in self._rows() if r.status is RefundJobStatus.DEAD),
+            key=lambda r: (r.refund_id, r.attempt),
+        )
+        if after is not None:
+            dead = [r for r in dead if (r.refund_id, r.attempt) > after]
+        return [copy.deepcopy(r) for r in dead[:limit]]
+
+    async def requeue_dead(self, job: RefundJob, *, now: datetime) -> bool:
+        await self._lock(job.id)
+        current = self._current(job.id)
+        if current is None or current.status is not RefundJobStatus.DEAD:
+            return False
+        self._write(
+            _released(
+                copy.deepcopy(current),
+                now,
+                status=RefundJobStatus.PENDING,
+                run_after=now,
+                tries=0,
+                first_claimed_at=None,
+                finished_at=None,
+            )
+        )
+        return True
+
     async def depths(self, now: datetime) -> RefundQueueDepths:
         rows = self._rows()
         pending = [r for r in rows if r.status is RefundJobStatus.PENDING]

@@ -18,7 +18,8 @@ from domain.refunds import Refund
 from domain.users import User
 
 if TYPE_CHECKING:
-    from adapters.memory.order_webhooks import StoredDelivery, StoredOrderVersion
+    from adapters.memory.order_webhooks import StoredOrderVersion
+    from domain.order_events import StoredDelivery
 
 
 @dataclass(eq=False)

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sql.tables_order_webhooks import order_versions, order_webhook_deliveries
-from domain.order_events import OrderVersionAdvance
+from domain.order_events import OrderVersionAdvance, StoredDelivery
 from domain.orders import OrderStatus
 
 
@@ -36,7 +36,13 @@ class SqlOrderWebhookInbox:
         self._session = session
 
     async def record_delivery(
-        self, delivery_id: str, *, event_type: str, order_id: str | None, received_at: datetime
+        self,
+        delivery_id: str,
+        *,
+        event_type: str,
+        order_id: str | None,
+        received_at: datetime,
+        payload: str | None = None,
     ) -> bool:
         stmt = (
             _insert(self._session, order_webhook_deliveries)
@@ -45,11 +51,26 @@ class SqlOrderWebhookInbox:
                 event_type=event_type,
                 order_id=order_id,
                 received_at=received_at,
+                payload=payload,
             )
             .on_conflict_do_nothing(index_elements=["delivery_id"])
             .returning(order_webhook_deliveries.c.delivery_id)
         )
         return (await self._session.execute(stmt)).first() is not None
+
+    async def stored_delivery(self, delivery_id: str) -> StoredDelivery | None:
+        c = order_webhook_deliveries.c
+        stmt = select(order_webhook_deliveries).where(c.delivery_id == delivery_id)
+        row = (await self._session.execute(stmt)).mappings().first()
+        if row is None:
+            return None
+        return StoredDelivery(
+            delivery_id=row["delivery_id"],
+            event_type=row["event_type"],
+            order_id=row["order_id"],
+            received_at=row["received_at"],
+            payload=row["payload"],
+        )
 
     async def advance_order(
         self, order_id: str, *, version: int, status: OrderStatus, changed_at: datetime

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import CursorResult
@@ -200,6 +200,34 @@ class SqlRefundJobRepository:
             update(refund_jobs)
             .where(self._key(job), c.status == _PENDING, c.lease_owner == owner)
             .values(lease_owner=None, lease_until=None, updated_at=now)
+        )
+        return _rowcount(result) == 1
+
+    async def list_dead(
+        self, *, limit: int, after: tuple[str, int] | None = None
+    ) -> list[RefundJob]:
+        c = refund_jobs.c
+        stmt = select(refund_jobs).where(c.status == RefundJobStatus.DEAD.value)
+        if after is not None:
+            stmt = stmt.where(tuple_(c.refund_id, c.attempt) > tuple_(*after))
+        stmt = stmt.order_by(c.refund_id, c.attempt).limit(limit)
+        return [job_from_row(row) for row in (await self._session.execute(stmt)).mappings()]
+
+    async def requeue_dead(self, job: RefundJob, *, now: datetime) -> bool:
+        c = refund_jobs.c
+        result = await self._session.execute(
+            update(refund_jobs)
+            .where(self._key(job), c.status == RefundJobStatus.DEAD.value)
+            .values(
+                status=_PENDING,
+                run_after=now,
+                tries=0,
+                first_claimed_at=None,
+                finished_at=None,
+                lease_owner=None,
+                lease_until=None,
+                updated_at=now,
+            )
         )
         return _rowcount(result) == 1
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, Index, String, Text
 from sqlmodel import SQLModel
 
 from adapters.sql.tables import ENUM_LEN, ID_LEN, _col, _enum_check, _id, _table, _ts
@@ -35,6 +35,8 @@ class OrderWebhookDeliveryRow(SQLModel, table=True):
     event_type: str = _col(String(EVENT_TYPE_LEN))
     order_id: str | None = _col(String(ID_LEN), nullable=True)
     received_at: datetime = _ts()
+    # The verified body (for replays; at most ORDER_WEBHOOK_MAX_BODY_BYTES); null before 0010.
+    payload: str | None = _col(Text(), nullable=True)
 
 
 class OrderVersionRow(SQLModel, table=True):

@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from adapters.auth.passwords import Argon2PasswordHasher
 from adapters.auth.refresh_tokens import hash_refresh_token, new_refresh_token
 from adapters.clock import SystemClock
+from adapters.order_system.codec import order_from_json
 from adapters.order_system.resilient import ResilientOrderSystem
 from adapters.outbound_webhook_sender import HttpWebhookSender
 from adapters.payment_gateway.simulator import create_payment_gateway_simulator
@@ -29,6 +30,7 @@ from app.composition.redis_wiring import (
     session_notices,
 )
 from app.composition.simulators import seed_demo_data
+from app.http.webhooks import StoredEventDecoder
 from app.observability.metrics import observe_refund_job
 from app.refund_worker import RefundWorker
 from app.scheduler import CaseScheduler
@@ -101,6 +103,9 @@ async def build_runtime(
             webhooks=sql.webhooks,
             webhook_sender=webhook_sender,
             webhook_delivery=policies.webhook_delivery_policy(settings),
+            # Replays of stored order webhook deliveries (admins, the CLI).
+            order_events=StoredEventDecoder(order_from_json),
+            order_changes=orders,
         )
         yield Runtime(
             settings=settings,

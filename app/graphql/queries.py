@@ -43,6 +43,7 @@ from app.graphql.types.objects import (
     User,
     UserConnection,
 )
+from app.graphql.types.ops import QueueDepths, RefundJobConnection
 from app.graphql.types.webhooks import WebhookDeliveryConnection, WebhookEndpoint
 from domain import visibility
 from domain.admin import AdminActor
@@ -52,6 +53,7 @@ from domain.queries import CaseFilter, CaseListRequest, RefundFilter, case_filte
 from domain.usecases import outbound_webhooks as webhooks
 from domain.usecases.admin_users import audit_log
 from domain.usecases.live_events import live_start_cursor
+from domain.usecases.ops import dead_refund_jobs, refund_queue_depths
 from domain.usecases.order_access import OrderUnavailable, my_orders, visible_order
 from domain.usecases.refund_quote import refund_quote
 from domain.users import Principal
@@ -439,6 +441,39 @@ class Query:
         except DomainError as exc:
             raise _validation_error(exc) from None
         return WebhookDeliveryConnection.from_page(page)
+
+    @field(
+        description="How much refund work is waiting: jobs by state and the oldest pending one's "
+        "age (admins only; the figures of /metrics).",
+        permission_classes=[IsAdmin],
+    )
+    async def queue_depths(self, info: Info) -> QueueDepths:
+        services = info.context.services
+        depths = await refund_queue_depths(services)
+        return QueueDepths(
+            pending=depths.pending,
+            due=depths.due,
+            leased=depths.leased,
+            dead=depths.dead,
+            done=depths.done,
+            oldest_pending_age_seconds=depths.oldest_pending_age_seconds(services.clock.now()),
+        )
+
+    @field(
+        description="Refund jobs a worker gave up on (DEAD: the gateway refused the request as "
+        "invalid, or its outcome stayed unknown too long); their refunds stay PROCESSING. "
+        "`retryRefund` runs one again. Admins only.",
+        permission_classes=[IsAdmin],
+    )
+    async def dead_refund_jobs(
+        self, info: Info, first: FirstArg = 20, after: AfterArg = None
+    ) -> RefundJobConnection:
+        actor = AdminActor.of(info.context.require_principal())
+        try:
+            page = await dead_refund_jobs(info.context.services, actor, first=first, after=after)
+        except DomainError as exc:
+            raise _validation_error(exc) from None
+        return RefundJobConnection.from_page(page)
 
 
 async def _visible_case(info: Info, case_id: str) -> SupportCase | None:

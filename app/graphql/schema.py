@@ -45,6 +45,7 @@ from app.graphql.mutations import (
     refresh_session,
     register_webhook_endpoint,
     reject_refund,
+    replay_order_webhook,
     request_refund,
     resend_webhook_delivery,
     reset_user_password,
@@ -86,6 +87,7 @@ class Mutation:
     update_webhook_endpoint = update_webhook_endpoint.field
     rotate_webhook_secret = rotate_webhook_secret.field
     resend_webhook_delivery = resend_webhook_delivery.field
+    replay_order_webhook = replay_order_webhook.field
 
 
 class AppSchema(strawberry.Schema):

@@ -191,7 +191,11 @@ def _parse_event(
         if changed_at is None:
             raise ValueError("the event has neither data.order.updated_at nor timestamp")
         return OrderEvent(
-            delivery_id=delivery_id, type=event_type, order=order, changed_at=changed_at
+            delivery_id=delivery_id,
+            type=event_type,
+            order=order,
+            changed_at=changed_at,
+            payload=body.decode("utf-8", errors="replace"),
         )
     except ValueError as exc:
         raise WebhookRejected(400, f"malformed event: {str(exc)[:200]}") from None
@@ -207,6 +211,20 @@ def _instant(value: Any) -> datetime | None:
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         return None
     return parsed.astimezone(UTC)
+
+
+class StoredEventDecoder:
+    """domain.ports.OrderEventDecoder: a stored delivery's payload (verified when it arrived)
+    read back as this endpoint reads a body."""
+
+    def __init__(self, parse_order: OrderParser) -> None:
+        self.parse_order = parse_order
+
+    def decode(self, delivery_id: str, payload: str, *, now: datetime) -> OrderEvent | None:
+        try:
+            return _parse_event(delivery_id, payload.encode("utf-8"), self.parse_order, now)
+        except WebhookRejected as exc:
+            raise ValueError(exc.reason) from None
 
 
 class OrderWebhookEndpoint:

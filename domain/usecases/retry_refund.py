@@ -1,11 +1,17 @@
-"""An agent retries a FAILED refund: a new attempt (new gateway idempotency key), PROCESSING."""
+"""An agent retries a FAILED refund: a new attempt (new gateway idempotency key), PROCESSING.
+
+A refund left PROCESSING by a DEAD job (the worker gave up: domain.refund_jobs) is retried by
+running that job again, same attempt and key: admins only, audited
+(domain.usecases.ops.retry_dead_refund_job)."""
 
 from __future__ import annotations
 
+from domain.admin import AdminActor
 from domain.cases import refund_pause_reason
 from domain.errors import Forbidden, OrderSystemUnavailable, RefundDenial, RefundNotAllowed
 from domain.orders import OrderStatus
-from domain.refunds import Refund, refunded_quantities, shipping_refunded
+from domain.refunds import Refund, RefundStatus, refunded_quantities, shipping_refunded
+from domain.usecases.ops import dead_job_of, retry_dead_refund_job
 from domain.usecases.services import Services, load_refund
 from domain.users import Principal
 
@@ -15,6 +21,10 @@ async def retry_refund(services: Services, principal: Principal, refund_id: str)
         raise Forbidden("Only agents and admins retry refunds")
     async with services.uow() as uow:
         refund = await load_refund(uow, principal, refund_id)
+        dead = await dead_job_of(uow, refund.id)
+    if refund.status is RefundStatus.PROCESSING and dead is not None:
+        await retry_dead_refund_job(services, AdminActor.of(principal), refund.id)
+        return refund
     # Like an approval: decide on a fresh read of the order (cancelled orders are refunded by the
     # order system; the job needs the charge's payment reference).
     try:

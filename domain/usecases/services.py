@@ -17,6 +17,8 @@ from domain.ports import (
     AccessTokenService,
     Clock,
     EventPublisher,
+    OrderChanges,
+    OrderEventDecoder,
     OrderSystem,
     PasswordHasher,
     RateLimiter,
@@ -68,6 +70,10 @@ class Services:
     webhooks: WebhookStore | None = None
     webhook_sender: WebhookSender | None = None
     webhook_delivery: WebhookDeliveryPolicy = WebhookDeliveryPolicy()
+    # Replaying stored order webhook deliveries (admins): reading a payload back into its event,
+    # and the order cache that must learn of the change again. None: replays are unavailable.
+    order_events: OrderEventDecoder | None = None
+    order_changes: OrderChanges | None = None
 
     async def publish(self, events: list[CaseEvent]) -> None:
         """Announce committed events. Never raises: the events are committed and in the case

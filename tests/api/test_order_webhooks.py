@@ -524,3 +524,79 @@ async def test_the_operator_endpoint_refuses_what_an_order_system_would(
     assert backwards.status_code == 409
     not_json = await http.post(f"{base}/ord-alice-4/status", content=b"DELIVERED")
     assert not_json.status_code == 400
+
+
+# -- replays (admins) ----------------------------------------------------------------------------
+
+REPLAY = """mutation($id: String!) { replayOrderWebhook(input: {deliveryId: $id}) {
+  __typename
+  ... on OrderWebhookReplayed { deliveryId outcome casesUpdated }
+  ... on ValidationFailed { fields { field message } }
+  ... on Error { message code }
+}}"""
+
+
+async def test_an_admin_replays_a_stored_delivery(api: Api, subject: Subject) -> None:
+    admin = await api.token("admin@example.com")
+    agent = await api.token("agent@example.com")
+    secret = api.settings.order_webhook_secret.get_secret_value()
+    delivery_id = f"msg_{uuid.uuid4().hex}"
+    body = event_body(
+        subject.order(api, status="DELIVERED"), "order.delivered", changed_at=datetime.now(UTC)
+    )
+    delivered = await deliver(api.http, body, secret=secret, delivery_id=delivery_id)
+    assert delivered.json()["status"] == "applied", delivered.text
+    assert await written(api, subject, delivery_id) == (1, 1, 1)
+
+    # Applied already: the replay changes nothing but the order cache.
+    again = await api.gql.ok(REPLAY, {"id": delivery_id}, admin)
+    assert again["replayOrderWebhook"] == {
+        "__typename": "OrderWebhookReplayed",
+        "deliveryId": delivery_id,
+        "outcome": "OUTDATED",
+        "casesUpdated": 0,
+    }
+    assert await written(api, subject, delivery_id) == (1, 1, 1)
+
+    # After a restore that lost the order's applied state, the replay applies it again.
+    async with api.runtime.engine.begin() as conn:
+        await conn.execute(
+            text("DELETE FROM order_versions WHERE order_id = :o"), {"o": subject.order_id}
+        )
+    restored = await api.gql.ok(REPLAY, {"id": delivery_id}, admin)
+    assert restored["replayOrderWebhook"]["outcome"] == "APPLIED"
+    assert restored["replayOrderWebhook"]["casesUpdated"] == 1
+    assert await written(api, subject, delivery_id) == (1, 1, 2)
+    assert len(order_updates(await timeline(api, subject))) == 2
+
+    audit = await api.gql.ok(
+        "{ auditLog(first: 10) { edges { node { action details { key value } } } } }", {}, admin
+    )
+    replays = [
+        {d["key"]: d["value"] for d in e["node"]["details"]}
+        for e in audit["auditLog"]["edges"]
+        if e["node"]["action"] == "ORDER_WEBHOOK_REPLAYED"
+    ]
+    assert [r["outcome"] for r in replays if r["delivery"] == delivery_id] == [
+        "applied",
+        "outdated",
+    ]  # newest first
+
+    refused = await api.gql(REPLAY, {"id": delivery_id}, agent)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    missing = await api.gql.ok(REPLAY, {"id": "msg_never_delivered"}, admin)
+    assert missing["replayOrderWebhook"]["code"] == "NOT_FOUND"
+
+
+async def test_a_delivery_stored_without_its_payload_cannot_be_replayed(api: Api) -> None:
+    admin = await api.token("admin@example.com")
+    delivery_id = f"msg_{uuid.uuid4().hex}"
+    async with api.runtime.services.uow() as uow:
+        await uow.order_webhooks.record_delivery(
+            delivery_id, event_type="order.delivered", order_id=None, received_at=datetime.now(UTC)
+        )
+        await uow.commit()
+    data = await api.gql.ok(REPLAY, {"id": delivery_id}, admin)
+    result = data["replayOrderWebhook"]
+    assert result["__typename"] == "ValidationFailed", result
+    assert result["fields"][0]["field"] == "deliveryId"

@@ -222,6 +222,78 @@ async def test_a_request_the_gateway_rejects_stays_processing_and_is_listed(
     assert (await refund_until(api, agent, refund_id, "PROCESSING"))["status"] == "PROCESSING"
 
 
+OPS = """query($after: String) {
+  queueDepths { pending due leased dead done oldestPendingAgeSeconds }
+  deadRefundJobs(first: 100, after: $after) {
+    edges { cursor node { id attempt status claims tries lastError requestId
+      refund { id status } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+AUDIT = """{ auditLog(first: 5) { edges { node { action actor { email }
+  details { key value } } } } }"""
+
+
+async def test_admins_see_dead_jobs_and_run_one_again(
+    embedded: tuple[Api, PaymentGatewaySimulatorState],
+) -> None:
+    api, gateway = embedded
+    agent = await api.token("agent@example.com")
+    admin = await api.token("admin@example.com")
+    customer = await api.new_customer("Dead Job")
+    case = await open_case(api, customer.token, customer.order_ids["delivered"])
+    requested = await request_refund(api, customer.token, case["id"], reason="DAMAGED", amount=3000)
+    refund_id = requested["refund"]["id"]
+    key = f"{_internal(refund_id)}:1"
+    await gateway.refund(
+        idempotency_key=key, payment_reference="someone-else", amount=1, currency="USD"
+    )
+    await api.gql.ok(APPROVE_REFUND, {"input": {"refundId": refund_id}}, agent)
+
+    async def dead_jobs() -> dict[str, Any]:
+        data = await api.gql.ok(OPS, {}, admin)
+        return data
+
+    def listed(data: dict[str, Any]) -> dict[str, Any] | None:
+        nodes = [e["node"] for e in data["deadRefundJobs"]["edges"]]
+        return next((n for n in nodes if n["id"] == key), None)
+
+    data = await poll_until(dead_jobs, until=listed, what="the job listed as DEAD")
+    job = listed(data)
+    assert job is not None
+    assert job["status"] == "DEAD" and job["claims"] == 1 and job["attempt"] == 1
+    assert job["refund"] == {"id": refund_id, "status": "PROCESSING"}
+    assert "idempotency_key_reused" in job["lastError"]
+    assert job["requestId"]  # the approval's request id: grep the logs for it
+    assert data["queueDepths"]["dead"] >= 1
+    # Only admins see them, and only admins run one again.
+    for token in (agent, customer.token):
+        denied = await api.gql(OPS, {}, token)
+        assert denied["data"] is None and set(codes(denied)) == {"FORBIDDEN"}, denied
+    refused = await api.gql(RETRY_REFUND, {"input": {"refundId": refund_id}}, agent)
+    assert codes(refused) == ["FORBIDDEN"], refused
+
+    retried = await api.gql.ok(RETRY_REFUND, {"input": {"refundId": refund_id}}, admin)
+    assert retried["retryRefund"]["__typename"] == "RefundRetried", retried
+    assert retried["retryRefund"]["refund"]["status"] == "PROCESSING"
+    # The worker ran it again, same key (the gateway still refuses it: DEAD once more).
+    data = await poll_until(
+        dead_jobs,
+        until=lambda d: (listed(d) or {}).get("claims") == 2,
+        what="the job claimed a second time and DEAD again",
+    )
+    assert (listed(data) or {})["attempt"] == 1
+    audit = await api.gql.ok(AUDIT, {}, admin)
+    entries = [e["node"] for e in audit["auditLog"]["edges"]]
+    retry_entry = next(e for e in entries if e["action"] == "REFUND_JOB_RETRIED")
+    assert retry_entry["actor"] == {"email": "admin@example.com"}
+    details = {d["key"]: d["value"] for d in retry_entry["details"]}
+    assert details["refund"] == _internal(refund_id) and details["attempt"] == "1"
+    # Paging: a cursor continues after the job.
+    after = await api.gql.ok(OPS, {"after": key}, admin)
+    assert listed(after) is None
+
+
 def _internal(global_id: str) -> str:
     from app.graphql.ids import decode_expected
 

@@ -48,6 +48,8 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "Query.agentsConnection": STAFF,
     "Query.refunds": STAFF,
     "Query.auditLog": ADMIN_ONLY,
+    "Query.queueDepths": ADMIN_ONLY,
+    "Query.deadRefundJobs": ADMIN_ONLY,
     # Mutation
     "Mutation.login": PUBLIC,
     "Mutation.startBrowserSession": PUBLIC,
@@ -76,6 +78,7 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "Mutation.updateWebhookEndpoint": ADMIN_ONLY,
     "Mutation.rotateWebhookSecret": ADMIN_ONLY,
     "Mutation.resendWebhookDelivery": ADMIN_ONLY,
+    "Mutation.replayOrderWebhook": ADMIN_ONLY,
     # Subscription (over the WebSocket; UNAUTHENTICATED: connection_init without a valid token
     # is refused with close code 4403)
     "Subscription.caseEvents": AUTHENTICATED,
@@ -96,6 +99,8 @@ Regenerate it with `uv run python -m tests.api.test_roles > docs/roles.md`.
 Also FORBIDDEN for customers, whatever the object: `openCase` with a `priority` or with another
 customer's `customerId`, `postMessage` with `internal: true`, `changeCaseStatus` to a status other
 than `RESOLVED` (resolve) or `OPEN` (reopen), `caseEvents` without a `caseId` (every case).
+FORBIDDEN for agents: `retryRefund` of a PROCESSING refund whose job is DEAD (running a dead job
+again is an admin's call; a FAILED refund stays the agents' to retry).
 
 Subscriptions run over the WebSocket (graphql-transport-ws): there, UNAUTHENTICATED means that a
 `connection_init` without a valid access token is refused (close code 4403), so nothing can be
@@ -276,6 +281,10 @@ CALLS: dict[str, Builder] = {
     "Query.auditLog": lambda s, r: Call(
         "{ auditLog(first: 5) { edges { node { id action } } } }", {}
     ),
+    "Query.queueDepths": lambda s, r: Call("{ queueDepths { pending dead } }", {}),
+    "Query.deadRefundJobs": lambda s, r: Call(
+        "{ deadRefundJobs(first: 5) { edges { node { id status } } } }", {}
+    ),
     "Mutation.createUser": lambda s, r: Call(
         "mutation($input: CreateUserInput!) { createUser(input: $input) { __typename } }",
         {
@@ -336,6 +345,12 @@ CALLS: dict[str, Builder] = {
         "mutation($input: ResendWebhookDeliveryInput!) { resendWebhookDelivery(input: $input) "
         "{ __typename } }",
         {"input": {"deliveryId": _missing_gid("WebhookDelivery")}},
+        frozenset({"NotFound"}),
+    ),
+    "Mutation.replayOrderWebhook": lambda s, r: Call(
+        'mutation { replayOrderWebhook(input: {deliveryId: "msg_role_matrix_none"}) '
+        "{ __typename } }",
+        {},
         frozenset({"NotFound"}),
     ),
     # Replays the case's log from the start: the first event arrives at once when allowed.

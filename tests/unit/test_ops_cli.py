@@ -48,3 +48,15 @@ def test_the_table_names_every_figure(database: str) -> None:
     assert result.exit_code == 0, result.output
     names = [line.split()[0] for line in result.output.splitlines()]
     assert names == ["pending", "due", "leased", "dead", "done", "oldest_pending_age_seconds"]
+
+
+def test_no_dead_jobs(database: str) -> None:
+    result = runner.invoke(cli.app, ["ops", "dead-jobs"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "no dead refund jobs"
+
+
+def test_retrying_an_unknown_refund(database: str) -> None:
+    result = runner.invoke(cli.app, ["ops", "retry-job", "no-such-refund"])
+    assert result.exit_code == 1, result.output
+    assert "Refund" in result.output

@@ -54,5 +54,8 @@ field = strawberry.mutation(
     permission_classes=[IsAgent],
     description="Agents: pay a FAILED refund again (a new attempt, with a new idempotency key "
     "at the payment gateway). Its amount must still fit in what is left to refund "
-    "(RefundNotAllowed EXCEEDS_REFUNDABLE_AMOUNT otherwise).",
+    "(RefundNotAllowed EXCEEDS_REFUNDABLE_AMOUNT otherwise). Admins: a PROCESSING refund whose "
+    "job is DEAD (deadRefundJobs) runs that job again, same attempt and key (check at the "
+    "gateway first: past its 24 h key retention it could pay twice); audited; agents get "
+    "FORBIDDEN.",
 )

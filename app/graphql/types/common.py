@@ -12,8 +12,10 @@ from domain.admin import AuditAction
 from domain.cases import CaseCategory, CasePriority, CaseStatus
 from domain.errors import ErrorCode, RefundDenial
 from domain.events import CaseEventType
+from domain.order_events import OrderEventOutcome
 from domain.orders import OrderStatus
 from domain.queries import CaseSort
+from domain.refund_jobs import RefundJobStatus
 from domain.refunds import RefundApproval, RefundReason, RefundStatus
 from domain.users import Role
 
@@ -42,6 +44,26 @@ def _enum(
 
 
 _enum(
+    OrderEventOutcome,
+    "What applying an order webhook delivery did.",
+    {
+        OrderEventOutcome.APPLIED: "Newer than anything applied for the order: recorded, case "
+        "timelines updated.",
+        OrderEventOutcome.OUTDATED: "Not newer than what was applied: no effect but the order "
+        "cache's.",
+        OrderEventOutcome.DUPLICATE: "This delivery was processed before: nothing at all.",
+    },
+)
+_enum(
+    RefundJobStatus,
+    "Where a refund job is.",
+    {
+        RefundJobStatus.PENDING: "Waiting for a worker, or being run by one.",
+        RefundJobStatus.DONE: "The refund's outcome is recorded.",
+        RefundJobStatus.DEAD: "A worker gave up: a human must look (the refund stays PROCESSING).",
+    },
+)
+_enum(
     Role,
     "What a user may do.",
     {
@@ -52,13 +74,17 @@ _enum(
 )
 _enum(
     AuditAction,
-    "What an admin did to a user.",
+    "What an admin did (to a user, a refund job or a webhook delivery).",
     {
         AuditAction.USER_CREATED: "Created the user.",
         AuditAction.USER_ROLE_CHANGED: "Changed the user's role (details: before, after).",
         AuditAction.USER_DEACTIVATED: "Deactivated the user and ended every session of theirs.",
         AuditAction.USER_REACTIVATED: "Let a deactivated user log in again.",
         AuditAction.USER_PASSWORD_RESET: "Set a new password and ended the user's sessions.",
+        AuditAction.REFUND_JOB_RETRIED: "Ran a DEAD refund job again (details: refund, attempt, "
+        "last_error).",
+        AuditAction.ORDER_WEBHOOK_REPLAYED: "Applied a stored order webhook delivery again "
+        "(details: delivery, outcome).",
     },
 )
 _enum(

@@ -47,6 +47,29 @@ async def test_a_delivery_id_is_new_once(factory: Factory) -> None:
     assert await record(factory, f"msg_{uid()}") is True
 
 
+async def test_a_delivery_keeps_its_payload_for_replays(factory: Factory) -> None:
+    delivery = f"msg_{uid()}"
+    async with factory() as uow:
+        assert await uow.order_webhooks.record_delivery(
+            delivery,
+            event_type="order.delivered",
+            order_id="ord-x",
+            received_at=T0,
+            payload='{"type": "order.delivered"}',
+        )
+        await uow.commit()
+    async with factory() as uow:
+        stored = await uow.order_webhooks.stored_delivery(delivery)
+        assert await uow.order_webhooks.stored_delivery(f"msg_{uid()}") is None
+    assert stored is not None
+    assert (stored.event_type, stored.order_id, stored.received_at) == (
+        "order.delivered",
+        "ord-x",
+        T0,
+    )
+    assert stored.payload == '{"type": "order.delivered"}'
+
+
 async def test_an_uncommitted_delivery_is_forgotten(factory: Factory) -> None:
     delivery = f"msg_{uid()}"
     assert await record(factory, delivery, commit=False) is True

@@ -16,6 +16,7 @@ from domain.idempotency import IdempotencyRecord
 from domain.money import Money
 from domain.ports import UnitOfWork
 from domain.refund_jobs import RefundJob, RefundJobStatus
+from domain.request_context import request_id_scope
 from domain.users import Role
 
 from .builders import T0, make_case, make_refund, make_user, uid
@@ -171,6 +172,68 @@ async def test_outcomes_are_guarded_updates(uows: UowFactory) -> None:
         await uow.commit()
     assert (await current(uows, dead)).status is RefundJobStatus.DEAD
     assert await claim(uows, "w3", far + timedelta(days=1)) is None  # never claimed again
+
+
+async def test_the_request_that_caused_a_job_is_kept(uows: UowFactory) -> None:
+    with request_id_scope("req-approval-0001"):
+        job = await enqueued(uows)
+    assert job.request_id == "req-approval-0001"
+    async with uows() as uow:
+        stored = await uow.refund_jobs.get(job.refund_id, job.attempt)
+    assert stored is not None and stored.request_id == "req-approval-0001"
+
+
+async def test_depths_count_each_state_and_the_oldest_pending(uows: UowFactory) -> None:
+    async with uows() as uow:
+        before = await uow.refund_jobs.depths(T0 + timedelta(hours=1))
+    due = await enqueued(uows, at=timedelta(minutes=-30))
+    later = await enqueued(uows, at=timedelta(hours=2))  # created (and due) in the future
+    leased = await enqueued(uows)
+    dead = await enqueued(uows)
+    now = T0 + timedelta(hours=1)
+    async with uows() as uow:
+        claimed = await uow.refund_jobs.claim(owner="w", now=now, lease_seconds=LEASE)
+        assert claimed is not None
+        assert await uow.refund_jobs.mark_dead(dead, owner=None, error="x", now=now)
+        await uow.commit()
+    async with uows() as uow:
+        after = await uow.refund_jobs.depths(now)
+    assert after.pending - before.pending == 3
+    assert after.dead - before.dead == 1
+    assert after.leased - before.leased == 1
+    assert after.due - before.due == 1  # of due/leased (whichever was claimed) one is left due
+    assert after.oldest_pending_created_at is not None
+    assert after.oldest_pending_created_at <= due.created_at
+    assert {claimed.id} <= {due.id, leased.id}
+    assert later.run_after > now
+
+
+async def test_dead_jobs_are_listed_and_requeued_once(uows: UowFactory) -> None:
+    first, second = await enqueued(uows), await enqueued(uows)
+    now = T0 + timedelta(minutes=5)
+    async with uows() as uow:
+        for job in (first, second):
+            assert await uow.refund_jobs.mark_dead(job, owner=None, error="422", now=now)
+        await uow.commit()
+    ours = {first.id, second.id}
+    async with uows() as uow:
+        listed = [j for j in await uow.refund_jobs.list_dead(limit=1000) if j.id in ours]
+    assert [j.id for j in listed] == sorted(ours, key=lambda i: (i.rsplit(":", 1)[0], 1))
+    key = (listed[0].refund_id, listed[0].attempt)
+    async with uows() as uow:
+        rest = [
+            j.id for j in await uow.refund_jobs.list_dead(limit=1000, after=key) if j.id in ours
+        ]
+    assert rest == [listed[1].id]
+    async with uows() as uow:
+        assert await uow.refund_jobs.requeue_dead(first, now=now)
+        assert not await uow.refund_jobs.requeue_dead(first, now=now)  # PENDING now: no-op
+        await uow.commit()
+    async with uows() as uow:
+        again = await uow.refund_jobs.get(first.refund_id, first.attempt)
+    assert again is not None and again.status is RefundJobStatus.PENDING
+    assert again.first_claimed_at is None and again.tries == 0 and again.finished_at is None
+    assert again.last_error == "422" and again.claimable(now)
 
 
 async def test_a_rolled_back_claim_leaves_the_job_free(uows: UowFactory) -> None:

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from app.graphql.context import Info
+from app.graphql.mutations._run import input_argument, result_union, run_then
+from app.graphql.permissions import IsAdmin
+from app.graphql.types.errors import NotFound, ValidationFailed
+from domain.admin import AdminActor
+from domain.order_events import OrderEventOutcome
+from domain.usecases import apply_order_event as use_case
+from domain.usecases.apply_order_event import OrderEventResult
+
+
+@strawberry.input(description="The stored order webhook delivery to apply again.")
+class ReplayOrderWebhookInput:
+    delivery_id: str = strawberry.field(
+        description="The delivery's `webhook-id` (Standard Webhooks), as the order system sent it."
+    )
+
+
+@strawberry.type(description="The delivery was applied again.")
+class OrderWebhookReplayed:
+    delivery_id: str = strawberry.field(description="The delivery replayed.")
+    outcome: OrderEventOutcome = strawberry.field(
+        description="APPLIED: the event was newer than what is applied (timelines updated); "
+        "OUTDATED: it changed nothing but the order cache, which asks the order system again."
+    )
+    cases_updated: int = strawberry.field(
+        description="Cases whose timeline got an ORDER_UPDATED entry."
+    )
+
+
+ReplayOrderWebhookResult = Annotated[
+    OrderWebhookReplayed | NotFound | ValidationFailed,
+    result_union("replayOrderWebhook"),
+]
+
+
+async def replay_order_webhook(
+    info: Info,
+    input: Annotated[ReplayOrderWebhookInput, input_argument("replayOrderWebhook")],
+) -> ReplayOrderWebhookResult:
+    actor = AdminActor.of(info.context.require_principal())
+
+    def payload(result: OrderEventResult) -> OrderWebhookReplayed:
+        return OrderWebhookReplayed(
+            delivery_id=input.delivery_id,
+            outcome=result.outcome,
+            cases_updated=len(result.case_ids),
+        )
+
+    return await run_then(  # type: ignore[return-value]
+        lambda: use_case.replay_order_webhook(info.context.services, actor, input.delivery_id),
+        payload,
+    )
+
+
+field = strawberry.mutation(
+    resolver=replay_order_webhook,
+    permission_classes=[IsAdmin],
+    description="Admins: apply a stored order webhook delivery again (kept for the replay window, "
+    "RETENTION_WEBHOOK_DELIVERY_DAYS): the order cache learns of the change again, and the "
+    "order's state and case timelines advance if the event is newer than what is applied. "
+    "NotFound when no such delivery is kept; ValidationFailed when it was stored without its "
+    "payload. Audited.",
+)
