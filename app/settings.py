@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # GET /metrics (Prometheus text format; app.observability.metrics). Several worker processes
     # of one server share their figures through PROMETHEUS_MULTIPROC_DIR (prometheus-client).
     metrics_enabled: bool = True
+    # The worker process (python -m app.worker) serves GET /metrics on this port (its job runs,
+    # retention counts, order-system calls); unset: none. The API serves /metrics on its own port.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # OpenTelemetry traces of requests, SQL, Redis and outgoing HTTP, exported over OTLP
     # (OTEL_EXPORTER_OTLP_ENDPOINT; app.observability.tracing). Off by default.
     tracing_enabled: bool = False

@@ -15,6 +15,7 @@ import signal
 
 from app.main import build_runtime, case_scheduler, refund_worker, webhook_worker
 from app.observability.logging import configure_logging
+from app.observability.metrics import serve_metrics
 from app.observability.tracing import configure_tracing, trace_engine
 from app.refund_worker import crash_hook
 from app.settings import Settings, load_settings
@@ -37,6 +38,9 @@ async def run_worker(
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
     try:
+        if settings.worker_metrics_port is not None and settings.metrics_enabled:
+            serve_metrics(settings.worker_metrics_port, settings.host)
+            log.info("worker metrics on port %d (/metrics)", settings.worker_metrics_port)
         if settings.tracing_enabled:
             configure_tracing()
         async with build_runtime(settings, gateway_checkpoint=checkpoint) as runtime:

@@ -31,6 +31,7 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    start_http_server,
 )
 from prometheus_client import multiprocess as prometheus_multiprocess
 from starlette.requests import Request
@@ -237,6 +238,17 @@ def exposition() -> bytes:
     registry = CollectorRegistry()
     prometheus_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return generate_latest(registry)
+
+
+def serve_metrics(port: int, host: str = "0.0.0.0") -> None:
+    """GET /metrics on `port` from a background thread (the worker process, which has no HTTP
+    server of its own)."""
+    if multiprocess_dir() is None:
+        start_http_server(port, addr=host)
+    else:
+        registry = CollectorRegistry()
+        prometheus_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        start_http_server(port, addr=host, registry=registry)
 
 
 def process_exited(pid: int) -> None:

@@ -102,16 +102,24 @@ def test_the_proxy_passes_http_and_websockets_to_healthy_api_replicas(
     assert not any("Upgrade" in line or "Connection" in line for line in directives)
 
 
-def test_prometheus_scrapes_every_api_replica(services: dict[str, dict[str, Any]]) -> None:
+def test_prometheus_scrapes_every_api_replica_and_worker(
+    services: dict[str, dict[str, Any]],
+) -> None:
     prometheus = services["prometheus"]
     assert str(prometheus["image"]).startswith("prom/prometheus")
     mounts = [str(v) for v in prometheus.get("volumes", [])]
     config_path = next(m.split(":")[0] for m in mounts if "prometheus.yml" in m)
     config = yaml.safe_load((ROOT / config_path).read_text(encoding="utf-8"))
-    (job,) = config["scrape_configs"]
-    assert job.get("metrics_path", "/metrics") == "/metrics"
-    (sd,) = job["dns_sd_configs"]
-    assert sd["names"] == ["api"] and sd["port"] == 8000 and sd["type"] == "A"
+    targets = {}
+    for job in config["scrape_configs"]:
+        assert job.get("metrics_path", "/metrics") == "/metrics"
+        (sd,) = job["dns_sd_configs"]
+        assert sd["type"] == "A"
+        (name,) = sd["names"]
+        targets[name] = sd["port"]
+    worker_port = _environment(services["worker"]).get("WORKER_METRICS_PORT")
+    assert worker_port and [str(p) for p in services["worker"]["expose"]] == [worker_port]
+    assert targets == {"api": 8000, "worker": int(worker_port)}
 
 
 def test_grafana_is_optional(services: dict[str, dict[str, Any]]) -> None:

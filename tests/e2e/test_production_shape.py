@@ -7,7 +7,8 @@ It proves what the topology promises:
 - a refund requested through one API is paid by the worker, and the request id the caller sent
   (X-Request-ID) appears in the API's log line of that request and in the worker's log lines of
   that refund's job (refund_jobs.request_id);
-- each API instance serves /metrics, counting what it served.
+- each API instance serves /metrics, counting what it served; the worker serves its own
+  (WORKER_METRICS_PORT), counting the job it ran.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ async def test_two_apis_one_worker_one_request_id(tmp_path: Path) -> None:
 
         # 2) Two API processes and a worker, started together.
         ports = [free_port(), free_port()]
+        worker_metrics_port = free_port()
         with (
             spawn_process(
                 api_server_command(ports[0]),
@@ -129,7 +131,7 @@ async def test_two_apis_one_worker_one_request_id(tmp_path: Path) -> None:
             spawn_process(
                 [sys.executable, "-m", "app.worker"],
                 name="worker",
-                env=env,
+                env={**env, "WORKER_METRICS_PORT": str(worker_metrics_port)},
                 log_path=tmp_path / "worker.log",
             ) as worker,
         ):
@@ -183,6 +185,9 @@ async def test_two_apis_one_worker_one_request_id(tmp_path: Path) -> None:
                     status, until=lambda s: s == "SUCCEEDED", deadline=60, what="refund paid"
                 )
                 metrics = parse((await one.get("/metrics")).text)
+                worker_metrics = parse(
+                    (await one.get(f"http://127.0.0.1:{worker_metrics_port}/metrics")).text
+                )
 
         # 3) One request id in the API's line of the request and the worker's lines of its job.
         api_lines = [
@@ -202,6 +207,10 @@ async def test_two_apis_one_worker_one_request_id(tmp_path: Path) -> None:
         ), worker_lines
         # Lines of other requests do not carry it.
         assert all(line.get("request_id") != request_id for line in json_lines(api_2.output()))
+        # The worker counts the job it ran (on its own metrics port).
+        assert worker_metrics.value("support_refund_job_runs_total", outcome="SUCCEEDED") == 1, (
+            worker_metrics.text[-2000:]
+        )
         # api-1 counted the operations it served.
         assert (
             metrics.value(
