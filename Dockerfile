@@ -41,4 +41,5 @@ EXPOSE 8000
 # --no-proxy-headers: the client IP comes from X-Forwarded-For only through TRUSTED_PROXIES
 # (app.http.client_identity), not through uvicorn trusting 127.0.0.1 by default.
 # --timeout-graceful-shutdown: SIGTERM ends open requests and WebSockets within 5 s (docs/faults.md).
-CMD ["uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers", "--timeout-graceful-shutdown", "5"]
+# --no-access-log: the app writes one access line per request, with its request id.
+CMD ["uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers", "--no-access-log", "--timeout-graceful-shutdown", "5"]
