@@ -187,6 +187,8 @@ class Settings(BaseSettings):
     refund_requests_per_day: int = 3
     reopen_within_days: int = 14
     auto_close_after_days: int = 7
+    # How long after resolution a customer may rate the case (domain.satisfaction).
+    rating_window_days: int = 7
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -71,6 +71,8 @@ class CaseRules:
     sla: SlaTargets = DEFAULT_SLA
     reopen_within: timedelta = timedelta(days=14)
     auto_close_after: timedelta = timedelta(days=7)
+    # How long after resolution the customer may rate the case (domain.satisfaction).
+    rating_window: timedelta = timedelta(days=7)
 
 
 # Moves an agent may make; "any open state -> RESOLVED" is added below.

@@ -24,6 +24,7 @@ class CaseEventType(enum.StrEnum):
     REFUND_RETRIED = "REFUND_RETRIED"  # an agent retried a FAILED refund (a new attempt)
     ORDER_UPDATED = "ORDER_UPDATED"
     SLA_BREACHED = "SLA_BREACHED"
+    CASE_RATED = "CASE_RATED"  # the customer rated a resolved case (domain.satisfaction)
 
 
 @dataclass(frozen=True, slots=True)

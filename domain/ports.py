@@ -14,6 +14,7 @@ from domain.cases import Message, SupportCase
 from domain.events import CaseEvent
 from domain.idempotency import IdempotencyRecord
 from domain.live import EventScope, Wakeup
+from domain.macros import Macro
 from domain.money import Money
 from domain.order_events import OrderEvent, OrderVersionAdvance, StoredDelivery
 from domain.orders import Order, OrderPage, OrderStatus
@@ -27,6 +28,7 @@ from domain.outbound_webhooks import (
 from domain.queries import Page
 from domain.refund_jobs import RefundJob, RefundQueueDepths
 from domain.refunds import Refund
+from domain.satisfaction import CaseRating, ScoreCount
 from domain.sla import SlaBreach
 from domain.users import Role, User
 
@@ -226,6 +228,44 @@ class RefreshTokenRepository(Protocol):
         ...
 
 
+class MacroRepository(Protocol):
+    """The shared canned replies (domain.macros)."""
+
+    async def get(self, macro_id: str) -> Macro | None: ...
+
+    async def add(self, macro: Macro) -> None: ...
+
+    async def save(self, macro: Macro) -> None:
+        """Optimistic: raises domain.errors.ConcurrentUpdate if it changed since it was read."""
+        ...
+
+    async def delete(self, macro_id: str) -> bool:
+        """False when there was no such macro."""
+        ...
+
+    async def list(self, *, limit: int, after: tuple[str, str] | None = None) -> list[Macro]:
+        """Up to `limit` macros by (title, id); with `after`, those after that position."""
+        ...
+
+
+class RatingRepository(Protocol):
+    """Customer ratings of resolved cases (domain.satisfaction), one per case."""
+
+    async def add(self, rating: CaseRating) -> bool:
+        """Store the rating unless the case has one: False (nothing written) when it has. Of
+        concurrent units rating one case, one gets True; the others wait and get False."""
+        ...
+
+    async def for_cases(self, case_ids: Sequence[str]) -> dict[str, CaseRating]: ...
+
+    async def score_counts(
+        self, *, since: datetime, until: datetime, agent_id: str | None = None
+    ) -> list[ScoreCount]:
+        """How many ratings of each score each agent got with since <= rated_at < until
+        (with `agent_id`, only that agent's)."""
+        ...
+
+
 class SessionNotices(Protocol):
     """ "Every session of this user just ended", carried to every instance (best effort: the
     session check of each request and socket stays the truth; this only makes sockets close
@@ -314,6 +354,8 @@ class UnitOfWork(Protocol):
     refund_jobs: RefundJobRepository
     idempotency_keys: IdempotencyKeyRepository
     audit_log: AuditLog
+    macros: MacroRepository
+    ratings: RatingRepository
     committed_events: list[CaseEvent]
 
     async def __aenter__(self) -> Self: ...

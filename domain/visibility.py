@@ -61,6 +61,11 @@ def may_see_user(principal: Principal | None, user: User) -> bool:
     )
 
 
+def may_see_macros(principal: Principal | None) -> bool:
+    """The macro library is the staff's tool (domain.macros)."""
+    return is_staff(principal)
+
+
 def may_see_account_state(principal: Principal | None) -> bool:
     """Whether a user is active (deactivated or not) is for admins."""
     return principal is not None and principal.role is Role.ADMIN

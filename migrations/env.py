@@ -22,6 +22,7 @@ from sqlmodel import SQLModel
 
 import adapters.sql.tables  # noqa: F401  (registers every table on SQLModel.metadata)
 import adapters.sql.tables_admin  # noqa: F401
+import adapters.sql.tables_macros  # noqa: F401
 import adapters.sql.tables_order_webhooks  # noqa: F401
 import adapters.sql.tables_outbound_webhooks  # noqa: F401
 import adapters.sql.tables_refund_execution  # noqa: F401

@@ -12,9 +12,11 @@ from domain.auth import RefreshToken
 from domain.cases import Message, SupportCase
 from domain.events import CaseEvent
 from domain.idempotency import IdempotencyRecord
+from domain.macros import Macro
 from domain.money import Money
 from domain.refund_jobs import RefundJob
 from domain.refunds import Refund
+from domain.satisfaction import CaseRating
 from domain.users import User
 
 if TYPE_CHECKING:
@@ -47,6 +49,9 @@ class InMemoryStore:
     idempotency_keys: dict[tuple[str, str, str], IdempotencyRecord] = field(default_factory=dict)
     # The audit log of admin actions, oldest first (sequence = position + 1).
     audit_entries: list[AuditEntry] = field(default_factory=list)
+    # Canned replies by id, and customer ratings by case id.
+    macros: dict[str, Macro] = field(default_factory=dict)
+    ratings: dict[str, CaseRating] = field(default_factory=dict)
     last_case_number: int = 0
     commits: int = 0
     rollbacks: int = 0

@@ -25,6 +25,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
+from adapters.memory.macros import InMemoryMacroRepository, InMemoryRatingRepository
 from adapters.memory.order_webhooks import InMemoryOrderWebhookInbox
 from adapters.memory.refund_execution import (
     InMemoryIdempotencyKeyRepository,
@@ -41,8 +42,10 @@ from domain.ports import (
     AuditLog,
     CaseRepository,
     IdempotencyKeyRepository,
+    MacroRepository,
     MessageRepository,
     OrderWebhookInbox,
+    RatingRepository,
     RefreshTokenRepository,
     RefundJobRepository,
     RefundLedger,
@@ -408,6 +411,8 @@ class InMemoryUnitOfWork:
     refund_jobs: RefundJobRepository
     idempotency_keys: IdempotencyKeyRepository
     audit_log: AuditLog
+    macros: MacroRepository
+    ratings: RatingRepository
     committed_events: list[CaseEvent]
 
     def __init__(self, store: InMemoryStore) -> None:
@@ -433,6 +438,10 @@ class InMemoryUnitOfWork:
         self.idempotency_keys = self._idempotency_keys
         self._audit_log = InMemoryAuditLog(store)
         self.audit_log = self._audit_log
+        self._macros = InMemoryMacroRepository(store)
+        self.macros = self._macros
+        self._ratings = InMemoryRatingRepository(store)
+        self.ratings = self._ratings
         self.committed_events = []
         self._recorded: list[CaseEvent] = []
         self._held: dict[str, asyncio.Lock] = {}
@@ -486,6 +495,8 @@ class InMemoryUnitOfWork:
             self._tokens.check_inserts()
             self._cases.check_versions()
             self._refunds.check_versions()
+            self._macros.check()
+            self._ratings.check()
             events = list(self._recorded)
             # Events still pending on saved aggregates belong to this transaction too.
             for key in self._cases.written:
@@ -505,6 +516,8 @@ class InMemoryUnitOfWork:
             self._refund_jobs.apply()
             self._idempotency_keys.apply()
             self._audit_log.apply()
+            self._macros.apply()
+            self._ratings.apply()
             committed: list[CaseEvent] = []
             for event in events:
                 stored = dataclasses.replace(event, sequence=self._store.last_sequence + 1)

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sql import mappers
 from adapters.sql.audit import SqlAuditLog
+from adapters.sql.macros import SqlMacroRepository, SqlRatingRepository
 from adapters.sql.order_webhooks import SqlOrderWebhookInbox
 from adapters.sql.outbound_webhooks import enqueue_deliveries
 from adapters.sql.refund_execution import SqlIdempotencyKeyRepository, SqlRefundJobRepository
@@ -42,8 +43,10 @@ from domain.ports import (
     AuditLog,
     CaseRepository,
     IdempotencyKeyRepository,
+    MacroRepository,
     MessageRepository,
     OrderWebhookInbox,
+    RatingRepository,
     RefreshTokenRepository,
     RefundJobRepository,
     RefundLedger,
@@ -67,6 +70,8 @@ class SqlUnitOfWork:
     refund_jobs: RefundJobRepository
     idempotency_keys: IdempotencyKeyRepository
     audit_log: AuditLog
+    macros: MacroRepository
+    ratings: RatingRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -98,6 +103,8 @@ class SqlUnitOfWork:
         self.refund_jobs = SqlRefundJobRepository(session)
         self.idempotency_keys = SqlIdempotencyKeyRepository(session)
         self.audit_log = SqlAuditLog(session)
+        self.macros = SqlMacroRepository(session)
+        self.ratings = SqlRatingRepository(session)
         return self
 
     async def __aexit__(

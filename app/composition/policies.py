@@ -47,6 +47,7 @@ def case_rules(settings: Settings) -> CaseRules:
     return CaseRules(
         reopen_within=timedelta(days=settings.reopen_within_days),
         auto_close_after=timedelta(days=settings.auto_close_after_days),
+        rating_window=timedelta(days=settings.rating_window_days),
     )
 
 

@@ -15,6 +15,8 @@ from domain.orders import Order
 from domain.outbound_webhooks import WebhookEndpoint
 from domain.queries import EventPageRequest, MessagePageRequest, Page, RefundPageRequest
 from domain.refunds import Refund
+from domain.satisfaction import CaseRating
+from domain.usecases.satisfaction_report import ratings_of_cases
 from domain.usecases.services import Services
 from domain.users import User
 
@@ -91,6 +93,11 @@ class Loaders:
             reads.refunds_for_orders, "refunds_by_order_id"
         )
         self.order_by_id: _OrderLoader = _OrderLoader(services.orders.get_orders, "order_by_id")
+
+        async def _ratings(ids: Sequence[str]) -> dict[str, CaseRating]:
+            return await ratings_of_cases(services, ids)
+
+        self.rating_by_case_id: _MappingLoader[str, CaseRating] = _MappingLoader(_ratings)
 
         async def _last_public(ids: Sequence[str]) -> dict[str, Message]:
             return await reads.last_messages(ids, include_internal=False)

@@ -30,17 +30,21 @@ from app.graphql.extensions import (
     ValidatedDocuments,
 )
 from app.graphql.mutations import (
+    apply_macro,
     approve_refund,
     assign_case,
     cancel_refund,
     change_case_status,
     change_user_role,
+    create_macro,
     create_user,
     deactivate_user,
+    delete_macro,
     login,
     logout,
     open_case,
     post_message,
+    rate_case,
     reactivate_user,
     refresh_session,
     register_webhook_endpoint,
@@ -53,10 +57,12 @@ from app.graphql.mutations import (
     rotate_webhook_secret,
     set_case_priority,
     start_browser_session,
+    update_macro,
     update_webhook_endpoint,
 )
 from app.graphql.queries import Query
 from app.graphql.subscriptions import Subscription
+from app.graphql.types.macros import Macro
 from app.graphql.types.objects import CaseEvent, Message, Order, Refund, SupportCase, User
 
 log = logging.getLogger("app.graphql")
@@ -88,6 +94,11 @@ class Mutation:
     rotate_webhook_secret = rotate_webhook_secret.field
     resend_webhook_delivery = resend_webhook_delivery.field
     replay_order_webhook = replay_order_webhook.field
+    create_macro = create_macro.field
+    update_macro = update_macro.field
+    delete_macro = delete_macro.field
+    apply_macro = apply_macro.field
+    rate_case = rate_case.field
 
 
 class AppSchema(strawberry.Schema):
@@ -135,7 +146,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[User, SupportCase, Message, Order, Refund, CaseEvent],
+        types=[User, SupportCase, Message, Order, Refund, CaseEvent, Macro],
         config=StrawberryConfig(),
         extensions=[
             RefuseAnonymousIntrospection,

@@ -47,19 +47,24 @@ class Api:
     async def new_agent(self, name: str = "Test Agent") -> str:
         """A fresh agent's access token: a test that runs many queries spends its own query-cost
         budget (per user), not the demo agent's that later tests share."""
-        email = f"agent-{uuid.uuid4().hex[:8]}@example.com"
+        return (await self.new_staff(Role.AGENT, name))[1]
+
+    async def new_staff(self, role: Role = Role.AGENT, name: str = "Test Agent") -> tuple[str, str]:
+        """A fresh agent (or admin): (user id, access token). Its own query-cost budget, so a
+        test never runs out of the shared demo agent's."""
+        email = f"staff-{uuid.uuid4().hex[:10]}@example.com"
         user = User(
             id=str(uuid.uuid4()),
             email=email,
             name=name,
-            role=Role.AGENT,
+            role=role,
             password_hash=self.runtime.services.passwords.hash("demo-password"),
             created_at=datetime.now(UTC).replace(microsecond=0),
         )
         async with self.runtime.services.uow() as uow:
             await uow.users.add(user)
             await uow.commit()
-        return await self.gql.login(email)
+        return user.id, await self.gql.login(email)
 
     async def new_customer(self, name: str = "Test Customer") -> Customer:
         """A fresh customer with their own orders, so tests never share refund limits."""

@@ -592,6 +592,111 @@ async def _case_events(api: Api, w: World) -> None:
     assert own[0]["supportCase"]
 
 
+# Macros are staff-only (a customer is FORBIDDEN whatever the ids); ratings are the case's
+# customer's (another customer's case is NotFound, exactly like a missing one).
+
+
+async def _staff_macro(api: Api, w: World) -> str:
+    data = await api.gql.ok(
+        docs.CREATE_MACRO,
+        {"input": {"title": f"Matrix {unique()}", "body": "Hi {{customer_name}}"}},
+        w.agent,
+    )
+    macro_id: str = data["createMacro"]["macro"]["id"]
+    return macro_id
+
+
+@entry("Mutation.applyMacro(input.caseId)")
+@entry("Mutation.applyMacro(input.macroId)")
+async def _apply_macro(api: Api, w: World) -> None:
+    macro = await _staff_macro(api, w)
+    before = await a_state(api, w)
+    body = await same_as_missing(
+        api,
+        w,
+        docs.APPLY_MACRO,
+        {"input": {"caseId": w.case, "macroId": macro, "status": "RESOLVED"}},
+        {"input": {"caseId": missing("SupportCase"), "macroId": missing("Macro")}},
+    )
+    assert_forbidden(body, "applyMacro")
+    assert await a_state(api, w) == before
+
+
+@entry("Mutation.updateMacro(input.macroId)")
+async def _update_macro(api: Api, w: World) -> None:
+    macro = await _staff_macro(api, w)
+    body = await same_as_missing(
+        api,
+        w,
+        docs.UPDATE_MACRO,
+        {"input": {"macroId": macro, "body": "Hijacked"}},
+        {"input": {"macroId": missing("Macro"), "body": "Hijacked"}},
+    )
+    assert_forbidden(body, "updateMacro")
+
+
+@entry("Mutation.deleteMacro(input.macroId)")
+async def _delete_macro(api: Api, w: World) -> None:
+    macro = await _staff_macro(api, w)
+    body = await same_as_missing(
+        api,
+        w,
+        docs.DELETE_MACRO,
+        {"input": {"macroId": macro}},
+        {"input": {"macroId": missing("Macro")}},
+    )
+    assert_forbidden(body, "deleteMacro")
+    # Control: the macro is still there for staff.
+    node = await api.gql.ok("query($id: ID!) { node(id: $id) { id } }", {"id": macro}, w.agent)
+    assert node["node"] == {"id": macro}
+
+
+@entry("Query.macroPreview(caseId)")
+@entry("Query.macroPreview(macroId)")
+async def _macro_preview(api: Api, w: World) -> None:
+    macro = await _staff_macro(api, w)
+    body = await same_as_missing(
+        api,
+        w,
+        docs.MACRO_PREVIEW,
+        {"caseId": w.case, "macroId": macro},
+        {"caseId": missing("SupportCase"), "macroId": missing("Macro")},
+    )
+    assert_forbidden(body, "macroPreview")
+    # Control: staff see A's name filled in.
+    seen = await api.gql.ok(docs.MACRO_PREVIEW, {"caseId": w.case, "macroId": macro}, w.agent)
+    assert seen["macroPreview"]["renderedBody"] == "Hi Alice Target"
+
+
+@entry("Query.satisfactionReport(agentId)")
+async def _satisfaction_report(api: Api, w: World) -> None:
+    body = await same_as_missing(
+        api,
+        w,
+        docs.SATISFACTION_REPORT,
+        {"agentId": w.a_user},
+        {"agentId": missing("User")},
+    )
+    assert_forbidden(body, "satisfactionReport")
+
+
+@entry("Mutation.rateCase(input.caseId)")
+async def _rate_case(api: Api, w: World) -> None:
+    before = await a_state(api, w)
+    body = await same_as_missing(
+        api,
+        w,
+        docs.RATE_CASE,
+        {"input": {"caseId": w.case, "score": 1, "comment": "Sabotage"}},
+        {"input": {"caseId": missing("SupportCase"), "score": 1, "comment": "Sabotage"}},
+    )
+    assert body["data"]["rateCase"]["__typename"] == "NotFound", body
+    assert await a_state(api, w) == before
+    # Control: A reaches the case through the very same mutation (it is not resolved yet).
+    own = await api.gql.ok(docs.RATE_CASE, {"input": {"caseId": w.case, "score": 1}}, w.a.token)
+    assert own["rateCase"]["denial"] == "NOT_RESOLVED", own
+
+
 # -- tests ------------------------------------------------------------------------------------
 
 

@@ -79,6 +79,16 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "Mutation.rotateWebhookSecret": ADMIN_ONLY,
     "Mutation.resendWebhookDelivery": ADMIN_ONLY,
     "Mutation.replayOrderWebhook": ADMIN_ONLY,
+    # Macros (staff) and ratings (the case's customer; the report: staff)
+    "Query.macros": STAFF,
+    "Query.macroPlaceholders": STAFF,
+    "Query.macroPreview": STAFF,
+    "Query.satisfactionReport": STAFF,
+    "Mutation.createMacro": STAFF,
+    "Mutation.updateMacro": STAFF,
+    "Mutation.deleteMacro": STAFF,
+    "Mutation.applyMacro": STAFF,
+    "Mutation.rateCase": CUSTOMER_ONLY,
     # Subscription (over the WebSocket; UNAUTHENTICATED: connection_init without a valid token
     # is refused with close code 4403)
     "Subscription.caseEvents": AUTHENTICATED,
@@ -172,6 +182,12 @@ def _case_input(s: Scenario, role: str) -> dict[str, Any]:
     if role in ("AGENT", "ADMIN"):
         values["customerId"] = _user_gid(s)
     return {"input": values}
+
+
+def _missing_macro() -> str:
+    from tests.api._helpers import gid
+
+    return gid("Macro", str(uuid.uuid4()))
 
 
 def _user_gid(s: Scenario) -> str:
@@ -352,6 +368,41 @@ CALLS: dict[str, Builder] = {
         "{ __typename } }",
         {},
         frozenset({"NotFound"}),
+    ),
+    "Query.macros": lambda s, r: Call("{ macros(first: 5) { edges { node { id } } } }", {}),
+    "Query.macroPlaceholders": lambda s, r: Call("{ macroPlaceholders { name } }", {}),
+    "Query.macroPreview": lambda s, r: Call(
+        docs.MACRO_PREVIEW,
+        {"caseId": s.cases[1], "body": "Hello {{customer_name}}"},
+        frozenset({"MacroPreview"}),
+    ),
+    "Query.satisfactionReport": lambda s, r: Call(
+        "{ satisfactionReport { overall { count } } }", {}
+    ),
+    "Mutation.createMacro": lambda s, r: Call(
+        docs.CREATE_MACRO,
+        {"input": {"title": f"Role check {r}", "body": "Hello {{customer_name}}"}},
+        frozenset({"MacroSaved"}),
+    ),
+    # A macro that does not exist: the operation runs (and finds nothing).
+    "Mutation.updateMacro": lambda s, r: Call(
+        docs.UPDATE_MACRO,
+        {"input": {"macroId": _missing_macro(), "title": "Renamed"}},
+        frozenset({"NotFound"}),
+    ),
+    "Mutation.deleteMacro": lambda s, r: Call(
+        docs.DELETE_MACRO, {"input": {"macroId": _missing_macro()}}, frozenset({"NotFound"})
+    ),
+    "Mutation.applyMacro": lambda s, r: Call(
+        docs.APPLY_MACRO,
+        {"input": {"caseId": s.cases[1], "macroId": _missing_macro()}},
+        frozenset({"NotFound"}),
+    ),
+    # cases[0] was resolved by changeCaseStatus above (by this role)
+    "Mutation.rateCase": lambda s, r: Call(
+        docs.RATE_CASE,
+        {"input": {"caseId": s.cases[0], "score": 4}},
+        frozenset({"CaseRated"}),
     ),
     # Replays the case's log from the start: the first event arrives at once when allowed.
     "Subscription.caseEvents": lambda s, r: Call(

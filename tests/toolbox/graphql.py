@@ -231,3 +231,65 @@ CASE_EVENTS = """subscription($caseId: ID, $after: String) {
     message { id body internal }
   }
 }"""
+
+# -- macros and ratings ---------------------------------------------------------------------------
+
+MACRO_FIELDS = "id title body needsOrder placeholders { name } createdBy { id } updatedBy { id }"
+
+CREATE_MACRO = f"""
+mutation($input: CreateMacroInput!) {{ createMacro(input: $input) {{
+  __typename
+  ... on MacroSaved {{ macro {{ {MACRO_FIELDS} }} }}
+  ... on ValidationFailed {{ message code fields {{ field message }} }}
+}} }}"""
+
+UPDATE_MACRO = f"""
+mutation($input: UpdateMacroInput!) {{ updateMacro(input: $input) {{
+  __typename
+  ... on MacroSaved {{ macro {{ {MACRO_FIELDS} }} }}
+  ... on Error {{ message code }}
+  ... on ValidationFailed {{ fields {{ field message }} }}
+}} }}"""
+
+DELETE_MACRO = """
+mutation($input: DeleteMacroInput!) { deleteMacro(input: $input) {
+  __typename
+  ... on MacroDeleted { deletedMacroId }
+  ... on Error { message code }
+} }"""
+
+APPLY_MACRO = """
+mutation($input: ApplyMacroInput!) { applyMacro(input: $input) {
+  __typename
+  ... on MacroApplied { postedMessage { id body internal } supportCase { id status } }
+  ... on Error { message code }
+  ... on ValidationFailed { fields { field message } }
+  ... on InvalidTransition { fromCaseStatus toCaseStatus }
+} }"""
+
+MACRO_PREVIEW = """
+query($caseId: ID!, $macroId: ID, $body: String) {
+  macroPreview(caseId: $caseId, macroId: $macroId, body: $body) {
+    __typename
+    ... on MacroPreview { renderedBody placeholders { name } }
+    ... on Error { message code }
+    ... on ValidationFailed { fields { field message } }
+  }
+}"""
+
+RATE_CASE = """
+mutation($input: RateCaseInput!) { rateCase(input: $input) {
+  __typename
+  ... on CaseRated { rating { score comment ratedAt agent { id } } supportCase { id } }
+  ... on RatingNotAllowed { message code denial }
+  ... on Error { message code }
+} }"""
+
+SATISFACTION_REPORT = """
+query($since: DateTime, $until: DateTime, $agentId: ID) {
+  satisfactionReport(since: $since, until: $until, agentId: $agentId) {
+    since until
+    overall { count average distribution { score count } }
+    agents { agent { id } count average distribution { score count } }
+  }
+}"""

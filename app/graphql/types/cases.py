@@ -26,6 +26,7 @@ from app.graphql.types.events import CaseEventConnection
 from app.graphql.types.messages import Message, MessageConnection, message_or_none
 from app.graphql.types.orders import Order, order_relation
 from app.graphql.types.refunds import Refund, RefundConnection
+from app.graphql.types.satisfaction import CaseRating
 from app.graphql.types.users import User, required_user, user_relation
 from domain import cases as dc
 from domain import visibility
@@ -38,6 +39,7 @@ from domain.queries import (
     RefundPageRequest,
     page_size,
 )
+from domain.satisfaction import rating_window_ends_at
 
 T = TypeVar("T")
 
@@ -164,6 +166,21 @@ class SupportCase(Node):
     @field(description="Whether resolution came (or is) late.")
     def resolution_breached(self, info: Info) -> bool:
         return self.model.resolution_breached(info.context.services.clock.now())
+
+    @field(description="The customer's rating, once given (null until then).")
+    def satisfaction(self, info: Info) -> CaseRating | None:
+        return then(
+            info.context.loaders.rating_by_case_id.load(self.model.id),
+            lambda rating: CaseRating(model=rating) if rating is not None else None,
+        )
+
+    @field(
+        description="Until when the customer may rate the case: its resolution plus the rating "
+        "window (null while it is not resolved). Past this time, or once rated, rateCase "
+        "answers RatingNotAllowed."
+    )
+    def rating_window_ends_at(self, info: Info) -> datetime | None:
+        return rating_window_ends_at(self.model, info.context.services.case_rules)
 
     @classmethod
     def from_domain(cls, case: dc.SupportCase) -> SupportCase:

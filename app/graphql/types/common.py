@@ -17,6 +17,7 @@ from domain.orders import OrderStatus
 from domain.queries import CaseSort
 from domain.refund_jobs import RefundJobStatus
 from domain.refunds import RefundApproval, RefundReason, RefundStatus
+from domain.satisfaction import RatingDenial
 from domain.users import Role
 
 # The domain's enums are the GraphQL enums: strawberry.enum registers each class as it is, and
@@ -217,6 +218,7 @@ _enum(
         CaseEventType.REFUND_RETRIED: "An agent retried a failed refund (a new attempt).",
         CaseEventType.ORDER_UPDATED: "The case's order changed in the order system.",
         CaseEventType.SLA_BREACHED: "A first-response or resolution due time passed.",
+        CaseEventType.CASE_RATED: "The customer rated the resolved case (`after`: the score).",
     },
 )
 _enum(
@@ -236,6 +238,17 @@ _enum(
         ErrorCode.ORDER_UNAVAILABLE: "The order system cannot be reached; retry "
         "(OrderUnavailable, or a query's top-level error).",
         ErrorCode.IDEMPOTENCY_KEY_REUSED: "The idempotency key was used with other input.",
+        ErrorCode.RATING_NOT_ALLOWED: "The case cannot be rated now (RatingNotAllowed).",
+    },
+)
+
+_enum(
+    RatingDenial,
+    "Why a case cannot be rated.",
+    {
+        RatingDenial.NOT_RESOLVED: "The case is not resolved (yet, or any more).",
+        RatingDenial.WINDOW_CLOSED: "The time to rate the case after its resolution has passed.",
+        RatingDenial.ALREADY_RATED: "The case was already rated (once per case).",
     },
 )
 
@@ -270,6 +283,7 @@ __all__ = [
     "RefundDenial",
     "RefundReason",
     "RefundStatus",
+    "RatingDenial",
     "Role",
 ]
 

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import strawberry
 
-from app.graphql.types.common import CaseStatus, ErrorCode, RefundDenial, RefundStatus
+from app.graphql.types.common import (
+    CaseStatus,
+    ErrorCode,
+    RatingDenial,
+    RefundDenial,
+    RefundStatus,
+)
 from domain import errors as domain_errors
+from domain import satisfaction
 
 
 @strawberry.interface(description="An expected outcome that is not a success.")
@@ -107,6 +114,11 @@ class IdempotencyKeyReused(Error):
     pass
 
 
+@strawberry.type(description="The case cannot be rated now; `denial` says why.")
+class RatingNotAllowed(Error):
+    denial: RatingDenial = strawberry.field(description="The rule that refused it.")
+
+
 def _invalid_transition(exc: domain_errors.InvalidTransition, code: ErrorCode) -> InvalidTransition:
     result = InvalidTransition(
         message=exc.message, code=code, from_status=exc.from_state, to_status=exc.to_state
@@ -146,6 +158,8 @@ def to_graphql_error(exc: domain_errors.DomainError) -> Error:
         return Conflict(message=exc.message, code=code)
     if isinstance(exc, domain_errors.IdempotencyKeyReused):
         return IdempotencyKeyReused(message=exc.message, code=code)
+    if isinstance(exc, satisfaction.RatingNotAllowed):
+        return RatingNotAllowed(message=exc.message, code=code, denial=RatingDenial(exc.denial))
     if exc.code is domain_errors.ErrorCode.ORDER_UNAVAILABLE:
         return OrderUnavailable(message=exc.message, code=code)
     raise exc

@@ -1,0 +1,149 @@
+"""domain.ports.MacroRepository and RatingRepository over SQL, in the unit of work's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import CursorResult, RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.sql.tables_macros import case_ratings, macros
+from domain.errors import ConcurrentUpdate
+from domain.macros import Macro
+from domain.satisfaction import CaseRating, ScoreCount
+
+
+def _rowcount(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+def _macro(row: RowMapping) -> Macro:
+    return Macro(
+        id=row["id"],
+        title=row["title"],
+        body=row["body"],
+        created_by_id=row["created_by_id"],
+        updated_by_id=row["updated_by_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=int(row["version"]),
+    )
+
+
+class SqlMacroRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, macro_id: str) -> Macro | None:
+        row = (
+            (await self._session.execute(select(macros).where(macros.c.id == macro_id)))
+            .mappings()
+            .first()
+        )
+        return _macro(row) if row is not None else None
+
+    async def add(self, macro: Macro) -> None:
+        await self._session.execute(
+            insert(macros).values(
+                id=macro.id,
+                title=macro.title,
+                body=macro.body,
+                created_by_id=macro.created_by_id,
+                updated_by_id=macro.updated_by_id,
+                created_at=macro.created_at,
+                updated_at=macro.updated_at,
+                version=macro.version,
+            )
+        )
+
+    async def save(self, macro: Macro) -> None:
+        result = await self._session.execute(
+            update(macros)
+            .where(macros.c.id == macro.id, macros.c.version == macro.version)
+            .values(
+                title=macro.title,
+                body=macro.body,
+                updated_by_id=macro.updated_by_id,
+                updated_at=macro.updated_at,
+                version=macros.c.version + 1,
+            )
+        )
+        if _rowcount(result) != 1:
+            raise ConcurrentUpdate("macro")
+        macro.version += 1
+
+    async def delete(self, macro_id: str) -> bool:
+        result = await self._session.execute(delete(macros).where(macros.c.id == macro_id))
+        return _rowcount(result) == 1
+
+    async def list(self, *, limit: int, after: tuple[str, str] | None = None) -> list[Macro]:
+        stmt = select(macros).order_by(macros.c.title, macros.c.id).limit(limit)
+        if after is not None:
+            stmt = stmt.where(tuple_(macros.c.title, macros.c.id) > tuple_(*after))
+        rows = (await self._session.execute(stmt)).mappings().all()
+        return [_macro(row) for row in rows]
+
+
+def _rating(row: RowMapping) -> CaseRating:
+    return CaseRating(
+        case_id=row["case_id"],
+        customer_id=row["customer_id"],
+        agent_id=row["agent_id"],
+        score=int(row["score"]),
+        comment=row["comment"],
+        rated_at=row["rated_at"],
+        event_id=row["event_id"],
+    )
+
+
+class SqlRatingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, rating: CaseRating) -> bool:
+        # PostgreSQL: an INSERT meeting the same case uncommitted in another transaction waits
+        # for it; ON CONFLICT DO NOTHING then inserts nothing (SQLite: writers are serialised).
+        is_pg = self._session.bind is not None and self._session.bind.dialect.name == "postgresql"
+        dialect = pg_dialect if is_pg else sqlite_dialect
+        stmt = (
+            dialect.insert(case_ratings)
+            .values(
+                case_id=rating.case_id,
+                customer_id=rating.customer_id,
+                agent_id=rating.agent_id,
+                score=rating.score,
+                comment=rating.comment,
+                rated_at=rating.rated_at,
+                event_id=rating.event_id,
+            )
+            .on_conflict_do_nothing()
+            .returning(case_ratings.c.case_id)
+        )
+        return (await self._session.execute(stmt)).first() is not None
+
+    async def for_cases(self, case_ids: Sequence[str]) -> dict[str, CaseRating]:
+        if not case_ids:
+            return {}
+        stmt = select(case_ratings).where(case_ratings.c.case_id.in_(list(case_ids)))
+        rows = (await self._session.execute(stmt)).mappings().all()
+        return {row["case_id"]: _rating(row) for row in rows}
+
+    async def score_counts(
+        self, *, since: datetime, until: datetime, agent_id: str | None = None
+    ) -> list[ScoreCount]:
+        r = case_ratings.c
+        stmt = (
+            select(r.agent_id, r.score, func.count().label("n"))
+            .where(r.rated_at >= since, r.rated_at < until)
+            .group_by(r.agent_id, r.score)
+        )
+        if agent_id is not None:
+            stmt = stmt.where(r.agent_id == agent_id)
+        rows = (await self._session.execute(stmt)).all()
+        return [ScoreCount(row.agent_id, int(row.score), int(row.n)) for row in rows]

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from app.graphql.context import Info
+from app.graphql.ids import encode_id
+from app.graphql.mutations._macros import macro_id
+from app.graphql.mutations._run import input_argument, result_union, run_then
+from app.graphql.permissions import IsAgent
+from app.graphql.types.errors import NotFound
+from domain.usecases import manage_macros as use_case
+
+
+@strawberry.input(description="The macro to delete.")
+class DeleteMacroInput:
+    macro_id: strawberry.ID = strawberry.field(description="Macro.id")
+
+
+@strawberry.type(description="The macro was deleted (messages it posted stay).")
+class MacroDeleted:
+    deleted_macro_id: strawberry.ID = strawberry.field(description="The deleted Macro.id.")
+
+
+DeleteMacroResult = Annotated[MacroDeleted | NotFound, result_union("deleteMacro")]
+
+
+async def delete_macro(
+    info: Info, input: Annotated[DeleteMacroInput, input_argument("deleteMacro")]
+) -> DeleteMacroResult:
+    principal = info.context.require_principal()
+    return await run_then(  # type: ignore[return-value]
+        lambda: use_case.delete_macro(info.context.services, principal, macro_id(input.macro_id)),
+        lambda deleted: MacroDeleted(deleted_macro_id=encode_id("Macro", deleted)),
+    )
+
+
+field = strawberry.mutation(
+    resolver=delete_macro,
+    permission_classes=[IsAgent],
+    description="Remove a macro from the shared library (agents and admins).",
+)

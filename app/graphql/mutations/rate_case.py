@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from app.graphql.context import Info
+from app.graphql.mutations._run import case_id, input_argument, result_union, run_then
+from app.graphql.permissions import IsAuthenticated
+from app.graphql.types.errors import Conflict, NotFound, RatingNotAllowed, ValidationFailed
+from app.graphql.types.objects import SupportCase
+from app.graphql.types.satisfaction import CaseRating
+from domain import cases as dc
+from domain import satisfaction as ds
+from domain.usecases import rate_case as use_case
+
+
+@strawberry.input(description="The customer's rating of their resolved case.")
+class RateCaseInput:
+    case_id: strawberry.ID = strawberry.field(description="SupportCase.id")
+    score: int = strawberry.field(description="1 (very unhappy) to 5 (very happy).")
+    comment: str | None = strawberry.field(
+        default=None, description="Optional, at most 1,000 characters."
+    )
+
+
+@strawberry.type(description="The rating was saved (it is in the case's timeline).")
+class CaseRated:
+    rating: CaseRating = strawberry.field(description="The rating.")
+    support_case: SupportCase = strawberry.field(description="The rated case.")
+
+
+RateCaseResult = Annotated[
+    CaseRated | RatingNotAllowed | ValidationFailed | NotFound | Conflict,
+    result_union("rateCase"),
+]
+
+
+def _rated(result: tuple[ds.CaseRating, dc.SupportCase]) -> CaseRated:
+    rating, case = result
+    return CaseRated(rating=CaseRating(model=rating), support_case=SupportCase.from_domain(case))
+
+
+async def rate_case(
+    info: Info, input: Annotated[RateCaseInput, input_argument("rateCase")]
+) -> RateCaseResult:
+    principal = info.context.require_principal()
+    return await run_then(  # type: ignore[return-value]
+        lambda: use_case.rate_case(
+            info.context.services, principal, case_id(input.case_id), input.score, input.comment
+        ),
+        _rated,
+    )
+
+
+field = strawberry.mutation(
+    resolver=rate_case,
+    permission_classes=[IsAuthenticated],
+    description="Rate a resolved case, once, within the rating window (the case's customer "
+    "only; agents and admins get FORBIDDEN).",
+)

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from app.graphql.context import Info
+from app.graphql.mutations._macros import MacroSaved, macro_id
+from app.graphql.mutations._run import input_argument, result_union, run_then
+from app.graphql.permissions import IsAgent
+from app.graphql.types.errors import Conflict, NotFound, ValidationFailed
+from domain.usecases import manage_macros as use_case
+
+
+@strawberry.input(description="A change to a macro; omitted fields stay as they are.")
+class UpdateMacroInput:
+    macro_id: strawberry.ID = strawberry.field(description="Macro.id")
+    title: str | None = strawberry.field(default=None, description="A new title.")
+    body: str | None = strawberry.field(
+        default=None, description="A new body (placeholders checked as for createMacro)."
+    )
+
+
+UpdateMacroResult = Annotated[
+    MacroSaved | ValidationFailed | NotFound | Conflict, result_union("updateMacro")
+]
+
+
+async def update_macro(
+    info: Info, input: Annotated[UpdateMacroInput, input_argument("updateMacro")]
+) -> UpdateMacroResult:
+    principal = info.context.require_principal()
+    return await run_then(  # type: ignore[return-value]
+        lambda: use_case.update_macro(
+            info.context.services,
+            principal,
+            macro_id(input.macro_id),
+            title=input.title,
+            body=input.body,
+        ),
+        MacroSaved.of,
+    )
+
+
+field = strawberry.mutation(
+    resolver=update_macro,
+    permission_classes=[IsAgent],
+    description="Change a macro's title or body (agents and admins).",
+)
