@@ -18,6 +18,12 @@ const AgentCaseScreen = lazy(() =>
 const WebhooksScreen = lazy(() =>
   import("../screens/admin/webhooks/WebhooksScreen").then((m) => ({ default: m.WebhooksScreen })),
 );
+const MacrosScreen = lazy(() =>
+  import("../screens/console/macros/MacrosScreen").then((m) => ({ default: m.MacrosScreen })),
+);
+const SatisfactionScreen = lazy(() =>
+  import("../screens/console/satisfaction/SatisfactionScreen").then((m) => ({ default: m.SatisfactionScreen })),
+);
 const StaffActivityProvider = lazy(() =>
   import("../screens/console/queue/LiveActivity").then((m) => ({ default: m.StaffActivityProvider })),
 );
@@ -72,6 +78,8 @@ export function App() {
               <Route path="/cases/:caseId" element={<AgentCaseScreen />} />
               {/* Not /webhooks: that prefix is the API's (the order system's inbound webhooks). */}
               {state.session.user.role === "ADMIN" ? <Route path="/admin/webhooks" element={<WebhooksScreen />} /> : null}
+              <Route path="/macros" element={<MacrosScreen />} />
+              <Route path="/satisfaction" element={<SatisfactionScreen />} />
             </>
           ) : (
             <>

@@ -14,7 +14,15 @@ export function Header({ user }: { user: SessionUser }) {
         {staff ? "Support console" : "Support"}
       </Link>
       <nav aria-label="Main">
-        {staff ? <Link to="/">Queue</Link> : <Link to="/">My orders & cases</Link>}
+        {staff ? (
+          <>
+            <Link to="/">Queue</Link>
+            <Link to="/macros">Macros</Link>
+            <Link to="/satisfaction">Satisfaction</Link>
+          </>
+        ) : (
+          <Link to="/">My orders & cases</Link>
+        )}
         {user.role === "ADMIN" ? <Link to="/admin/webhooks">Webhooks</Link> : null}
       </nav>
       <div className="topbar-right">

@@ -55,6 +55,7 @@ export function applyCaseEvent(cache: Cache, event: LiveEventShape): void {
   if (!caseKey) return;
   invalidateField(cache, caseKey, "timeline");
   if (event.type === "MESSAGE_POSTED") invalidateField(cache, caseKey, "messages");
+  if (event.type === "CASE_RATED") invalidateField(cache, "Query", "satisfactionReport");
   if (event.type.startsWith("REFUND_")) {
     invalidateField(cache, caseKey, "refundsConnection");
     invalidateField(cache, "Query", "refunds");
@@ -84,6 +85,26 @@ export function createCache() {
           if (outcome.__typename === "MessagePosted" && outcome.supportCase) {
             applyCaseEvent(cache, { type: "MESSAGE_POSTED", supportCase: outcome.supportCase });
           }
+        },
+        applyMacro(result, _args, cache) {
+          const outcome = result.applyMacro as { __typename: string; supportCase?: { id: string } };
+          if (outcome.__typename === "MacroApplied" && outcome.supportCase) {
+            applyCaseEvent(cache, { type: "MESSAGE_POSTED", supportCase: outcome.supportCase });
+            applyCaseEvent(cache, { type: "STATUS_CHANGED", supportCase: outcome.supportCase });
+          }
+        },
+        rateCase(_result, _args, cache) {
+          // The result carries the case's new `satisfaction`; only the report is out of date.
+          invalidateField(cache, "Query", "satisfactionReport");
+        },
+        createMacro(_result, _args, cache) {
+          invalidateField(cache, "Query", "macros");
+        },
+        updateMacro(_result, _args, cache) {
+          invalidateField(cache, "Query", "macros");
+        },
+        deleteMacro(_result, _args, cache) {
+          invalidateField(cache, "Query", "macros");
         },
         requestRefund(result, _args, cache) {
           const outcome = result.requestRefund as {

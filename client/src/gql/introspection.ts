@@ -15,6 +15,40 @@ export default {
     },
     "types": [
       {
+        "kind": "UNION",
+        "name": "ApplyMacroResult",
+        "possibleTypes": [
+          {
+            "kind": "OBJECT",
+            "name": "Conflict"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "IdempotencyKeyReused"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "InvalidTransition"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "MacroApplied"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "NotFound"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "OrderUnavailable"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "ValidationFailed"
+          }
+        ]
+      },
+      {
         "kind": "OBJECT",
         "name": "ApprovalLimitExceeded",
         "fields": [
@@ -616,6 +650,83 @@ export default {
       },
       {
         "kind": "OBJECT",
+        "name": "CaseRated",
+        "fields": [
+          {
+            "name": "rating",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "CaseRating",
+                "kind": "OBJECT",
+                "ofType": null
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "supportCase",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "SupportCase",
+                "kind": "OBJECT",
+                "ofType": null
+              }
+            },
+            "args": []
+          }
+        ],
+        "interfaces": []
+      },
+      {
+        "kind": "OBJECT",
+        "name": "CaseRating",
+        "fields": [
+          {
+            "name": "agent",
+            "type": {
+              "kind": "OBJECT",
+              "name": "User",
+              "ofType": null
+            },
+            "args": []
+          },
+          {
+            "name": "comment",
+            "type": {
+              "kind": "SCALAR",
+              "name": "Any"
+            },
+            "args": []
+          },
+          {
+            "name": "ratedAt",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "score",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          }
+        ],
+        "interfaces": []
+      },
+      {
+        "kind": "OBJECT",
         "name": "CaseUpdated",
         "fields": [
           {
@@ -713,6 +824,20 @@ export default {
       },
       {
         "kind": "UNION",
+        "name": "CreateMacroResult",
+        "possibleTypes": [
+          {
+            "kind": "OBJECT",
+            "name": "MacroSaved"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "ValidationFailed"
+          }
+        ]
+      },
+      {
+        "kind": "UNION",
         "name": "CreateUserResult",
         "possibleTypes": [
           {
@@ -740,6 +865,20 @@ export default {
           {
             "kind": "OBJECT",
             "name": "ValidationFailed"
+          }
+        ]
+      },
+      {
+        "kind": "UNION",
+        "name": "DeleteMacroResult",
+        "possibleTypes": [
+          {
+            "kind": "OBJECT",
+            "name": "MacroDeleted"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "NotFound"
           }
         ]
       },
@@ -807,6 +946,10 @@ export default {
           {
             "kind": "OBJECT",
             "name": "RateLimited"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "RatingNotAllowed"
           },
           {
             "kind": "OBJECT",
@@ -1093,6 +1236,375 @@ export default {
       },
       {
         "kind": "OBJECT",
+        "name": "Macro",
+        "fields": [
+          {
+            "name": "body",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "createdAt",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "createdBy",
+            "type": {
+              "kind": "OBJECT",
+              "name": "User",
+              "ofType": null
+            },
+            "args": []
+          },
+          {
+            "name": "id",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "needsOrder",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "placeholders",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "LIST",
+                "ofType": {
+                  "kind": "NON_NULL",
+                  "ofType": {
+                    "name": "MacroPlaceholder",
+                    "kind": "OBJECT",
+                    "ofType": null
+                  }
+                }
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "title",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "updatedAt",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "updatedBy",
+            "type": {
+              "kind": "OBJECT",
+              "name": "User",
+              "ofType": null
+            },
+            "args": []
+          }
+        ],
+        "interfaces": [
+          {
+            "kind": "INTERFACE",
+            "name": "Node"
+          }
+        ]
+      },
+      {
+        "kind": "OBJECT",
+        "name": "MacroApplied",
+        "fields": [
+          {
+            "name": "postedMessage",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "Message",
+                "kind": "OBJECT",
+                "ofType": null
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "supportCase",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "SupportCase",
+                "kind": "OBJECT",
+                "ofType": null
+              }
+            },
+            "args": []
+          }
+        ],
+        "interfaces": []
+      },
+      {
+        "kind": "OBJECT",
+        "name": "MacroConnection",
+        "fields": [
+          {
+            "name": "edges",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "LIST",
+                "ofType": {
+                  "kind": "NON_NULL",
+                  "ofType": {
+                    "name": "MacroEdge",
+                    "kind": "OBJECT",
+                    "ofType": null
+                  }
+                }
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "pageInfo",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "PageInfo",
+                "kind": "OBJECT",
+                "ofType": null
+              }
+            },
+            "args": []
+          }
+        ],
+        "interfaces": []
+      },
+      {
+        "kind": "OBJECT",
+        "name": "MacroDeleted",
+        "fields": [
+          {
+            "name": "deletedMacroId",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          }
+        ],
+        "interfaces": []
+      },
+      {
+        "kind": "OBJECT",
+        "name": "MacroEdge",
+        "fields": [
+          {
+            "name": "cursor",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "node",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "Macro",
+                "kind": "OBJECT",
+                "ofType": null
+              }
+            },
+            "args": []
+          }
+        ],
+        "interfaces": []
+      },
+      {
+        "kind": "OBJECT",
+        "name": "MacroPlaceholder",
+        "fields": [
+          {
+            "name": "description",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "example",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "name",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "needsOrder",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "token",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          }
+        ],
+        "interfaces": []
+      },
+      {
+        "kind": "OBJECT",
+        "name": "MacroPreview",
+        "fields": [
+          {
+            "name": "placeholders",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "LIST",
+                "ofType": {
+                  "kind": "NON_NULL",
+                  "ofType": {
+                    "name": "MacroPlaceholder",
+                    "kind": "OBJECT",
+                    "ofType": null
+                  }
+                }
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "renderedBody",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          }
+        ],
+        "interfaces": []
+      },
+      {
+        "kind": "UNION",
+        "name": "MacroPreviewResult",
+        "possibleTypes": [
+          {
+            "kind": "OBJECT",
+            "name": "MacroPreview"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "NotFound"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "OrderUnavailable"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "ValidationFailed"
+          }
+        ]
+      },
+      {
+        "kind": "OBJECT",
+        "name": "MacroSaved",
+        "fields": [
+          {
+            "name": "macro",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "Macro",
+                "kind": "OBJECT",
+                "ofType": null
+              }
+            },
+            "args": []
+          }
+        ],
+        "interfaces": []
+      },
+      {
+        "kind": "OBJECT",
         "name": "Message",
         "fields": [
           {
@@ -1314,6 +1826,29 @@ export default {
         "name": "Mutation",
         "fields": [
           {
+            "name": "applyMacro",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "ApplyMacroResult",
+                "kind": "UNION",
+                "ofType": null
+              }
+            },
+            "args": [
+              {
+                "name": "input",
+                "type": {
+                  "kind": "NON_NULL",
+                  "ofType": {
+                    "kind": "SCALAR",
+                    "name": "Any"
+                  }
+                }
+              }
+            ]
+          },
+          {
             "name": "approveRefund",
             "type": {
               "kind": "NON_NULL",
@@ -1429,6 +1964,29 @@ export default {
             ]
           },
           {
+            "name": "createMacro",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "CreateMacroResult",
+                "kind": "UNION",
+                "ofType": null
+              }
+            },
+            "args": [
+              {
+                "name": "input",
+                "type": {
+                  "kind": "NON_NULL",
+                  "ofType": {
+                    "kind": "SCALAR",
+                    "name": "Any"
+                  }
+                }
+              }
+            ]
+          },
+          {
             "name": "createUser",
             "type": {
               "kind": "NON_NULL",
@@ -1457,6 +2015,29 @@ export default {
               "kind": "NON_NULL",
               "ofType": {
                 "name": "DeactivateUserResult",
+                "kind": "UNION",
+                "ofType": null
+              }
+            },
+            "args": [
+              {
+                "name": "input",
+                "type": {
+                  "kind": "NON_NULL",
+                  "ofType": {
+                    "kind": "SCALAR",
+                    "name": "Any"
+                  }
+                }
+              }
+            ]
+          },
+          {
+            "name": "deleteMacro",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "DeleteMacroResult",
                 "kind": "UNION",
                 "ofType": null
               }
@@ -1549,6 +2130,29 @@ export default {
               "kind": "NON_NULL",
               "ofType": {
                 "name": "PostMessageResult",
+                "kind": "UNION",
+                "ofType": null
+              }
+            },
+            "args": [
+              {
+                "name": "input",
+                "type": {
+                  "kind": "NON_NULL",
+                  "ofType": {
+                    "kind": "SCALAR",
+                    "name": "Any"
+                  }
+                }
+              }
+            ]
+          },
+          {
+            "name": "rateCase",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "RateCaseResult",
                 "kind": "UNION",
                 "ofType": null
               }
@@ -1843,6 +2447,29 @@ export default {
             ]
           },
           {
+            "name": "updateMacro",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "UpdateMacroResult",
+                "kind": "UNION",
+                "ofType": null
+              }
+            },
+            "args": [
+              {
+                "name": "input",
+                "type": {
+                  "kind": "NON_NULL",
+                  "ofType": {
+                    "kind": "SCALAR",
+                    "name": "Any"
+                  }
+                }
+              }
+            ]
+          },
+          {
             "name": "updateWebhookEndpoint",
             "type": {
               "kind": "NON_NULL",
@@ -1889,6 +2516,10 @@ export default {
           {
             "kind": "OBJECT",
             "name": "CaseEvent"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "Macro"
           },
           {
             "kind": "OBJECT",
@@ -2519,6 +3150,88 @@ export default {
             ]
           },
           {
+            "name": "macroPlaceholders",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "LIST",
+                "ofType": {
+                  "kind": "NON_NULL",
+                  "ofType": {
+                    "name": "MacroPlaceholder",
+                    "kind": "OBJECT",
+                    "ofType": null
+                  }
+                }
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "macroPreview",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "MacroPreviewResult",
+                "kind": "UNION",
+                "ofType": null
+              }
+            },
+            "args": [
+              {
+                "name": "body",
+                "type": {
+                  "kind": "SCALAR",
+                  "name": "Any"
+                }
+              },
+              {
+                "name": "caseId",
+                "type": {
+                  "kind": "NON_NULL",
+                  "ofType": {
+                    "kind": "SCALAR",
+                    "name": "Any"
+                  }
+                }
+              },
+              {
+                "name": "macroId",
+                "type": {
+                  "kind": "SCALAR",
+                  "name": "Any"
+                }
+              }
+            ]
+          },
+          {
+            "name": "macros",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "MacroConnection",
+                "kind": "OBJECT",
+                "ofType": null
+              }
+            },
+            "args": [
+              {
+                "name": "after",
+                "type": {
+                  "kind": "SCALAR",
+                  "name": "Any"
+                }
+              },
+              {
+                "name": "first",
+                "type": {
+                  "kind": "SCALAR",
+                  "name": "Any"
+                }
+              }
+            ]
+          },
+          {
             "name": "myOrders",
             "type": {
               "kind": "NON_NULL",
@@ -2647,6 +3360,40 @@ export default {
               },
               {
                 "name": "first",
+                "type": {
+                  "kind": "SCALAR",
+                  "name": "Any"
+                }
+              }
+            ]
+          },
+          {
+            "name": "satisfactionReport",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "SatisfactionReport",
+                "kind": "OBJECT",
+                "ofType": null
+              }
+            },
+            "args": [
+              {
+                "name": "agentId",
+                "type": {
+                  "kind": "SCALAR",
+                  "name": "Any"
+                }
+              },
+              {
+                "name": "since",
+                "type": {
+                  "kind": "SCALAR",
+                  "name": "Any"
+                }
+              },
+              {
+                "name": "until",
                 "type": {
                   "kind": "SCALAR",
                   "name": "Any"
@@ -2796,6 +3543,32 @@ export default {
         "interfaces": []
       },
       {
+        "kind": "UNION",
+        "name": "RateCaseResult",
+        "possibleTypes": [
+          {
+            "kind": "OBJECT",
+            "name": "CaseRated"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "Conflict"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "NotFound"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "RatingNotAllowed"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "ValidationFailed"
+          }
+        ]
+      },
+      {
         "kind": "OBJECT",
         "name": "QueueDepths",
         "fields": [
@@ -2896,6 +3669,51 @@ export default {
           },
           {
             "name": "retryAfterSeconds",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          }
+        ],
+        "interfaces": [
+          {
+            "kind": "INTERFACE",
+            "name": "Error"
+          }
+        ]
+      },
+      {
+        "kind": "OBJECT",
+        "name": "RatingNotAllowed",
+        "fields": [
+          {
+            "name": "code",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "denial",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "message",
             "type": {
               "kind": "NON_NULL",
               "ofType": {
@@ -3773,6 +4591,147 @@ export default {
         ]
       },
       {
+        "kind": "OBJECT",
+        "name": "Satisfaction",
+        "fields": [
+          {
+            "name": "agent",
+            "type": {
+              "kind": "OBJECT",
+              "name": "User",
+              "ofType": null
+            },
+            "args": []
+          },
+          {
+            "name": "average",
+            "type": {
+              "kind": "SCALAR",
+              "name": "Any"
+            },
+            "args": []
+          },
+          {
+            "name": "count",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "distribution",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "LIST",
+                "ofType": {
+                  "kind": "NON_NULL",
+                  "ofType": {
+                    "name": "ScoreCount",
+                    "kind": "OBJECT",
+                    "ofType": null
+                  }
+                }
+              }
+            },
+            "args": []
+          }
+        ],
+        "interfaces": []
+      },
+      {
+        "kind": "OBJECT",
+        "name": "SatisfactionReport",
+        "fields": [
+          {
+            "name": "agents",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "LIST",
+                "ofType": {
+                  "kind": "NON_NULL",
+                  "ofType": {
+                    "name": "Satisfaction",
+                    "kind": "OBJECT",
+                    "ofType": null
+                  }
+                }
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "overall",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "name": "Satisfaction",
+                "kind": "OBJECT",
+                "ofType": null
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "since",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "until",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          }
+        ],
+        "interfaces": []
+      },
+      {
+        "kind": "OBJECT",
+        "name": "ScoreCount",
+        "fields": [
+          {
+            "name": "count",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "score",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          }
+        ],
+        "interfaces": []
+      },
+      {
         "kind": "UNION",
         "name": "SetCasePriorityResult",
         "possibleTypes": [
@@ -4028,6 +4987,14 @@ export default {
             "args": []
           },
           {
+            "name": "ratingWindowEndsAt",
+            "type": {
+              "kind": "SCALAR",
+              "name": "Any"
+            },
+            "args": []
+          },
+          {
             "name": "refunds",
             "type": {
               "kind": "NON_NULL",
@@ -4091,6 +5058,15 @@ export default {
                 "kind": "SCALAR",
                 "name": "Any"
               }
+            },
+            "args": []
+          },
+          {
+            "name": "satisfaction",
+            "type": {
+              "kind": "OBJECT",
+              "name": "CaseRating",
+              "ofType": null
             },
             "args": []
           },
@@ -4239,6 +5215,28 @@ export default {
           }
         ],
         "interfaces": []
+      },
+      {
+        "kind": "UNION",
+        "name": "UpdateMacroResult",
+        "possibleTypes": [
+          {
+            "kind": "OBJECT",
+            "name": "Conflict"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "MacroSaved"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "NotFound"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "ValidationFailed"
+          }
+        ]
       },
       {
         "kind": "UNION",

@@ -4,6 +4,7 @@ import type {
   CasePriority,
   CaseStatus,
   OrderStatus,
+  RatingDenial,
   RefundDenial,
   RefundReason,
   RefundStatus,
@@ -79,6 +80,13 @@ export const EVENT_LABEL: Record<CaseEventType, string> = {
   REFUND_RETRIED: "Refund retried",
   ORDER_UPDATED: "Order updated",
   SLA_BREACHED: "SLA breached",
+  CASE_RATED: "Rated by the customer",
+};
+
+export const RATING_DENIAL_LABEL: Record<RatingDenial, string> = {
+  NOT_RESOLVED: "A case can be rated once it is resolved.",
+  WINDOW_CLOSED: "The time to rate this case has passed.",
+  ALREADY_RATED: "This case has already been rated.",
 };
 
 export const REFUND_REASON_LABEL: Record<RefundReason, string> = {

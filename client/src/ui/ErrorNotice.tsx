@@ -2,14 +2,15 @@
 // never a blank screen. The server's `message` is written to be shown; the extras of each type
 // (fields, wait time, denial) are rendered beside it.
 import type { CombinedError } from "urql";
-import type { RefundDenial } from "../gql/graphql";
-import { REFUND_DENIAL_LABEL } from "../lib/labels";
+import type { RatingDenial, RefundDenial } from "../gql/graphql";
+import { RATING_DENIAL_LABEL, REFUND_DENIAL_LABEL } from "../lib/labels";
 
 /** The error members of the API's result unions, as the screens select them. */
 export type ResultError =
   | { __typename: "ValidationFailed"; message: string; fields: ReadonlyArray<{ field: string; message: string }> }
   | { __typename: "RateLimited"; message: string; retryAfterSeconds: number }
   | { __typename: "RefundNotAllowed"; message: string; denial: RefundDenial }
+  | { __typename: "RatingNotAllowed"; message: string; ratingDenial: RatingDenial }
   | {
       __typename:
         | "NotFound"
@@ -27,6 +28,7 @@ const TITLES: Record<ResultError["__typename"], string> = {
   ValidationFailed: "Please check the form",
   RateLimited: "Too many attempts",
   RefundNotAllowed: "Refund not possible",
+  RatingNotAllowed: "Rating not possible",
   NotFound: "Not found",
   Conflict: "Someone else changed this first",
   InvalidTransition: "Not possible in the current state",
@@ -75,6 +77,8 @@ function detail(error: ResultError): React.ReactNode {
       return `${error.message} Try again in ${error.retryAfterSeconds} s.`;
     case "RefundNotAllowed":
       return REFUND_DENIAL_LABEL[error.denial] ?? error.message;
+    case "RatingNotAllowed":
+      return RATING_DENIAL_LABEL[error.ratingDenial] ?? error.message;
     default:
       return error.message;
   }

@@ -22,6 +22,9 @@ export const ResultErrorFields = graphql(`
     ... on RefundNotAllowed {
       denial
     }
+    ... on RatingNotAllowed {
+      ratingDenial: denial
+    }
     ... on OrderUnavailable {
       message
     }

@@ -55,6 +55,7 @@ function supportCase(over: Partial<Case> = {}): Case {
     resolutionDueAt: fromNow(-15 * MINUTE),
     firstResponseBreached: false,
     resolutionBreached: true,
+    satisfaction: null,
     customer: { __typename: "User", id: "cust-1", name: "Alice Customer", email: "alice@example.com" },
     assignee: null,
     order: {
@@ -150,6 +151,15 @@ function answers(theCase: Case, mutation: (name: string, variables: Vars) => unk
         };
       case "LatestEventCursor":
         return { __typename: "Query", latestCaseEventCursor: null };
+      case "MacroChoices":
+        return {
+          __typename: "Query",
+          macros: {
+            __typename: "MacroConnection",
+            edges: [],
+            pageInfo: { __typename: "PageInfo", hasNextPage: false, endCursor: null },
+          },
+        };
       default:
         return mutation(name, variables);
     }

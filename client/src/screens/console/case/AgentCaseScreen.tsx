@@ -14,13 +14,15 @@ import { SlaList, slaLines } from "../shared/sla";
 import { AgentRefunds } from "./AgentRefunds";
 import { CaseControls } from "./CaseControls";
 import { Conversation } from "./Conversation";
+import { MacroPicker } from "./MacroPicker";
 import { AgentCase, AgentCaseMessages } from "./documents";
 import { OrderPanel } from "./OrderPanel";
 import { Timeline } from "./Timeline";
 
-/** Events after which the order's refundable amount (not carried by the event) is read again. */
+/** Events after which the case is read again: the order's refundable amount, or the customer's
+ * rating, are not carried by the event. */
 function changesOrder(event: LiveCaseEvent): boolean {
-  return event.type.startsWith("REFUND_") || event.type === "ORDER_UPDATED";
+  return event.type.startsWith("REFUND_") || event.type === "ORDER_UPDATED" || event.type === "CASE_RATED";
 }
 
 export function AgentCaseScreen() {
@@ -115,6 +117,15 @@ export function AgentCaseScreen() {
           </dd>
           <dt>Opened</dt>
           <dd>{formatDateTime(supportCase.createdAt)}</dd>
+          {supportCase.satisfaction ? (
+            <>
+              <dt>Rating</dt>
+              <dd data-testid="case-rating">
+                {supportCase.satisfaction.score} / 5
+                {supportCase.satisfaction.comment ? ` · “${supportCase.satisfaction.comment}”` : ""}
+              </dd>
+            </>
+          ) : null}
           <dt>SLA</dt>
           <dd>
             <SlaList lines={sla} className="sla-inline" />
@@ -132,6 +143,9 @@ export function AgentCaseScreen() {
               customer: supportCase.customer,
             }}
             viewerId={session.user.id}
+          />
+          <MacroPicker
+            supportCase={{ id: supportCase.id, status: supportCase.status, hasOrder: supportCase.order !== null }}
           />
           <Timeline caseId={supportCase.id} />
         </div>

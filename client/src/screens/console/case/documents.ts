@@ -16,6 +16,10 @@ export const AgentCase = graphql(`
       resolutionDueAt
       firstResponseBreached
       resolutionBreached
+      satisfaction {
+        score
+        comment
+      }
       customer {
         id
         name
@@ -305,6 +309,57 @@ export const RetryRefund = graphql(`
           attempt
           failureReason
           updatedAt
+        }
+      }
+      ...ResultError
+    }
+  }
+`);
+
+export const MacroChoices = graphql(`
+  query MacroChoices($after: String) {
+    macros(first: 100, after: $after) {
+      edges {
+        node {
+          id
+          title
+          needsOrder
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`);
+
+export const PreviewMacro = graphql(`
+  query PreviewMacro($caseId: ID!, $macroId: ID!) {
+    macroPreview(caseId: $caseId, macroId: $macroId) {
+      __typename
+      ... on MacroPreview {
+        renderedBody
+      }
+      ...ResultError
+    }
+  }
+`);
+
+export const ApplyMacro = graphql(`
+  mutation ApplyMacro($input: ApplyMacroInput!) {
+    applyMacro(input: $input) {
+      __typename
+      ... on MacroApplied {
+        postedMessage {
+          ...ThreadMessage
+        }
+        supportCase {
+          id
+          status
+          updatedAt
+          firstResponseBreached
+          resolutionBreached
         }
       }
       ...ResultError

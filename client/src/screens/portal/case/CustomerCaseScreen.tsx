@@ -1,7 +1,7 @@
-import { useState } from "react";
+import { useCallback, useState } from "react";
 import { Link, useParams } from "react-router";
 import { useQuery } from "urql";
-import { useCaseEvents } from "../../../live/useCaseEvents";
+import { useCaseEvents, type LiveCaseEvent } from "../../../live/useCaseEvents";
 import { CASE_STATUS_LABEL, ORDER_STATUS_LABEL } from "../../../lib/labels";
 import { formatDateTime } from "../../../lib/time";
 import { useSession } from "../../../session/SessionContext";
@@ -10,7 +10,9 @@ import { RequestError } from "../../../ui/ErrorNotice";
 import { Money } from "../../../ui/Money";
 import { Thread } from "../../../ui/Thread";
 import { CASE_TONE } from "../../../ui/tones";
+import { useNow } from "../../../ui/useNow";
 import { CustomerCase } from "./documents";
+import { RatingForm } from "./RatingForm";
 import { RefundList } from "./RefundList";
 import { RefundRequestForm } from "./RefundRequestForm";
 import { ReplyBox } from "./ReplyBox";
@@ -18,9 +20,17 @@ import { ReplyBox } from "./ReplyBox";
 export function CustomerCaseScreen() {
   const { caseId = "" } = useParams();
   const session = useSession();
+  const now = useNow();
   const [messagesAfter, setMessagesAfter] = useState<string | null>(null);
-  const [result] = useQuery({ query: CustomerCase, variables: { id: caseId, messagesAfter } });
-  useCaseEvents(caseId);
+  const [result, reexecute] = useQuery({ query: CustomerCase, variables: { id: caseId, messagesAfter } });
+  // A status change opens (or closes) the rating window, which the event does not carry.
+  const onEvent = useCallback(
+    (event: LiveCaseEvent) => {
+      if (event.type === "STATUS_CHANGED") reexecute({ requestPolicy: "network-only" });
+    },
+    [reexecute],
+  );
+  useCaseEvents(caseId, onEvent);
 
   const supportCase = result.data?.supportCase;
   if (result.error && !supportCase) {
@@ -76,6 +86,7 @@ export function CustomerCaseScreen() {
           <ReplyBox caseId={supportCase.id} closed={closed} />
         </section>
         <aside>
+          <RatingForm supportCase={supportCase} now={now} />
           {supportCase.order ? (
             <section className="card" aria-labelledby="order-title">
               <h2 id="order-title">Order {supportCase.order.number}</h2>

@@ -10,6 +10,12 @@ export const CustomerCase = graphql(`
       status
       category
       createdAt
+      ratingWindowEndsAt
+      satisfaction {
+        score
+        comment
+        ratedAt
+      }
       order {
         id
         number
@@ -137,6 +143,30 @@ export const CancelRefund = graphql(`
           id
           status
           updatedAt
+        }
+      }
+      ...ResultError
+    }
+  }
+`);
+
+export const RateCase = graphql(`
+  mutation RateCase($input: RateCaseInput!) {
+    rateCase(input: $input) {
+      __typename
+      ... on CaseRated {
+        rating {
+          score
+          comment
+          ratedAt
+        }
+        supportCase {
+          id
+          satisfaction {
+            score
+            comment
+            ratedAt
+          }
         }
       }
       ...ResultError
