@@ -593,24 +593,40 @@ async def _case_events(api: Api, w: World) -> None:
 
 
 # Macros are staff-only (a customer is FORBIDDEN whatever the ids); ratings are the case's
-# customer's (another customer's case is NotFound, exactly like a missing one).
+# customer's (another customer's case is NotFound, exactly like a missing one). The controls run
+# as a fresh agent with its own query-cost budget (the demo agent's is shared by the suites).
 
 
-async def _staff_macro(api: Api, w: World) -> str:
+async def _fresh_agent(api: Api) -> str:
+    _, token = await api.new_staff(name="Matrix Agent")
+    return token
+
+
+async def _staff_macro(api: Api, staff: str) -> str:
     data = await api.gql.ok(
         docs.CREATE_MACRO,
         {"input": {"title": f"Matrix {unique()}", "body": "Hi {{customer_name}}"}},
-        w.agent,
+        staff,
     )
     macro_id: str = data["createMacro"]["macro"]["id"]
     return macro_id
 
 
+A_CASE = """query($id: ID!) { supportCase(id: $id) { status updatedAt satisfaction { score }
+  messages(first: 100) { edges { node { id } } } timeline(first: 100) { edges { node { id } } } } }"""
+
+
+async def _a_case(api: Api, w: World, staff: str) -> dict[str, Any]:
+    data = await api.gql.ok(A_CASE, {"id": w.case}, staff)
+    return data
+
+
 @entry("Mutation.applyMacro(input.caseId)")
 @entry("Mutation.applyMacro(input.macroId)")
 async def _apply_macro(api: Api, w: World) -> None:
-    macro = await _staff_macro(api, w)
-    before = await a_state(api, w)
+    staff = await _fresh_agent(api)
+    macro = await _staff_macro(api, staff)
+    before = await _a_case(api, w, staff)
     body = await same_as_missing(
         api,
         w,
@@ -619,12 +635,12 @@ async def _apply_macro(api: Api, w: World) -> None:
         {"input": {"caseId": missing("SupportCase"), "macroId": missing("Macro")}},
     )
     assert_forbidden(body, "applyMacro")
-    assert await a_state(api, w) == before
+    assert await _a_case(api, w, staff) == before
 
 
 @entry("Mutation.updateMacro(input.macroId)")
 async def _update_macro(api: Api, w: World) -> None:
-    macro = await _staff_macro(api, w)
+    macro = await _staff_macro(api, await _fresh_agent(api))
     body = await same_as_missing(
         api,
         w,
@@ -637,7 +653,8 @@ async def _update_macro(api: Api, w: World) -> None:
 
 @entry("Mutation.deleteMacro(input.macroId)")
 async def _delete_macro(api: Api, w: World) -> None:
-    macro = await _staff_macro(api, w)
+    staff = await _fresh_agent(api)
+    macro = await _staff_macro(api, staff)
     body = await same_as_missing(
         api,
         w,
@@ -647,14 +664,15 @@ async def _delete_macro(api: Api, w: World) -> None:
     )
     assert_forbidden(body, "deleteMacro")
     # Control: the macro is still there for staff.
-    node = await api.gql.ok("query($id: ID!) { node(id: $id) { id } }", {"id": macro}, w.agent)
+    node = await api.gql.ok("query($id: ID!) { node(id: $id) { id } }", {"id": macro}, staff)
     assert node["node"] == {"id": macro}
 
 
 @entry("Query.macroPreview(caseId)")
 @entry("Query.macroPreview(macroId)")
 async def _macro_preview(api: Api, w: World) -> None:
-    macro = await _staff_macro(api, w)
+    staff = await _fresh_agent(api)
+    macro = await _staff_macro(api, staff)
     body = await same_as_missing(
         api,
         w,
@@ -664,7 +682,7 @@ async def _macro_preview(api: Api, w: World) -> None:
     )
     assert_forbidden(body, "macroPreview")
     # Control: staff see A's name filled in.
-    seen = await api.gql.ok(docs.MACRO_PREVIEW, {"caseId": w.case, "macroId": macro}, w.agent)
+    seen = await api.gql.ok(docs.MACRO_PREVIEW, {"caseId": w.case, "macroId": macro}, staff)
     assert seen["macroPreview"]["renderedBody"] == "Hi Alice Target"
 
 
@@ -682,7 +700,8 @@ async def _satisfaction_report(api: Api, w: World) -> None:
 
 @entry("Mutation.rateCase(input.caseId)")
 async def _rate_case(api: Api, w: World) -> None:
-    before = await a_state(api, w)
+    staff = await _fresh_agent(api)
+    before = await _a_case(api, w, staff)
     body = await same_as_missing(
         api,
         w,
@@ -691,7 +710,7 @@ async def _rate_case(api: Api, w: World) -> None:
         {"input": {"caseId": missing("SupportCase"), "score": 1, "comment": "Sabotage"}},
     )
     assert body["data"]["rateCase"]["__typename"] == "NotFound", body
-    assert await a_state(api, w) == before
+    assert await _a_case(api, w, staff) == before
     # Control: A reaches the case through the very same mutation (it is not resolved yet).
     own = await api.gql.ok(docs.RATE_CASE, {"input": {"caseId": w.case, "score": 1}}, w.a.token)
     assert own["rateCase"]["denial"] == "NOT_RESOLVED", own
