@@ -613,7 +613,8 @@ async def _staff_macro(api: Api, staff: str) -> str:
 
 
 A_CASE = """query($id: ID!) { supportCase(id: $id) { status updatedAt satisfaction { score }
-  messages(first: 100) { edges { node { id } } } timeline(first: 100) { edges { node { id } } } } }"""
+  messages(first: 100) { edges { node { id } } }
+  timeline(first: 100) { edges { node { id } } } } }"""
 
 
 async def _a_case(api: Api, w: World, staff: str) -> dict[str, Any]:
