@@ -192,6 +192,12 @@ async def api(postgres_url: str) -> AsyncIterator[Api]:
         redis_url=REDIS_URL,
         login_attempts_per_minute=100_000,
         order_breaker_reset_seconds=0.3,
+        # The demo agent and admin are shared by every API suite of the session: with the
+        # production budget, suites run back to back drained it (RATE_LIMITED in unrelated
+        # tests). The budget itself is tested with its own settings (test_query_cost.py,
+        # test_shared_budget.py).
+        cost_budget_staff=5_000_000,
+        cost_refill_per_second_staff=50_000.0,
     )
     async with running_api(settings) as api:
         yield api
