@@ -81,7 +81,7 @@ async def test_the_migration_keeps_case_events_triggers(tmp_path: Path) -> None:
     place: nothing is rebuilt there.)"""
     url = f"sqlite+aiosqlite:///{tmp_path / 'triggers.db'}"
     await upgrade_to_head(url)
-    await downgrade_to(url, "0009")
+    await downgrade_to(url, "0010")
     engine = create_engine(url)
     try:
         async with engine.begin() as conn:
@@ -105,7 +105,7 @@ async def test_the_migration_keeps_case_events_triggers(tmp_path: Path) -> None:
         assert "case_events_probe" in names
         assert "'CASE_RATED'" in check
         await engine.dispose()
-        await downgrade_to(url, "0009")
+        await downgrade_to(url, "0010")
         async with engine.connect() as conn:
             names = (
                 (await conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))

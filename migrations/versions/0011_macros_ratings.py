@@ -1,12 +1,12 @@
 """Macros and case ratings
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 
 - macros: the shared canned replies (title, body with {{placeholders}}, who/when, version).
 - case_ratings: one customer rating per resolved case (score 1-5, optional comment, the agent it
   is credited to); the primary key (case_id) is what makes "rate once" hold.
-- case_events.type: one new event type, CASE_RATED (built on the list as it is at 0009). SQLite
+- case_events.type: one new event type, CASE_RATED (built on the list as it is at 0010). SQLite
   cannot alter a CHECK constraint: the table is rebuilt (batch "move and copy", AUTOINCREMENT
   counter kept, and any trigger on case_events re-created after the copy, so that triggers other
   features put there are not lost). Downgrading deletes the CASE_RATED events.
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0009"
+revision: str = "0011"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -50,7 +50,7 @@ def _type_check(types: Sequence[str]) -> str:
 
 
 def _case_events_table(types: Sequence[str]) -> sa.Table:
-    """case_events as it is at 0009, with the given event types (for SQLite's copy)."""
+    """case_events as it is at 0010, with the given event types (for SQLite's copy)."""
     return sa.Table(
         "case_events",
         sa.MetaData(),
