@@ -3543,32 +3543,6 @@ export default {
         "interfaces": []
       },
       {
-        "kind": "UNION",
-        "name": "RateCaseResult",
-        "possibleTypes": [
-          {
-            "kind": "OBJECT",
-            "name": "CaseRated"
-          },
-          {
-            "kind": "OBJECT",
-            "name": "Conflict"
-          },
-          {
-            "kind": "OBJECT",
-            "name": "NotFound"
-          },
-          {
-            "kind": "OBJECT",
-            "name": "RatingNotAllowed"
-          },
-          {
-            "kind": "OBJECT",
-            "name": "ValidationFailed"
-          }
-        ]
-      },
-      {
         "kind": "OBJECT",
         "name": "QueueDepths",
         "fields": [
@@ -3640,6 +3614,32 @@ export default {
           }
         ],
         "interfaces": []
+      },
+      {
+        "kind": "UNION",
+        "name": "RateCaseResult",
+        "possibleTypes": [
+          {
+            "kind": "OBJECT",
+            "name": "CaseRated"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "Conflict"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "NotFound"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "RatingNotAllowed"
+          },
+          {
+            "kind": "OBJECT",
+            "name": "ValidationFailed"
+          }
+        ]
       },
       {
         "kind": "OBJECT",
