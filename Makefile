@@ -14,7 +14,7 @@ UV ?= $(shell command -v uv 2>/dev/null \
 UV_RUN = $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-python test-client lint fmt schema schema-check migrate worker uv sync client order-status bench
+.PHONY: help run test test-python test-client lint fmt schema schema-check migrate worker uv sync client order-status bench bench-deep bench-all
 
 help: ## List the targets
 	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -91,7 +91,13 @@ order-status: sync ## Move a demo order, e.g. make order-status ORDER=ord-alice-
 	$(UV_RUN) python -m adapters.order_system.operator_cli "$(ORDER)" "$(STATUS)" \
 		$(if $(ORDER_SYSTEM_SIM_URL),--url "$(ORDER_SYSTEM_SIM_URL)")
 
-bench: sync ## Run every benchmark in bench/ (PostgreSQL; numbers in docs/bench-*.md)
+bench: sync ## The benchmark harness: the pages and postMessage against floors and peers (PostgreSQL + Redis, a few minutes; rewrites docs/bench-list-cases.md)
+	$(UV_RUN) python -m bench.harness $(BENCH_ARGS)
+
+bench-deep: sync ## A keyset page at depth 1,000,000 generated rows vs page 1, with the plans (PostgreSQL; rewrites docs/bench-deep-pages.md)
+	$(UV_RUN) python -m bench.deep_pages $(BENCH_ARGS)
+
+bench-all: sync ## Every script of bench/ (harness, deep pages, fan-out, refund throughput, faults)
 	@rc=0; for script in bench/*.py; do \
 		name=$$(basename $$script .py); \
 		case "$$name" in _*) continue;; esac; \

@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=20, ge=1, le=500)
     database_max_overflow: int = Field(default=10, ge=0, le=500)
     database_pool_pre_ping: bool = True
+    # `python -m app.production`: API worker processes; 0: one per CPU core.
+    api_workers: int = Field(default=0, ge=0, le=256)
     # Live updates: subscribers of the same document, variables and audience share one
     # execution per event (app.graphql.shared_events); false: each runs on its own.
     subscription_grouping: bool = True

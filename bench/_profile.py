@@ -21,7 +21,7 @@ import httpx
 from adapters.order_system.simulator import create_order_simulator, simulator_state
 from app.main import create_app
 from bench._workloads import MESSAGES_PAGE, QUEUE_PAGE, bench_env, seed_data, settings_from
-from bench.list_cases import PG_ADMIN_URL, REDIS_URL, simulator_thread
+from bench.harness import PG_ADMIN_URL, REDIS_URL, simulator_thread
 from tests.toolbox.services import throwaway_database
 
 

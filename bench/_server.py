@@ -1,9 +1,10 @@
 """The benchmark's server process: the real app (app.main.create_app, settings from the
-environment as in production) plus, beside it in the same process,
+environment as in production) plus, beside it in the same process and on the same runtime, the
+floors and peers of bench/_peers.py:
 
-- `GET /bare/cases?first=N`: the floor. A bare Starlette handler doing the same work as the
-  GraphQL list query: the same authentication, the same SQL (the same read-store calls, so the
-  same statements), ONE order-system batch call (no cache), JSON out by hand;
+- `GET /bare/cases?first=N[&messages=K]`, `POST /bare/messages`: the data floors;
+- `POST /naive/graphql`: the same Strawberry schema without batching DataLoaders;
+- `POST /ariadne/graphql`: Ariadne over schema.graphql and the same read store;
 - `GET /_bench/stats`: this process's CPU time (time.process_time: every thread) and the number of
   SQL statements sent so far (adapters.sql.db.count_statements on the runtime's engine).
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -27,14 +29,10 @@ from starlette.routing import Mount, Route
 
 from adapters.order_system.http_client import HttpOrderSystem
 from adapters.sql.db import count_statements
-from app.graphql.ids import encode_id
-from app.http.graphql_endpoint import bearer_token
+from app.http.graphql_endpoint import GraphQLEndpoint
 from app.main import Runtime, create_app
 from app.settings import Settings
-from domain.errors import InvalidAccessToken
-from domain.queries import CaseFilter
-from domain.refunds import Refund, refundable_remainder, refunded_quantities
-from domain.usecases.sessions import authenticate
+from bench._peers import NaiveView, ariadne_app, bare_cases, bare_post_message
 
 
 def build(settings: Settings) -> Starlette:
@@ -46,123 +44,51 @@ def build(settings: Settings) -> Starlette:
         async with inner.router.lifespan_context(inner):
             runtime: Runtime = inner.state.runtime
             assert settings.order_system_url, "the bench runs the order system out of process"
-            async with HttpOrderSystem(
-                settings.order_system_url, timeout=settings.order_system_timeout_seconds
-            ) as plain_orders:
+            # The floor's own client: no cache, and a deadline a loaded machine never reaches.
+            async with HttpOrderSystem(settings.order_system_url, timeout=60) as plain_orders:
+                view = inner.state.graphql.view
+                naive = NaiveView(
+                    view.schema, services=runtime.services, production=False, live=None
+                )
                 with count_statements(runtime.engine) as counter:
-                    holder.update(runtime=runtime, orders=plain_orders, counter=counter)
+                    holder.update(
+                        runtime=runtime,
+                        orders=plain_orders,
+                        counter=counter,
+                        naive=GraphQLEndpoint(naive, runtime.services),
+                        # The peer reads orders through the service's cached order system.
+                        ariadne=ariadne_app(runtime.services, runtime.services.orders),
+                    )
                     yield
 
     async def stats(request: Request) -> Response:
         return JSONResponse(
-            {"cpu_seconds": time.process_time(), "statements": holder["counter"].count}
-        )
-
-    async def bare_cases(request: Request) -> Response:
-        runtime: Runtime = holder["runtime"]
-        services = runtime.services
-        try:
-            token = bearer_token(request.headers.get("authorization"))
-            if token is None:
-                return JSONResponse({"error": "unauthenticated"}, status_code=401)
-            principal = await authenticate(services, token)
-        except InvalidAccessToken:
-            return JSONResponse({"error": "unauthenticated"}, status_code=401)
-        first = int(request.query_params.get("first", "50"))
-        reads = services.reads
-        case_filter = (
-            CaseFilter() if principal.is_staff else CaseFilter(customer_id=principal.user_id)
-        )
-        page = await reads.list_cases(case_filter, first=first, after=None)
-        cases = page.items
-        case_ids = [c.id for c in cases]
-        order_ids = list(dict.fromkeys(c.order_id for c in cases if c.order_id))
-        last = await reads.last_messages(case_ids, include_internal=principal.is_staff)
-        user_ids = {c.customer_id for c in cases} | {c.assignee_id for c in cases if c.assignee_id}
-        user_ids |= {m.author_id for m in last.values()}
-        users = await reads.users_by_ids(list(user_ids))
-        by_case = await reads.refunds_for_cases(case_ids)
-        by_order = await reads.refunds_for_orders(order_ids)
-        orders = await holder["orders"].get_orders(order_ids)
-
-        def user(user_id: str | None) -> dict[str, Any] | None:
-            found = users.get(user_id) if user_id else None
-            return {"id": encode_id("User", found.id), "name": found.name} if found else None
-
-        def money(amount: int) -> dict[str, int]:
-            return {"amount": amount}
-
-        def order_json(order_id: str | None) -> dict[str, Any] | None:
-            order = orders.get(order_id) if order_id else None
-            if order is None:
-                return None
-            held: list[Refund] = by_order.get(order.id, [])
-            refunded = refunded_quantities(held)
-            return {
-                "id": encode_id("Order", order.id),
-                "number": order.number,
-                "status": order.status.value,
-                "stale": order.stale,
-                "total": money(order.total.amount),
-                "refundableAmount": money(refundable_remainder(order, held).amount),
-                "lines": [
-                    {"id": line.id, "refundedQuantity": refunded.get(line.id, 0)}
-                    for line in order.lines
-                ],
-            }
-
-        edges = []
-        for case in cases:
-            message = last.get(case.id)
-            edges.append(
-                {
-                    "node": {
-                        "id": encode_id("SupportCase", case.id),
-                        "number": case.display_number,
-                        "status": case.status.value,
-                        "customer": user(case.customer_id),
-                        "assignee": user(case.assignee_id),
-                        "order": order_json(case.order_id),
-                        "lastMessage": (
-                            {
-                                "id": encode_id("Message", message.id),
-                                "body": message.body,
-                                "author": user(message.author_id),
-                            }
-                            if message
-                            else None
-                        ),
-                        "refunds": [
-                            {
-                                "id": encode_id("Refund", r.id),
-                                "status": r.status.value,
-                                "amount": money(r.amount.amount),
-                                "order": (
-                                    {"id": encode_id("Order", r.order_id), "number": o["number"]}
-                                    if (o := order_json(r.order_id))
-                                    else None
-                                ),
-                            }
-                            for r in by_case.get(case.id, [])
-                        ],
-                    }
-                }
-            )
-        return JSONResponse(
             {
-                "data": {
-                    "supportCases": {
-                        "edges": edges,
-                        "pageInfo": {"hasNextPage": page.has_next_page},
-                    }
-                }
+                "cpu_seconds": time.process_time(),
+                "statements": holder["counter"].count,
+                "gc_collections": sum(s["collections"] for s in gc.get_stats()),
             }
         )
+
+    async def cases(request: Request) -> Response:
+        return await bare_cases(holder["runtime"].services, holder["orders"], request)
+
+    async def messages(request: Request) -> Response:
+        return await bare_post_message(holder["runtime"].services, request)
+
+    async def naive(scope: Any, receive: Any, send: Any) -> None:
+        await holder["naive"](scope, receive, send)
+
+    async def ariadne(scope: Any, receive: Any, send: Any) -> None:
+        await holder["ariadne"](scope, receive, send)
 
     return Starlette(
         routes=[
-            Route("/bare/cases", bare_cases),
+            Route("/bare/cases", cases),
+            Route("/bare/messages", messages, methods=["POST"]),
             Route("/_bench/stats", stats),
+            Mount("/naive", app=naive),
+            Mount("/ariadne", app=ariadne),
             Mount("/", app=inner),
         ],
         lifespan=lifespan,

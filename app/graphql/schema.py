@@ -17,6 +17,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from app.graphql.attributes import direct_attributes
 from app.graphql.cost import CostLimit, CostRules
 from app.graphql.errors import is_public, should_mask
 from app.graphql.extensions import (
@@ -163,4 +164,5 @@ def build_schema(
         ],
     )
     schema.validated = validated
+    direct_attributes(schema._schema)
     return schema

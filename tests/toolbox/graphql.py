@@ -206,7 +206,7 @@ mutation($case: ID!, $body: String!, $internal: Boolean!) {
 # -- reading --------------------------------------------------------------------------------------
 
 # A page of the agent's case list with everything the list screen shows (tests/api/
-# test_query_counts.py counts its SQL statements; bench/list_cases.py measures it).
+# test_query_counts.py counts its SQL statements; bench/harness.py measures it).
 CASE_LIST_NODE = """
     edges { node {
       id number status
