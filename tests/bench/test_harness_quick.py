@@ -41,7 +41,7 @@ def test_the_harness_runs_end_to_end(tmp_path: Path) -> None:
         assert f"| {workload} | data floor" in report, workload
         assert f"| {workload} | this service (Strawberry)" in report, workload
     for variant in ("graphql-core alone", "naive Strawberry", "Ariadne"):
-        assert report.count(f"| {variant}") == 2, variant  # both pages
+        assert report.count(f"| {variant} (") == 2, variant  # both pages
     assert "| NO |" not in report  # every peer answered the service's data
     assert "| 1 | " in report and "| 2 | " in report  # 1 and 2 API processes
     svg = (tmp_path / "bench-list-cases.svg").read_text()
