@@ -20,9 +20,10 @@ Why not the `standardwebhooks` package (the reference implementation) as the ver
 the wall clock with a fixed five-minute window (here the tolerance is a setting and the clock a
 port the tests control), holds one secret per instance (a rotation accepts two here, every
 comparison run), decodes the body as UTF-8 before checking it, and lets malformed headers escape
-as ValueError or binascii.Error where this endpoint must answer 400/401, never 500. It is a dev
-dependency instead: tests/unit/test_standard_webhooks_library.py checks that what it signs
-verifies here and what the simulator signs verifies there.
+as ValueError or binascii.Error where this endpoint must answer 400/401, never 500.
+tests/unit/test_standard_webhooks_library.py checks that what it signs verifies here and what the
+simulator signs verifies there. (Signing has none of those problems: the outbound webhooks to the
+shop are signed with it, adapters/outbound_webhook_sender.py.)
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Our Standard Webhooks code against the reference library (`standardwebhooks`, a dev dependency):
+"""Our Standard Webhooks code against the reference library (`standardwebhooks`):
 what it signs, our verifier accepts; what our sender signs, it accepts; a tampered body fails both.
 
 Why the reference library is not the verifier itself (see app/http/webhooks.py): it reads the
