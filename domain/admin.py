@@ -27,6 +27,11 @@ class AuditAction(enum.StrEnum):
     USER_PASSWORD_RESET = "USER_PASSWORD_RESET"
     REFUND_JOB_RETRIED = "REFUND_JOB_RETRIED"  # a DEAD refund job runs again (details: refund)
     ORDER_WEBHOOK_REPLAYED = "ORDER_WEBHOOK_REPLAYED"  # a stored delivery applied again
+    # Outbound webhooks (details name the endpoint or delivery; never a secret):
+    WEBHOOK_ENDPOINT_REGISTERED = "WEBHOOK_ENDPOINT_REGISTERED"
+    WEBHOOK_ENDPOINT_UPDATED = "WEBHOOK_ENDPOINT_UPDATED"
+    WEBHOOK_SECRET_ROTATED = "WEBHOOK_SECRET_ROTATED"
+    WEBHOOK_DELIVERY_RESENT = "WEBHOOK_DELIVERY_RESENT"
 
 
 @dataclass(frozen=True, slots=True)

@@ -430,13 +430,18 @@ class SlaBreachLog(Protocol):
 class WebhookStore(Protocol):
     """Outbound webhook endpoints and their deliveries (domain.outbound_webhooks). Each call is
     its own transaction. Deliveries caused by a change are NOT written here: the unit of work
-    writes them with the change (the outbox)."""
+    writes them with the change (the outbox). The writes an admin causes take the action's
+    `audit` entry, stored in the same transaction as the write (both or neither)."""
 
-    async def add_endpoint(self, endpoint: WebhookEndpoint) -> None: ...
+    async def add_endpoint(
+        self, endpoint: WebhookEndpoint, *, audit: AuditEntry | None = None
+    ) -> None: ...
 
     async def get_endpoint(self, endpoint_id: str) -> WebhookEndpoint | None: ...
 
-    async def save_endpoint(self, endpoint: WebhookEndpoint) -> None:
+    async def save_endpoint(
+        self, endpoint: WebhookEndpoint, *, audit: AuditEntry | None = None
+    ) -> None:
         """Stores what an admin may change (url, events, description, active, secrets)."""
         ...
 
@@ -446,7 +451,9 @@ class WebhookStore(Protocol):
 
     async def get_delivery(self, delivery_id: str) -> WebhookDelivery | None: ...
 
-    async def add_delivery(self, delivery: WebhookDelivery) -> None: ...
+    async def add_delivery(
+        self, delivery: WebhookDelivery, *, audit: AuditEntry | None = None
+    ) -> None: ...
 
     async def list_deliveries(
         self,

@@ -23,8 +23,10 @@ from sqlalchemy import and_, case, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.sql.audit import SqlAuditLog
 from adapters.sql.tables import refunds, support_cases
 from adapters.sql.tables_outbound_webhooks import webhook_deliveries, webhook_endpoints
+from domain.admin import AuditEntry
 from domain.errors import ValidationFailed
 from domain.events import CaseEvent
 from domain.outbound_webhooks import (
@@ -251,14 +253,19 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 class SqlWebhookStore:
-    """domain.ports.WebhookStore: each method is its own transaction."""
+    """domain.ports.WebhookStore: each method is its own transaction (an admin write's audit
+    entry is inserted in that transaction, after the write)."""
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = session_factory
 
-    async def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
+    async def add_endpoint(
+        self, endpoint: WebhookEndpoint, *, audit: AuditEntry | None = None
+    ) -> None:
         async with self._sessions() as session, session.begin():
             await session.execute(insert(webhook_endpoints).values(**endpoint_values(endpoint)))
+            if audit is not None:
+                await SqlAuditLog(session).add(audit)
 
     async def get_endpoint(self, endpoint_id: str) -> WebhookEndpoint | None:
         async with self._sessions() as session:
@@ -266,7 +273,9 @@ class SqlWebhookStore:
             row = (await session.execute(stmt)).mappings().first()
         return endpoint_from_row(row) if row is not None else None
 
-    async def save_endpoint(self, endpoint: WebhookEndpoint) -> None:
+    async def save_endpoint(
+        self, endpoint: WebhookEndpoint, *, audit: AuditEntry | None = None
+    ) -> None:
         values = endpoint_values(endpoint)
         del values["id"], values["created_at"]
         if endpoint.active:
@@ -278,6 +287,8 @@ class SqlWebhookStore:
             await session.execute(
                 update(webhook_endpoints).where(_E.id == endpoint.id).values(**values)
             )
+            if audit is not None:
+                await SqlAuditLog(session).add(audit)
 
     async def list_endpoints(self) -> list[WebhookEndpoint]:
         async with self._sessions() as session:
@@ -291,9 +302,13 @@ class SqlWebhookStore:
             row = (await session.execute(stmt)).mappings().first()
         return delivery_from_row(row) if row is not None else None
 
-    async def add_delivery(self, delivery: WebhookDelivery) -> None:
+    async def add_delivery(
+        self, delivery: WebhookDelivery, *, audit: AuditEntry | None = None
+    ) -> None:
         async with self._sessions() as session, session.begin():
             await session.execute(insert(webhook_deliveries).values(**delivery_values(delivery)))
+            if audit is not None:
+                await SqlAuditLog(session).add(audit)
 
     async def list_deliveries(
         self,

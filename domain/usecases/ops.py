@@ -42,16 +42,22 @@ async def audit(
     **details: str,
 ) -> None:
     """An audit entry about something that is not a user (a job, a delivery)."""
-    await uow.audit_log.add(
-        AuditEntry(
-            id=str(uuid.uuid4()),
-            actor_id=actor.user_id,
-            actor=actor.label,
-            action=action,
-            target_user_id=None,
-            occurred_at=services.clock.now(),
-            details={k: v[:AUDIT_DETAIL_MAX] for k, v in details.items()},
-        )
+    await uow.audit_log.add(audit_entry(services, actor, action, **details))
+
+
+def audit_entry(
+    services: Services, actor: AdminActor, action: AuditAction, **details: str
+) -> AuditEntry:
+    """The entry of an admin action on something that is not a user (no target user; the
+    details name the target), each detail cut to AUDIT_DETAIL_MAX characters."""
+    return AuditEntry(
+        id=str(uuid.uuid4()),
+        actor_id=actor.user_id,
+        actor=actor.label,
+        action=action,
+        target_user_id=None,
+        occurred_at=services.clock.now(),
+        details={k: v[:AUDIT_DETAIL_MAX] for k, v in details.items()},
     )
 
 

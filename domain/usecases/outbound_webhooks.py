@@ -3,6 +3,8 @@
 Admin actions (admins only; the GraphQL layer checks first, these check again):
 register, change (url, events, description, enable/disable), rotate the secret (the new one is
 returned once, the old one keeps signing for the grace period), resend a delivery, list.
+Each change is written to the audit log in the transaction of the change (WEBHOOK_* actions);
+the details name the endpoint or delivery and never hold a secret.
 
 The worker's step (`run_next_webhook_delivery`): lease the delivery due first (its own short
 transaction), send it signed with the endpoint's signing secrets (no transaction open), then
@@ -18,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from domain.admin import AdminActor
+from domain.admin import AdminActor, AuditAction
 from domain.errors import Forbidden, NotFound, ValidationFailed
 from domain.outbound_webhooks import (
     SendResult,
@@ -30,6 +32,7 @@ from domain.outbound_webhooks import (
 )
 from domain.ports import WebhookSender, WebhookStore
 from domain.queries import Page, page_size
+from domain.usecases.ops import audit_entry
 from domain.usecases.services import Services
 from domain.users import Role
 
@@ -54,6 +57,17 @@ async def _endpoint(store: WebhookStore, endpoint_id: str) -> WebhookEndpoint:
     return endpoint
 
 
+def _endpoint_details(endpoint: WebhookEndpoint) -> dict[str, str]:
+    """What the audit log shows of an endpoint (never its secrets)."""
+    return {
+        "endpoint": endpoint.id,
+        "url": endpoint.url,
+        "events": ",".join(sorted(e.name for e in endpoint.events)),  # as in GraphQL
+        "active": "true" if endpoint.active else "false",
+        "description": endpoint.description,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class EndpointWithSecret:
     """An endpoint and its new secret: shown once, never readable again."""
@@ -74,7 +88,10 @@ async def register_endpoint(
     endpoint = WebhookEndpoint.register(
         url=url, events=events, description=description, now=services.clock.now()
     )
-    await _store(services).add_endpoint(endpoint)
+    entry = audit_entry(
+        services, actor, AuditAction.WEBHOOK_ENDPOINT_REGISTERED, **_endpoint_details(endpoint)
+    )
+    await _store(services).add_endpoint(endpoint, audit=entry)
     return EndpointWithSecret(endpoint, endpoint.secret)
 
 
@@ -91,10 +108,16 @@ async def update_endpoint(
     _require_admin(actor)
     store = _store(services)
     endpoint = await _endpoint(store, endpoint_id)
+    before = _endpoint_details(endpoint)
     endpoint.change(
         now=services.clock.now(), url=url, events=events, description=description, active=active
     )
-    await store.save_endpoint(endpoint)
+    after = _endpoint_details(endpoint)
+    changed = ",".join(key for key in after if after[key] != before[key]) or "nothing"
+    entry = audit_entry(
+        services, actor, AuditAction.WEBHOOK_ENDPOINT_UPDATED, changed=changed, **after
+    )
+    await store.save_endpoint(endpoint, audit=entry)
     return endpoint
 
 
@@ -104,11 +127,20 @@ async def rotate_secret(
     _require_admin(actor)
     store = _store(services)
     endpoint = await _endpoint(store, endpoint_id)
-    secret = endpoint.rotate_secret(
-        grace=services.webhook_delivery.rotation_grace if grace is None else grace,
-        now=services.clock.now(),
+    now = services.clock.now()
+    grace_period = services.webhook_delivery.rotation_grace if grace is None else grace
+    secret = endpoint.rotate_secret(grace=grace_period, now=now)
+    expires = endpoint.rotation_ends_at(now)
+    entry = audit_entry(
+        services,
+        actor,
+        AuditAction.WEBHOOK_SECRET_ROTATED,
+        endpoint=endpoint.id,
+        url=endpoint.url,
+        grace_seconds=str(int(grace_period.total_seconds())),
+        previous_secret_expires_at="" if expires is None else expires.isoformat(),
     )
-    await store.save_endpoint(endpoint)
+    await store.save_endpoint(endpoint, audit=entry)
     return EndpointWithSecret(endpoint, secret)
 
 
@@ -123,7 +155,17 @@ async def resend_delivery(
     if original is None:
         raise NotFound("Webhook delivery")
     copy = original.resend(services.clock.now())
-    await store.add_delivery(copy)
+    entry = audit_entry(
+        services,
+        actor,
+        AuditAction.WEBHOOK_DELIVERY_RESENT,
+        delivery=copy.id,
+        resend_of=original.id,
+        endpoint=copy.endpoint_id,
+        message=copy.message_id,
+        event=copy.event_type.name,
+    )
+    await store.add_delivery(copy, audit=entry)
     return copy
 
 

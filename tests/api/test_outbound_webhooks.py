@@ -531,3 +531,77 @@ async def test_only_admins_manage_webhooks(world: World, who: str) -> None:
     listed = await w.api.gql.ok(ENDPOINTS, token=w.admin)
     (guarded,) = [e for e in listed["webhookEndpoints"] if e["id"] == endpoint_id]
     assert guarded["url"] == w.receiver.endpoint("guarded")
+
+
+AUDIT_LOG = """{ auditLog(first: 30) { edges { node {
+  action actorLabel actor { id email } targetUser { id } details { key value } } } } }"""
+
+
+async def test_every_webhook_admin_action_is_audited_without_a_secret(world: World) -> None:
+    w = world
+    endpoint_id, secret = await register(w, "audited", ["CASE_OPENED"])
+    customer = await w.api.new_customer()
+    await open_case(w.api, customer.token, customer.order_ids["small"])
+    (first,) = await settled(w, endpoint_id, 1)
+    data = await w.api.gql.ok(RESEND, {"input": {"deliveryId": first["id"]}}, w.admin)
+    resent = data["resendWebhookDelivery"]["delivery"]
+    data = await w.api.gql.ok(
+        ROTATE, {"input": {"endpointId": endpoint_id, "gracePeriodSeconds": 60}}, w.admin
+    )
+    rotated = data["rotateWebhookSecret"]
+    new_secret = rotated["secret"]
+    data = await w.api.gql.ok(
+        UPDATE,
+        {"input": {"endpointId": endpoint_id, "events": ["REFUND_PAID"], "active": False}},
+        w.admin,
+    )
+    assert data["updateWebhookEndpoint"]["__typename"] == "WebhookEndpointUpdated", data
+
+    data = await w.api.gql.ok(AUDIT_LOG, None, w.admin)
+    me = (await w.api.gql.ok("{ viewer { id email } }", None, w.admin))["viewer"]
+    assert me["email"] == "admin@example.com"
+    target = internal(endpoint_id)
+    entries = [
+        {**e["node"], "details": {d["key"]: d["value"] for d in e["node"]["details"]}}
+        for e in data["auditLog"]["edges"]
+    ]
+    ours = [e for e in entries if e["details"].get("endpoint") == target]
+    assert [e["action"] for e in ours] == [  # newest first
+        "WEBHOOK_ENDPOINT_UPDATED",
+        "WEBHOOK_SECRET_ROTATED",
+        "WEBHOOK_DELIVERY_RESENT",
+        "WEBHOOK_ENDPOINT_REGISTERED",
+    ]
+    for entry in ours:
+        assert entry["actor"] == me
+        assert entry["actorLabel"] == me["id"]
+        assert entry["targetUser"] is None  # the target is the endpoint, named in the details
+        text = json.dumps(entry)
+        assert secret not in text and new_secret not in text and "whsec_" not in text
+    updated, rotation, resend, registered = (e["details"] for e in ours)
+    assert registered == {
+        "endpoint": target,
+        "url": w.receiver.endpoint("audited"),
+        "events": "CASE_OPENED",
+        "active": "true",
+        "description": "",
+    }
+    assert resend == {
+        "delivery": internal(resent["id"]),
+        "resend_of": internal(first["id"]),
+        "endpoint": target,
+        "message": first["messageId"],
+        "event": "CASE_OPENED",
+    }
+    assert rotation["grace_seconds"] == "60"
+    assert rotation["url"] == w.receiver.endpoint("audited")
+    expires = rotation["previous_secret_expires_at"]
+    assert _epoch(expires) == _epoch(rotated["previousSecretExpiresAt"])
+    assert updated == {
+        "endpoint": target,
+        "changed": "events,active",
+        "url": w.receiver.endpoint("audited"),
+        "events": "REFUND_PAID",
+        "active": "false",
+        "description": "",
+    }

@@ -75,7 +75,8 @@ _enum(
 )
 _enum(
     AuditAction,
-    "What an admin did (to a user, a refund job or a webhook delivery).",
+    "What an admin did (to a user, a refund job, an order webhook delivery or an outbound "
+    "webhook endpoint or delivery).",
     {
         AuditAction.USER_CREATED: "Created the user.",
         AuditAction.USER_ROLE_CHANGED: "Changed the user's role (details: before, after).",
@@ -86,6 +87,15 @@ _enum(
         "last_error).",
         AuditAction.ORDER_WEBHOOK_REPLAYED: "Applied a stored order webhook delivery again "
         "(details: delivery, outcome).",
+        AuditAction.WEBHOOK_ENDPOINT_REGISTERED: "Registered an outbound webhook endpoint "
+        "(details: endpoint, url, events, active, description; never the secret).",
+        AuditAction.WEBHOOK_ENDPOINT_UPDATED: "Changed an outbound webhook endpoint (details: "
+        "endpoint, changed, and the url, events, active, description after the change).",
+        AuditAction.WEBHOOK_SECRET_ROTATED: "Gave an outbound webhook endpoint a new signing "
+        "secret (details: endpoint, url, grace_seconds, previous_secret_expires_at; never a "
+        "secret).",
+        AuditAction.WEBHOOK_DELIVERY_RESENT: "Queued an outbound webhook delivery again "
+        "(details: delivery, resend_of, endpoint, message, event).",
     },
 )
 _enum(
