@@ -29,7 +29,9 @@ import argparse
 import asyncio
 import contextlib
 import os
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -41,7 +43,6 @@ from typing import Any
 import httpx
 import orjson
 import uvicorn
-from graphql import build_schema, execute_sync, parse, validate
 
 from adapters.order_system.simulator import (
     CALL_BATCH,
@@ -195,29 +196,30 @@ async def measure(
 
 
 def graphql_core_alone(workload: str, query: str, data: dict[str, Any], runs: int) -> Result:
-    """graphql-core executing `query` over `data` (the service's response) held in memory: the
-    default resolvers read the dicts; the schema is schema.graphql."""
-    schema = build_schema((ROOT / "schema.graphql").read_text())
-    document = parse(query)
-    assert not validate(schema, document)
-    variables = {"first": 50}
-    for _ in range(max(3, runs // 5)):
-        out = execute_sync(schema, document, root_value=data, variable_values=variables)
-        assert not out.errors, out.errors
-    times: list[float] = []
-    for _ in range(runs):
-        started = time.process_time()
-        out = execute_sync(schema, document, root_value=data, variable_values=variables)
-        orjson.dumps({"data": out.data})
-        times.append(time.process_time() - started)
+    """graphql-core executing `query` over `data` (the service's response) held in memory, in a
+    fresh process (bench/_core_alone.py): default resolvers over dicts, schema.graphql."""
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "spec.json"
+        spec.write_bytes(
+            orjson.dumps({"query": query, "data": data, "variables": {"first": 50}, "runs": runs})
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "bench._core_alone", str(spec)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    measured = orjson.loads(done.stdout)
+    times: list[float] = measured["times"]
     result = Result(workload, "graphql-core alone (data in memory)")
-    result.cpu_ms = sum(times) * 1000 / runs
+    result.cpu_ms = sum(times) * 1000 / len(times)
     result.statements = 0
     result.order_calls = 0
     result.p50_ms = percentile(times, 0.5) * 1000
     result.p99_ms = percentile(times, 0.99) * 1000
     result.rps = 1000 / result.cpu_ms
-    result.same_data = out.data == data
+    result.same_data = bool(measured["same"])
     return result
 
 
@@ -542,7 +544,8 @@ def report(run: Run) -> str:
         "service, the floors and the peers on the same runtime; server CPU-ms is its "
         "`time.process_time()` around the sequential requests divided by their number (a mean, "
         "garbage collection included); statements are counted on its engine.",
-        "- graphql-core alone runs in the harness process: `execute_sync` of the same document "
+        "- graphql-core alone runs in a fresh process (bench/_core_alone.py): `execute_sync` of "
+        "the same document "
         "over the service's response data (dicts, default resolvers), plus orjson of the "
         "result; its req/s is 1000 / CPU-ms (one core, no I/O).",
         "- The order simulator runs in a thread of the harness (its CPU is not the server's); "
