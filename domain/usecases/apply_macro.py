@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from domain.cases import CaseStatus, Message, SupportCase, new_id
 from domain.errors import NotFound, OrderSystemUnavailable, ValidationFailed
-from domain.idempotency import IdempotencyRecord
 from domain.macros import CaseFacts, Macro, Rendered, check_body, placeholders_in, render
 from domain.macros import require_staff as require_macro_user
 from domain.money import Money
@@ -14,6 +13,7 @@ from domain.ports import UnitOfWork
 from domain.refunds import refundable_remainder
 from domain.usecases import idempotent
 from domain.usecases.order_access import OrderUnavailable
+from domain.usecases.post_message import replay_posted_message
 from domain.usecases.services import Services, load_case
 from domain.users import Principal, User
 
@@ -74,17 +74,6 @@ async def preview_macro(
     return render(text, CaseFacts(case, customer, agent, order, refundable))
 
 
-async def _replay(
-    services: Services, principal: Principal, record: IdempotencyRecord
-) -> tuple[Message, SupportCase]:
-    message = await services.reads.get_message(record.result_id)
-    if message is None:
-        raise NotFound("Message")  # cannot happen: the key and its message commit together
-    async with services.uow() as uow:
-        case = await load_case(uow, principal, message.case_id)
-    return message, case
-
-
 async def apply_macro(
     services: Services,
     principal: Principal,
@@ -104,7 +93,7 @@ async def apply_macro(
     if idempotency_key is not None and wanted is not None:
         seen = await idempotent.seen_before(services, principal, OPERATION, idempotency_key, wanted)
         if seen is not None:
-            return await _replay(services, principal, seen)
+            return await replay_posted_message(services, principal, seen)
     async with services.uow() as uow:  # what the order facts depend on, read first
         case = await load_case(uow, principal, case_id)
         macro = await _macro(uow, macro_id)
@@ -117,7 +106,7 @@ async def apply_macro(
                 uow, principal, OPERATION, idempotency_key, wanted, result_id=message_id, now=now
             )
             if earlier is not None:
-                return await _replay(services, principal, earlier)
+                return await replay_posted_message(services, principal, earlier)
         case = await load_case(uow, principal, case_id)
         macro = await _macro(uow, macro_id)
         customer, agent = await _people(uow, case, principal)

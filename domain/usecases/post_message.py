@@ -10,9 +10,11 @@ from domain.users import Principal
 OPERATION = "postMessage"
 
 
-async def _replay(
+async def replay_posted_message(
     services: Services, principal: Principal, record: IdempotencyRecord
 ) -> tuple[Message, SupportCase]:
+    """What an idempotent operation that posted a message answers again: that message and its
+    case as it is now (postMessage, applyMacro)."""
     message = await services.reads.get_message(record.result_id)
     if message is None:
         raise NotFound("Message")  # cannot happen: the key and its message commit together
@@ -38,7 +40,7 @@ async def post_message(
     if idempotency_key is not None and wanted is not None:
         seen = await idempotent.seen_before(services, principal, OPERATION, idempotency_key, wanted)
         if seen is not None:
-            return await _replay(services, principal, seen)
+            return await replay_posted_message(services, principal, seen)
     message_id = new_id()
     now = services.clock.now()
     async with services.uow() as uow:
@@ -47,7 +49,7 @@ async def post_message(
                 uow, principal, OPERATION, idempotency_key, wanted, result_id=message_id, now=now
             )
             if earlier is not None:
-                return await _replay(services, principal, earlier)
+                return await replay_posted_message(services, principal, earlier)
         case = await load_case(uow, principal, case_id)
         message = case.post_message(
             body, internal=internal, author=principal, now=now, message_id=message_id
