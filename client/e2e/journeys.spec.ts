@@ -1,50 +1,15 @@
 // The journeys of issue 9, in real Chromium against the real embedded server: a customer and an
 // agent (and an admin), each in their own browser context, watching each other's work live.
-import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
-import path from "node:path";
-import { DEMO_PASSWORD } from "./api";
-import { ServiceProcess } from "./server";
+import { expect, test, type Page } from "@playwright/test";
+import { servedSpec, shot } from "./browser";
 
-const SHOTS = path.resolve(import.meta.dirname, "..", "..", "docs", "screenshots");
+// Every page runs under the strict Content-Security-Policy the server sends: nothing may be
+// refused, and no script error may happen on the way (servedSpec checks after each test).
+const server = servedSpec();
+const VIEWPORT = { width: 1280, height: 860 };
 
-let server: ServiceProcess;
-test.describe.configure({ mode: "serial" });
-test.beforeAll(async () => {
-  server = await ServiceProcess.start();
-});
-test.afterAll(async () => {
-  await server?.dispose();
-});
-
-// The pages run under the strict Content-Security-Policy the server sends: nothing may be refused,
-// and no script error may happen on the way.
-const cspViolations: string[] = [];
-const pageErrors: string[] = [];
-test.afterEach(() => {
-  expect(cspViolations).toEqual([]);
-  expect(pageErrors).toEqual([]);
-});
-
-async function logIn(browser: Browser, email: string, viewport = { width: 1280, height: 860 }) {
-  const context = await browser.newContext({ baseURL: server.url, viewport });
-  const page = await context.newPage();
-  page.on("console", (message) => {
-    if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
-  });
-  page.on("pageerror", (error) => pageErrors.push(String(error)));
-  await page.goto("/");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(DEMO_PASSWORD);
-  await page.getByRole("button", { name: "Log in" }).click();
-  return { context, page };
-}
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-let customer: { context: BrowserContext; page: Page };
-let agent: { context: BrowserContext; page: Page };
+let customer: Page;
+let agent: Page;
 
 test("a customer opens a case, sees the quote, and watches an automatic refund get paid", async ({
   browser,
@@ -55,11 +20,11 @@ test("a customer opens a case, sees the quote, and watches an automatic refund g
   await shot(visitor, "login");
   await visitor.close();
 
-  agent = await logIn(browser, "agent@example.com");
-  await expect(agent.page.getByTestId("live-indicator")).toHaveText(/Live/);
+  agent = await server.logIn(browser, "agent@example.com", VIEWPORT);
+  await expect(agent.getByTestId("live-indicator")).toHaveText(/Live/);
 
-  customer = await logIn(browser, "alice@example.com");
-  const page = customer.page;
+  customer = await server.logIn(browser, "alice@example.com", VIEWPORT);
+  const page = customer;
   await expect(page.getByRole("heading", { name: "Your orders and cases" })).toBeVisible();
   await expect(page.getByTestId("order-#1005")).toContainText("$19.99");
   await shot(page, "portal-home");
@@ -87,7 +52,7 @@ test("a customer opens a case, sees the quote, and watches an automatic refund g
 });
 
 test("the agent sees the case live, replies, adds a note the customer never sees", async () => {
-  const page = agent.page;
+  const page = agent;
   const row = page.getByRole("link", { name: /The cable stopped working/ });
   await expect(row).toBeVisible();
   await shot(page, "console-queue");
@@ -102,14 +67,14 @@ test("the agent sees the case live, replies, adds a note the customer never sees
   await expect(page.getByTestId("internal-note")).toContainText("Check the supplier batch");
   await shot(page, "console-case");
 
-  const customerPage = customer.page;
+  const customerPage = customer;
   await expect(customerPage.getByText("Sorry about that! The refund is on its way.")).toBeVisible();
   await expect(customerPage.getByText("Check the supplier batch")).toHaveCount(0);
   await expect(customerPage.getByTestId("internal-note")).toHaveCount(0);
 });
 
 test("the agent approves a refund above the automatic limit and the customer sees it paid", async () => {
-  const page = customer.page;
+  const page = customer;
   await page.getByRole("link", { name: "← My orders and cases" }).click();
   await page.getByRole("link", { name: "Get help with #1001" }).click();
   await page.getByLabel("Subject").fill("The speaker arrived broken");
@@ -122,7 +87,7 @@ test("the agent approves a refund above the automatic limit and the customer see
   const refund = page.getByTestId("refund").first();
   await expect(refund).toHaveAttribute("data-status", "REQUESTED");
 
-  const console_ = agent.page;
+  const console_ = agent;
   await console_.goto("/");
   await console_.getByRole("link", { name: /The speaker arrived broken/ }).click();
   await console_.getByRole("button", { name: /^Approve/ }).first().click();
@@ -130,42 +95,42 @@ test("the agent approves a refund above the automatic limit and the customer see
 });
 
 test("a refund above the agents' limit waits for an admin, who approves it", async ({ browser }) => {
-  const bob = await logIn(browser, "bob@example.com");
-  await bob.page.getByRole("link", { name: "Get help with #1006" }).click();
-  await bob.page.getByLabel("Subject").fill("The sofa is the wrong colour");
-  await bob.page.getByLabel("What happened?").fill("I ordered grey and got orange.");
-  await bob.page.getByRole("button", { name: "Open case" }).click();
-  await bob.page.getByLabel("Amount (USD)").fill("600");
-  await bob.page.getByLabel("Reason").selectOption("WRONG_ITEM");
-  await bob.page.getByRole("button", { name: "Request refund" }).click();
-  const refund = bob.page.getByTestId("refund").first();
+  const bob = await server.logIn(browser, "bob@example.com", VIEWPORT);
+  await bob.getByRole("link", { name: "Get help with #1006" }).click();
+  await bob.getByLabel("Subject").fill("The sofa is the wrong colour");
+  await bob.getByLabel("What happened?").fill("I ordered grey and got orange.");
+  await bob.getByRole("button", { name: "Open case" }).click();
+  await bob.getByLabel("Amount (USD)").fill("600");
+  await bob.getByLabel("Reason").selectOption("WRONG_ITEM");
+  await bob.getByRole("button", { name: "Request refund" }).click();
+  const refund = bob.getByTestId("refund").first();
   await expect(refund).toHaveAttribute("data-status", "REQUESTED");
 
-  const console_ = agent.page;
+  const console_ = agent;
   await console_.goto("/");
   await console_.getByRole("link", { name: /The sofa is the wrong colour/ }).click();
   await expect(console_.getByText("Needs an admin (above your approval limit).")).toBeVisible();
   await expect(console_.getByRole("button", { name: /^Approve/ })).toHaveCount(0);
 
-  const admin = await logIn(browser, "admin@example.com");
-  await admin.page.getByRole("link", { name: /The sofa is the wrong colour/ }).click();
-  await expect(admin.page.getByText("Admin approval")).toBeVisible();
-  await shot(admin.page, "console-admin-approval");
-  await admin.page.getByRole("button", { name: /^Approve/ }).first().click();
+  const admin = await server.logIn(browser, "admin@example.com", VIEWPORT);
+  await admin.getByRole("link", { name: /The sofa is the wrong colour/ }).click();
+  await expect(admin.getByText("Admin approval")).toBeVisible();
+  await shot(admin, "console-admin-approval");
+  await admin.getByRole("button", { name: /^Approve/ }).first().click();
   await expect(refund).toHaveAttribute("data-status", "SUCCEEDED", { timeout: 20_000 });
   // The agent's open page follows the decision live.
   await expect(console_.getByText("Needs an admin (above your approval limit).")).toHaveCount(0);
-  await bob.context.close();
-  await admin.context.close();
+  await bob.context().close();
+  await admin.context().close();
 });
 
 test("a reload restores the session from the refresh cookie", async () => {
-  const page = customer.page;
+  const page = customer;
   await page.reload();
   await expect(page.getByRole("heading", { name: "The speaker arrived broken" })).toBeVisible();
   const storage = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
   expect(storage).toBe("{}");
-  const cookies = await customer.context.cookies();
+  const cookies = await customer.context().cookies();
   const refresh = cookies.find((c) => c.name === "support_refresh");
   expect(refresh?.httpOnly).toBe(true);
   expect(refresh?.sameSite).toBe("Strict");
@@ -177,8 +142,8 @@ test("a reload restores the session from the refresh cookie", async () => {
 });
 
 test("on a phone the portal still reads and works", async ({ browser }) => {
-  const phone = await logIn(browser, "alice@example.com", { width: 390, height: 844 });
-  await expect(phone.page.getByTestId("order-#1001")).toBeVisible();
-  await shot(phone.page, "portal-phone");
-  await phone.context.close();
+  const phone = await server.logIn(browser, "alice@example.com", { width: 390, height: 844 });
+  await expect(phone.getByTestId("order-#1001")).toBeVisible();
+  await shot(phone, "portal-phone");
+  await phone.context().close();
 });

@@ -2,44 +2,11 @@
 // an agent writes a macro (an unknown placeholder is refused on save), previews it on a
 // customer's case filled from that case, sends it and resolves the case in one step; the customer
 // rates the resolved case once; the agent sees the rating arrive live and in the report.
-import { expect, test, type Browser, type Page } from "@playwright/test";
-import path from "node:path";
-import { DEMO_PASSWORD, gql, login, openCase } from "./api";
-import { ServiceProcess } from "./server";
+import { expect, test } from "@playwright/test";
+import { gql, login, openCase } from "./api";
+import { servedSpec, shot } from "./browser";
 
-const SHOTS = path.resolve(import.meta.dirname, "..", "..", "docs", "screenshots");
-
-let server: ServiceProcess;
-test.describe.configure({ mode: "serial" });
-test.beforeAll(async () => {
-  server = await ServiceProcess.start();
-});
-test.afterAll(async () => {
-  await server?.dispose();
-});
-
-const pageErrors: string[] = [];
-test.afterEach(() => {
-  expect(pageErrors).toEqual([]);
-});
-
-async function logIn(browser: Browser, email: string): Promise<Page> {
-  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  page.on("pageerror", (error) => pageErrors.push(String(error)));
-  page.on("console", (message) => {
-    if (/Content Security Policy|Refused to/i.test(message.text())) pageErrors.push(message.text());
-  });
-  await page.goto("/");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(DEMO_PASSWORD);
-  await page.getByRole("button", { name: "Log in" }).click();
-  return page;
-}
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
+const server = servedSpec();
 
 const BODY =
   "Hello {{customer_name}},\n\nabout {{case_number}}: {{refundable_amount}} of order {{order_number}} can " +
@@ -61,7 +28,7 @@ test("a macro is written, previewed on a case, sent with a status change, and th
   const theCase = await openCase(server.url, alice, "The speaker crackles", order?.id ?? null);
 
   // The agent writes the macro; an unknown placeholder is refused when saving.
-  const agent = await logIn(browser, "agent@example.com");
+  const agent = await server.logIn(browser, "agent@example.com");
   await expect(agent.getByTestId("live-indicator")).toHaveText(/Live/);
   await agent.getByRole("link", { name: "Macros" }).click();
   await expect(agent.getByRole("heading", { name: "Macros" })).toBeVisible();
@@ -95,7 +62,7 @@ test("a macro is written, previewed on a case, sent with a status change, and th
   await expect(agent.locator(".msg-body").filter({ hasText: "we have started it for you" })).toBeVisible();
 
   // Alice reads the reply and rates the resolved case, once.
-  const customer = await logIn(browser, "alice@example.com");
+  const customer = await server.logIn(browser, "alice@example.com");
   await expect(customer.getByRole("heading", { name: "Your orders and cases" })).toBeVisible();
   await customer.goto(`/cases/${theCase.id}`);
   await expect(customer.getByText("we have started it for you", { exact: false })).toBeVisible();

@@ -1,37 +1,11 @@
 // Issue 12, case search, in real Chromium against the real embedded server (SQLite + FTS5): an
 // agent searches the queue by a word of a message, an internal note, a customer's email and an
 // order number; a customer searches their own cases and never finds another's or a note's word.
-import { expect, test, type Browser, type Page } from "@playwright/test";
-import path from "node:path";
-import { DEMO_PASSWORD, gql, login, openCase } from "./api";
-import { ServiceProcess } from "./server";
+import { expect, test, type Page } from "@playwright/test";
+import { gql, login, openCase } from "./api";
+import { servedSpec, shot } from "./browser";
 
-const SHOTS = path.resolve(import.meta.dirname, "..", "..", "docs", "screenshots");
-
-let server: ServiceProcess;
-test.describe.configure({ mode: "serial" });
-test.beforeAll(async () => {
-  server = await ServiceProcess.start();
-});
-test.afterAll(async () => {
-  await server?.dispose();
-});
-
-const pageErrors: string[] = [];
-test.afterEach(() => {
-  expect(pageErrors).toEqual([]);
-});
-
-async function logIn(browser: Browser, email: string): Promise<Page> {
-  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  page.on("pageerror", (error) => pageErrors.push(String(error)));
-  await page.goto("/");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(DEMO_PASSWORD);
-  await page.getByRole("button", { name: "Log in" }).click();
-  return page;
-}
+const server = servedSpec();
 
 async function post(token: string, caseId: string, body: string, internal = false): Promise<void> {
   const data = await gql<{ postMessage: { __typename: string } }>(
@@ -41,10 +15,6 @@ async function post(token: string, caseId: string, body: string, internal = fals
     token,
   );
   expect(data.postMessage.__typename).toBe("MessagePosted");
-}
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 
 // The cases: alice's about her order #1001 (with a public message and an agent's internal note),
@@ -76,7 +46,7 @@ function rows(page: Page) {
 }
 
 test("an agent searches the queue by message words, notes, customer and order", async ({ browser }) => {
-  const page = await logIn(browser, "agent@example.com");
+  const page = await server.logIn(browser, "agent@example.com");
   await expect(page.getByRole("heading", { name: "Queue" })).toBeVisible();
 
   // A word both customers wrote: both cases.
@@ -121,7 +91,7 @@ test("an agent searches the queue by message words, notes, customer and order", 
 });
 
 test("a customer searches their own cases, never another's or a note's words", async ({ browser }) => {
-  const page = await logIn(browser, "alice@example.com");
+  const page = await server.logIn(browser, "alice@example.com");
   const cases = page.getByRole("region", { name: "My cases" });
   const box = page.getByRole("searchbox", { name: "Search your cases" });
   await expect(page.getByRole("heading", { name: "Your orders and cases" })).toBeVisible();

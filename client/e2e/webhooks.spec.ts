@@ -3,14 +3,11 @@
 // this spec (one answers 200, one 503), sees the signing secret once, watches the deliveries with
 // their answers, resends one, rotates a secret and disables the failing endpoint. The receiver
 // checks every signature with an HMAC verifier written here from the Standard Webhooks spec.
-import { expect, test, type Browser, type Page } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import path from "node:path";
-import { DEMO_PASSWORD, login, openCase } from "./api";
-import { ServiceProcess } from "./server";
-
-const SHOTS = path.resolve(import.meta.dirname, "..", "..", "docs", "screenshots");
+import { login, openCase } from "./api";
+import { servedSpec, shot } from "./browser";
 
 interface Received {
   path: string;
@@ -18,12 +15,10 @@ interface Received {
   body: string;
 }
 
-let server: ServiceProcess;
 let receiver: Server;
 let receiverUrl = "";
 const received: Received[] = [];
 
-test.describe.configure({ mode: "serial" });
 test.beforeAll(async () => {
   receiver = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -42,17 +37,13 @@ test.beforeAll(async () => {
   const address = receiver.address();
   if (typeof address !== "object" || !address) throw new Error("receiver did not start");
   receiverUrl = `http://127.0.0.1:${address.port}`;
-  server = await ServiceProcess.start();
 });
 test.afterAll(async () => {
-  await server?.dispose();
   await new Promise<void>((resolve) => receiver?.close(() => resolve()));
 });
 
-const pageErrors: string[] = [];
-test.afterEach(() => {
-  expect(pageErrors).toEqual([]);
-});
+const server = servedSpec();
+const VIEWPORT = { width: 1440, height: 1000 };
 
 /** Standard Webhooks, "Verifying webhook authenticity": any `v1,` entry is the HMAC-SHA256 (key:
  * the secret's base64 after `whsec_`) of `{id}.{timestamp}.{body}`, base64; timestamp within 5 min. */
@@ -72,16 +63,6 @@ function verifies(secret: string, message: Received): boolean {
   });
 }
 
-async function logIn(browser: Browser, email: string): Promise<Page> {
-  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1440, height: 1000 } });
-  const page = await context.newPage();
-  page.on("pageerror", (error) => pageErrors.push(String(error)));
-  await page.goto("/");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(DEMO_PASSWORD);
-  await page.getByRole("button", { name: "Log in" }).click();
-  return page;
-}
 
 async function register(page: Page, url: string, events: string[]): Promise<string> {
   const form = page.getByRole("region", { name: "Register an endpoint" });
@@ -107,7 +88,7 @@ function deliveryRows(page: Page) {
 }
 
 test("an admin registers endpoints, follows deliveries, resends, rotates and disables", async ({ browser }) => {
-  const page = await logIn(browser, "admin@example.com");
+  const page = await server.logIn(browser, "admin@example.com", VIEWPORT);
   await page.getByRole("link", { name: "Webhooks" }).click();
   await expect(page.getByRole("heading", { name: "Webhooks", level: 1 })).toBeVisible();
   await expect(page).toHaveURL(/\/admin\/webhooks$/);
@@ -189,14 +170,10 @@ test("an admin registers endpoints, follows deliveries, resends, rotates and dis
 });
 
 test("agents do not see the webhooks screen", async ({ browser }) => {
-  const page = await logIn(browser, "agent@example.com");
+  const page = await server.logIn(browser, "agent@example.com", VIEWPORT);
   await expect(page.getByRole("heading", { name: "Queue" })).toBeVisible();
   await expect(page.getByRole("link", { name: "Webhooks" })).toHaveCount(0);
   await page.goto("/admin/webhooks");
   await expect(page.getByRole("heading", { name: "Queue" })).toBeVisible(); // sent back to the queue
   await page.context().close();
 });
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
