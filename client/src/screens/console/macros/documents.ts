@@ -1,20 +1,27 @@
 import { graphql } from "../../../gql";
 
+// What the library shows of a macro; the saves select the same, so the cache stays whole.
+export const MacroFields = graphql(`
+  fragment MacroFields on Macro {
+    id
+    title
+    body
+    needsOrder
+    updatedAt
+    updatedBy {
+      id
+      name
+    }
+  }
+`);
+
 export const MacroLibrary = graphql(`
   query MacroLibrary($after: String) {
     macros(first: 50, after: $after) {
       edges {
         cursor
         node {
-          id
-          title
-          body
-          needsOrder
-          updatedAt
-          updatedBy {
-            id
-            name
-          }
+          ...MacroFields
         }
       }
       pageInfo {
@@ -43,11 +50,7 @@ export const CreateMacro = graphql(`
       __typename
       ... on MacroSaved {
         macro {
-          id
-          title
-          body
-          needsOrder
-          updatedAt
+          ...MacroFields
         }
       }
       ...ResultError
@@ -61,11 +64,7 @@ export const UpdateMacro = graphql(`
       __typename
       ... on MacroSaved {
         macro {
-          id
-          title
-          body
-          needsOrder
-          updatedAt
+          ...MacroFields
         }
       }
       ...ResultError
