@@ -8,18 +8,33 @@ secret, space-separated (two during a secret rotation's grace period, current fi
 The whole attempt has one deadline (`timeout_seconds`: connect, send, wait, read). Redirects are
 not followed (a 3xx is a failed attempt, as Standard Webhooks senders do). At most
 RESPONSE_READ_MAX bytes of the answer are read, for the excerpt kept on the delivery.
+
+SSRF guard (`allow_private_targets=False`, the production default): before connecting, the host
+is resolved (within the same deadline) and the attempt is refused when ANY of its addresses is
+non-public (domain.outbound_webhooks.is_private_address): a DNS name that points at (or is
+rebound to) 127.0.0.1, 10.x or 169.254.169.254 is not reached. The refusal is a failed attempt
+("refused: <host> resolves to a private address"), retried and counted like any other.
+Known gap: httpx resolves the host again when it connects (pinning the checked address would
+need a custom transport, with SNI and certificate checks for the name), so a DNS server that
+answers differently within that window could still win; the registration rule and this check
+stop every static internal target. Egress firewalling remains the complete defence.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from domain.outbound_webhooks import RESPONSE_EXCERPT_MAX, SendResult
+from domain.outbound_webhooks import (
+    RESPONSE_EXCERPT_MAX,
+    SendResult,
+    is_private_address,
+)
 
 RESPONSE_READ_MAX = 4 * RESPONSE_EXCERPT_MAX
 USER_AGENT = "support-refunds-webhooks/1"
@@ -46,10 +61,27 @@ def signed_headers(
     }
 
 
+async def private_target(url: str) -> str | None:
+    """Why `url`'s host must not be reached (it resolves to at least one non-public address;
+    an IP literal resolves to itself), or None. Raises socket.gaierror when it does not resolve."""
+    parts = httpx.URL(url)
+    host = parts.host
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    infos = await asyncio.get_running_loop().getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+    )
+    if any(is_private_address(str(info[4][0])) for info in infos):
+        return f"refused: {host} resolves to a private address"
+    return None
+
+
 class HttpWebhookSender:
-    def __init__(self, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient | None = None, *, allow_private_targets: bool = True
+    ) -> None:
         self._client = client or httpx.AsyncClient(follow_redirects=False)
         self._owns_client = client is None
+        self._allow_private_targets = allow_private_targets
 
     async def aclose(self) -> None:
         if self._owns_client:
@@ -68,6 +100,10 @@ class HttpWebhookSender:
         headers = signed_headers(secrets, message_id, timestamp, payload)
         try:
             async with asyncio.timeout(timeout_seconds):
+                if not self._allow_private_targets:
+                    refused = await private_target(url)
+                    if refused is not None:
+                        return SendResult(status=None, error=refused[:500])
                 request = self._client.build_request(
                     "POST",
                     url,
@@ -88,6 +124,8 @@ class HttpWebhookSender:
             return SendResult(status=None, error=f"no answer within {timeout_seconds:g} s")
         except httpx.TimeoutException:
             return SendResult(status=None, error=f"no answer within {timeout_seconds:g} s")
+        except socket.gaierror as exc:
+            return SendResult(status=None, error=f"could not resolve the host: {exc}"[:500])
         except httpx.HTTPError as exc:
             return SendResult(status=None, error=f"{type(exc).__name__}: {exc}"[:500])
         text = bytes(body[:RESPONSE_READ_MAX]).decode("utf-8", errors="replace")

@@ -178,6 +178,10 @@ class Settings(BaseSettings):
     webhook_backoff_cap_seconds: float = Field(default=7200.0, gt=0)
     webhook_disable_after_failures: int = Field(default=15, ge=1)  # consecutive, any delivery
     webhook_rotation_grace_hours: float = Field(default=24.0, ge=0, le=168)
+    # May an endpoint's URL name (or its host resolve to) a private, loopback, link-local
+    # (cloud metadata), multicast, reserved or unspecified address, or localhost? None = off in
+    # production (SSRF guard), on otherwise (the embedded demo and the tests use 127.0.0.1).
+    webhook_allow_private_targets: bool | None = None
 
     # Business rules (DOMAIN.md "(setting)")
     refund_window_days: int = 30
@@ -304,6 +308,12 @@ class Settings(BaseSettings):
         if self.log_format is None:
             return "json" if self.app_env == "production" else "text"
         return self.log_format
+
+    @property
+    def effective_webhook_allow_private_targets(self) -> bool:
+        if self.webhook_allow_private_targets is None:
+            return self.app_env != "production"
+        return self.webhook_allow_private_targets
 
     @property
     def effective_run_sla_scheduler(self) -> bool:

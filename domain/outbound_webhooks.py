@@ -4,7 +4,12 @@ Webhooks way (https://www.standardwebhooks.com), from a durable outbox.
 Rules kept here (the adapters only store and send):
 - which timeline events become which webhook events (`webhook_event_of`) and their payload
   (`payload_of`): `{"type": "refund.paid", "timestamp": ..., "data": {...}}`;
-- what an endpoint accepts (`validate_url`, `validate_events`);
+- what an endpoint accepts (`url_errors`, `event_errors`), and which targets it may not name:
+  with `allow_private_targets` off (the production default, WEBHOOK_ALLOW_PRIVATE_TARGETS), a
+  URL whose host is `localhost` or an IP literal in a private, loopback, link-local, multicast,
+  reserved or unspecified range is refused (`target_errors`), and the sender refuses to connect
+  when the host resolves to any such address (`is_private_address`), so an admin cannot point
+  the worker at internal services or the cloud metadata endpoint (SSRF);
 - which secrets sign a message: the current one, plus the previous one while the rotation grace
   period runs (`WebhookEndpoint.signing_secrets`: two `v1,` signatures in `webhook-signature`);
 - what one attempt's outcome does (`WebhookDeliveryPolicy`, `attempt_outcome`): a 2xx delivers;
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import ipaddress
 import json
 import secrets
 import uuid
@@ -170,6 +176,57 @@ def url_errors(url: str, field_name: str = "url") -> list[FieldError]:
     return []
 
 
+def is_private_address(address: str) -> bool:
+    """True for an IP address the webhook worker must not reach when private targets are not
+    allowed: private, loopback, link-local (169.254.169.254, the cloud metadata endpoint),
+    multicast, reserved, unspecified, or otherwise not globally routable (100.64.0.0/10...).
+    An IPv4-mapped IPv6 address (::ffff:10.0.0.1) counts as the IPv4 address it maps.
+    False for text that is not an IP address (a host name)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone (fe80::1%eth0)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global
+    )
+
+
+def is_local_name(host: str) -> bool:
+    """`localhost` and its subdomains (RFC 6761: they always mean this machine)."""
+    name = host.lower().rstrip(".")
+    return name == "localhost" or name.endswith(".localhost")
+
+
+def target_errors(
+    url: str, *, allow_private_targets: bool, field_name: str = "url"
+) -> list[FieldError]:
+    """A URL that names this machine or an internal address, when private targets are not
+    allowed (the policy value of WEBHOOK_ALLOW_PRIVATE_TARGETS). Only what the URL itself says
+    is checked here; host names that resolve to such addresses are refused at send time."""
+    if allow_private_targets:
+        return []
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return []  # url_errors reports it
+    if host and (is_local_name(host) or is_private_address(host)):
+        return [
+            FieldError(
+                field_name,
+                f"must not point at a private, loopback, link-local or reserved address ({host})",
+            )
+        ]
+    return []
+
+
 def event_errors(events: Sequence[WebhookEvent], field_name: str = "events") -> list[FieldError]:
     if not events:
         return [FieldError(field_name, "choose at least one event")]
@@ -224,10 +281,20 @@ class WebhookEndpoint:
         description: str,
         now: datetime,
         secret: str | None = None,
+        allow_private_targets: bool = True,
     ) -> WebhookEndpoint:
         url = url.strip()
         description = description.strip()
-        raise_if([*url_errors(url), *event_errors(events), *description_errors(description)])
+        raise_if(
+            [
+                *(
+                    url_errors(url)
+                    or target_errors(url, allow_private_targets=allow_private_targets)
+                ),
+                *event_errors(events),
+                *description_errors(description),
+            ]
+        )
         return cls(
             id=str(uuid.uuid4()),
             url=url,
@@ -266,11 +333,14 @@ class WebhookEndpoint:
         events: Sequence[WebhookEvent] | None = None,
         description: str | None = None,
         active: bool | None = None,
+        allow_private_targets: bool = True,
     ) -> None:
         errors: list[FieldError] = []
         if url is not None:
             url = url.strip()
-            errors += url_errors(url)
+            errors += url_errors(url) or target_errors(
+                url, allow_private_targets=allow_private_targets
+            )
         if events is not None:
             errors += event_errors(events)
         if description is not None:
@@ -323,6 +393,9 @@ class WebhookDeliveryPolicy:
     request_timeout: timedelta = timedelta(seconds=10)
     lease: timedelta = timedelta(seconds=60)
     rotation_grace: timedelta = timedelta(hours=24)  # when rotateWebhookSecret names none
+    # May an endpoint name (or resolve to) a private/loopback/link-local... address?
+    # (WEBHOOK_ALLOW_PRIVATE_TARGETS: off in production, on otherwise.)
+    allow_private_targets: bool = True
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1 or self.disable_after_failures < 1:

@@ -67,4 +67,5 @@ def webhook_delivery_policy(settings: Settings) -> WebhookDeliveryPolicy:
         request_timeout=timedelta(seconds=settings.webhook_timeout_seconds),
         lease=timedelta(seconds=settings.webhook_lease_seconds),
         rotation_grace=timedelta(hours=settings.webhook_rotation_grace_hours),
+        allow_private_targets=settings.effective_webhook_allow_private_targets,
     )

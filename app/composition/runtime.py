@@ -77,7 +77,9 @@ async def build_runtime(
         orders = order_system(settings, stack, clock=clock, redis=redis, simulator=order_simulator)
         broker = event_broker(settings, stack)
         payments_simulator = None
-        webhook_sender = HttpWebhookSender()
+        webhook_sender = HttpWebhookSender(
+            allow_private_targets=settings.effective_webhook_allow_private_targets
+        )
         stack.push_async_callback(webhook_sender.aclose)
         if not settings.payment_gateway_url:
             payments_simulator = payment_gateway_simulator or create_payment_gateway_simulator()

@@ -86,7 +86,11 @@ async def register_endpoint(
 ) -> EndpointWithSecret:
     _require_admin(actor)
     endpoint = WebhookEndpoint.register(
-        url=url, events=events, description=description, now=services.clock.now()
+        url=url,
+        events=events,
+        description=description,
+        now=services.clock.now(),
+        allow_private_targets=services.webhook_delivery.allow_private_targets,
     )
     entry = audit_entry(
         services, actor, AuditAction.WEBHOOK_ENDPOINT_REGISTERED, **_endpoint_details(endpoint)
@@ -110,7 +114,12 @@ async def update_endpoint(
     endpoint = await _endpoint(store, endpoint_id)
     before = _endpoint_details(endpoint)
     endpoint.change(
-        now=services.clock.now(), url=url, events=events, description=description, active=active
+        now=services.clock.now(),
+        url=url,
+        events=events,
+        description=description,
+        active=active,
+        allow_private_targets=services.webhook_delivery.allow_private_targets,
     )
     after = _endpoint_details(endpoint)
     changed = ",".join(key for key in after if after[key] != before[key]) or "nothing"

@@ -103,3 +103,49 @@ async def test_a_receiver_that_never_answers_is_a_failed_attempt_within_the_dead
     assert result.error == "no answer within 0.5 s"  # the silent receiver would hold it forever
     assert refused.status is None and refused.error is not None
     assert "Connect" in refused.error
+
+
+async def test_a_host_that_resolves_to_a_private_address_is_refused_unless_allowed() -> None:
+    """DNS rebinding: the URL names a host, not an address; `localhost` resolves to 127.0.0.1
+    (and ::1), so with private targets off nothing is sent, and with them on it is delivered."""
+    seen: list[Request] = []
+    bodies: list[bytes] = []
+    guarded = HttpWebhookSender(allow_private_targets=False)
+    open_ = HttpWebhookSender(allow_private_targets=True)
+    try:
+        async with serve(receiver(seen, bodies)) as url:
+            port = url.rsplit(":", 1)[1]
+            target = f"http://localhost:{port}/ok"
+            refused = await guarded.send(
+                target,
+                message_id="msg_5",
+                payload=BODY,
+                secrets=[new_secret()],
+                timestamp=datetime.now(UTC),
+                timeout_seconds=5,
+            )
+            literal = await guarded.send(
+                f"{url}/ok",  # http://127.0.0.1:<port>
+                message_id="msg_6",
+                payload=BODY,
+                secrets=[new_secret()],
+                timestamp=datetime.now(UTC),
+                timeout_seconds=5,
+            )
+            assert seen == []  # nothing reached the receiver
+            delivered = await open_.send(
+                target,
+                message_id="msg_7",
+                payload=BODY,
+                secrets=[new_secret()],
+                timestamp=datetime.now(UTC),
+                timeout_seconds=5,
+            )
+    finally:
+        await guarded.aclose()
+        await open_.aclose()
+    assert (refused.status, refused.ok) == (None, False)
+    assert refused.error == "refused: localhost resolves to a private address"
+    assert literal.error == "refused: 127.0.0.1 resolves to a private address"
+    assert delivered.ok and delivered.status == 202
+    assert [r.headers["webhook-id"] for r in seen] == ["msg_7"]

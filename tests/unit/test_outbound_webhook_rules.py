@@ -22,8 +22,10 @@ from domain.outbound_webhooks import (
     WebhookEvent,
     attempt_outcome,
     excerpt,
+    is_private_address,
     message_id,
     payload_of,
+    target_errors,
     url_errors,
     webhook_event_of,
 )
@@ -130,6 +132,89 @@ def test_urls_that_are_refused(url: str) -> None:
 )
 def test_urls_that_are_accepted(url: str) -> None:
     assert url_errors(url) == []
+
+
+@pytest.mark.parametrize(
+    ("address", "private"),
+    [
+        ("127.0.0.1", True),  # loopback
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("10.1.2.3", True),  # private
+        ("172.16.0.1", True),
+        ("192.168.1.1", True),
+        ("fd00::1", True),  # unique local
+        ("169.254.169.254", True),  # link-local: the cloud metadata endpoint
+        ("fe80::1", True),
+        ("fe80::1%eth0", True),
+        ("224.0.0.1", True),  # multicast
+        ("ff02::1", True),
+        ("240.0.0.1", True),  # reserved
+        ("0.0.0.0", True),  # unspecified
+        ("::", True),
+        ("100.64.0.1", True),  # shared address space (carrier-grade NAT): not global
+        ("::ffff:10.0.0.1", True),  # IPv4-mapped
+        ("::ffff:127.0.0.1", True),
+        ("8.8.8.8", False),
+        ("93.184.215.14", False),
+        ("2606:4700:4700::1111", False),
+        ("::ffff:8.8.8.8", False),
+        ("shop.example", False),  # a name, not an address (checked when resolved)
+    ],
+)
+def test_which_addresses_are_private(address: str, private: bool) -> None:
+    assert is_private_address(address) is private
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/in",
+        "http://169.254.169.254/latest/meta-data/",
+        "https://[::1]/hooks",
+        "https://[::ffff:169.254.169.254]/hooks",
+        "http://10.0.0.5:5432/",
+        "http://0.0.0.0/",
+        "http://localhost:8000/hooks",
+        "http://LOCALHOST./hooks",
+        "http://api.localhost/hooks",
+    ],
+)
+def test_private_targets_are_refused_unless_allowed(url: str) -> None:
+    (error,) = target_errors(url, allow_private_targets=False)
+    assert error.field == "url"
+    assert "private, loopback, link-local or reserved address" in error.message
+    assert target_errors(url, allow_private_targets=True) == []
+    with pytest.raises(ValidationFailed) as refused:
+        WebhookEndpoint.register(
+            url=url,
+            events=[WebhookEvent.REFUND_PAID],
+            description="",
+            now=NOW,
+            allow_private_targets=False,
+        )
+    assert [f.field for f in refused.value.fields] == ["url"]
+    made = endpoint()
+    with pytest.raises(ValidationFailed):
+        made.change(now=NOW, url=url, allow_private_targets=False)
+    assert made.url == "https://shop.example/hooks"
+    made.change(now=NOW, url=url, allow_private_targets=True)
+    assert made.url == url
+
+
+@pytest.mark.parametrize(
+    "url", ["https://shop.example/hooks", "http://8.8.8.8/in", "https://[2606:4700::1111]/h"]
+)
+def test_public_targets_are_accepted_with_private_targets_off(url: str) -> None:
+    assert target_errors(url, allow_private_targets=False) == []
+    made = WebhookEndpoint.register(
+        url=url,
+        events=[WebhookEvent.REFUND_PAID],
+        description="",
+        now=NOW,
+        allow_private_targets=False,
+    )
+    assert made.url == url
 
 
 def test_an_endpoint_needs_an_event() -> None:

@@ -79,6 +79,21 @@ def test_everything_missing_is_named_in_one_error() -> None:
         assert name in message, name
 
 
+def test_webhooks_may_target_private_addresses_only_outside_production() -> None:
+    from app.composition.policies import webhook_delivery_policy
+
+    assert production().effective_webhook_allow_private_targets is False
+    assert webhook_delivery_policy(production()).allow_private_targets is False
+    explicit = production(webhook_allow_private_targets=True)
+    assert explicit.effective_webhook_allow_private_targets is True
+    for env in ("development", "test"):
+        assert Settings(app_env=env).effective_webhook_allow_private_targets is True
+    assert (
+        Settings(webhook_allow_private_targets=False).effective_webhook_allow_private_targets
+        is False
+    )
+
+
 def test_development_needs_none_of_it() -> None:
     settings = Settings()
     assert settings.order_system_url is None and settings.redis_url is None
