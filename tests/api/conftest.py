@@ -20,6 +20,11 @@ from adapters.order_system.simulator import (
     make_order,
     simulator_state,
 )
+from adapters.payment_gateway.simulator import (
+    PaymentGatewaySimulatorState,
+    create_payment_gateway_simulator,
+    gateway_state,
+)
 from app.main import Runtime, create_app
 from app.settings import Settings
 from domain.users import Role, User
@@ -38,6 +43,7 @@ class Api:
     settings: Settings
     tokens: dict[str, str] = field(default_factory=dict)
     app: Any = None  # the ASGI app, for WebSocket clients (tests.toolbox.ws.asgi_ws)
+    gateway: PaymentGatewaySimulatorState | None = None  # running_api(with_gateway=True)
 
     async def token(self, email: str) -> str:
         if email not in self.tokens:
@@ -151,14 +157,25 @@ def order_gid(order_id: str) -> str:
 
 @contextlib.asynccontextmanager
 async def running_api(
-    settings: Settings, *, client_host: str = "127.0.0.9", seed_demo: bool = True
+    settings: Settings,
+    *,
+    client_host: str = "127.0.0.9",
+    seed_demo: bool = True,
+    with_gateway: bool = False,
 ) -> AsyncIterator[Api]:
     """The real app (with its lifespan) on `settings`, driven over ASGI; its own order simulator.
-    `seed_demo`: seed the demo users and data (once per database)."""
+    `seed_demo`: seed the demo users and data (once per database). `with_gateway`: its own
+    payment gateway simulator too (for the embedded workers; its state is `Api.gateway`)."""
     simulator = create_order_simulator()
+    gateway = create_payment_gateway_simulator() if with_gateway else None
     # Cheap argon2 parameters: the hashing itself is tested in tests/unit/test_passwords.py.
     hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    app = create_app(settings, order_simulator=simulator, password_hasher=hasher)
+    app = create_app(
+        settings,
+        order_simulator=simulator,
+        payment_gateway_simulator=gateway,
+        password_hasher=hasher,
+    )
     async with app.router.lifespan_context(app):
         runtime: Runtime = app.state.runtime
         if seed_demo:
@@ -174,6 +191,7 @@ async def running_api(
                 orders=simulator_state(simulator),
                 settings=settings,
                 app=app,
+                gateway=gateway_state(gateway) if gateway is not None else None,
             )
 
 

@@ -30,20 +30,14 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from adapters.auth.passwords import Argon2PasswordHasher
-from adapters.order_system.simulator import create_order_simulator, simulator_state
 from adapters.payment_gateway.simulator import (
     PaymentGatewaySimulatorState,
-    create_payment_gateway_simulator,
-    gateway_state,
 )
-from app.main import create_app, seed
 from app.settings import Settings
 from domain.outbound_webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from domain.usecases.outbound_webhooks import drain_webhook_deliveries
 from tests.api._helpers import APPROVE_REFUND, codes, gid, open_case, request_refund
-from tests.api.conftest import Api
-from tests.toolbox.graphql import GraphQLClient
+from tests.api.conftest import Api, running_api
 from tests.toolbox.network import serve
 from tests.toolbox.polling import poll_until
 from tests.toolbox.services import throwaway_database
@@ -161,34 +155,16 @@ async def world() -> AsyncIterator[World]:
             webhook_lease_seconds=10,
             login_attempts_per_minute=100_000,
         )
-        orders = create_order_simulator()
-        payments = create_payment_gateway_simulator()
-        hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-        app = create_app(
-            settings,
-            order_simulator=orders,
-            payment_gateway_simulator=payments,
-            password_hasher=hasher,
-        )
-        async with app.router.lifespan_context(app):
-            await seed(app.state.runtime)
-            assert app.state.webhook_worker is not None  # the embedded webhook worker runs
-            transport = httpx.ASGITransport(app=app, client=("127.0.0.9", 4321))
-            async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
-                api = Api(
-                    gql=GraphQLClient(http),
-                    http=http,
-                    runtime=app.state.runtime,
-                    orders=simulator_state(orders),
-                    settings=settings,
-                )
-                yield World(
-                    api=api,
-                    gateway=gateway_state(payments),
-                    receiver=receiver,
-                    admin=await api.token("admin@example.com"),
-                    agent=await api.token("agent@example.com"),
-                )
+        async with running_api(settings, with_gateway=True) as api:
+            assert api.app.state.webhook_worker is not None  # the embedded webhook worker runs
+            assert api.gateway is not None
+            yield World(
+                api=api,
+                gateway=api.gateway,
+                receiver=receiver,
+                admin=await api.token("admin@example.com"),
+                agent=await api.token("agent@example.com"),
+            )
 
 
 # -- documents -----------------------------------------------------------------------------------
@@ -622,89 +598,73 @@ async def test_private_targets_are_refused_when_not_allowed() -> None:
             webhook_allow_private_targets=False,
             login_attempts_per_minute=100_000,
         )
-        hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-        app = create_app(
-            settings,
-            order_simulator=create_order_simulator(),
-            payment_gateway_simulator=create_payment_gateway_simulator(),
-            password_hasher=hasher,
-        )
-        async with app.router.lifespan_context(app):
-            await seed(app.state.runtime)
-            transport = httpx.ASGITransport(app=app, client=("127.0.0.9", 4321))
-            async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
-                gql = GraphQLClient(http)
-                admin = await gql.login("admin@example.com")
-                for target in (
-                    "http://127.0.0.1:8123/hooks",
-                    "http://169.254.169.254/latest/meta-data/",
-                    "http://localhost:5432/",
-                ):
-                    data = await gql.ok(
-                        REGISTER, {"input": {"url": target, "events": ["REFUND_PAID"]}}, admin
-                    )
-                    refused = data["registerWebhookEndpoint"]
-                    assert refused["__typename"] == "ValidationFailed", (target, refused)
-                    ((field_name, message),) = [
-                        (f["field"], f["message"]) for f in refused["fields"]
-                    ]
-                    assert field_name == "url"
-                    assert "private, loopback, link-local or reserved address" in message
+        async with running_api(settings, with_gateway=True) as api:
+            gql = api.gql
+            admin = await gql.login("admin@example.com")
+            for target in (
+                "http://127.0.0.1:8123/hooks",
+                "http://169.254.169.254/latest/meta-data/",
+                "http://localhost:5432/",
+            ):
                 data = await gql.ok(
-                    REGISTER,
-                    {"input": {"url": "https://hooks.shop.example/in", "events": ["REFUND_PAID"]}},
-                    admin,
+                    REGISTER, {"input": {"url": target, "events": ["REFUND_PAID"]}}, admin
                 )
-                accepted = data["registerWebhookEndpoint"]
-                assert accepted["__typename"] == "WebhookEndpointRegistered", accepted
-                endpoint_id = accepted["endpoint"]["id"]
-                data = await gql.ok(
-                    UPDATE, {"input": {"endpointId": endpoint_id, "url": "http://10.0.0.7/"}}, admin
-                )
-                changed = data["updateWebhookEndpoint"]
-                assert changed["__typename"] == "ValidationFailed", changed
-                assert [f["field"] for f in changed["fields"]] == ["url"]
-                listed = await gql.ok(ENDPOINTS, None, admin)
-                assert [e["url"] for e in listed["webhookEndpoints"]] == [
-                    "https://hooks.shop.example/in"
-                ]
+                refused = data["registerWebhookEndpoint"]
+                assert refused["__typename"] == "ValidationFailed", (target, refused)
+                ((field_name, message),) = [(f["field"], f["message"]) for f in refused["fields"]]
+                assert field_name == "url"
+                assert "private, loopback, link-local or reserved address" in message
+            data = await gql.ok(
+                REGISTER,
+                {"input": {"url": "https://hooks.shop.example/in", "events": ["REFUND_PAID"]}},
+                admin,
+            )
+            accepted = data["registerWebhookEndpoint"]
+            assert accepted["__typename"] == "WebhookEndpointRegistered", accepted
+            endpoint_id = accepted["endpoint"]["id"]
+            data = await gql.ok(
+                UPDATE, {"input": {"endpointId": endpoint_id, "url": "http://10.0.0.7/"}}, admin
+            )
+            changed = data["updateWebhookEndpoint"]
+            assert changed["__typename"] == "ValidationFailed", changed
+            assert [f["field"] for f in changed["fields"]] == ["url"]
+            listed = await gql.ok(ENDPOINTS, None, admin)
+            assert [e["url"] for e in listed["webhookEndpoints"]] == [
+                "https://hooks.shop.example/in"
+            ]
 
-                # Send time: an endpoint stored before the guard was on (straight into the
-                # store) whose host resolves to 127.0.0.1 is refused by the worker, recorded,
-                # and retried like any failed attempt; the receiver hears nothing.
-                services = app.state.runtime.services
-                receiver = Receiver()
-                hooks = Starlette(
-                    routes=[Route("/hooks/{name}", receiver.handle, methods=["POST"])]
+            # Send time: an endpoint stored before the guard was on (straight into the
+            # store) whose host resolves to 127.0.0.1 is refused by the worker, recorded,
+            # and retried like any failed attempt; the receiver hears nothing.
+            services = api.runtime.services
+            receiver = Receiver()
+            hooks = Starlette(routes=[Route("/hooks/{name}", receiver.handle, methods=["POST"])])
+            async with serve(hooks) as receiver_url:
+                port = receiver_url.rsplit(":", 1)[1]
+                now = services.clock.now()
+                legacy = WebhookEndpoint.register(
+                    url=f"http://localhost:{port}/hooks/legacy",
+                    events=[WebhookEvent.CASE_OPENED],
+                    description="stored before the guard",
+                    now=now,
                 )
-                async with serve(hooks) as receiver_url:
-                    port = receiver_url.rsplit(":", 1)[1]
-                    now = services.clock.now()
-                    legacy = WebhookEndpoint.register(
-                        url=f"http://localhost:{port}/hooks/legacy",
-                        events=[WebhookEvent.CASE_OPENED],
-                        description="stored before the guard",
+                await services.webhooks.add_endpoint(legacy)
+                await services.webhooks.add_delivery(
+                    WebhookDelivery.new(
+                        endpoint_id=legacy.id,
+                        message="msg_ssrf",
+                        kind=WebhookEvent.CASE_OPENED,
+                        payload="{}",
                         now=now,
                     )
-                    await services.webhooks.add_endpoint(legacy)
-                    await services.webhooks.add_delivery(
-                        WebhookDelivery.new(
-                            endpoint_id=legacy.id,
-                            message="msg_ssrf",
-                            kind=WebhookEvent.CASE_OPENED,
-                            payload="{}",
-                            now=now,
-                        )
-                    )
-                    (attempt,) = await drain_webhook_deliveries(services, "ssrf-test")
-                    assert receiver.received == []  # the attempt is over: nothing was sent
-                assert attempt.result.error == "refused: localhost resolves to a private address"
-                data = await gql.ok(
-                    DELIVERIES, {"endpoint": gid("WebhookEndpoint", legacy.id)}, admin
                 )
-                (node,) = [e["node"] for e in data["webhookDeliveries"]["edges"]]
-                assert (node["state"], node["attempts"], node["error"]) == (
-                    "PENDING",  # retried later, like any failure
-                    1,
-                    "refused: localhost resolves to a private address",
-                )
+                (attempt,) = await drain_webhook_deliveries(services, "ssrf-test")
+                assert receiver.received == []  # the attempt is over: nothing was sent
+            assert attempt.result.error == "refused: localhost resolves to a private address"
+            data = await gql.ok(DELIVERIES, {"endpoint": gid("WebhookEndpoint", legacy.id)}, admin)
+            (node,) = [e["node"] for e in data["webhookDeliveries"]["edges"]]
+            assert (node["state"], node["attempts"], node["error"]) == (
+                "PENDING",  # retried later, like any failure
+                1,
+                "refused: localhost resolves to a private address",
+            )

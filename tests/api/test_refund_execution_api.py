@@ -15,17 +15,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
-from adapters.auth.passwords import Argon2PasswordHasher
-from adapters.order_system.simulator import create_order_simulator, simulator_state
 from adapters.payment_gateway.simulator import (
     PaymentGatewaySimulatorState,
-    create_payment_gateway_simulator,
-    gateway_state,
 )
-from app.main import create_app, seed
 from app.settings import Settings
 from domain.refund_jobs import RefundJob
 from tests.api._helpers import (
@@ -37,8 +31,7 @@ from tests.api._helpers import (
     open_case,
     request_refund,
 )
-from tests.api.conftest import Api
-from tests.toolbox.graphql import GraphQLClient
+from tests.api.conftest import Api, running_api
 from tests.toolbox.polling import poll_until
 from tests.toolbox.services import throwaway_database
 
@@ -64,31 +57,10 @@ async def embedded() -> AsyncIterator[tuple[Api, PaymentGatewaySimulatorState]]:
             refund_worker_poll_seconds=0.05,
             login_attempts_per_minute=100_000,
         )
-        orders = create_order_simulator()
-        payments = create_payment_gateway_simulator()
-        hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-        app = create_app(
-            settings,
-            order_simulator=orders,
-            payment_gateway_simulator=payments,
-            password_hasher=hasher,
-        )
-        async with app.router.lifespan_context(app):
-            runtime = app.state.runtime
-            await seed(runtime)
-            assert app.state.refund_worker is not None  # the embedded worker is running
-            transport = httpx.ASGITransport(app=app, client=("127.0.0.9", 4321))
-            async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
-                yield (
-                    Api(
-                        gql=GraphQLClient(http),
-                        http=http,
-                        runtime=runtime,
-                        orders=simulator_state(orders),
-                        settings=settings,
-                    ),
-                    gateway_state(payments),
-                )
+        async with running_api(settings, with_gateway=True) as api:
+            assert api.app.state.refund_worker is not None  # the embedded worker is running
+            assert api.gateway is not None
+            yield api, api.gateway
 
 
 async def refund_until(
