@@ -31,6 +31,7 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from domain.outbound_webhooks import (
+    ERROR_MAX,
     RESPONSE_EXCERPT_MAX,
     SendResult,
     is_private_address,
@@ -103,7 +104,7 @@ class HttpWebhookSender:
                 if not self._allow_private_targets:
                     refused = await private_target(url)
                     if refused is not None:
-                        return SendResult(status=None, error=refused[:500])
+                        return SendResult(status=None, error=refused[:ERROR_MAX])
                 request = self._client.build_request(
                     "POST",
                     url,
@@ -120,13 +121,11 @@ class HttpWebhookSender:
                             break
                 finally:
                     await response.aclose()
-        except TimeoutError:
-            return SendResult(status=None, error=f"no answer within {timeout_seconds:g} s")
-        except httpx.TimeoutException:
+        except (TimeoutError, httpx.TimeoutException):
             return SendResult(status=None, error=f"no answer within {timeout_seconds:g} s")
         except socket.gaierror as exc:
-            return SendResult(status=None, error=f"could not resolve the host: {exc}"[:500])
+            return SendResult(status=None, error=f"could not resolve the host: {exc}"[:ERROR_MAX])
         except httpx.HTTPError as exc:
-            return SendResult(status=None, error=f"{type(exc).__name__}: {exc}"[:500])
+            return SendResult(status=None, error=f"{type(exc).__name__}: {exc}"[:ERROR_MAX])
         text = bytes(body[:RESPONSE_READ_MAX]).decode("utf-8", errors="replace")
         return SendResult(status=response.status_code, body_excerpt=text)

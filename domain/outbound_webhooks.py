@@ -508,6 +508,10 @@ class AttemptOutcome:
     disable_after_failures: int
     disable_reason: str = field(default="")
 
+    def disables(self, consecutive_failures: int) -> bool:
+        """Whether an endpoint at `consecutive_failures` (this attempt counted) is switched off."""
+        return self.endpoint_failure and consecutive_failures >= self.disable_after_failures
+
 
 def attempt_outcome(
     delivery: WebhookDelivery, result: SendResult, policy: WebhookDeliveryPolicy, now: datetime

@@ -145,6 +145,14 @@ class CaseSort(enum.StrEnum):
     DUE_SOONEST = "DUE_SOONEST"  # SupportCase.due_at ascending
 
 
+# The cursor kind of each case sort: a cursor of one sort is refused by another (both read stores).
+CASE_CURSOR_KINDS = {
+    CaseSort.NEWEST: "case",
+    CaseSort.OLDEST: "case-oldest",
+    CaseSort.DUE_SOONEST: "case-due",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class CaseFilter:
     statuses: tuple[CaseStatus, ...] = ()

@@ -20,6 +20,7 @@ from domain.cases import CaseStatus, Message, SupportCase
 from domain.errors import ValidationFailed
 from domain.events import CaseEvent
 from domain.queries import (
+    CASE_CURSOR_KINDS,
     MAX_PAGE_SIZE,
     CaseFilter,
     CaseSort,
@@ -146,14 +147,6 @@ def _message_key(message: Message) -> Key:
 
 def _refund_key(refund: Refund) -> Key:
     return (refund.created_at, refund.id)
-
-
-# The cursor kind of each case sort (as adapters.sql.read_store.CASE_CURSOR_KINDS).
-CASE_CURSOR_KINDS = {
-    CaseSort.NEWEST: "case",
-    CaseSort.OLDEST: "case-oldest",
-    CaseSort.DUE_SOONEST: "case-due",
-}
 
 
 def _case_due_key(case: SupportCase) -> Key:

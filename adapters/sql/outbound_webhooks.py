@@ -430,7 +430,7 @@ class SqlWebhookStore:
                     )
                 )
             ).one()
-            if failures.active and failures.consecutive_failures >= outcome.disable_after_failures:
+            if failures.active and outcome.disables(failures.consecutive_failures):
                 await session.execute(
                     update(webhook_endpoints)
                     .where(_E.id == delivery.endpoint_id, _E.active)

@@ -55,6 +55,7 @@ from domain.cases import OPEN_STATES, CaseStatus, Message, SupportCase
 from domain.errors import ValidationFailed
 from domain.events import CaseEvent
 from domain.queries import (
+    CASE_CURSOR_KINDS,
     MAX_PAGE_SIZE,
     CaseFilter,
     CaseSort,
@@ -76,11 +77,6 @@ MAX_CURSOR_LENGTH = 512
 _EVENT_CURSOR = re.compile(r"^\d{1,18}$")
 _STAFF_ROLES = (Role.AGENT.value, Role.ADMIN.value)
 # The cursor kind of each case sort ("case" for NEWEST: the cursors of 1.0 stay valid).
-CASE_CURSOR_KINDS = {
-    CaseSort.NEWEST: "case",
-    CaseSort.OLDEST: "case-oldest",
-    CaseSort.DUE_SOONEST: "case-due",
-}
 
 
 # -- cursors ----------------------------------------------------------------------------------

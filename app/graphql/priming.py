@@ -38,8 +38,7 @@ from domain import refunds as dr
 from domain.errors import ValidationFailed
 from domain.queries import Page, RefundPageRequest, page_size
 
-# The fields of a case whose values come from a loader, and what each needs.
-_USER_FIELDS = {"customer", "assignee"}
+# The fields of an order that need its refunds (loaded with the page).
 _ORDER_REFUND_FIELDS = {"refundedAmount", "refundableAmount", "lines"}
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from domain.admin import AdminActor, AuditAction
-from domain.errors import Forbidden, NotFound, ValidationFailed
+from domain.errors import NotFound, ValidationFailed
 from domain.outbound_webhooks import (
     SendResult,
     WebhookDelivery,
@@ -32,16 +32,10 @@ from domain.outbound_webhooks import (
 )
 from domain.ports import WebhookSender, WebhookStore
 from domain.queries import Page, page_size
-from domain.usecases.ops import audit_entry
+from domain.usecases.ops import audit_entry, require_admin
 from domain.usecases.services import Services
-from domain.users import Role
 
 log = logging.getLogger("webhooks.worker")
-
-
-def _require_admin(actor: AdminActor) -> None:
-    if actor.role is not Role.ADMIN:
-        raise Forbidden("Only admins manage webhooks")
 
 
 def _store(services: Services) -> WebhookStore:
@@ -84,7 +78,7 @@ async def register_endpoint(
     events: Sequence[WebhookEvent],
     description: str = "",
 ) -> EndpointWithSecret:
-    _require_admin(actor)
+    require_admin(actor)
     endpoint = WebhookEndpoint.register(
         url=url,
         events=events,
@@ -109,7 +103,7 @@ async def update_endpoint(
     description: str | None = None,
     active: bool | None = None,
 ) -> WebhookEndpoint:
-    _require_admin(actor)
+    require_admin(actor)
     store = _store(services)
     endpoint = await _endpoint(store, endpoint_id)
     before = _endpoint_details(endpoint)
@@ -133,7 +127,7 @@ async def update_endpoint(
 async def rotate_secret(
     services: Services, actor: AdminActor, endpoint_id: str, *, grace: timedelta | None = None
 ) -> EndpointWithSecret:
-    _require_admin(actor)
+    require_admin(actor)
     store = _store(services)
     endpoint = await _endpoint(store, endpoint_id)
     now = services.clock.now()
@@ -158,7 +152,7 @@ async def resend_delivery(
 ) -> WebhookDelivery:
     """A new PENDING delivery of the same message, sent by the worker as soon as it can (if the
     endpoint is disabled: once it is enabled again)."""
-    _require_admin(actor)
+    require_admin(actor)
     store = _store(services)
     original = await store.get_delivery(delivery_id)
     if original is None:
@@ -179,7 +173,7 @@ async def resend_delivery(
 
 
 async def list_endpoints(services: Services, actor: AdminActor) -> list[WebhookEndpoint]:
-    _require_admin(actor)
+    require_admin(actor)
     return await _store(services).list_endpoints()
 
 
@@ -192,7 +186,7 @@ async def list_deliveries(
     endpoint_id: str | None = None,
     states: Sequence[WebhookDeliveryState] = (),
 ) -> Page[WebhookDelivery]:
-    _require_admin(actor)
+    require_admin(actor)
     size = page_size(first)
     if after is not None and len(after) > 200:
         raise ValidationFailed.single("after", "is not a cursor of this connection")
@@ -204,7 +198,7 @@ async def list_deliveries(
 async def get_endpoint(
     services: Services, actor: AdminActor, endpoint_id: str
 ) -> WebhookEndpoint | None:
-    _require_admin(actor)
+    require_admin(actor)
     return await _store(services).get_endpoint(endpoint_id)
 
 

@@ -9,8 +9,9 @@ import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import field
+from app.graphql.relations import then
 from app.graphql.types.connections import Connection, connection
-from app.graphql.types.refunds import Refund
+from app.graphql.types.refunds import Refund, refund_or_none
 from domain import refund_jobs as dj
 from domain.refund_jobs import RefundJobStatus
 
@@ -53,9 +54,8 @@ class RefundJob:
         return self.model.status
 
     @field(description="The refund it pays.")
-    async def refund(self, info: Info) -> Refund | None:
-        refund = await info.context.loaders.refund_by_id.load(self.model.refund_id)
-        return Refund.from_domain(refund) if refund is not None else None
+    def refund(self, info: Info) -> Refund | None:
+        return then(info.context.loaders.refund_by_id.load(self.model.refund_id), refund_or_none)
 
     @field(description="Times a worker claimed it.")
     def claims(self) -> int:

@@ -13,6 +13,7 @@ import strawberry
 from app.graphql.context import Info
 from app.graphql.fields import field
 from app.graphql.ids import encode_id
+from app.graphql.relations import then
 from app.graphql.types.common import _enum
 from app.graphql.types.connections import Connection, connection
 from domain import outbound_webhooks as dw
@@ -72,11 +73,11 @@ class WebhookEndpoint:
         description="Why it is disabled (by an admin, or after repeated failures); null if active."
     )
     def disabled_reason(self) -> str | None:
-        return None if self.model.active else self.model.disabled_reason
+        return self.model.disabled_reason
 
     @field(description="When it was disabled; null if active.")
     def disabled_at(self) -> datetime | None:
-        return None if self.model.active else self.model.disabled_at
+        return self.model.disabled_at
 
     @field(
         description="Failed attempts in a row (reset by a success); at the limit it is disabled."
@@ -169,9 +170,11 @@ class WebhookDelivery:
         return self.model.resend_of is not None
 
     @field(description="The endpoint it goes to.")
-    async def endpoint(self, info: Info) -> WebhookEndpoint | None:
-        found = await info.context.loaders.webhook_endpoint_by_id.load(self.model.endpoint_id)
-        return WebhookEndpoint.from_domain(found) if found is not None else None
+    def endpoint(self, info: Info) -> WebhookEndpoint | None:
+        return then(
+            info.context.loaders.webhook_endpoint_by_id.load(self.model.endpoint_id),
+            lambda found: WebhookEndpoint.from_domain(found) if found is not None else None,
+        )
 
 
 if TYPE_CHECKING:
