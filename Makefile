@@ -80,7 +80,7 @@ schema-check: sync ## Check schema.graphql against every released schema (docs/s
 migrate: sync ## Apply database migrations (DATABASE_URL, default: the SQLite file in data/)
 	$(UV_RUN) alembic upgrade head
 
-worker: sync ## Run the refund worker (production mode; the embedded mode runs it in-process)
+worker: sync ## Run the refund and webhook workers and the case scheduler (production; embedded mode runs them in-process)
 	$(UV_RUN) python -m app.worker
 
 order-status: sync ## Move a demo order, e.g. make order-status ORDER=ord-alice-3 STATUS=DELIVERED

@@ -103,7 +103,6 @@ async def test_refund_jobs_by_state_and_the_oldest_pending(api: Api) -> None:
     pending = after.value("support_refund_jobs", state="pending")
     assert pending - before.value("support_refund_jobs", state="pending") == 1
     assert after.value("support_refund_jobs", state="due") >= 1
-    assert after.value("support_refund_jobs_oldest_pending_age_seconds") >= 0
     assert "support_refund_jobs_oldest_pending_age_seconds" in after.names()
 
 
