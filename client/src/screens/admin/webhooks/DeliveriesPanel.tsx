@@ -8,7 +8,7 @@ import { Badge } from "../../../ui/Badge";
 import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
 import { Pager } from "../../../ui/Pager";
 import { ResendWebhookDelivery, WebhookDeliveries } from "./documents";
-import { DELIVERY_STATE_LABEL, DELIVERY_STATE_TONE, EVENT_LABEL } from "./labels";
+import { DELIVERY_STATE_LABEL, DELIVERY_STATE_TONE, WEBHOOK_EVENT } from "./labels";
 
 export const DELIVERY_PAGE_SIZE = 20;
 const STATES: WebhookDeliveryState[] = ["PENDING", "DELIVERED", "FAILED"];
@@ -142,7 +142,7 @@ function DeliveryRow({ delivery, onResent }: { delivery: Delivery; onResent: () 
   return (
     <tr data-testid="webhook-delivery">
       <td data-label="Event">
-        {EVENT_LABEL[delivery.eventType]}
+        {WEBHOOK_EVENT[delivery.eventType].label}
         {delivery.isResend ? (
           <>
             {" "}

@@ -8,7 +8,7 @@ import { Badge } from "../../../ui/Badge";
 import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
 import { RotateWebhookSecret, UpdateWebhookEndpoint } from "./documents";
 import { EventChoices } from "./EventChoices";
-import { EVENT_LABEL, GRACE_CHOICES } from "./labels";
+import { GRACE_CHOICES, WEBHOOK_EVENT } from "./labels";
 import { SecretOnce } from "./SecretOnce";
 
 export function EndpointCard({
@@ -32,7 +32,7 @@ export function EndpointCard({
         </div>
       ) : null}
       <p className="small muted">
-        Receives: {endpoint.events.map((e) => EVENT_LABEL[e]).join(", ")} · failed attempts in a row:{" "}
+        Receives: {endpoint.events.map((e) => WEBHOOK_EVENT[e].label).join(", ")} · failed attempts in a row:{" "}
         {endpoint.consecutiveFailures}
         {endpoint.previousSecretExpiresAt
           ? ` · previous secret signs too until ${formatDateTime(endpoint.previousSecretExpiresAt)}`

@@ -1,19 +1,20 @@
 import type { WebhookDeliveryState, WebhookEvent } from "../../../gql/graphql";
 import type { Tone } from "../../../ui/Badge";
 
-/** Every event, in the order the screen offers them, with the payload `type` the shop receives. */
-export const WEBHOOK_EVENTS: ReadonlyArray<{ event: WebhookEvent; label: string; type: string }> = [
-  { event: "REFUND_PAID", label: "Refund paid", type: "refund.paid" },
-  { event: "REFUND_FAILED", label: "Refund failed", type: "refund.failed" },
-  { event: "REFUND_REQUESTED", label: "Refund requested", type: "refund.requested" },
-  { event: "REFUND_APPROVED", label: "Refund approved", type: "refund.approved" },
-  { event: "CASE_OPENED", label: "Case opened", type: "case.opened" },
-  { event: "CASE_RESOLVED", label: "Case resolved", type: "case.resolved" },
-];
+/** Every event, in the order the screen offers them (a new event fails to compile until it is
+ * here), with its label and the payload `type` the shop receives. */
+export const WEBHOOK_EVENT: Record<WebhookEvent, { label: string; type: string }> = {
+  REFUND_PAID: { label: "Refund paid", type: "refund.paid" },
+  REFUND_FAILED: { label: "Refund failed", type: "refund.failed" },
+  REFUND_REQUESTED: { label: "Refund requested", type: "refund.requested" },
+  REFUND_APPROVED: { label: "Refund approved", type: "refund.approved" },
+  CASE_OPENED: { label: "Case opened", type: "case.opened" },
+  CASE_RESOLVED: { label: "Case resolved", type: "case.resolved" },
+};
 
-export const EVENT_LABEL: Record<WebhookEvent, string> = Object.fromEntries(
-  WEBHOOK_EVENTS.map((e) => [e.event, e.label]),
-) as Record<WebhookEvent, string>;
+export const WEBHOOK_EVENTS: ReadonlyArray<{ event: WebhookEvent; label: string; type: string }> = (
+  Object.keys(WEBHOOK_EVENT) as WebhookEvent[]
+).map((event) => ({ event, ...WEBHOOK_EVENT[event] }));
 
 export const DELIVERY_STATE_LABEL: Record<WebhookDeliveryState, string> = {
   PENDING: "Pending",
