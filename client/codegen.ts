@@ -20,10 +20,11 @@ const config: CodegenConfig = {
       },
     },
     // The schema's shape (unions, interfaces) for graphcache, so it can match fragments on union
-    // members and tell entities from embedded values without guessing.
-    "src/gql/introspection.ts": {
+    // members and tell entities from embedded values without guessing. Plain JSON: it is data, and
+    // Vite and TypeScript import it as it is.
+    "src/gql/introspection.json": {
       plugins: ["urql-introspection"],
-      config: { module: "es2015", includeScalars: false, useTypeImports: true, minify: true },
+      config: { includeScalars: false },
     },
   },
   hooks: { afterAllFileWrite: [] },

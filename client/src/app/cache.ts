@@ -2,7 +2,7 @@
 // case, message or refund updates every view of it. Lists whose membership an event changes are
 // invalidated here and refetched by the views that show them.
 import { cacheExchange, type Cache, type KeyingConfig } from "@urql/exchange-graphcache";
-import schema from "../gql/introspection";
+import schema from "../gql/introspection.json";
 import type { CaseEventType } from "../gql/graphql";
 
 interface IntrospectedType {
@@ -68,7 +68,7 @@ export function applyCaseEvent(cache: Cache, event: LiveEventShape): void {
 export function createCache() {
   return cacheExchange({
     schema,
-    keys: embeddedTypeKeys(schema.__schema.types as ReadonlyArray<IntrospectedType>),
+    keys: embeddedTypeKeys(schema.__schema.types),
     updates: {
       Subscription: {
         caseEvents(result, _args, cache) {

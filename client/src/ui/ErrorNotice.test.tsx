@@ -1,15 +1,9 @@
 import { render, screen } from "@testing-library/react";
-import schema from "../gql/introspection";
+import schema from "../gql/introspection.json";
 import { ErrorNotice, asResultError, type ResultError } from "./ErrorNotice";
 
-interface TypeInfo {
-  kind: string;
-  name: string;
-  interfaces?: ReadonlyArray<{ name: string }> | null;
-}
-
 /** Every type of the schema that implements `Error`: each needs a place on screen. */
-const errorTypes = (schema.__schema.types as unknown as TypeInfo[])
+const errorTypes = schema.__schema.types
   .filter((t) => t.kind === "OBJECT" && t.interfaces?.some((i) => i.name === "Error"))
   .map((t) => t.name);
 
