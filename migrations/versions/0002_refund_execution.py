@@ -13,123 +13,20 @@ Revises: 0001
   Downgrading deletes the events of those two types.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401
 from alembic import op
 
+from migrations.helpers.checks import in_list, replace_check
+from migrations.helpers.history import (
+    CASE_EVENT_TYPE_CHECK,
+    CASE_EVENT_TYPES_0001,
+    CASE_EVENT_TYPES_0002,
+    REFUND_EXECUTION_EVENT_TYPES,
+    case_events_table,
+)
+
 revision: str = "0002"
-down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
-
-EVENT_TYPES_0001 = (
-    "CASE_OPENED",
-    "MESSAGE_POSTED",
-    "STATUS_CHANGED",
-    "PRIORITY_CHANGED",
-    "ASSIGNED",
-    "REFUND_REQUESTED",
-    "REFUND_APPROVED",
-    "REFUND_REJECTED",
-    "REFUND_CANCELLED",
-    "REFUND_PROCESSING",
-    "REFUND_SUCCEEDED",
-    "REFUND_FAILED",
-    "ORDER_UPDATED",
-    "SLA_BREACHED",
-)
-EVENT_TYPES_0002 = (
-    "CASE_OPENED",
-    "MESSAGE_POSTED",
-    "STATUS_CHANGED",
-    "PRIORITY_CHANGED",
-    "ASSIGNED",
-    "REFUND_REQUESTED",
-    "REFUND_APPROVED",
-    "REFUND_REJECTED",
-    "REFUND_CANCELLED",
-    "REFUND_QUEUED",
-    "REFUND_PROCESSING",
-    "REFUND_SUCCEEDED",
-    "REFUND_FAILED",
-    "REFUND_RETRIED",
-    "ORDER_UPDATED",
-    "SLA_BREACHED",
-)
-TYPE_CHECK = "ck_case_events_type_valid"
-
-
-def _type_check(types: Sequence[str]) -> str:
-    return "type IN (" + ", ".join(f"'{t}'" for t in types) + ")"
-
-
-def _case_events_table(types: Sequence[str]) -> sa.Table:
-    """case_events as migration 0001 made it, with the given event types (for SQLite's copy)."""
-    return sa.Table(
-        "case_events",
-        sa.MetaData(),
-        sa.Column(
-            "sequence",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("id", sa.String(length=64), nullable=False),
-        sa.Column("case_id", sa.String(length=64), nullable=False),
-        sa.Column("type", sa.String(length=32), nullable=False),
-        sa.Column("actor_id", sa.String(length=64), nullable=True),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("summary", sa.String(length=1000), nullable=False),
-        sa.Column("internal", sa.Boolean(), nullable=False),
-        sa.Column("message_id", sa.String(length=64), nullable=True),
-        sa.Column("refund_id", sa.String(length=64), nullable=True),
-        sa.Column("before", sa.String(length=200), nullable=True),
-        sa.Column("after", sa.String(length=200), nullable=True),
-        sa.CheckConstraint(_type_check(types), name=op.f(TYPE_CHECK)),
-        sa.ForeignKeyConstraint(
-            ["actor_id"], ["users.id"], name=op.f("fk_case_events_actor_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["support_cases.id"], name=op.f("fk_case_events_case_id_support_cases")
-        ),
-        sa.ForeignKeyConstraint(
-            ["message_id"], ["messages.id"], name=op.f("fk_case_events_message_id_messages")
-        ),
-        sa.ForeignKeyConstraint(
-            ["refund_id"], ["refunds.id"], name=op.f("fk_case_events_refund_id_refunds")
-        ),
-        sa.PrimaryKeyConstraint("sequence", name=op.f("pk_case_events")),
-        sa.UniqueConstraint("id", name=op.f("uq_case_events_id")),
-        sa.Index("ix_case_events_case_sequence", "case_id", "sequence"),
-        sqlite_autoincrement=True,
-    )
-
-
-def _set_event_types(types: Sequence[str]) -> None:
-    bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
-        # The copy must not hand out a sequence number again: keep the AUTOINCREMENT counter.
-        counter = bind.execute(
-            sa.text("SELECT seq FROM sqlite_sequence WHERE name = 'case_events'")
-        ).scalar()
-        with op.batch_alter_table(
-            "case_events",
-            recreate="always",
-            copy_from=_case_events_table(types),
-            table_kwargs={"sqlite_autoincrement": True},
-        ):
-            pass
-        if counter is not None:
-            bind.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = 'case_events'"))
-            bind.execute(
-                sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES ('case_events', :seq)"),
-                {"seq": counter},
-            )
-    else:
-        op.drop_constraint(op.f(TYPE_CHECK), "case_events", type_="check")
-        op.create_check_constraint(op.f(TYPE_CHECK), "case_events", _type_check(types))
+down_revision: str | None = "0001"
 
 
 def upgrade() -> None:
@@ -219,12 +116,12 @@ def upgrade() -> None:
         "WHERE status = 'WAITING_ON_CUSTOMER' AND paused_since IS NOT NULL"
     )
 
-    _set_event_types(EVENT_TYPES_0002)
+    replace_check(case_events_table(CASE_EVENT_TYPES_0002), CASE_EVENT_TYPE_CHECK)
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM case_events WHERE type IN ('REFUND_QUEUED', 'REFUND_RETRIED')")
-    _set_event_types(EVENT_TYPES_0001)
+    op.execute("DELETE FROM case_events WHERE " + in_list("type", REFUND_EXECUTION_EVENT_TYPES))
+    replace_check(case_events_table(CASE_EVENT_TYPES_0001), CASE_EVENT_TYPE_CHECK)
 
     op.drop_table("idempotency_keys")
     with op.batch_alter_table("refund_jobs", schema=None) as batch_op:

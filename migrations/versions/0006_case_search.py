@@ -23,18 +23,14 @@ Revises: 0005
 Create Date: 2026-12-06 08:10:00.000000
 
 """
-from typing import Sequence, Union
 
-from alembic import op
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate may render sqlmodel types)
+from alembic import op
 
+from migrations.helpers.case_search import pg_refresh_function
 
-# revision identifiers, used by Alembic.
-revision: str = '0006'
-down_revision: Union[str, Sequence[str], None] = '0005'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0006"
+down_revision: str | None = "0005"
 
 SQLITE_TRIGGERS = (
     "case_search_case_insert",
@@ -55,31 +51,8 @@ _CASE_TEXT_CHANGED = (
 
 # -- PostgreSQL -------------------------------------------------------------------------------
 
-def _pg_doc(internal: bool) -> str:
-    notes = "" if internal else " AND NOT m.internal"
-    return (
-        "to_tsvector('simple', concat_ws(' ', c.subject, c.description, "
-        "'cs', lpad(c.number::text, 6, '0'), c.number::text, c.order_number, "
-        f"(SELECT string_agg(m.body, ' ' ORDER BY m.created_at, m.id) FROM messages m "
-        f"WHERE m.case_id = c.id{notes})))"
-    )
-
-
 PG_FUNCTIONS = (
-    f"""
-CREATE OR REPLACE FUNCTION case_search_refresh(p_case_id varchar) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    -- Serialise refreshes of one case (two messages committed at once): the second waits, then
-    -- reads the first one's message. NO KEY UPDATE does not conflict with the KEY SHARE lock
-    -- that inserting a message takes on its case.
-    PERFORM 1 FROM support_cases WHERE id = p_case_id FOR NO KEY UPDATE;
-    INSERT INTO case_search (case_id, staff_doc, customer_doc)
-    SELECT c.id, {_pg_doc(True)}, {_pg_doc(False)}
-    FROM support_cases c WHERE c.id = p_case_id
-    ON CONFLICT (case_id) DO UPDATE
-        SET staff_doc = EXCLUDED.staff_doc, customer_doc = EXCLUDED.customer_doc;
-END $$""",
+    pg_refresh_function(split_punctuation=False),
     """
 CREATE OR REPLACE FUNCTION case_search_on_case() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -223,7 +196,6 @@ def _downgrade_sqlite() -> None:
 # -- both -------------------------------------------------------------------------------------
 
 def upgrade() -> None:
-    """Upgrade schema."""
     with op.batch_alter_table('support_cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('order_number', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('due_at', sa.DateTime(timezone=True), nullable=True))
@@ -244,7 +216,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
     if op.get_bind().dialect.name == "postgresql":
         _downgrade_postgres()
     else:

@@ -9,22 +9,15 @@ Revises: 0007
 Create Date: 2026-12-06 08:01:24.571940
 
 """
-from typing import Sequence, Union
 
-from alembic import op
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate may render sqlmodel types)
+from alembic import op
 
-
-# revision identifiers, used by Alembic.
-revision: str = '0008'
-down_revision: Union[str, Sequence[str], None] = '0007'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0008"
+down_revision: str | None = "0007"
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
     op.create_table('webhook_endpoints',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('url', sa.String(length=2000), nullable=False),
@@ -78,7 +71,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
     with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
         batch_op.drop_index('ix_webhook_deliveries_state_next_attempt_at')
         batch_op.drop_index('ix_webhook_deliveries_endpoint_created_at')

@@ -11,92 +11,31 @@ Revises: 0009
 Create Date: 2026-12-06 08:40:00.000000
 
 """
-from typing import Sequence, Union
 
-from alembic import op
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate may render sqlmodel types)
+from alembic import op
 
-
-# revision identifiers, used by Alembic.
-revision: str = '0010'
-down_revision: Union[str, Sequence[str], None] = '0009'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
-
-ACTION_CHECK = "ck_audit_log_action_valid"
-BEFORE = (
-    "USER_CREATED",
-    "USER_ROLE_CHANGED",
-    "USER_DEACTIVATED",
-    "USER_REACTIVATED",
-    "USER_PASSWORD_RESET",
+from migrations.helpers.checks import in_list, replace_check
+from migrations.helpers.history import (
+    AUDIT_ACTION_CHECK,
+    AUDIT_ACTIONS_0005,
+    AUDIT_ACTIONS_0010,
+    OPERATIONS_AUDIT_ACTIONS,
+    audit_log_table,
 )
-AFTER = (*BEFORE, "REFUND_JOB_RETRIED", "ORDER_WEBHOOK_REPLAYED")
 
-
-def _action_check(actions: Sequence[str]) -> str:
-    return "action IN (" + ", ".join(f"'{a}'" for a in actions) + ")"
-
-
-def _audit_log_table(actions: Sequence[str]) -> sa.Table:
-    return sa.Table(
-        "audit_log",
-        sa.MetaData(),
-        sa.Column("sequence", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
-        sa.Column("id", sa.String(length=64), nullable=False),
-        sa.Column("actor_id", sa.String(length=64), nullable=True),
-        sa.Column("actor", sa.String(length=64), nullable=False),
-        sa.Column("action", sa.String(length=32), nullable=False),
-        sa.Column("target_user_id", sa.String(length=64), nullable=True),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("details", sa.JSON(), nullable=False),
-        sa.CheckConstraint(_action_check(actions), name=op.f(ACTION_CHECK)),
-        sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_audit_log_actor_id_users")),
-        sa.ForeignKeyConstraint(["target_user_id"], ["users.id"], name=op.f("fk_audit_log_target_user_id_users")),
-        sa.PrimaryKeyConstraint("sequence", name=op.f("pk_audit_log")),
-        sa.UniqueConstraint("id", name=op.f("uq_audit_log_id")),
-        sa.Index("ix_audit_log_target_user_id", "target_user_id"),
-        sqlite_autoincrement=True,
-    )
-
-
-def _set_actions(actions: Sequence[str]) -> None:
-    bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
-        counter = bind.execute(
-            sa.text("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'")
-        ).scalar()
-        with op.batch_alter_table(
-            "audit_log",
-            recreate="always",
-            copy_from=_audit_log_table(actions),
-            table_kwargs={"sqlite_autoincrement": True},
-        ):
-            pass
-        if counter is not None:
-            bind.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = 'audit_log'"))
-            bind.execute(
-                sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES ('audit_log', :seq)"),
-                {"seq": counter},
-            )
-    else:
-        op.drop_constraint(op.f(ACTION_CHECK), "audit_log", type_="check")
-        op.create_check_constraint(op.f(ACTION_CHECK), "audit_log", _action_check(actions))
+revision: str = "0010"
+down_revision: str | None = "0009"
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
-    _set_actions(AFTER)
+    replace_check(audit_log_table(AUDIT_ACTIONS_0010), AUDIT_ACTION_CHECK)
     with op.batch_alter_table('order_webhook_deliveries', schema=None) as batch_op:
         batch_op.add_column(sa.Column('payload', sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
     with op.batch_alter_table('order_webhook_deliveries', schema=None) as batch_op:
         batch_op.drop_column('payload')
-    op.execute(
-        "DELETE FROM audit_log WHERE action IN ('REFUND_JOB_RETRIED', 'ORDER_WEBHOOK_REPLAYED')"
-    )
-    _set_actions(BEFORE)
+    op.execute("DELETE FROM audit_log WHERE " + in_list("action", OPERATIONS_AUDIT_ACTIONS))
+    replace_check(audit_log_table(AUDIT_ACTIONS_0005), AUDIT_ACTION_CHECK)
