@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.helpers.checks import in_list
+from migrations.helpers.checks import in_list, replace_check
 
 # -- case_events.type (CHECK ck_case_events_type_valid) -------------------------------------
 
@@ -80,15 +80,11 @@ def case_events_elements(types: Sequence[str]) -> list[sa.schema.SchemaItem]:
     ]
 
 
-def case_events_table(types: Sequence[str]) -> sa.Table:
-    """The whole case_events table (with its index), as replace_check needs it."""
-    return sa.Table(
-        "case_events",
-        sa.MetaData(),
-        *case_events_elements(types),
-        sa.Index("ix_case_events_case_sequence", "case_id", "sequence"),
-        sqlite_autoincrement=True,
-    )
+def set_case_event_types(types: Sequence[str]) -> None:
+    """case_events.type accepts exactly `types` (its CHECK is replaced: replace_check)."""
+    index = sa.Index("ix_case_events_case_sequence", "case_id", "sequence")
+    table = _log_table("case_events", case_events_elements(types), index)
+    replace_check(table, CASE_EVENT_TYPE_CHECK)
 
 
 # -- audit_log.action (CHECK ck_audit_log_action_valid) -------------------------------------
@@ -141,12 +137,12 @@ def audit_log_elements(actions: Sequence[str]) -> list[sa.schema.SchemaItem]:
     ]
 
 
-def audit_log_table(actions: Sequence[str]) -> sa.Table:
-    """The whole audit_log table (with its index), as replace_check needs it."""
-    return sa.Table(
-        "audit_log",
-        sa.MetaData(),
-        *audit_log_elements(actions),
-        sa.Index("ix_audit_log_target_user_id", "target_user_id"),
-        sqlite_autoincrement=True,
-    )
+def set_audit_actions(actions: Sequence[str]) -> None:
+    """audit_log.action accepts exactly `actions` (its CHECK is replaced: replace_check)."""
+    index = sa.Index("ix_audit_log_target_user_id", "target_user_id")
+    replace_check(_log_table("audit_log", audit_log_elements(actions), index), AUDIT_ACTION_CHECK)
+
+
+def _log_table(name: str, elements: list[sa.schema.SchemaItem], index: sa.Index) -> sa.Table:
+    """A whole log table (AUTOINCREMENT sequence) with its index: what replace_check copies."""
+    return sa.Table(name, sa.MetaData(), *elements, index, sqlite_autoincrement=True)

@@ -16,13 +16,12 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.helpers.checks import in_list, replace_check
+from migrations.helpers.checks import in_list
 from migrations.helpers.history import (
-    CASE_EVENT_TYPE_CHECK,
     CASE_EVENT_TYPES_0001,
     CASE_EVENT_TYPES_0002,
     REFUND_EXECUTION_EVENT_TYPES,
-    case_events_table,
+    set_case_event_types,
 )
 
 revision: str = "0002"
@@ -116,12 +115,12 @@ def upgrade() -> None:
         "WHERE status = 'WAITING_ON_CUSTOMER' AND paused_since IS NOT NULL"
     )
 
-    replace_check(case_events_table(CASE_EVENT_TYPES_0002), CASE_EVENT_TYPE_CHECK)
+    set_case_event_types(CASE_EVENT_TYPES_0002)
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM case_events WHERE " + in_list("type", REFUND_EXECUTION_EVENT_TYPES))
-    replace_check(case_events_table(CASE_EVENT_TYPES_0001), CASE_EVENT_TYPE_CHECK)
+    set_case_event_types(CASE_EVENT_TYPES_0001)
 
     op.drop_table("idempotency_keys")
     with op.batch_alter_table("refund_jobs", schema=None) as batch_op:

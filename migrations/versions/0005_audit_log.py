@@ -9,7 +9,6 @@ Create Date: 2026-12-02 15:40:00.000000
 
 """
 
-import sqlalchemy as sa
 from alembic import op
 
 from migrations.helpers.history import AUDIT_ACTIONS_0005, audit_log_elements

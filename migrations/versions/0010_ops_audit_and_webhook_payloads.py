@@ -15,13 +15,12 @@ Create Date: 2026-12-06 08:40:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.helpers.checks import in_list, replace_check
+from migrations.helpers.checks import in_list
 from migrations.helpers.history import (
-    AUDIT_ACTION_CHECK,
     AUDIT_ACTIONS_0005,
     AUDIT_ACTIONS_0010,
     OPERATIONS_AUDIT_ACTIONS,
-    audit_log_table,
+    set_audit_actions,
 )
 
 revision: str = "0010"
@@ -29,7 +28,7 @@ down_revision: str | None = "0009"
 
 
 def upgrade() -> None:
-    replace_check(audit_log_table(AUDIT_ACTIONS_0010), AUDIT_ACTION_CHECK)
+    set_audit_actions(AUDIT_ACTIONS_0010)
     with op.batch_alter_table('order_webhook_deliveries', schema=None) as batch_op:
         batch_op.add_column(sa.Column('payload', sa.Text(), nullable=True))
 
@@ -38,4 +37,4 @@ def downgrade() -> None:
     with op.batch_alter_table('order_webhook_deliveries', schema=None) as batch_op:
         batch_op.drop_column('payload')
     op.execute("DELETE FROM audit_log WHERE " + in_list("action", OPERATIONS_AUDIT_ACTIONS))
-    replace_check(audit_log_table(AUDIT_ACTIONS_0005), AUDIT_ACTION_CHECK)
+    set_audit_actions(AUDIT_ACTIONS_0005)

@@ -15,12 +15,10 @@ Revises: 0010
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.helpers.checks import replace_check
 from migrations.helpers.history import (
-    CASE_EVENT_TYPE_CHECK,
     CASE_EVENT_TYPES_0002,
     CASE_EVENT_TYPES_0011,
-    case_events_table,
+    set_case_event_types,
 )
 
 revision: str = "0011"
@@ -80,12 +78,12 @@ def upgrade() -> None:
             "ix_case_ratings_agent_rated_at", ["agent_id", "rated_at"], unique=False
         )
         batch_op.create_index("ix_case_ratings_rated_at", ["rated_at"], unique=False)
-    replace_check(case_events_table(CASE_EVENT_TYPES_0011), CASE_EVENT_TYPE_CHECK)
+    set_case_event_types(CASE_EVENT_TYPES_0011)
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM case_events WHERE type = 'CASE_RATED'")
-    replace_check(case_events_table(CASE_EVENT_TYPES_0002), CASE_EVENT_TYPE_CHECK)
+    set_case_event_types(CASE_EVENT_TYPES_0002)
     with op.batch_alter_table("case_ratings", schema=None) as batch_op:
         batch_op.drop_index("ix_case_ratings_rated_at")
         batch_op.drop_index("ix_case_ratings_agent_rated_at")

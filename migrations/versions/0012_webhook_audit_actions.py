@@ -13,13 +13,12 @@ Create Date: 2026-12-06 09:40:00.000000
 
 from alembic import op
 
-from migrations.helpers.checks import in_list, replace_check
+from migrations.helpers.checks import in_list
 from migrations.helpers.history import (
-    AUDIT_ACTION_CHECK,
     AUDIT_ACTIONS_0010,
     AUDIT_ACTIONS_0012,
     WEBHOOK_AUDIT_ACTIONS,
-    audit_log_table,
+    set_audit_actions,
 )
 
 revision: str = "0012"
@@ -27,9 +26,9 @@ down_revision: str | None = "0011"
 
 
 def upgrade() -> None:
-    replace_check(audit_log_table(AUDIT_ACTIONS_0012), AUDIT_ACTION_CHECK)
+    set_audit_actions(AUDIT_ACTIONS_0012)
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM audit_log WHERE " + in_list("action", WEBHOOK_AUDIT_ACTIONS))
-    replace_check(audit_log_table(AUDIT_ACTIONS_0010), AUDIT_ACTION_CHECK)
+    set_audit_actions(AUDIT_ACTIONS_0010)
