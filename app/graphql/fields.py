@@ -1,4 +1,5 @@
-"""Typed decorators for resolver fields: `@field(description=...)`, `@subscription(...)`.
+"""Typed decorators for resolver fields: `@field(description=...)`, `@mutation(...)`,
+`@subscription(...)`.
 
 Strawberry types `strawberry.field(...)` called with arguments as returning `Any`, so under
 `mypy --strict` every resolver it decorates would become untyped ([untyped-decorator]) and its
@@ -31,6 +32,16 @@ def field(
             deprecation_reason=deprecation_reason,
             permission_classes=permission_classes,
         ),
+    )
+
+
+def mutation(
+    *, description: str, permission_classes: list[type[BasePermission]] | None = None
+) -> Callable[[F], F]:
+    """`@strawberry.mutation(...)` on a resolver, typed."""
+    return cast(
+        "Callable[[F], F]",
+        strawberry.mutation(description=description, permission_classes=permission_classes),
     )
 
 

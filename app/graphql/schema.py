@@ -30,37 +30,35 @@ from app.graphql.extensions import (
     SubscriptionsOverWebSocketOnly,
     ValidatedDocuments,
 )
-from app.graphql.mutations import (
-    apply_macro,
-    approve_refund,
-    assign_case,
-    cancel_refund,
-    change_case_status,
-    change_user_role,
-    create_macro,
-    create_user,
-    deactivate_user,
-    delete_macro,
-    login,
-    logout,
-    open_case,
-    post_message,
-    rate_case,
-    reactivate_user,
-    refresh_session,
-    register_webhook_endpoint,
-    reject_refund,
-    replay_order_webhook,
-    request_refund,
-    resend_webhook_delivery,
-    reset_user_password,
-    retry_refund,
-    rotate_webhook_secret,
-    set_case_priority,
-    start_browser_session,
-    update_macro,
-    update_webhook_endpoint,
-)
+from app.graphql.mutations.apply_macro import apply_macro
+from app.graphql.mutations.approve_refund import approve_refund
+from app.graphql.mutations.assign_case import assign_case
+from app.graphql.mutations.cancel_refund import cancel_refund
+from app.graphql.mutations.change_case_status import change_case_status
+from app.graphql.mutations.change_user_role import change_user_role
+from app.graphql.mutations.create_macro import create_macro
+from app.graphql.mutations.create_user import create_user
+from app.graphql.mutations.deactivate_user import deactivate_user
+from app.graphql.mutations.delete_macro import delete_macro
+from app.graphql.mutations.login import login
+from app.graphql.mutations.logout import logout
+from app.graphql.mutations.open_case import open_case
+from app.graphql.mutations.post_message import post_message
+from app.graphql.mutations.rate_case import rate_case
+from app.graphql.mutations.reactivate_user import reactivate_user
+from app.graphql.mutations.refresh_session import refresh_session
+from app.graphql.mutations.register_webhook_endpoint import register_webhook_endpoint
+from app.graphql.mutations.reject_refund import reject_refund
+from app.graphql.mutations.replay_order_webhook import replay_order_webhook
+from app.graphql.mutations.request_refund import request_refund
+from app.graphql.mutations.resend_webhook_delivery import resend_webhook_delivery
+from app.graphql.mutations.reset_user_password import reset_user_password
+from app.graphql.mutations.retry_refund import retry_refund
+from app.graphql.mutations.rotate_webhook_secret import rotate_webhook_secret
+from app.graphql.mutations.set_case_priority import set_case_priority
+from app.graphql.mutations.start_browser_session import start_browser_session
+from app.graphql.mutations.update_macro import update_macro
+from app.graphql.mutations.update_webhook_endpoint import update_webhook_endpoint
 from app.graphql.queries import Query
 from app.graphql.subscriptions import Subscription
 from app.graphql.types.macros import Macro
@@ -71,35 +69,36 @@ log = logging.getLogger("app.graphql")
 
 @strawberry.type(description="Changes. Each takes one `input` and returns a result union.")
 class Mutation:
-    login = login.field
-    start_browser_session = start_browser_session.field
-    refresh_session = refresh_session.field
-    logout = logout.field
-    open_case = open_case.field
-    post_message = post_message.field
-    assign_case = assign_case.field
-    change_case_status = change_case_status.field
-    set_case_priority = set_case_priority.field
-    request_refund = request_refund.field
-    cancel_refund = cancel_refund.field
-    approve_refund = approve_refund.field
-    reject_refund = reject_refund.field
-    retry_refund = retry_refund.field
-    create_user = create_user.field
-    change_user_role = change_user_role.field
-    deactivate_user = deactivate_user.field
-    reactivate_user = reactivate_user.field
-    reset_user_password = reset_user_password.field
-    register_webhook_endpoint = register_webhook_endpoint.field
-    update_webhook_endpoint = update_webhook_endpoint.field
-    rotate_webhook_secret = rotate_webhook_secret.field
-    resend_webhook_delivery = resend_webhook_delivery.field
-    replay_order_webhook = replay_order_webhook.field
-    create_macro = create_macro.field
-    update_macro = update_macro.field
-    delete_macro = delete_macro.field
-    apply_macro = apply_macro.field
-    rate_case = rate_case.field
+    # Each mutation's field is its resolver, decorated in its module (app.graphql.mutations).
+    login = login
+    start_browser_session = start_browser_session
+    refresh_session = refresh_session
+    logout = logout
+    open_case = open_case
+    post_message = post_message
+    assign_case = assign_case
+    change_case_status = change_case_status
+    set_case_priority = set_case_priority
+    request_refund = request_refund
+    cancel_refund = cancel_refund
+    approve_refund = approve_refund
+    reject_refund = reject_refund
+    retry_refund = retry_refund
+    create_user = create_user
+    change_user_role = change_user_role
+    deactivate_user = deactivate_user
+    reactivate_user = reactivate_user
+    reset_user_password = reset_user_password
+    register_webhook_endpoint = register_webhook_endpoint
+    update_webhook_endpoint = update_webhook_endpoint
+    rotate_webhook_secret = rotate_webhook_secret
+    resend_webhook_delivery = resend_webhook_delivery
+    replay_order_webhook = replay_order_webhook
+    create_macro = create_macro
+    update_macro = update_macro
+    delete_macro = delete_macro
+    apply_macro = apply_macro
+    rate_case = rate_case
 
 
 class AppSchema(strawberry.Schema):

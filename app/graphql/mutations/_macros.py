@@ -1,12 +1,15 @@
-"""What the macro mutations share: their success payload and the macro id argument."""
+"""What the macro mutations share: their success payload, the macro id argument and their
+shape (a staff member acts on one macro, named by Macro.id)."""
 
 from __future__ import annotations
 
 import strawberry
 
+from app.graphql.mutations._objects import OnObject, caller
 from app.graphql.mutations._run import internal_id
 from app.graphql.types.macros import Macro
 from domain import macros as dm
+from domain.users import Principal
 
 
 @strawberry.type(description="The macro was saved.")
@@ -21,3 +24,6 @@ class MacroSaved:
 def macro_id(global_id: str) -> str:
     """The internal id of a Macro.id argument (NotFound "Macro" otherwise)."""
     return internal_id(global_id, "Macro", "Macro")
+
+
+on_macro: OnObject[Principal] = OnObject(caller, macro_id)

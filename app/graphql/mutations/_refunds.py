@@ -3,21 +3,13 @@ named by Refund.id, changes)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 import strawberry
 
-from app.graphql.context import Info
-from app.graphql.mutations._run import refund_id, run_then
-from app.graphql.types.errors import Error
+from app.graphql.mutations._objects import OnObject, caller
+from app.graphql.mutations._run import refund_id
 from app.graphql.types.objects import Refund
 from domain.refunds import Refund as DomainRefund
-from domain.usecases.services import Services
 from domain.users import Principal
-
-R = TypeVar("R")
-RefundChange = Callable[[Services, Principal, str], Awaitable[DomainRefund]]
 
 
 @strawberry.type(description="The refund was decided.")
@@ -29,11 +21,4 @@ class RefundDecided:
         return cls(refund=Refund.from_domain(refund))
 
 
-async def change_refund(
-    info: Info, refund_gid: str, change: RefundChange, then: Callable[[DomainRefund], R]
-) -> R | Error:
-    """Run `change(services, principal, internal refund id)`; `then` makes the payload."""
-    principal = info.context.require_principal()
-    return await run_then(
-        lambda: change(info.context.services, principal, refund_id(refund_gid)), then, info
-    )
+on_refund: OnObject[Principal] = OnObject(caller, refund_id)

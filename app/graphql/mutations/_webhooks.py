@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from app.graphql.mutations._objects import OnObject, admin_actor
 from app.graphql.mutations._run import internal_id
+from domain.admin import AdminActor
 
 
 def endpoint_id(global_id: str) -> str:
@@ -13,3 +15,7 @@ def endpoint_id(global_id: str) -> str:
 def delivery_id(global_id: str) -> str:
     """The internal id of a WebhookDelivery.id argument (NotFound otherwise)."""
     return internal_id(global_id, "WebhookDelivery", "Webhook delivery")
+
+
+on_endpoint: OnObject[AdminActor] = OnObject(admin_actor, endpoint_id)
+on_delivery: OnObject[AdminActor] = OnObject(admin_actor, delivery_id)

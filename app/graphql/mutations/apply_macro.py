@@ -5,6 +5,7 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
+from app.graphql.fields import mutation
 from app.graphql.mutations._macros import macro_id
 from app.graphql.mutations._run import case_id, input_argument, result_union, run_then
 from app.graphql.permissions import IsAgent
@@ -67,6 +68,11 @@ def _applied(result: tuple[dc.Message, dc.SupportCase]) -> MacroApplied:
     )
 
 
+@mutation(
+    permission_classes=[IsAgent],
+    description="Post a macro on a case as a reply or an internal note, filled from the case, "
+    "optionally changing the case's status at the same time (agents and admins).",
+)
 async def apply_macro(
     info: Info, input: Annotated[ApplyMacroInput, input_argument("applyMacro")]
 ) -> ApplyMacroResult:
@@ -83,11 +89,3 @@ async def apply_macro(
         ),
         _applied,
     )
-
-
-field = strawberry.mutation(
-    resolver=apply_macro,
-    permission_classes=[IsAgent],
-    description="Post a macro on a case as a reply or an internal note, filled from the case, "
-    "optionally changing the case's status at the same time (agents and admins).",
-)

@@ -5,7 +5,8 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._refunds import RefundDecided, change_refund
+from app.graphql.fields import mutation
+from app.graphql.mutations._refunds import RefundDecided, on_refund
 from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAgent
 from app.graphql.types.errors import (
@@ -39,22 +40,13 @@ ApproveRefundResult = Annotated[
 ]
 
 
-async def approve_refund(
-    info: Info,
-    input: Annotated[ApproveRefundInput, input_argument("approveRefund")],
-) -> ApproveRefundResult:
-    return await change_refund(  # type: ignore[return-value]
-        info,
-        input.refund_id,
-        lambda services, principal, refund: use_case.approve_refund(
-            services, principal, refund, input.note
-        ),
-        RefundDecided.of,
-    )
-
-
-field = strawberry.mutation(
-    resolver=approve_refund,
+@mutation(
     permission_classes=[IsAgent],
     description="Approve a REQUESTED refund (agents up to their limit; admins any amount).",
 )
+async def approve_refund(
+    info: Info, input: Annotated[ApproveRefundInput, input_argument("approveRefund")]
+) -> ApproveRefundResult:
+    return await on_refund(  # type: ignore[return-value]
+        info, input.refund_id, RefundDecided.of, use_case.approve_refund, input.note
+    )

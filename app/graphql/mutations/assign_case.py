@@ -5,7 +5,8 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._cases import CaseUpdated, change_case
+from app.graphql.fields import mutation
+from app.graphql.mutations._cases import CaseUpdated, on_case
 from app.graphql.mutations._run import input_argument, internal_id, result_union
 from app.graphql.permissions import IsAgent
 from app.graphql.types.errors import Conflict, NotFound, ValidationFailed
@@ -26,20 +27,16 @@ AssignCaseResult = Annotated[
 ]
 
 
+@mutation(permission_classes=[IsAgent], description="Assign or unassign a case.")
 async def assign_case(
-    info: Info,
-    input: Annotated[AssignCaseInput, input_argument("assignCase")],
+    info: Info, input: Annotated[AssignCaseInput, input_argument("assignCase")]
 ) -> AssignCaseResult:
     assignee = input.assignee_id
-    return await change_case(  # type: ignore[return-value]
+    return await on_case(  # type: ignore[return-value]
         info,
         input.case_id,
+        CaseUpdated.of,
         lambda services, principal, case: use_case.assign_case(
             services, principal, case, internal_id(assignee, "User", "Agent") if assignee else None
         ),
     )
-
-
-field = strawberry.mutation(
-    resolver=assign_case, permission_classes=[IsAgent], description="Assign or unassign a case."
-)

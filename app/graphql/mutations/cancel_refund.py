@@ -5,7 +5,8 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._refunds import change_refund
+from app.graphql.fields import mutation
+from app.graphql.mutations._refunds import on_refund
 from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.errors import Conflict, InvalidTransition, NotFound
@@ -29,20 +30,16 @@ CancelRefundResult = Annotated[
 ]
 
 
-async def cancel_refund(
-    info: Info,
-    input: Annotated[CancelRefundInput, input_argument("cancelRefund")],
-) -> CancelRefundResult:
-    return await change_refund(  # type: ignore[return-value]
-        info,
-        input.refund_id,
-        lambda services, principal, refund: use_case.cancel_refund(services, principal, refund),
-        lambda refund: RefundCancelled(refund=Refund.from_domain(refund)),
-    )
-
-
-field = strawberry.mutation(
-    resolver=cancel_refund,
+@mutation(
     permission_classes=[IsAuthenticated],
     description="Customers: withdraw a refund request that is still REQUESTED.",
 )
+async def cancel_refund(
+    info: Info, input: Annotated[CancelRefundInput, input_argument("cancelRefund")]
+) -> CancelRefundResult:
+    return await on_refund(  # type: ignore[return-value]
+        info,
+        input.refund_id,
+        lambda refund: RefundCancelled(refund=Refund.from_domain(refund)),
+        use_case.cancel_refund,
+    )

@@ -5,7 +5,8 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._cases import CaseUpdated, change_case
+from app.graphql.fields import mutation
+from app.graphql.mutations._cases import CaseUpdated, on_case
 from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.common import CaseStatus
@@ -27,21 +28,10 @@ ChangeCaseStatusResult = Annotated[
 ]
 
 
+@mutation(permission_classes=[IsAuthenticated], description="Move a case through its lifecycle.")
 async def change_case_status(
-    info: Info,
-    input: Annotated[ChangeCaseStatusInput, input_argument("changeCaseStatus")],
+    info: Info, input: Annotated[ChangeCaseStatusInput, input_argument("changeCaseStatus")]
 ) -> ChangeCaseStatusResult:
-    return await change_case(  # type: ignore[return-value]
-        info,
-        input.case_id,
-        lambda services, principal, case: use_case.change_case_status(
-            services, principal, case, input.status
-        ),
+    return await on_case(  # type: ignore[return-value]
+        info, input.case_id, CaseUpdated.of, use_case.change_case_status, input.status
     )
-
-
-field = strawberry.mutation(
-    resolver=change_case_status,
-    permission_classes=[IsAuthenticated],
-    description="Move a case through its lifecycle.",
-)

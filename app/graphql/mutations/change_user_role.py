@@ -5,7 +5,8 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._admin import UserUpdated, change_user
+from app.graphql.fields import mutation
+from app.graphql.mutations._admin import UserUpdated, on_user
 from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.common import Role
@@ -25,20 +26,14 @@ ChangeUserRoleResult = Annotated[
 ]
 
 
-async def change_user_role(
-    info: Info,
-    input: Annotated[ChangeUserRoleInput, input_argument("changeUserRole")],
-) -> ChangeUserRoleResult:
-    return await change_user(  # type: ignore[return-value]
-        info,
-        input.user_id,
-        lambda services, actor, user: use_case.change_user_role(services, actor, user, input.role),
-    )
-
-
-field = strawberry.mutation(
-    resolver=change_user_role,
+@mutation(
     permission_classes=[IsAdmin],
     description="Make an agent an admin or an admin an agent (admins; not yourself). The user's "
     "sessions end, so their next token carries the new role. Audited.",
 )
+async def change_user_role(
+    info: Info, input: Annotated[ChangeUserRoleInput, input_argument("changeUserRole")]
+) -> ChangeUserRoleResult:
+    return await on_user(  # type: ignore[return-value]
+        info, input.user_id, UserUpdated.of, use_case.change_user_role, input.role
+    )

@@ -5,6 +5,7 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
+from app.graphql.fields import mutation
 from app.graphql.mutations._macros import MacroSaved
 from app.graphql.mutations._run import input_argument, result_union, run_then
 from app.graphql.permissions import IsAgent
@@ -24,6 +25,10 @@ class CreateMacroInput:
 CreateMacroResult = Annotated[MacroSaved | ValidationFailed, result_union("createMacro")]
 
 
+@mutation(
+    permission_classes=[IsAgent],
+    description="Add a macro to the shared library (agents and admins).",
+)
 async def create_macro(
     info: Info, input: Annotated[CreateMacroInput, input_argument("createMacro")]
 ) -> CreateMacroResult:
@@ -32,10 +37,3 @@ async def create_macro(
         lambda: use_case.create_macro(info.context.services, principal, input.title, input.body),
         MacroSaved.of,
     )
-
-
-field = strawberry.mutation(
-    resolver=create_macro,
-    permission_classes=[IsAgent],
-    description="Add a macro to the shared library (agents and admins).",
-)

@@ -5,12 +5,13 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import input_argument, result_union, run
+from app.graphql.fields import mutation
+from app.graphql.mutations._objects import admin_actor
+from app.graphql.mutations._run import input_argument, result_union, run_then
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.common import Role
 from app.graphql.types.errors import ValidationFailed
 from app.graphql.types.objects import User
-from domain.admin import AdminActor
 from domain.usecases import admin_users as use_case
 
 
@@ -37,29 +38,20 @@ CreateUserResult = Annotated[
 ]
 
 
+@mutation(permission_classes=[IsAdmin], description="Create a user (admins). Audited.")
 async def create_user(
-    info: Info,
-    input: Annotated[CreateUserInput, input_argument("createUser")],
+    info: Info, input: Annotated[CreateUserInput, input_argument("createUser")]
 ) -> CreateUserResult:
-    principal = info.context.require_principal()
-
-    async def work() -> UserCreated:
-        user = await use_case.create_user(
+    actor = admin_actor(info)
+    return await run_then(  # type: ignore[return-value]
+        lambda: use_case.create_user(
             info.context.services,
-            AdminActor.of(principal),
+            actor,
             email=input.email,
             name=input.name,
             role=input.role,
             password=input.password,
             external_customer_id=input.external_customer_id,
-        )
-        return UserCreated(user=User.from_domain(user))
-
-    return await run(work())  # type: ignore[return-value]
-
-
-field = strawberry.mutation(
-    resolver=create_user,
-    permission_classes=[IsAdmin],
-    description="Create a user (admins). Audited.",
-)
+        ),
+        lambda user: UserCreated(user=User.from_domain(user)),
+    )

@@ -5,9 +5,10 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
+from app.graphql.fields import mutation
 from app.graphql.ids import encode_id
-from app.graphql.mutations._macros import macro_id
-from app.graphql.mutations._run import input_argument, result_union, run_then
+from app.graphql.mutations._macros import on_macro
+from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAgent
 from app.graphql.types.errors import NotFound
 from domain.usecases import manage_macros as use_case
@@ -26,18 +27,16 @@ class MacroDeleted:
 DeleteMacroResult = Annotated[MacroDeleted | NotFound, result_union("deleteMacro")]
 
 
-async def delete_macro(
-    info: Info, input: Annotated[DeleteMacroInput, input_argument("deleteMacro")]
-) -> DeleteMacroResult:
-    principal = info.context.require_principal()
-    return await run_then(  # type: ignore[return-value]
-        lambda: use_case.delete_macro(info.context.services, principal, macro_id(input.macro_id)),
-        lambda deleted: MacroDeleted(deleted_macro_id=encode_id("Macro", deleted)),
-    )
-
-
-field = strawberry.mutation(
-    resolver=delete_macro,
+@mutation(
     permission_classes=[IsAgent],
     description="Remove a macro from the shared library (agents and admins).",
 )
+async def delete_macro(
+    info: Info, input: Annotated[DeleteMacroInput, input_argument("deleteMacro")]
+) -> DeleteMacroResult:
+    return await on_macro(  # type: ignore[return-value]
+        info,
+        input.macro_id,
+        lambda deleted: MacroDeleted(deleted_macro_id=encode_id("Macro", deleted)),
+        use_case.delete_macro,
+    )

@@ -6,7 +6,8 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import input_argument, result_union, run
+from app.graphql.fields import mutation
+from app.graphql.mutations._run import input_argument, result_union, run_then
 from app.graphql.types.errors import InvalidCredentials, RateLimited, ValidationFailed
 from app.graphql.types.objects import User
 from domain.usecases import sessions
@@ -41,17 +42,10 @@ LoginResult = Annotated[
 ]
 
 
-async def login(
-    info: Info,
-    input: Annotated[LoginInput, input_argument("login")],
-) -> LoginResult:
+@mutation(description="Log in with email and password.")
+async def login(info: Info, input: Annotated[LoginInput, input_argument("login")]) -> LoginResult:
     ctx = info.context
-
-    async def work() -> AuthSession:
-        tokens = await sessions.login(ctx.services, input.email, input.password, client=ctx.client)
-        return AuthSession.from_tokens(tokens)
-
-    return await run(work())  # type: ignore[return-value]
-
-
-field = strawberry.mutation(resolver=login, description="Log in with email and password.")
+    return await run_then(  # type: ignore[return-value]
+        lambda: sessions.login(ctx.services, input.email, input.password, client=ctx.client),
+        AuthSession.from_tokens,
+    )

@@ -5,7 +5,8 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import input_argument, result_union, run
+from app.graphql.fields import mutation
+from app.graphql.mutations._run import input_argument, result_union, run_then
 from app.graphql.types.errors import InvalidRefreshToken
 from domain.usecases import sessions
 
@@ -26,15 +27,11 @@ LogoutResult = Annotated[
 ]
 
 
+@mutation(description="End a session everywhere.")
 async def logout(
-    info: Info,
-    input: Annotated[LogoutInput, input_argument("logout")],
+    info: Info, input: Annotated[LogoutInput, input_argument("logout")]
 ) -> LogoutResult:
-    async def work() -> LoggedOut:
-        await sessions.logout(info.context.services, input.refresh_token)
-        return LoggedOut(ok=True)
-
-    return await run(work())  # type: ignore[return-value]
-
-
-field = strawberry.mutation(resolver=logout, description="End a session everywhere.")
+    return await run_then(  # type: ignore[return-value]
+        lambda: sessions.logout(info.context.services, input.refresh_token),
+        lambda _: LoggedOut(ok=True),
+    )

@@ -5,6 +5,7 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
+from app.graphql.fields import mutation
 from app.graphql.mutations._run import input_argument, internal_id, result_union, run
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.common import CaseCategory, CasePriority
@@ -52,9 +53,12 @@ OpenCaseResult = Annotated[
 ]
 
 
+@mutation(
+    permission_classes=[IsAuthenticated],
+    description="Open a support case (customers for themselves; agents for a customer).",
+)
 async def open_case(
-    info: Info,
-    input: Annotated[OpenCaseInput, input_argument("openCase")],
+    info: Info, input: Annotated[OpenCaseInput, input_argument("openCase")]
 ) -> OpenCaseResult:
     principal = info.context.require_principal()
 
@@ -75,10 +79,3 @@ async def open_case(
         return CaseOpened(support_case=SupportCase.from_domain(case))
 
     return await run(work())  # type: ignore[return-value]
-
-
-field = strawberry.mutation(
-    resolver=open_case,
-    permission_classes=[IsAuthenticated],
-    description="Open a support case (customers for themselves; agents for a customer).",
-)

@@ -4,12 +4,14 @@ from typing import Annotated
 
 import strawberry
 
-from app.graphql import fields
 from app.graphql.context import Info
-from app.graphql.mutations._run import input_argument, internal_id, result_union, run
+from app.graphql.fields import field, mutation
+from app.graphql.mutations._cases import on_case
+from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.errors import Conflict, IdempotencyKeyReused, NotFound, ValidationFailed
 from app.graphql.types.objects import Message, SupportCase
+from domain import cases as dc
 from domain.usecases import post_message as use_case
 
 
@@ -34,7 +36,7 @@ class MessagePosted:
     posted_message: Message = strawberry.field(description="The new message.")
     support_case: SupportCase = strawberry.field(description="The case, after the message.")
 
-    @fields.field(
+    @field(
         description="The new message (same as `postedMessage`).",
         deprecation_reason="Use `postedMessage`: `message` clashes with `Error.message` "
         "(String!) when both are selected in one result, so clients had to alias it.",
@@ -49,30 +51,26 @@ PostMessageResult = Annotated[
 ]
 
 
-async def post_message(
-    info: Info,
-    input: Annotated[PostMessageInput, input_argument("postMessage")],
-) -> PostMessageResult:
-    principal = info.context.require_principal()
-
-    async def work() -> MessagePosted:
-        message, case = await use_case.post_message(
-            info.context.services,
-            principal,
-            internal_id(input.case_id, "SupportCase", "Case"),
-            input.body,
-            internal=input.internal,
-            idempotency_key=input.idempotency_key,
-        )
-        return MessagePosted(
-            posted_message=Message.from_domain(message), support_case=SupportCase.from_domain(case)
-        )
-
-    return await run(work())  # type: ignore[return-value]
+def _posted(result: tuple[dc.Message, dc.SupportCase]) -> MessagePosted:
+    message, case = result
+    return MessagePosted(
+        posted_message=Message.from_domain(message), support_case=SupportCase.from_domain(case)
+    )
 
 
-field = strawberry.mutation(
-    resolver=post_message,
+@mutation(
     permission_classes=[IsAuthenticated],
     description="Reply on a case, or (agents) add an internal note.",
 )
+async def post_message(
+    info: Info, input: Annotated[PostMessageInput, input_argument("postMessage")]
+) -> PostMessageResult:
+    return await on_case(  # type: ignore[return-value]
+        info,
+        input.case_id,
+        _posted,
+        use_case.post_message,
+        input.body,
+        internal=input.internal,
+        idempotency_key=input.idempotency_key,
+    )

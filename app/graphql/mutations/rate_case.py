@@ -5,7 +5,9 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import case_id, input_argument, result_union, run_then
+from app.graphql.fields import mutation
+from app.graphql.mutations._cases import on_case
+from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.errors import Conflict, NotFound, RatingNotAllowed, ValidationFailed
 from app.graphql.types.objects import SupportCase
@@ -41,21 +43,14 @@ def _rated(result: tuple[ds.CaseRating, dc.SupportCase]) -> CaseRated:
     return CaseRated(rating=CaseRating(model=rating), support_case=SupportCase.from_domain(case))
 
 
-async def rate_case(
-    info: Info, input: Annotated[RateCaseInput, input_argument("rateCase")]
-) -> RateCaseResult:
-    principal = info.context.require_principal()
-    return await run_then(  # type: ignore[return-value]
-        lambda: use_case.rate_case(
-            info.context.services, principal, case_id(input.case_id), input.score, input.comment
-        ),
-        _rated,
-    )
-
-
-field = strawberry.mutation(
-    resolver=rate_case,
+@mutation(
     permission_classes=[IsAuthenticated],
     description="Rate a resolved case, once, within the rating window (the case's customer "
     "only; agents and admins get FORBIDDEN).",
 )
+async def rate_case(
+    info: Info, input: Annotated[RateCaseInput, input_argument("rateCase")]
+) -> RateCaseResult:
+    return await on_case(  # type: ignore[return-value]
+        info, input.case_id, _rated, use_case.rate_case, input.score, input.comment
+    )

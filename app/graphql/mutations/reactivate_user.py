@@ -5,7 +5,8 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._admin import UserUpdated, change_user
+from app.graphql.fields import mutation
+from app.graphql.mutations._admin import UserUpdated, on_user
 from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.errors import NotFound
@@ -23,20 +24,14 @@ ReactivateUserResult = Annotated[
 ]
 
 
-async def reactivate_user(
-    info: Info,
-    input: Annotated[ReactivateUserInput, input_argument("reactivateUser")],
-) -> ReactivateUserResult:
-    return await change_user(  # type: ignore[return-value]
-        info,
-        input.user_id,
-        use_case.reactivate_user,
-    )
-
-
-field = strawberry.mutation(
-    resolver=reactivate_user,
+@mutation(
     permission_classes=[IsAdmin],
     description="Let a deactivated user log in again (admins). Their old sessions stay ended. "
     "Audited.",
 )
+async def reactivate_user(
+    info: Info, input: Annotated[ReactivateUserInput, input_argument("reactivateUser")]
+) -> ReactivateUserResult:
+    return await on_user(  # type: ignore[return-value]
+        info, input.user_id, UserUpdated.of, use_case.reactivate_user
+    )

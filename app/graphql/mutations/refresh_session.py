@@ -5,7 +5,8 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import input_argument, result_union, run
+from app.graphql.fields import mutation
+from app.graphql.mutations._run import input_argument, result_union, run_then
 from app.graphql.mutations.login import AuthSession
 from app.graphql.types.errors import InvalidRefreshToken
 from domain.usecases import sessions
@@ -22,20 +23,14 @@ RefreshSessionResult = Annotated[
 ]
 
 
-async def refresh_session(
-    info: Info,
-    input: Annotated[RefreshSessionInput, input_argument("refreshSession")],
-) -> RefreshSessionResult:
-    async def work() -> AuthSession:
-        return AuthSession.from_tokens(
-            await sessions.refresh_session(info.context.services, input.refresh_token)
-        )
-
-    return await run(work())  # type: ignore[return-value]
-
-
-field = strawberry.mutation(
-    resolver=refresh_session,
+@mutation(
     description="Trade a refresh token for new tokens. Each refresh token works once; "
-    "presenting a used one again ends the whole session.",
+    "presenting a used one again ends the whole session."
 )
+async def refresh_session(
+    info: Info, input: Annotated[RefreshSessionInput, input_argument("refreshSession")]
+) -> RefreshSessionResult:
+    return await run_then(  # type: ignore[return-value]
+        lambda: sessions.refresh_session(info.context.services, input.refresh_token),
+        AuthSession.from_tokens,
+    )

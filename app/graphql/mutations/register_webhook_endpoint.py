@@ -5,11 +5,12 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
+from app.graphql.fields import mutation
+from app.graphql.mutations._objects import admin_actor
 from app.graphql.mutations._run import input_argument, result_union, run_then
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.errors import ValidationFailed
 from app.graphql.types.webhooks import WebhookEndpoint
-from domain.admin import AdminActor
 from domain.outbound_webhooks import WebhookEvent
 from domain.usecases import outbound_webhooks as use_case
 
@@ -36,11 +37,16 @@ RegisterWebhookEndpointResult = Annotated[
 ]
 
 
+@mutation(
+    permission_classes=[IsAdmin],
+    description="Register a shop endpoint for outbound webhooks (admins). Returns its signing "
+    "secret once.",
+)
 async def register_webhook_endpoint(
     info: Info,
     input: Annotated[RegisterWebhookEndpointInput, input_argument("registerWebhookEndpoint")],
 ) -> RegisterWebhookEndpointResult:
-    actor = AdminActor.of(info.context.require_principal())
+    actor = admin_actor(info)
     return await run_then(  # type: ignore[return-value]
         lambda: use_case.register_endpoint(
             info.context.services,
@@ -53,11 +59,3 @@ async def register_webhook_endpoint(
             endpoint=WebhookEndpoint.from_domain(made.endpoint), secret=made.secret
         ),
     )
-
-
-field = strawberry.mutation(
-    resolver=register_webhook_endpoint,
-    permission_classes=[IsAdmin],
-    description="Register a shop endpoint for outbound webhooks (admins). Returns its signing "
-    "secret once.",
-)

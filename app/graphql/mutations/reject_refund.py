@@ -5,7 +5,8 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._refunds import RefundDecided, change_refund
+from app.graphql.fields import mutation
+from app.graphql.mutations._refunds import RefundDecided, on_refund
 from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAgent
 from app.graphql.types.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -24,22 +25,13 @@ RejectRefundResult = Annotated[
 ]
 
 
-async def reject_refund(
-    info: Info,
-    input: Annotated[RejectRefundInput, input_argument("rejectRefund")],
-) -> RejectRefundResult:
-    return await change_refund(  # type: ignore[return-value]
-        info,
-        input.refund_id,
-        lambda services, principal, refund: use_case.reject_refund(
-            services, principal, refund, input.note
-        ),
-        RefundDecided.of,
-    )
-
-
-field = strawberry.mutation(
-    resolver=reject_refund,
+@mutation(
     permission_classes=[IsAgent],
     description="Reject a REQUESTED refund with a note for the customer.",
 )
+async def reject_refund(
+    info: Info, input: Annotated[RejectRefundInput, input_argument("rejectRefund")]
+) -> RejectRefundResult:
+    return await on_refund(  # type: ignore[return-value]
+        info, input.refund_id, RefundDecided.of, use_case.reject_refund, input.note
+    )

@@ -5,10 +5,11 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
+from app.graphql.fields import mutation
+from app.graphql.mutations._objects import admin_actor
 from app.graphql.mutations._run import input_argument, result_union, run_then
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.errors import NotFound, ValidationFailed
-from domain.admin import AdminActor
 from domain.order_events import OrderEventOutcome
 from domain.usecases import apply_order_event as use_case
 from domain.usecases.apply_order_event import OrderEventResult
@@ -39,11 +40,18 @@ ReplayOrderWebhookResult = Annotated[
 ]
 
 
+@mutation(
+    permission_classes=[IsAdmin],
+    description="Admins: apply a stored order webhook delivery again (kept for the replay window, "
+    "RETENTION_WEBHOOK_DELIVERY_DAYS): the order cache learns of the change again, and the "
+    "order's state and case timelines advance if the event is newer than what is applied. "
+    "NotFound when no such delivery is kept; ValidationFailed when it was stored without its "
+    "payload. Audited.",
+)
 async def replay_order_webhook(
-    info: Info,
-    input: Annotated[ReplayOrderWebhookInput, input_argument("replayOrderWebhook")],
+    info: Info, input: Annotated[ReplayOrderWebhookInput, input_argument("replayOrderWebhook")]
 ) -> ReplayOrderWebhookResult:
-    actor = AdminActor.of(info.context.require_principal())
+    actor = admin_actor(info)
 
     def payload(result: OrderEventResult) -> OrderWebhookReplayed:
         return OrderWebhookReplayed(
@@ -56,14 +64,3 @@ async def replay_order_webhook(
         lambda: use_case.replay_order_webhook(info.context.services, actor, input.delivery_id),
         payload,
     )
-
-
-field = strawberry.mutation(
-    resolver=replay_order_webhook,
-    permission_classes=[IsAdmin],
-    description="Admins: apply a stored order webhook delivery again (kept for the replay window, "
-    "RETENTION_WEBHOOK_DELIVERY_DAYS): the order cache learns of the change again, and the "
-    "order's state and case timelines advance if the event is newer than what is applied. "
-    "NotFound when no such delivery is kept; ValidationFailed when it was stored without its "
-    "payload. Audited.",
-)

@@ -5,6 +5,7 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
+from app.graphql.fields import mutation
 from app.graphql.mutations._run import input_argument, internal_id, result_union, run
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.common import RefundReason
@@ -80,9 +81,13 @@ RequestRefundResult = Annotated[
 ]
 
 
+@mutation(
+    permission_classes=[IsAuthenticated],
+    description="Ask for money back on the case's order. Small refunds may be approved at once "
+    "by the refund policy (approval AUTO_POLICY).",
+)
 async def request_refund(
-    info: Info,
-    input: Annotated[RequestRefundInput, input_argument("requestRefund")],
+    info: Info, input: Annotated[RequestRefundInput, input_argument("requestRefund")]
 ) -> RequestRefundResult:
     principal = info.context.require_principal()
 
@@ -109,11 +114,3 @@ async def request_refund(
         return RefundRequested(refund=Refund.from_domain(refund))
 
     return await run(work(), info)  # type: ignore[return-value]
-
-
-field = strawberry.mutation(
-    resolver=request_refund,
-    permission_classes=[IsAuthenticated],
-    description="Ask for money back on the case's order. Small refunds may be approved at once "
-    "by the refund policy (approval AUTO_POLICY).",
-)

@@ -5,7 +5,8 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._admin import UserUpdated, change_user
+from app.graphql.fields import mutation
+from app.graphql.mutations._admin import UserUpdated, on_user
 from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.errors import NotFound, ValidationFailed
@@ -24,21 +25,13 @@ ResetUserPasswordResult = Annotated[
 ]
 
 
-async def reset_user_password(
-    info: Info,
-    input: Annotated[ResetUserPasswordInput, input_argument("resetUserPassword")],
-) -> ResetUserPasswordResult:
-    return await change_user(  # type: ignore[return-value]
-        info,
-        input.user_id,
-        lambda services, actor, user: use_case.reset_user_password(
-            services, actor, user, input.password
-        ),
-    )
-
-
-field = strawberry.mutation(
-    resolver=reset_user_password,
+@mutation(
     permission_classes=[IsAdmin],
     description="Set a user's password (admins). Every session of theirs ends. Audited.",
 )
+async def reset_user_password(
+    info: Info, input: Annotated[ResetUserPasswordInput, input_argument("resetUserPassword")]
+) -> ResetUserPasswordResult:
+    return await on_user(  # type: ignore[return-value]
+        info, input.user_id, UserUpdated.of, use_case.reset_user_password, input.password
+    )

@@ -5,7 +5,8 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._refunds import change_refund
+from app.graphql.fields import mutation
+from app.graphql.mutations._refunds import on_refund
 from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAgent
 from app.graphql.types.errors import (
@@ -37,20 +38,7 @@ RetryRefundResult = Annotated[
 ]
 
 
-async def retry_refund(
-    info: Info,
-    input: Annotated[RetryRefundInput, input_argument("retryRefund")],
-) -> RetryRefundResult:
-    return await change_refund(  # type: ignore[return-value]
-        info,
-        input.refund_id,
-        lambda services, principal, refund: use_case.retry_refund(services, principal, refund),
-        lambda refund: RefundRetried(refund=Refund.from_domain(refund)),
-    )
-
-
-field = strawberry.mutation(
-    resolver=retry_refund,
+@mutation(
     permission_classes=[IsAgent],
     description="Agents: pay a FAILED refund again (a new attempt, with a new idempotency key "
     "at the payment gateway). Its amount must still fit in what is left to refund "
@@ -59,3 +47,12 @@ field = strawberry.mutation(
     "gateway first: past its 24 h key retention it could pay twice); audited; agents get "
     "FORBIDDEN.",
 )
+async def retry_refund(
+    info: Info, input: Annotated[RetryRefundInput, input_argument("retryRefund")]
+) -> RetryRefundResult:
+    return await on_refund(  # type: ignore[return-value]
+        info,
+        input.refund_id,
+        lambda refund: RefundRetried(refund=Refund.from_domain(refund)),
+        use_case.retry_refund,
+    )

@@ -6,12 +6,12 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import input_argument, result_union, run_then
-from app.graphql.mutations._webhooks import endpoint_id
+from app.graphql.fields import mutation
+from app.graphql.mutations._run import input_argument, result_union
+from app.graphql.mutations._webhooks import on_endpoint
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.errors import NotFound, ValidationFailed
 from app.graphql.types.webhooks import WebhookEndpoint
-from domain.admin import AdminActor
 from domain.usecases import outbound_webhooks as use_case
 
 
@@ -44,35 +44,28 @@ RotateWebhookSecretResult = Annotated[
 ]
 
 
-async def rotate_webhook_secret(
-    info: Info,
-    input: Annotated[RotateWebhookSecretInput, input_argument("rotateWebhookSecret")],
-) -> RotateWebhookSecretResult:
-    actor = AdminActor.of(info.context.require_principal())
-    services = info.context.services
-    grace = input.grace_period_seconds
-
-    def done(made: use_case.EndpointWithSecret) -> WebhookSecretRotated:
-        return WebhookSecretRotated(
-            endpoint=WebhookEndpoint.from_domain(made.endpoint),
-            secret=made.secret,
-            previous_secret_expires_at=made.endpoint.rotation_ends_at(services.clock.now()),
-        )
-
-    return await run_then(  # type: ignore[return-value]
-        lambda: use_case.rotate_secret(
-            services,
-            actor,
-            endpoint_id(input.endpoint_id),
-            grace=None if grace is None else timedelta(seconds=grace),
-        ),
-        done,
-    )
-
-
-field = strawberry.mutation(
-    resolver=rotate_webhook_secret,
+@mutation(
     permission_classes=[IsAdmin],
     description="Give an endpoint a new signing secret (admins); the old one keeps signing "
     "during the grace period, so the receiver can switch without losing a delivery.",
 )
+async def rotate_webhook_secret(
+    info: Info, input: Annotated[RotateWebhookSecretInput, input_argument("rotateWebhookSecret")]
+) -> RotateWebhookSecretResult:
+    clock = info.context.services.clock
+    grace = input.grace_period_seconds
+
+    def rotated(made: use_case.EndpointWithSecret) -> WebhookSecretRotated:
+        return WebhookSecretRotated(
+            endpoint=WebhookEndpoint.from_domain(made.endpoint),
+            secret=made.secret,
+            previous_secret_expires_at=made.endpoint.rotation_ends_at(clock.now()),
+        )
+
+    return await on_endpoint(  # type: ignore[return-value]
+        info,
+        input.endpoint_id,
+        rotated,
+        use_case.rotate_secret,
+        grace=None if grace is None else timedelta(seconds=grace),
+    )

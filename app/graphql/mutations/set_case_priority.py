@@ -5,7 +5,8 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._cases import CaseUpdated, change_case
+from app.graphql.fields import mutation
+from app.graphql.mutations._cases import CaseUpdated, on_case
 from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAgent
 from app.graphql.types.common import CasePriority
@@ -25,21 +26,10 @@ SetCasePriorityResult = Annotated[
 ]
 
 
+@mutation(permission_classes=[IsAgent], description="Change a case's priority.")
 async def set_case_priority(
-    info: Info,
-    input: Annotated[SetCasePriorityInput, input_argument("setCasePriority")],
+    info: Info, input: Annotated[SetCasePriorityInput, input_argument("setCasePriority")]
 ) -> SetCasePriorityResult:
-    return await change_case(  # type: ignore[return-value]
-        info,
-        input.case_id,
-        lambda services, principal, case: use_case.set_case_priority(
-            services, principal, case, input.priority
-        ),
+    return await on_case(  # type: ignore[return-value]
+        info, input.case_id, CaseUpdated.of, use_case.set_case_priority, input.priority
     )
-
-
-field = strawberry.mutation(
-    resolver=set_case_priority,
-    permission_classes=[IsAgent],
-    description="Change a case's priority.",
-)

@@ -12,6 +12,7 @@ import strawberry
 
 from app.graphql.context import Info
 from app.graphql.errors import PublicError
+from app.graphql.fields import mutation
 from app.graphql.mutations._run import result_union, run
 from app.graphql.mutations.login import LoginInput
 from app.graphql.types.errors import InvalidCredentials, RateLimited, ValidationFailed
@@ -40,6 +41,10 @@ StartBrowserSessionResult = Annotated[
 ]
 
 
+@mutation(
+    description="Log in from a browser: like `login`, but the refresh token is set as an "
+    "httpOnly cookie instead of being returned."
+)
 async def start_browser_session(
     info: Info,
     input: Annotated[
@@ -62,10 +67,3 @@ async def start_browser_session(
         )
 
     return await run(work())  # type: ignore[return-value]
-
-
-field = strawberry.mutation(
-    resolver=start_browser_session,
-    description="Log in from a browser: like `login`, but the refresh token is set as an "
-    "httpOnly cookie instead of being returned.",
-)

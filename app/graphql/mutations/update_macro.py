@@ -5,8 +5,9 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._macros import MacroSaved, macro_id
-from app.graphql.mutations._run import input_argument, result_union, run_then
+from app.graphql.fields import mutation
+from app.graphql.mutations._macros import MacroSaved, on_macro
+from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAgent
 from app.graphql.types.errors import Conflict, NotFound, ValidationFailed
 from domain.usecases import manage_macros as use_case
@@ -26,24 +27,17 @@ UpdateMacroResult = Annotated[
 ]
 
 
+@mutation(
+    permission_classes=[IsAgent], description="Change a macro's title or body (agents and admins)."
+)
 async def update_macro(
     info: Info, input: Annotated[UpdateMacroInput, input_argument("updateMacro")]
 ) -> UpdateMacroResult:
-    principal = info.context.require_principal()
-    return await run_then(  # type: ignore[return-value]
-        lambda: use_case.update_macro(
-            info.context.services,
-            principal,
-            macro_id(input.macro_id),
-            title=input.title,
-            body=input.body,
-        ),
+    return await on_macro(  # type: ignore[return-value]
+        info,
+        input.macro_id,
         MacroSaved.of,
+        use_case.update_macro,
+        title=input.title,
+        body=input.body,
     )
-
-
-field = strawberry.mutation(
-    resolver=update_macro,
-    permission_classes=[IsAgent],
-    description="Change a macro's title or body (agents and admins).",
-)

@@ -5,12 +5,12 @@ from typing import Annotated
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.mutations._run import input_argument, result_union, run_then
-from app.graphql.mutations._webhooks import endpoint_id
+from app.graphql.fields import mutation
+from app.graphql.mutations._run import input_argument, result_union
+from app.graphql.mutations._webhooks import on_endpoint
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.errors import NotFound, ValidationFailed
 from app.graphql.types.webhooks import WebhookEndpoint
-from domain.admin import AdminActor
 from domain.outbound_webhooks import WebhookEvent
 from domain.usecases import outbound_webhooks as use_case
 
@@ -41,27 +41,21 @@ UpdateWebhookEndpointResult = Annotated[
 ]
 
 
+@mutation(
+    permission_classes=[IsAdmin],
+    description="Change an endpoint's URL, events or note, or disable/enable it (admins).",
+)
 async def update_webhook_endpoint(
     info: Info,
     input: Annotated[UpdateWebhookEndpointInput, input_argument("updateWebhookEndpoint")],
 ) -> UpdateWebhookEndpointResult:
-    actor = AdminActor.of(info.context.require_principal())
-    return await run_then(  # type: ignore[return-value]
-        lambda: use_case.update_endpoint(
-            info.context.services,
-            actor,
-            endpoint_id(input.endpoint_id),
-            url=input.url,
-            events=input.events,
-            description=input.description,
-            active=input.active,
-        ),
+    return await on_endpoint(  # type: ignore[return-value]
+        info,
+        input.endpoint_id,
         lambda endpoint: WebhookEndpointUpdated(endpoint=WebhookEndpoint.from_domain(endpoint)),
+        use_case.update_endpoint,
+        url=input.url,
+        events=input.events,
+        description=input.description,
+        active=input.active,
     )
-
-
-field = strawberry.mutation(
-    resolver=update_webhook_endpoint,
-    permission_classes=[IsAdmin],
-    description="Change an endpoint's URL, events or note, or disable/enable it (admins).",
-)
