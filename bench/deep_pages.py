@@ -25,7 +25,7 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import event
 
-from adapters.sql.read_store import encode_cursor
+from adapters.cursors import encode_cursor
 from app.main import build_runtime, seed
 from bench._machine import machine_and_python, postgres_version
 from bench._workloads import settings_from

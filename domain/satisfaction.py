@@ -79,9 +79,8 @@ def rate(
     rules: CaseRules,
 ) -> tuple[CaseRating, CaseEvent]:
     """The rating and its timeline entry (the caller stores both in one transaction)."""
-    if rater.is_staff:
-        raise Forbidden("Only the case's customer can rate it")
-    if rater.user_id != case.customer_id:  # the caller's load hides other customers' cases
+    # Staff never rate; another customer's case is already hidden by the caller's load.
+    if rater.is_staff or rater.user_id != case.customer_id:
         raise Forbidden("Only the case's customer can rate it")
     errors: list[FieldError] = []
     if isinstance(score, bool) or score not in SCORES:

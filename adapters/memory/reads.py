@@ -1,24 +1,22 @@
 """InMemoryReadStore: domain.queries.ReadStore over the committed state of an InMemoryStore.
 
 Everything returned is a copy (callers cannot change the store through it). Pages are keyset
-paginated with opaque cursors: base64url JSON tagged with what they point into, so a cursor of
-one list is refused by another; an event's cursor is its sequence number (decimal).
+paginated with the adapters' opaque cursors (adapters.cursors, the format of the SQL store too);
+an event's cursor is its sequence number (domain.live.event_cursor).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
-import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
+from adapters import cursors
 from adapters.memory.store import InMemoryStore
 from domain.cases import CaseStatus, Message, SupportCase
-from domain.errors import ValidationFailed
 from domain.events import CaseEvent
+from domain.live import event_cursor, parse_event_cursor
 from domain.queries import (
     CASE_CURSOR_KINDS,
     MAX_PAGE_SIZE,
@@ -40,76 +38,7 @@ from domain.users import User
 
 T = TypeVar("T")
 
-_MAX_CURSOR_LENGTH = 512
-
 Key = tuple[datetime, str]
-
-
-def _bad_cursor() -> ValidationFailed:
-    return ValidationFailed.single("after", "is not a valid cursor")
-
-
-def encode_cursor(kind: str, key: Key) -> str:
-    raw = json.dumps([kind, key[0].isoformat(), key[1]], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(kind: str, cursor: str) -> Key:
-    if not isinstance(cursor, str) or not cursor or len(cursor) > _MAX_CURSOR_LENGTH:
-        raise _bad_cursor()
-    try:
-        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if (
-            isinstance(value, list)
-            and len(value) == 3
-            and value[0] == kind
-            and isinstance(value[1], str)
-            and isinstance(value[2], str)
-        ):
-            at = datetime.fromisoformat(value[1])
-            if at.tzinfo is not None:
-                return (at, value[2])
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        pass
-    raise _bad_cursor()
-
-
-def _encode_name_cursor(name: str, user_id: str) -> str:
-    raw = json.dumps(["staff", name, user_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_name_cursor(cursor: str) -> tuple[str, str]:
-    if not isinstance(cursor, str) or not cursor or len(cursor) > _MAX_CURSOR_LENGTH:
-        raise _bad_cursor()
-    try:
-        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise _bad_cursor() from None
-    if (
-        isinstance(value, list)
-        and len(value) == 3
-        and value[0] == "staff"
-        and isinstance(value[1], str)
-        and isinstance(value[2], str)
-    ):
-        return (value[1], value[2])
-    raise _bad_cursor()
-
-
-def encode_event_cursor(sequence: int) -> str:
-    return str(sequence)
-
-
-def decode_event_cursor(cursor: str) -> int:
-    if (
-        not isinstance(cursor, str)
-        or not 0 < len(cursor) <= 18
-        or not cursor.isascii()
-        or not cursor.isdigit()
-    ):
-        raise _bad_cursor()
-    return int(cursor)
 
 
 def _keyset_page(
@@ -124,7 +53,7 @@ def _keyset_page(
     page_size(first)
     ordered = sorted(rows, key=key, reverse=newest_first)
     if after is not None:
-        position = decode_cursor(kind, after)
+        position = cursors.decode_cursor(kind, after)
         if newest_first:
             ordered = [row for row in ordered if key(row) < position]
         else:
@@ -132,7 +61,7 @@ def _keyset_page(
     items = ordered[:first]
     return Page(
         items=[copy.deepcopy(row) for row in items],
-        cursors=[encode_cursor(kind, key(row)) for row in items],
+        cursors=[cursors.encode_cursor(kind, *key(row)) for row in items],
         has_next_page=len(ordered) > first,
     )
 
@@ -303,7 +232,7 @@ class InMemoryReadStore:
         self, case_id: str, *, include_internal: bool, first: int, after: str | None
     ) -> Page[CaseEvent]:
         page_size(first)
-        start = decode_event_cursor(after) if after is not None else 0
+        start = parse_event_cursor(after) if after is not None else 0
         matching = [
             e
             for e in self._store.events
@@ -315,7 +244,7 @@ class InMemoryReadStore:
         items = matching[:first]  # the log is in sequence order already
         return Page(
             items=items,  # events are frozen: no copy needed
-            cursors=[encode_event_cursor(e.sequence or 0) for e in items],
+            cursors=[event_cursor(e.sequence or 0) for e in items],
             has_next_page=len(matching) > first,
         )
 
@@ -395,12 +324,12 @@ class InMemoryReadStore:
             key=lambda u: (u.name, u.id),
         )
         if after is not None:
-            position = _decode_name_cursor(after)
+            position = cursors.decode_name_cursor("staff", after)
             staff = [u for u in staff if (u.name, u.id) > position]
         items = staff[:first]
         return Page(
             items=[copy.deepcopy(u) for u in items],
-            cursors=[_encode_name_cursor(u.name, u.id) for u in items],
+            cursors=[cursors.encode_cursor("staff", u.name, u.id) for u in items],
             has_next_page=len(staff) > first,
         )
 

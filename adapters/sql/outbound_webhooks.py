@@ -13,8 +13,6 @@ lease expired cannot overwrite what its successor recorded.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,11 +21,12 @@ from sqlalchemy import and_, case, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters import cursors
+from adapters.sql import keyset
 from adapters.sql.audit import SqlAuditLog
 from adapters.sql.tables import refunds, support_cases
 from adapters.sql.tables_outbound_webhooks import webhook_deliveries, webhook_endpoints
 from domain.admin import AuditEntry
-from domain.errors import ValidationFailed
 from domain.events import CaseEvent
 from domain.outbound_webhooks import (
     ERROR_MAX,
@@ -47,6 +46,7 @@ from domain.outbound_webhooks import (
 from domain.queries import Page
 
 _PENDING = WebhookDeliveryState.PENDING.value
+_CURSOR_KIND = "webhook-delivery"
 _E = webhook_endpoints.c
 _D = webhook_deliveries.c
 
@@ -228,27 +228,6 @@ async def _refund_facts(session: AsyncSession, refund_ids: set[str]) -> dict[str
     }
 
 
-# -- cursors -----------------------------------------------------------------------------------
-
-
-def _cursor(delivery: WebhookDelivery) -> str:
-    raw = f"{delivery.created_at.isoformat()}|{delivery.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
-        at, _, delivery_id = text.partition("|")
-        moment = datetime.fromisoformat(at)
-        if not delivery_id or moment.tzinfo is None:
-            raise ValueError(cursor)
-    except (binascii.Error, UnicodeError, ValueError):
-        raise ValidationFailed.single("after", "is not a cursor of this connection") from None
-    return moment, delivery_id
-
-
 # -- the store ---------------------------------------------------------------------------------
 
 
@@ -324,17 +303,15 @@ class SqlWebhookStore:
         if states:
             stmt = stmt.where(_D.state.in_([s.value for s in states]))
         if after is not None:
-            at, delivery_id = _decode_cursor(after)
-            stmt = stmt.where(
-                or_(_D.created_at < at, and_(_D.created_at == at, _D.id < delivery_id))
-            )
+            at, delivery_id = cursors.decode_cursor(_CURSOR_KIND, after)
+            stmt = stmt.where(keyset.before(_D.created_at, _D.id, at, delivery_id))
         stmt = stmt.order_by(_D.created_at.desc(), _D.id.desc()).limit(first + 1)
         async with self._sessions() as session:
             rows = (await session.execute(stmt)).mappings().all()
         items = [delivery_from_row(row) for row in rows[:first]]
         return Page(
             items=items,
-            cursors=[_cursor(d) for d in items],
+            cursors=[cursors.encode_cursor(_CURSOR_KIND, d.created_at, d.id) for d in items],
             has_next_page=len(rows) > first,
         )
 

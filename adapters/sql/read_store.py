@@ -4,22 +4,18 @@ Each call runs in its own short read-only transaction (deferred BEGIN on SQLite,
 transaction on PostgreSQL). Batch lookups take ids and answer with one `IN (...)` query; an empty
 batch answers without touching the database.
 
-Cursors
-- cases, messages, refunds (and a case's refunds, kind "case-refund"): url-safe base64 of JSON
-  `[kind, created_at ISO 8601, id]`; the kind keeps a cursor of one list from being used with
-  another. Cases have one kind per sort (CASE_CURSOR_KINDS); DUE_SOONEST holds due_at.
-- staff (agents and admins by name): `["staff", name, id]`, encoded alike.
-- events: the decimal log sequence (queries.ReadStore: "the cursor is the event's sequence"), so
-  live events from the broker can carry the same cursor as the timeline.
+Cursors (adapters.cursors): `[kind, key, id]`, the kind keeping a cursor of one list from being
+used with another
+- cases, messages, refunds (and a case's refunds, kind "case-refund"): the key is created_at.
+  Cases have one kind per sort (CASE_CURSOR_KINDS); DUE_SOONEST holds due_at.
+- staff (agents and admins by name): `["staff", name, id]`.
+- events: the decimal log sequence (domain.live.event_cursor), so live events from the broker
+  can carry the same cursor as the timeline.
 Anything else is ValidationFailed on `after`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -35,13 +31,12 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    tuple_,
 )
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.types import String
 
-from adapters.sql import mappers
+from adapters import cursors
+from adapters.sql import keyset, mappers
 from adapters.sql.db import READ_ONLY
 from adapters.sql.tables import (
     UtcDateTime,
@@ -52,8 +47,8 @@ from adapters.sql.tables import (
     users,
 )
 from domain.cases import OPEN_STATES, CaseStatus, Message, SupportCase
-from domain.errors import ValidationFailed
 from domain.events import CaseEvent
+from domain.live import event_cursor, parse_event_cursor
 from domain.queries import (
     CASE_CURSOR_KINDS,
     MAX_PAGE_SIZE,
@@ -73,79 +68,7 @@ from domain.users import Role, User
 
 T = TypeVar("T")
 
-MAX_CURSOR_LENGTH = 512
-_EVENT_CURSOR = re.compile(r"^\d{1,18}$")
 _STAFF_ROLES = (Role.AGENT.value, Role.ADMIN.value)
-# The cursor kind of each case sort ("case" for NEWEST: the cursors of 1.0 stay valid).
-
-
-# -- cursors ----------------------------------------------------------------------------------
-
-
-def _invalid_cursor() -> ValidationFailed:
-    return ValidationFailed.single("after", "is not a valid cursor for this list")
-
-
-def encode_cursor(kind: str, created_at: datetime, item_id: str) -> str:
-    raw = json.dumps([kind, created_at.isoformat(), item_id], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(kind: str, cursor: str) -> tuple[datetime, str]:
-    if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
-        raise _invalid_cursor()
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        raw = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
-        decoded = json.loads(raw)
-        if not (isinstance(decoded, list) and len(decoded) == 3 and decoded[0] == kind):
-            raise ValueError("wrong shape")
-        _, stamp, item_id = decoded
-        if not isinstance(stamp, str) or not isinstance(item_id, str) or not item_id:
-            raise ValueError("wrong types")
-        if not item_id.isprintable():  # e.g. NUL, which PostgreSQL refuses in text
-            raise ValueError("unprintable id")
-        created_at = datetime.fromisoformat(stamp)
-        if created_at.tzinfo is None:
-            raise ValueError("naive timestamp")
-    except (ValueError, UnicodeError, binascii.Error, json.JSONDecodeError) as exc:
-        raise _invalid_cursor() from exc
-    return created_at, item_id
-
-
-def encode_name_cursor(kind: str, name: str, item_id: str) -> str:
-    raw = json.dumps([kind, name, item_id], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_name_cursor(kind: str, cursor: str) -> tuple[str, str]:
-    if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
-        raise _invalid_cursor()
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        decoded = json.loads(
-            base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
-        )
-        if not (isinstance(decoded, list) and len(decoded) == 3 and decoded[0] == kind):
-            raise ValueError("wrong shape")
-        _, name, item_id = decoded
-        if not isinstance(name, str) or not isinstance(item_id, str) or not item_id:
-            raise ValueError("wrong types")
-        if not (name.isprintable() and item_id.isprintable()):
-            raise ValueError("unprintable")
-    except (ValueError, UnicodeError, binascii.Error, json.JSONDecodeError) as exc:
-        raise _invalid_cursor() from exc
-    return name, item_id
-
-
-def encode_event_cursor(sequence: int) -> str:
-    return str(sequence)
-
-
-def decode_event_cursor(cursor: str) -> int:
-    if not _EVENT_CURSOR.match(cursor or ""):
-        raise _invalid_cursor()
-    return int(cursor)
 
 
 def _escape_like(term: str) -> str:
@@ -242,8 +165,8 @@ class SqlReadStore:
         descending = sort is CaseSort.NEWEST
         stmt = await self._filter_cases(select(support_cases), case_filter)
         if after is not None:
-            at, case_id = decode_cursor(kind, after)
-            position = _before if descending else _after
+            at, case_id = cursors.decode_cursor(kind, after)
+            position = keyset.before if descending else keyset.after
             stmt = stmt.where(position(key_col, c.id, at, case_id))
         order = (key_col.desc(), c.id.desc()) if descending else (key_col, c.id)
         stmt = stmt.order_by(*order).limit(first + 1)
@@ -255,7 +178,7 @@ class SqlReadStore:
 
         return Page(
             items=items,
-            cursors=[encode_cursor(kind, key_of(i), i.id) for i in items],
+            cursors=[cursors.encode_cursor(kind, key_of(i), i.id) for i in items],
             has_next_page=len(rows) > first,
         )
 
@@ -287,14 +210,14 @@ class SqlReadStore:
         if not include_internal:
             stmt = stmt.where(m.internal == false())
         if after is not None:
-            created_at, message_id = decode_cursor("message", after)
-            stmt = stmt.where(_after(m.created_at, m.id, created_at, message_id))
+            created_at, message_id = cursors.decode_cursor("message", after)
+            stmt = stmt.where(keyset.after(m.created_at, m.id, created_at, message_id))
         stmt = stmt.order_by(m.created_at, m.id).limit(first + 1)
         rows = await self._rows(stmt)
         items = [mappers.message_from_row(row) for row in rows[:first]]
         return Page(
             items=items,
-            cursors=[encode_cursor("message", i.created_at, i.id) for i in items],
+            cursors=[cursors.encode_cursor("message", i.created_at, i.id) for i in items],
             has_next_page=len(rows) > first,
         )
 
@@ -315,8 +238,8 @@ class SqlReadStore:
         m = messages.c
 
         def after(cursor: str) -> Any:
-            created_at, message_id = decode_cursor("message", cursor)
-            return _after(m.created_at, m.id, created_at, message_id)
+            created_at, message_id = cursors.decode_cursor("message", cursor)
+            return keyset.after(m.created_at, m.id, created_at, message_id)
 
         return await self._window_pages(
             messages,
@@ -326,7 +249,7 @@ class SqlReadStore:
             ),
             order_by=("created_at", "id"),
             to_domain=mappers.message_from_row,
-            cursor_of=lambda i: encode_cursor("message", i.created_at, i.id),
+            cursor_of=lambda i: cursors.encode_cursor("message", i.created_at, i.id),
         )
 
     async def get_message(self, message_id: str) -> Message | None:
@@ -371,13 +294,13 @@ class SqlReadStore:
         if not include_internal:
             stmt = stmt.where(e.internal == false())
         if after is not None:
-            stmt = stmt.where(e.sequence > decode_event_cursor(after))
+            stmt = stmt.where(e.sequence > parse_event_cursor(after))
         stmt = stmt.order_by(e.sequence).limit(first + 1)
         rows = await self._rows(stmt)
         items = [mappers.event_from_row(row) for row in rows[:first]]
         return Page(
             items=items,
-            cursors=[encode_event_cursor(i.sequence or 0) for i in items],
+            cursors=[event_cursor(i.sequence or 0) for i in items],
             has_next_page=len(rows) > first,
         )
 
@@ -402,13 +325,13 @@ class SqlReadStore:
             _case_page_conditions(
                 requests,
                 e.case_id,
-                lambda cursor: e.sequence > decode_event_cursor(cursor),
+                lambda cursor: e.sequence > parse_event_cursor(cursor),
                 e.internal,
                 lambda r: r.include_internal,
             ),
             order_by=("sequence",),
             to_domain=mappers.event_from_row,
-            cursor_of=lambda i: encode_event_cursor(i.sequence or 0),
+            cursor_of=lambda i: event_cursor(i.sequence or 0),
         )
 
     async def events_after(
@@ -478,16 +401,14 @@ class SqlReadStore:
         u = users.c
         stmt = select(users).where(u.role.in_(_STAFF_ROLES), u.active.is_(True))
         if after is not None:
-            name, user_id = decode_name_cursor("staff", after)
-            stmt = stmt.where(
-                tuple_(u.name, u.id) > tuple_(literal(name, String()), literal(user_id, String()))
-            )
+            name, user_id = cursors.decode_name_cursor("staff", after)
+            stmt = stmt.where(keyset.after(u.name, u.id, name, user_id))
         stmt = stmt.order_by(u.name, u.id).limit(first + 1)
         rows = await self._rows(stmt)
         items = [mappers.user_from_row(row) for row in rows[:first]]
         return Page(
             items=items,
-            cursors=[encode_name_cursor("staff", i.name, i.id) for i in items],
+            cursors=[cursors.encode_cursor("staff", i.name, i.id) for i in items],
             has_next_page=len(rows) > first,
         )
 
@@ -531,14 +452,14 @@ class SqlReadStore:
         r = refunds.c
         stmt = _filter_refunds(select(refunds), refund_filter)
         if after is not None:
-            created_at, refund_id = decode_cursor("refund", after)
-            stmt = stmt.where(_before(r.created_at, r.id, created_at, refund_id))
+            created_at, refund_id = cursors.decode_cursor("refund", after)
+            stmt = stmt.where(keyset.before(r.created_at, r.id, created_at, refund_id))
         stmt = stmt.order_by(r.created_at.desc(), r.id.desc()).limit(first + 1)
         rows = await self._rows(stmt)
         items = [mappers.refund_from_row(row) for row in rows[:first]]
         return Page(
             items=items,
-            cursors=[encode_cursor("refund", i.created_at, i.id) for i in items],
+            cursors=[cursors.encode_cursor("refund", i.created_at, i.id) for i in items],
             has_next_page=len(rows) > first,
         )
 
@@ -563,8 +484,8 @@ class SqlReadStore:
         r = refunds.c
 
         def after(cursor: str) -> Any:
-            created_at, refund_id = decode_cursor("case-refund", cursor)
-            return _after(r.created_at, r.id, created_at, refund_id)
+            created_at, refund_id = cursors.decode_cursor("case-refund", cursor)
+            return keyset.after(r.created_at, r.id, created_at, refund_id)
 
         return await self._window_pages(
             refunds,
@@ -572,7 +493,7 @@ class SqlReadStore:
             _case_page_conditions(requests, r.case_id, after),
             order_by=("created_at", "id"),
             to_domain=mappers.refund_from_row,
-            cursor_of=lambda i: encode_cursor("case-refund", i.created_at, i.id),
+            cursor_of=lambda i: cursors.encode_cursor("case-refund", i.created_at, i.id),
         )
 
     async def count_refunds_for_cases(self, case_ids: Sequence[str]) -> dict[str, int]:
@@ -710,21 +631,6 @@ def _filter_refunds(stmt: Select[Any], refund_filter: RefundFilter) -> Select[An
     if refund_filter.case_ids:
         stmt = stmt.where(r.case_id.in_(_unique(refund_filter.case_ids)))
     return stmt
-
-
-def _key(created_at: datetime, item_id: str) -> Any:
-    # Typed binds: the timestamp goes through UtcDateTime (UTC text on SQLite, timestamptz on PG).
-    return tuple_(literal(created_at, UtcDateTime()), literal(item_id, String()))
-
-
-def _before(created_col: Any, id_col: Any, created_at: datetime, item_id: str) -> Any:
-    """Row-value keyset condition for newest-first lists."""
-    return tuple_(created_col, id_col) < _key(created_at, item_id)
-
-
-def _after(created_col: Any, id_col: Any, created_at: datetime, item_id: str) -> Any:
-    """Row-value keyset condition for oldest-first lists."""
-    return tuple_(created_col, id_col) > _key(created_at, item_id)
 
 
 def overdue_condition(now: datetime) -> Any:

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.cursors import encode_cursor
 from adapters.sql.db import count_statements
-from adapters.sql.read_store import SqlReadStore, encode_cursor
+from adapters.sql.read_store import SqlReadStore
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from domain.cases import CasePriority, CaseStatus, Message, SupportCase
 from domain.errors import ValidationFailed
