@@ -54,7 +54,8 @@ class OnObject(Generic[A]):
     ) -> R | Error:
         """`run_then` of `use_case(services, actor, internal id, *args, **kwargs)`; `then`
         makes the payload. The id is decoded inside the run, so one that does not decode is a
-        NotFound union member like any other."""
+        NotFound union member like any other. `info` goes to the run for the refund use cases
+        (RefundNotAllowed{ORDER_UNAVAILABLE}, see _run); no other use case raises that."""
         actor = self.actor(info)
         return await run_then(
             lambda: use_case(info.context.services, actor, self.decode(global_id), *args, **kwargs),
