@@ -11,7 +11,9 @@ from domain.macros import PLACEHOLDERS, check_body, placeholders_in, render
 from domain.satisfaction import Satisfaction, ScoreCount, report
 from domain.usecases.apply_macro import apply_macro
 from domain.usecases.manage_macros import create_macro, decode_cursor, encode_cursor
-from tests.macro_scenarios import NOW, SCENARIOS, Bench, make_bench, open_for
+from domain.usecases.rate_case import rate_case
+from domain.usecases.satisfaction_report import DEFAULT_REPORT_PERIOD, satisfaction_report
+from tests.macro_scenarios import NOW, SCENARIOS, Bench, make_bench, open_for, resolved_case
 
 
 async def _bench() -> tuple[Bench, InMemoryStore]:
@@ -65,6 +67,26 @@ def test_the_report_aggregates_and_orders_agents() -> None:
     assert r.overall.count == 10 and r.overall.average == 3.7
     assert [(s.agent_id, s.count) for s in r.agents] == [("b", 3), ("a", 2), (None, 5)]
     assert Satisfaction(None, (0, 0, 0, 0, 0)).average is None
+
+
+async def test_the_report_defaults_to_the_last_30_days() -> None:
+    bench, _ = await _bench()
+    p = bench.people
+    case = await resolved_case(bench)
+    await rate_case(bench.services, p.customer, case.id, 4, None)
+    bench.clock.advance(days=29)
+    report = await satisfaction_report(bench.services, p.agent)
+    assert (report.since, report.until) == (
+        bench.clock.now() - DEFAULT_REPORT_PERIOD,
+        bench.clock.now(),
+    )
+    assert report.overall.count == 1
+    bench.clock.advance(days=2)
+    assert (await satisfaction_report(bench.services, p.agent)).overall.count == 0
+    # A given end: the 30 days before it.
+    until = NOW + DEFAULT_REPORT_PERIOD / 2
+    report = await satisfaction_report(bench.services, p.agent, until=until)
+    assert (report.since, report.overall.count) == (until - DEFAULT_REPORT_PERIOD, 1)
 
 
 def test_macro_cursors_round_trip() -> None:

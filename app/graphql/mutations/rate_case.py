@@ -40,7 +40,9 @@ RateCaseResult = Annotated[
 
 def _rated(result: tuple[ds.CaseRating, dc.SupportCase]) -> CaseRated:
     rating, case = result
-    return CaseRated(rating=CaseRating(model=rating), support_case=SupportCase.from_domain(case))
+    return CaseRated(
+        rating=CaseRating.from_domain(rating), support_case=SupportCase.from_domain(case)
+    )
 
 
 @mutation(

@@ -8,11 +8,8 @@ import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import field
-from app.graphql.ids import decode_expected
 from app.graphql.permissions import IsAdmin
-from app.graphql.queries.common import (
-    validation_error,
-)
+from app.graphql.queries.common import filter_id, read_page
 from app.graphql.types.admin import AuditEntryConnection
 from app.graphql.types.common import (
     AfterArg,
@@ -21,7 +18,6 @@ from app.graphql.types.common import (
 from app.graphql.types.ops import QueueDepths, RefundJobConnection
 from app.graphql.types.webhooks import WebhookDeliveryConnection, WebhookEndpoint
 from domain.admin import AdminActor
-from domain.errors import DomainError
 from domain.outbound_webhooks import WebhookDeliveryState
 from domain.usecases import outbound_webhooks as webhooks
 from domain.usecases.admin_users import audit_log
@@ -38,10 +34,9 @@ class AdminQueries:
         self, info: Info, first: FirstArg = 20, after: AfterArg = None
     ) -> AuditEntryConnection:
         actor = AdminActor.of(info.context.require_principal())
-        try:
-            page = await audit_log(info.context.services, actor, first=first, after=after)
-        except DomainError as exc:
-            raise validation_error(exc) from None
+        page = await read_page(
+            lambda: audit_log(info.context.services, actor, first=first, after=after)
+        )
         return AuditEntryConnection.from_page(page)
 
     @field(
@@ -72,20 +67,16 @@ class AdminQueries:
         ] = None,
     ) -> WebhookDeliveryConnection:
         actor = AdminActor.of(info.context.require_principal())
-        internal_endpoint: str | None = None
-        if endpoint_id is not None:
-            internal_endpoint = decode_expected(endpoint_id, "WebhookEndpoint") or "-"
-        try:
-            page = await webhooks.list_deliveries(
+        page = await read_page(
+            lambda: webhooks.list_deliveries(
                 info.context.services,
                 actor,
                 first=first,
                 after=after,
-                endpoint_id=internal_endpoint,
+                endpoint_id=filter_id(endpoint_id, "WebhookEndpoint"),
                 states=tuple(state or ()),
             )
-        except DomainError as exc:
-            raise validation_error(exc) from None
+        )
         return WebhookDeliveryConnection.from_page(page)
 
     @field(
@@ -115,8 +106,7 @@ class AdminQueries:
         self, info: Info, first: FirstArg = 20, after: AfterArg = None
     ) -> RefundJobConnection:
         actor = AdminActor.of(info.context.require_principal())
-        try:
-            page = await dead_refund_jobs(info.context.services, actor, first=first, after=after)
-        except DomainError as exc:
-            raise validation_error(exc) from None
+        page = await read_page(
+            lambda: dead_refund_jobs(info.context.services, actor, first=first, after=after)
+        )
         return RefundJobConnection.from_page(page)

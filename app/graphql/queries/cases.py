@@ -22,7 +22,8 @@ from app.graphql.queries.common import (
     RefundFilterArg,
     RefundFilterInput,
     case_filter_from,
-    validation_error,
+    filter_id,
+    read_page,
     visible_case_of,
     visible_order_of,
 )
@@ -46,7 +47,7 @@ from app.graphql.types.objects import (
     UserConnection,
 )
 from domain import visibility
-from domain.errors import DomainError, Forbidden, NotFound
+from domain.errors import Forbidden, NotFound
 from domain.queries import RefundFilter, page_size
 from domain.usecases import manage_macros
 from domain.usecases.live_events import live_start_cursor
@@ -128,12 +129,9 @@ class CaseQueries:
         principal = info.context.require_principal()
         reads = info.context.services.reads
         case_filter = case_filter_from(principal, filter, info.context.services.clock.now())
-        try:
-            page = await reads.list_cases(
-                case_filter, first=page_size(first), after=after, sort=sort
-            )
-        except DomainError as exc:
-            raise validation_error(exc) from None
+        page = await read_page(
+            lambda: reads.list_cases(case_filter, first=page_size(first), after=after, sort=sort)
+        )
         await prime_cases(info, page.items)
 
         async def count() -> int:
@@ -185,10 +183,8 @@ class CaseQueries:
     async def agents_connection(
         self, info: Info, first: FirstArg = 20, after: AfterArg = None
     ) -> UserConnection:
-        try:
-            page = await info.context.services.reads.list_staff(first=page_size(first), after=after)
-        except DomainError as exc:
-            raise validation_error(exc) from None
+        reads = info.context.services.reads
+        page = await read_page(lambda: reads.list_staff(first=page_size(first), after=after))
         return UserConnection.from_page(page)
 
     @field(
@@ -203,13 +199,15 @@ class CaseQueries:
         filter: RefundFilterArg = None,
     ) -> RefundConnection:
         f = filter or RefundFilterInput()
-        order_id = decode_expected(f.order_id, "Order") or "-" if f.order_id else None
+        refund_filter = RefundFilter(
+            statuses=tuple(f.status or ()),
+            # An empty orderId is no filter (as it always was), not an undecodable id.
+            order_id=filter_id(f.order_id or None, "Order"),
+        )
         reads = info.context.services.reads
-        refund_filter = RefundFilter(statuses=tuple(f.status or ()), order_id=order_id)
-        try:
-            page = await reads.list_refunds(refund_filter, first=page_size(first), after=after)
-        except DomainError as exc:
-            raise validation_error(exc) from None
+        page = await read_page(
+            lambda: reads.list_refunds(refund_filter, first=page_size(first), after=after)
+        )
 
         async def count() -> int:
             return await reads.count_refunds(refund_filter)

@@ -3,8 +3,9 @@ becomes an argument error, and the visibility-checked lookups of a case and an o
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 
@@ -22,21 +23,17 @@ from app.graphql.types.common import (
     CaseStatus,
     RefundStatus,
 )
-from app.graphql.types.errors import NotFound as NotFoundResult
-from app.graphql.types.errors import OrderUnavailable as OrderUnavailableResult
-from app.graphql.types.errors import ValidationFailed as ValidationFailedResult
-from app.graphql.types.macros import (
-    MacroPreview,
-)
 from app.graphql.types.objects import (
     Order,
     SupportCase,
 )
 from domain import visibility
 from domain.errors import DomainError, NotFound, ValidationFailed
-from domain.queries import CaseFilter, CaseListRequest, case_filter_for
+from domain.queries import CaseFilter, CaseListRequest, Page, case_filter_for
 from domain.usecases.order_access import OrderUnavailable, visible_order
 from domain.users import Principal
+
+T = TypeVar("T")
 
 
 @strawberry.input(description="Narrow a case list.")
@@ -106,13 +103,6 @@ def case_filter_from(
     """The GraphQL filter as a domain request; domain.queries.case_filter_for decides what the
     principal may filter by (customers: their own cases, staff filters ignored)."""
     f = f or SupportCaseFilter()
-    customer_id: str | None = None
-    if f.customer_id is not None:
-        # An id that is not a user's matches nothing rather than everything.
-        customer_id = decode_expected(f.customer_id, "User") or "-"
-    assignee_id: str | None = None
-    if f.assignee_id is not None:
-        assignee_id = decode_expected(f.assignee_id, "User") or "-"
     order = f.order
     if order is not None:
         # An Order.id names the order system's id; anything else is passed on as typed.
@@ -122,14 +112,14 @@ def case_filter_from(
         priorities=tuple(f.priority or ()),
         assigned_to_me=bool(f.assigned_to_me),
         unassigned=bool(f.unassigned),
-        customer_id=customer_id,
+        customer_id=filter_id(f.customer_id, "User"),
         search=f.search,
         overdue=f.overdue,
         categories=tuple(f.category or ()),
         text=f.text,
         order=order,
         customer_email=f.customer_email,
-        assignee_id=assignee_id,
+        assignee_id=filter_id(f.assignee_id, "User"),
         created_after=f.created_after,
         created_before=f.created_before,
         updated_after=f.updated_after,
@@ -139,6 +129,14 @@ def case_filter_from(
         return case_filter_for(principal, request, now)
     except ValidationFailed as exc:  # e.g. control characters in `search`, an empty range
         raise argument_error(exc) from None
+
+
+def filter_id(global_id: str | None, type_name: str) -> str | None:
+    """The internal id of an id argument that narrows a list (None: not given). An id that is
+    not a `type_name`'s matches nothing rather than everything: "-" is no object's id."""
+    if global_id is None:
+        return None
+    return decode_expected(global_id, type_name) or "-"
 
 
 NodeId = Annotated[
@@ -160,17 +158,18 @@ RefundFilterArg = Annotated[
 ]
 
 
-MacroPreviewResult = Annotated[
-    MacroPreview | ValidationFailedResult | NotFoundResult | OrderUnavailableResult,
-    strawberry.union(
-        "MacroPreviewResult",
-        description="The filled text, or why the macro cannot be used on this case.",
-    ),
-]
-
-
 def validation_error(exc: DomainError) -> Exception:
     return InvalidArgument(exc.message)
+
+
+async def read_page(read: Callable[[], Awaitable[Page[T]]]) -> Page[T]:
+    """The page of a list query: what `read()` raises (a forged `after` cursor, a bad `first`)
+    is the caller's mistake, an InvalidArgument. `read` is called inside, so that the arguments
+    it checks while building its request fail the same way."""
+    try:
+        return await read()
+    except DomainError as exc:
+        raise validation_error(exc) from None
 
 
 async def visible_case_of(info: Info, case_id: str) -> SupportCase | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -13,18 +13,20 @@ from app.graphql.errors import (
     argument_error,
 )
 from app.graphql.fields import field
-from app.graphql.ids import decode_expected
+from app.graphql.mutations._macros import macro_id as macro_internal_id
+from app.graphql.mutations._run import case_id as case_internal_id
+from app.graphql.mutations._run import run_then
 from app.graphql.permissions import IsAgent
 from app.graphql.queries.common import (
     CaseId,
-    MacroPreviewResult,
-    validation_error,
+    filter_id,
+    read_page,
 )
 from app.graphql.types.common import (
     AfterArg,
     FirstArg,
 )
-from app.graphql.types.errors import to_graphql_error
+from app.graphql.types.errors import NotFound, OrderUnavailable, ValidationFailed
 from app.graphql.types.macros import (
     MacroConnection,
     MacroPlaceholder,
@@ -32,9 +34,18 @@ from app.graphql.types.macros import (
     placeholders_of,
 )
 from app.graphql.types.satisfaction import SatisfactionReport
-from domain.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from domain.errors import Forbidden
+from domain.errors import ValidationFailed as DomainValidationFailed
 from domain.usecases import apply_macro, manage_macros
 from domain.usecases.satisfaction_report import satisfaction_report
+
+MacroPreviewResult = Annotated[
+    MacroPreview | ValidationFailed | NotFound | OrderUnavailable,
+    strawberry.union(
+        "MacroPreviewResult",
+        description="The filled text, or why the macro cannot be used on this case.",
+    ),
+]
 
 
 @strawberry.type
@@ -47,12 +58,11 @@ class MacroQueries:
         self, info: Info, first: FirstArg = 20, after: AfterArg = None
     ) -> MacroConnection:
         principal = info.context.require_principal()
-        try:
-            page = await manage_macros.list_macros(
+        page = await read_page(
+            lambda: manage_macros.list_macros(
                 info.context.services, principal, first=first, after=after
             )
-        except DomainError as exc:
-            raise validation_error(exc) from None
+        )
         return MacroConnection.from_page(page)
 
     @field(
@@ -79,27 +89,17 @@ class MacroQueries:
         ] = None,
     ) -> MacroPreviewResult:
         principal = info.context.require_principal()
-        try:
-            case_internal = decode_expected(case_id, "SupportCase")
-            if case_internal is None:
-                raise NotFound("Case")
-            macro_internal: str | None = None
-            if macro_id is not None:
-                macro_internal = decode_expected(macro_id, "Macro")
-                if macro_internal is None:
-                    raise NotFound("Macro")
-            rendered = await apply_macro.preview_macro(
+        # The union answers as a mutation's does (an id that does not decode: NotFound).
+        return await run_then(  # type: ignore[return-value]
+            lambda: apply_macro.preview_macro(
                 info.context.services,
                 principal,
-                case_internal,
-                macro_id=macro_internal,
+                case_internal_id(case_id),
+                macro_id=macro_internal_id(macro_id) if macro_id is not None else None,
                 body=body,
-            )
-        except Forbidden as exc:
-            raise ForbiddenError(exc.message) from None
-        except DomainError as exc:
-            return to_graphql_error(exc)  # type: ignore[return-value]
-        return MacroPreview(model=rendered)
+            ),
+            MacroPreview.from_domain,
+        )
 
     @field(
         description="Customer satisfaction (ratings of resolved cases) in a period, overall and "
@@ -121,18 +121,16 @@ class MacroQueries:
         ] = None,
     ) -> SatisfactionReport:
         principal = info.context.require_principal()
-        end = until or info.context.services.clock.now()
-        start = since or end - timedelta(days=30)
-        agent: str | None = None
-        if agent_id is not None:
-            # An id that is not a user's matches nothing rather than everything.
-            agent = decode_expected(agent_id, "User") or "-"
         try:
             report = await satisfaction_report(
-                info.context.services, principal, since=start, until=end, agent_id=agent
+                info.context.services,
+                principal,
+                since=since,
+                until=until,
+                agent_id=filter_id(agent_id, "User"),
             )
         except Forbidden as exc:
             raise ForbiddenError(exc.message) from None
-        except ValidationFailed as exc:
+        except DomainValidationFailed as exc:
             raise argument_error(exc) from None
-        return SatisfactionReport(model=report)
+        return SatisfactionReport.from_domain(report)

@@ -23,10 +23,11 @@ from app.graphql.types.common import (
 )
 from app.graphql.types.connections import Connection, connection
 from app.graphql.types.events import CaseEventConnection
+from app.graphql.types.from_model import from_model
 from app.graphql.types.messages import Message, MessageConnection, message_or_none
 from app.graphql.types.orders import Order, order_relation
 from app.graphql.types.refunds import Refund, RefundConnection
-from app.graphql.types.satisfaction import CaseRating
+from app.graphql.types.satisfaction import CaseRating, rating_or_none
 from app.graphql.types.users import User, required_user, user_relation
 from domain import cases as dc
 from domain import visibility
@@ -169,10 +170,7 @@ class SupportCase(Node):
 
     @field(description="The customer's rating, once given (null until then).")
     def satisfaction(self, info: Info) -> CaseRating | None:
-        return then(
-            info.context.loaders.rating_by_case_id.load(self.model.id),
-            lambda rating: CaseRating(model=rating) if rating is not None else None,
-        )
+        return then(info.context.loaders.rating_by_case_id.load(self.model.id), rating_or_none)
 
     @field(
         description="Until when the customer may rate the case: its resolution plus the rating "
@@ -184,21 +182,8 @@ class SupportCase(Node):
 
     @classmethod
     def from_domain(cls, case: dc.SupportCase) -> SupportCase:
-        return cls(
-            id=encode_id("SupportCase", case.id),
-            model=case,
-            number=case.display_number,
-            subject=case.subject,
-            description=case.description,
-            category=case.category,
-            status=case.status,
-            priority=case.priority,
-            created_at=case.created_at,
-            updated_at=case.updated_at,
-            first_response_due_at=case.first_response_due_at,
-            resolution_due_at=case.resolution_due_at,
-            order_number=case.order_number,
-            due_at=case.due_at,
+        return from_model(
+            cls, case, id=encode_id("SupportCase", case.id), number=case.display_number
         )
 
 

@@ -13,6 +13,7 @@ from app.graphql.ids import encode_id
 from app.graphql.relations import then
 from app.graphql.types.common import CaseEventType, Node
 from app.graphql.types.connections import Connection, connection
+from app.graphql.types.from_model import from_model
 from app.graphql.types.messages import Message
 from app.graphql.types.refunds import Refund, SupportCaseRef
 from app.graphql.types.users import User, user_relation
@@ -77,15 +78,8 @@ class CaseEvent(Node):
 
     @classmethod
     def from_domain(cls, event: de.CaseEvent) -> CaseEvent:
-        return cls(
-            id=encode_id("CaseEvent", event.id),
-            model=event,
-            cursor=str(event.sequence or 0),
-            type=event.type,
-            occurred_at=event.occurred_at,
-            summary=event.summary,
-            before=event.before,
-            after=event.after,
+        return from_model(
+            cls, event, id=encode_id("CaseEvent", event.id), cursor=str(event.sequence or 0)
         )
 
 

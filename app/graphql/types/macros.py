@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.fields import field
 from app.graphql.ids import encode_id
 from app.graphql.types.common import Node
 from app.graphql.types.connections import Connection, connection
+from app.graphql.types.from_model import from_model
 from app.graphql.types.users import User, user_relation
 from domain import macros as dm
 
@@ -19,84 +19,76 @@ from domain import macros as dm
 @strawberry.type(description="A placeholder a macro may use, written {{name}} in its body.")
 class MacroPlaceholder:
     model: strawberry.Private[dm.Placeholder]
-
-    @field(description="The name, e.g. customer_name.")
-    def name(self) -> str:
-        return self.model.name
-
-    @field(description="How it is written in a body, e.g. {{customer_name}}.")
-    def token(self) -> str:
-        return self.model.token
-
-    @field(description="What it is filled with.")
-    def description(self) -> str:
-        return self.model.description
-
-    @field(description="An example of what it becomes.")
-    def example(self) -> str:
-        return self.model.example
-
-    @field(description="Filled from the case's order: a case without an order cannot use it.")
-    def needs_order(self) -> bool:
-        return self.model.needs_order
+    name: str = strawberry.field(description="The name, e.g. customer_name.")
+    token: str = strawberry.field(
+        description="How it is written in a body, e.g. {{customer_name}}."
+    )
+    description: str = strawberry.field(description="What it is filled with.")
+    example: str = strawberry.field(description="An example of what it becomes.")
+    needs_order: bool = strawberry.field(
+        description="Filled from the case's order: a case without an order cannot use it."
+    )
 
 
 def placeholders_of(items: tuple[dm.Placeholder, ...]) -> list[MacroPlaceholder]:
-    return [MacroPlaceholder(model=p) for p in items]
+    return [from_model(MacroPlaceholder, p) for p in items]
 
 
 @strawberry.type(description="A canned reply agents post on cases, filled from the case.")
 class Macro(Node):
     model: strawberry.Private[dm.Macro]
+    title: str = strawberry.field(description="A short name for the picker (1-120 characters).")
+    body: str = strawberry.field(description="The text with its {{placeholders}}, as saved.")
+    placeholders: list[MacroPlaceholder] = strawberry.field(
+        description="The placeholders the body uses, in order of first use."
+    )
+    needs_order: bool = strawberry.field(
+        description="Whether it can only be used on a case with an order."
+    )
+
+    def _created_by(self, info: Info) -> User | None:
+        return user_relation(info, self.model.created_by_id)
+
+    def _updated_by(self, info: Info) -> User | None:
+        return user_relation(info, self.model.updated_by_id)
+
+    # Resolvers declared in place (@field would list them after every plain field): the schema
+    # keeps its field order.
+    created_by: User | None = strawberry.field(resolver=_created_by, description="Who created it.")
+    updated_by: User | None = strawberry.field(
+        resolver=_updated_by, description="Who changed it last."
+    )
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
 
     @classmethod
     def from_domain(cls, macro: dm.Macro) -> Macro:
-        return cls(id=encode_id("Macro", macro.id), model=macro)
-
-    @field(description="A short name for the picker (1-120 characters).")
-    def title(self) -> str:
-        return self.model.title
-
-    @field(description="The text with its {{placeholders}}, as saved.")
-    def body(self) -> str:
-        return self.model.body
-
-    @field(description="The placeholders the body uses, in order of first use.")
-    def placeholders(self) -> list[MacroPlaceholder]:
-        return placeholders_of(self.model.placeholders)
-
-    @field(description="Whether it can only be used on a case with an order.")
-    def needs_order(self) -> bool:
-        return self.model.needs_order
-
-    @field(description="Who created it.")
-    def created_by(self, info: Info) -> User | None:
-        return user_relation(info, self.model.created_by_id)
-
-    @field(description="Who changed it last.")
-    def updated_by(self, info: Info) -> User | None:
-        return user_relation(info, self.model.updated_by_id)
-
-    @field(description="When it was created.")
-    def created_at(self) -> datetime:
-        return self.model.created_at
-
-    @field(description="When it last changed.")
-    def updated_at(self) -> datetime:
-        return self.model.updated_at
+        return from_model(
+            cls,
+            macro,
+            id=encode_id("Macro", macro.id),
+            placeholders=placeholders_of(macro.placeholders),
+        )
 
 
 @strawberry.type(description="What a macro would post on a case, filled from it.")
 class MacroPreview:
     model: strawberry.Private[dm.Rendered]
+    rendered_body: str = strawberry.field(
+        description="The filled text, exactly as it would be posted."
+    )
+    placeholders: list[MacroPlaceholder] = strawberry.field(
+        description="The placeholders that were filled."
+    )
 
-    @field(description="The filled text, exactly as it would be posted.")
-    def rendered_body(self) -> str:
-        return self.model.body
-
-    @field(description="The placeholders that were filled.")
-    def placeholders(self) -> list[MacroPlaceholder]:
-        return placeholders_of(self.model.placeholders)
+    @classmethod
+    def from_domain(cls, rendered: dm.Rendered) -> MacroPreview:
+        return from_model(
+            cls,
+            rendered,
+            rendered_body=rendered.body,
+            placeholders=placeholders_of(rendered.placeholders),
+        )
 
 
 if TYPE_CHECKING:

@@ -12,6 +12,7 @@ from app.graphql.fields import field
 from app.graphql.ids import encode_id
 from app.graphql.types.common import Node
 from app.graphql.types.connections import Connection, connection
+from app.graphql.types.from_model import from_model
 from app.graphql.types.users import User, required_user
 from domain import cases as dc
 
@@ -32,13 +33,7 @@ class Message(Node):
 
     @classmethod
     def from_domain(cls, message: dc.Message) -> Message:
-        return cls(
-            id=encode_id("Message", message.id),
-            model=message,
-            body=message.body,
-            internal=message.internal,
-            created_at=message.created_at,
-        )
+        return from_model(cls, message, id=encode_id("Message", message.id))
 
 
 def message_or_none(message: dc.Message | None) -> Message | None:

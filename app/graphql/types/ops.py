@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.fields import field
 from app.graphql.relations import then
 from app.graphql.types.connections import Connection, connection
+from app.graphql.types.from_model import from_model
 from app.graphql.types.refunds import Refund, refund_or_none
 from domain import refund_jobs as dj
 from domain.refund_jobs import RefundJobStatus
@@ -36,50 +36,35 @@ class QueueDepths:
 @strawberry.type(description="One attempt of paying a refund out through the payment gateway.")
 class RefundJob:
     model: strawberry.Private[dj.RefundJob]
+    id: strawberry.ID = strawberry.field(
+        description="`{refund}:{attempt}`: also the gateway's idempotency key."
+    )
+    attempt: int = strawberry.field(
+        description="The attempt (1, then one more per retry of a FAILED refund)."
+    )
+    status: RefundJobStatus = strawberry.field(description="Where the job is.")
+
+    def _refund(self, info: Info) -> Refund | None:
+        return then(info.context.loaders.refund_by_id.load(self.model.refund_id), refund_or_none)
+
+    # A resolver declared in place (@field would list it after every plain field): the schema
+    # keeps its field order.
+    refund: Refund | None = strawberry.field(resolver=_refund, description="The refund it pays.")
+    claims: int = strawberry.field(description="Times a worker claimed it.")
+    tries: int = strawberry.field(description="Gateway calls that ended with an unknown outcome.")
+    last_error: str | None = strawberry.field(
+        description="Why it stopped (or last failed), as recorded by the worker."
+    )
+    request_id: str | None = strawberry.field(
+        description="The id of the request that made the refund payable (search the logs)."
+    )
+    created_at: datetime = strawberry.field(description="When it was created.")
+    finished_at: datetime | None = strawberry.field(description="When it finished (DONE or DEAD).")
 
     @classmethod
     def from_domain(cls, job: dj.RefundJob) -> RefundJob:
-        return cls(model=job)
-
-    @field(description="`{refund}:{attempt}`: also the gateway's idempotency key.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(self.model.id)
-
-    @field(description="The attempt (1, then one more per retry of a FAILED refund).")
-    def attempt(self) -> int:
-        return self.model.attempt
-
-    @field(description="Where the job is.")
-    def status(self) -> RefundJobStatus:
-        return self.model.status
-
-    @field(description="The refund it pays.")
-    def refund(self, info: Info) -> Refund | None:
-        return then(info.context.loaders.refund_by_id.load(self.model.refund_id), refund_or_none)
-
-    @field(description="Times a worker claimed it.")
-    def claims(self) -> int:
-        return self.model.claims
-
-    @field(description="Gateway calls that ended with an unknown outcome.")
-    def tries(self) -> int:
-        return self.model.tries
-
-    @field(description="Why it stopped (or last failed), as recorded by the worker.")
-    def last_error(self) -> str | None:
-        return self.model.last_error
-
-    @field(description="The id of the request that made the refund payable (search the logs).")
-    def request_id(self) -> str | None:
-        return self.model.request_id
-
-    @field(description="When it was created.")
-    def created_at(self) -> datetime:
-        return self.model.created_at
-
-    @field(description="When it finished (DONE or DEAD).")
-    def finished_at(self) -> datetime | None:
-        return self.model.finished_at
+        # Not a Node: its id is the job's own (the gateway's idempotency key), as it is.
+        return from_model(cls, job, id=strawberry.ID(job.id))
 
 
 if TYPE_CHECKING:

@@ -14,6 +14,7 @@ from app.graphql.ids import encode_id
 from app.graphql.relations import then
 from app.graphql.types.common import Money, Node, OrderStatus
 from app.graphql.types.connections import Connection, connection
+from app.graphql.types.from_model import from_model
 from domain import orders as do
 from domain import refunds as dr
 from domain.errors import OrderSystemUnavailable
@@ -68,18 +69,12 @@ class Order(Node):
 
     @classmethod
     def from_domain(cls, order: do.Order) -> Order:
-        return cls(
+        return from_model(
+            cls,
+            order,
             id=encode_id("Order", order.id),
-            model=order,
-            number=order.number,
-            status=order.status,
-            placed_at=order.placed_at,
-            promised_delivery_date=order.promised_delivery_date,
-            delivered_at=order.delivered_at,
             total=Money.from_domain(order.total),
             shipping=Money.from_domain(order.shipping),
-            stale=order.stale,
-            as_of=order.as_of,
         )
 
     @field(description="Money already paid back.")

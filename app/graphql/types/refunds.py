@@ -19,6 +19,7 @@ from app.graphql.types.common import (
     RefundStatus,
 )
 from app.graphql.types.connections import Connection, connection
+from app.graphql.types.from_model import from_model
 from app.graphql.types.orders import Order, order_relation
 from app.graphql.types.users import User, user_relation
 from domain import refunds as dr
@@ -95,25 +96,15 @@ class Refund(Node):
 
     @classmethod
     def from_domain(cls, refund: dr.Refund) -> Refund:
-        return cls(
+        return from_model(
+            cls,
+            refund,
             id=encode_id("Refund", refund.id),
-            model=refund,
             amount=Money.from_domain(refund.amount),
-            reason=refund.reason,
-            note=refund.note,
-            status=refund.status,
-            approval=refund.approval,
-            decision_note=refund.decision_note,
-            failure_reason=refund.failure_reason,
-            attempt=refund.attempt,
-            gateway_refund_id=refund.gateway_refund_id,
             lines=[
                 RefundLineItem(line_id=strawberry.ID(x.line_id), quantity=x.quantity)
                 for x in refund.lines
             ],
-            include_shipping=refund.include_shipping,
-            created_at=refund.created_at,
-            updated_at=refund.updated_at,
         )
 
 

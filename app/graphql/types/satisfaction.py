@@ -8,6 +8,7 @@ import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import field
+from app.graphql.types.from_model import from_model
 from app.graphql.types.users import User, user_relation
 from domain import satisfaction as ds
 
@@ -15,22 +16,21 @@ from domain import satisfaction as ds
 @strawberry.type(description="The customer's rating of a resolved case.")
 class CaseRating:
     model: strawberry.Private[ds.CaseRating]
-
-    @field(description="1 (very unhappy) to 5 (very happy).")
-    def score(self) -> int:
-        return self.model.score
-
-    @field(description="What the customer wrote, if anything.")
-    def comment(self) -> str | None:
-        return self.model.comment
-
-    @field(description="When the customer rated the case.")
-    def rated_at(self) -> datetime:
-        return self.model.rated_at
+    score: int = strawberry.field(description="1 (very unhappy) to 5 (very happy).")
+    comment: str | None = strawberry.field(description="What the customer wrote, if anything.")
+    rated_at: datetime = strawberry.field(description="When the customer rated the case.")
 
     @field(description="The agent the case was assigned to when it was rated (null: nobody).")
     def agent(self, info: Info) -> User | None:
         return user_relation(info, self.model.agent_id)
+
+    @classmethod
+    def from_domain(cls, rating: ds.CaseRating) -> CaseRating:
+        return from_model(cls, rating)
+
+
+def rating_or_none(rating: ds.CaseRating | None) -> CaseRating | None:
+    return CaseRating.from_domain(rating) if rating is not None else None
 
 
 @strawberry.type(description="How many ratings gave one score.")
@@ -43,42 +43,52 @@ class ScoreCount:
 class Satisfaction:
     model: strawberry.Private[ds.Satisfaction]
 
-    @field(description="The agent (null: cases nobody was assigned to, or the overall line).")
-    def agent(self, info: Info) -> User | None:
+    def _agent(self, info: Info) -> User | None:
         return user_relation(info, self.model.agent_id)
 
-    @field(description="How many ratings.")
-    def count(self) -> int:
-        return self.model.count
+    # A resolver declared in place (@field would list it after every plain field): the schema
+    # keeps its field order.
+    agent: User | None = strawberry.field(
+        resolver=_agent,
+        description="The agent (null: cases nobody was assigned to, or the overall line).",
+    )
+    count: int = strawberry.field(description="How many ratings.")
+    average: float | None = strawberry.field(
+        description="The average score, rounded to 2 decimals (null without ratings)."
+    )
+    distribution: list[ScoreCount] = strawberry.field(
+        description="How many ratings of each score, 1 to 5 (always five entries)."
+    )
 
-    @field(description="The average score, rounded to 2 decimals (null without ratings).")
-    def average(self) -> float | None:
-        return self.model.average
-
-    @field(description="How many ratings of each score, 1 to 5 (always five entries).")
-    def distribution(self) -> list[ScoreCount]:
-        return [
-            ScoreCount(score=score, count=count)
-            for score, count in zip(ds.SCORES, self.model.distribution, strict=True)
-        ]
+    @classmethod
+    def from_domain(cls, satisfaction: ds.Satisfaction) -> Satisfaction:
+        return from_model(
+            cls,
+            satisfaction,
+            distribution=[
+                ScoreCount(score=score, count=count)
+                for score, count in zip(ds.SCORES, satisfaction.distribution, strict=True)
+            ],
+        )
 
 
 @strawberry.type(description="Customer satisfaction in a period, overall and per agent.")
 class SatisfactionReport:
     model: strawberry.Private[ds.SatisfactionReport]
+    since: datetime = strawberry.field(description="The period's start (inclusive).")
+    until: datetime = strawberry.field(description="The period's end (exclusive).")
+    overall: Satisfaction = strawberry.field(
+        description="Every rating of the period (of the chosen agent, if one was given)."
+    )
+    agents: list[Satisfaction] = strawberry.field(
+        description="Per agent, most ratings first (unassigned cases last)."
+    )
 
-    @field(description="The period's start (inclusive).")
-    def since(self) -> datetime:
-        return self.model.since
-
-    @field(description="The period's end (exclusive).")
-    def until(self) -> datetime:
-        return self.model.until
-
-    @field(description="Every rating of the period (of the chosen agent, if one was given).")
-    def overall(self) -> Satisfaction:
-        return Satisfaction(model=self.model.overall)
-
-    @field(description="Per agent, most ratings first (unassigned cases last).")
-    def agents(self) -> list[Satisfaction]:
-        return [Satisfaction(model=s) for s in self.model.agents]
+    @classmethod
+    def from_domain(cls, report: ds.SatisfactionReport) -> SatisfactionReport:
+        return from_model(
+            cls,
+            report,
+            overall=Satisfaction.from_domain(report.overall),
+            agents=[Satisfaction.from_domain(s) for s in report.agents],
+        )

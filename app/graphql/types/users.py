@@ -12,6 +12,7 @@ from app.graphql.ids import encode_id
 from app.graphql.relations import then
 from app.graphql.types.common import Node, Role
 from app.graphql.types.connections import Connection, connection
+from app.graphql.types.from_model import from_model
 from domain import users as du
 from domain import visibility
 
@@ -44,13 +45,7 @@ class User(Node):
 
     @classmethod
     def from_domain(cls, user: du.User, *, is_self: bool = False) -> User:
-        return cls(
-            id=encode_id("User", user.id),
-            model=user,
-            name=user.name,
-            role=user.role,
-            is_self=is_self,
-        )
+        return from_model(cls, user, id=encode_id("User", user.id), is_self=is_self)
 
 
 def _user(user: du.User | None) -> User | None:

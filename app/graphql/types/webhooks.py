@@ -16,6 +16,7 @@ from app.graphql.ids import encode_id
 from app.graphql.relations import then
 from app.graphql.types.common import _enum
 from app.graphql.types.connections import Connection, connection
+from app.graphql.types.from_model import from_model
 from domain import outbound_webhooks as dw
 
 _enum(
@@ -44,136 +45,101 @@ _enum(
 @strawberry.type(description="A shop endpoint that receives signed webhooks (admins only).")
 class WebhookEndpoint:
     model: strawberry.Private[dw.WebhookEndpoint]
+    id: strawberry.ID = strawberry.field(description="The endpoint's id.")
+    url: str = strawberry.field(description="Where deliveries are POSTed.")
+    description: str = strawberry.field(description="A note for admins (may be empty).")
+    events: list[dw.WebhookEvent] = strawberry.field(description="The events it receives.")
+    active: bool = strawberry.field(description="Whether deliveries are sent to it.")
+    disabled_reason: str | None = strawberry.field(
+        description="Why it is disabled (by an admin, or after repeated failures); null if active."
+    )
+    disabled_at: datetime | None = strawberry.field(
+        description="When it was disabled; null if active."
+    )
+    consecutive_failures: int = strawberry.field(
+        description="Failed attempts in a row (reset by a success); at the limit it is disabled."
+    )
+
+    def _previous_secret_expires_at(self, info: Info) -> datetime | None:
+        return self.model.rotation_ends_at(info.context.services.clock.now())
+
+    # A resolver declared in place (@field would list it after every plain field): the schema
+    # keeps its field order.
+    previous_secret_expires_at: datetime | None = strawberry.field(
+        resolver=_previous_secret_expires_at,
+        description="While a secret rotation's grace period runs: when the previous secret stops "
+        "signing (deliveries carry two signatures until then); null otherwise.",
+    )
+    created_at: datetime = strawberry.field(description="When it was registered.")
+    updated_at: datetime = strawberry.field(
+        description="When an admin or the worker last changed it."
+    )
 
     @classmethod
     def from_domain(cls, endpoint: dw.WebhookEndpoint) -> WebhookEndpoint:
-        return cls(model=endpoint)
+        return from_model(
+            cls,
+            endpoint,
+            id=encode_id("WebhookEndpoint", endpoint.id),
+            events=sorted(endpoint.events, key=list(dw.WebhookEvent).index),
+        )
 
-    @field(description="The endpoint's id.")
-    def id(self) -> strawberry.ID:
-        return encode_id("WebhookEndpoint", self.model.id)
 
-    @field(description="Where deliveries are POSTed.")
-    def url(self) -> str:
-        return self.model.url
-
-    @field(description="A note for admins (may be empty).")
-    def description(self) -> str:
-        return self.model.description
-
-    @field(description="The events it receives.")
-    def events(self) -> list[dw.WebhookEvent]:
-        return sorted(self.model.events, key=list(dw.WebhookEvent).index)
-
-    @field(description="Whether deliveries are sent to it.")
-    def active(self) -> bool:
-        return self.model.active
-
-    @field(
-        description="Why it is disabled (by an admin, or after repeated failures); null if active."
-    )
-    def disabled_reason(self) -> str | None:
-        return self.model.disabled_reason
-
-    @field(description="When it was disabled; null if active.")
-    def disabled_at(self) -> datetime | None:
-        return self.model.disabled_at
-
-    @field(
-        description="Failed attempts in a row (reset by a success); at the limit it is disabled."
-    )
-    def consecutive_failures(self) -> int:
-        return self.model.consecutive_failures
-
-    @field(
-        description="While a secret rotation's grace period runs: when the previous secret stops "
-        "signing (deliveries carry two signatures until then); null otherwise."
-    )
-    def previous_secret_expires_at(self, info: Info) -> datetime | None:
-        return self.model.rotation_ends_at(info.context.services.clock.now())
-
-    @field(description="When it was registered.")
-    def created_at(self) -> datetime:
-        return self.model.created_at
-
-    @field(description="When an admin or the worker last changed it.")
-    def updated_at(self) -> datetime:
-        return self.model.updated_at
+def _endpoint_or_none(endpoint: dw.WebhookEndpoint | None) -> WebhookEndpoint | None:
+    return WebhookEndpoint.from_domain(endpoint) if endpoint is not None else None
 
 
 @strawberry.type(description="One message to one endpoint, its attempts and the last answer.")
 class WebhookDelivery:
     model: strawberry.Private[dw.WebhookDelivery]
-
-    @classmethod
-    def from_domain(cls, delivery: dw.WebhookDelivery) -> WebhookDelivery:
-        return cls(model=delivery)
-
-    @field(description="The delivery's id.")
-    def id(self) -> strawberry.ID:
-        return encode_id("WebhookDelivery", self.model.id)
-
-    @field(description="The `webhook-id` header: the same on every attempt and every resend.")
-    def message_id(self) -> str:
-        return self.model.message_id
-
-    @field(description="What it tells.")
-    def event_type(self) -> dw.WebhookEvent:
-        return self.model.event_type
-
-    @field(description="The JSON body exactly as sent (and signed).")
-    def payload(self) -> str:
-        return self.model.payload
-
-    @field(description="Where it stands.")
-    def state(self) -> dw.WebhookDeliveryState:
-        return self.model.state
-
-    @field(description="Attempts made so far.")
-    def attempts(self) -> int:
-        return self.model.attempts
-
-    @field(description="When the next attempt is due (PENDING only).")
-    def next_attempt_at(self) -> datetime | None:
-        return (
-            self.model.next_attempt_at
-            if self.model.state is dw.WebhookDeliveryState.PENDING
-            else None
-        )
-
-    @field(description="When the last attempt was made.")
-    def last_attempt_at(self) -> datetime | None:
-        return self.model.last_attempt_at
-
-    @field(description="The HTTP status of the last answer; null when none came.")
-    def response_status(self) -> int | None:
-        return self.model.last_status
-
-    @field(description="The start of the last answer's body (at most 1000 characters).")
-    def response_body(self) -> str | None:
-        return self.model.last_response
-
-    @field(description="Why the last attempt got no answer (timeout, refused...), if so.")
-    def error(self) -> str | None:
-        return self.model.last_error
-
-    @field(description="When the endpoint accepted it.")
-    def delivered_at(self) -> datetime | None:
-        return self.model.delivered_at
-
-    @field(description="When it was queued.")
-    def created_at(self) -> datetime:
-        return self.model.created_at
-
-    @field(description="Whether an admin queued it as a resend of another delivery.")
-    def is_resend(self) -> bool:
-        return self.model.resend_of is not None
+    id: strawberry.ID = strawberry.field(description="The delivery's id.")
+    message_id: str = strawberry.field(
+        description="The `webhook-id` header: the same on every attempt and every resend."
+    )
+    event_type: dw.WebhookEvent = strawberry.field(description="What it tells.")
+    payload: str = strawberry.field(description="The JSON body exactly as sent (and signed).")
+    state: dw.WebhookDeliveryState = strawberry.field(description="Where it stands.")
+    attempts: int = strawberry.field(description="Attempts made so far.")
+    next_attempt_at: datetime | None = strawberry.field(
+        description="When the next attempt is due (PENDING only)."
+    )
+    last_attempt_at: datetime | None = strawberry.field(
+        description="When the last attempt was made."
+    )
+    response_status: int | None = strawberry.field(
+        description="The HTTP status of the last answer; null when none came."
+    )
+    response_body: str | None = strawberry.field(
+        description="The start of the last answer's body (at most 1000 characters)."
+    )
+    error: str | None = strawberry.field(
+        description="Why the last attempt got no answer (timeout, refused...), if so."
+    )
+    delivered_at: datetime | None = strawberry.field(description="When the endpoint accepted it.")
+    created_at: datetime = strawberry.field(description="When it was queued.")
+    is_resend: bool = strawberry.field(
+        description="Whether an admin queued it as a resend of another delivery."
+    )
 
     @field(description="The endpoint it goes to.")
     def endpoint(self, info: Info) -> WebhookEndpoint | None:
         return then(
             info.context.loaders.webhook_endpoint_by_id.load(self.model.endpoint_id),
-            lambda found: WebhookEndpoint.from_domain(found) if found is not None else None,
+            _endpoint_or_none,
+        )
+
+    @classmethod
+    def from_domain(cls, delivery: dw.WebhookDelivery) -> WebhookDelivery:
+        pending = delivery.state is dw.WebhookDeliveryState.PENDING
+        return from_model(
+            cls,
+            delivery,
+            id=encode_id("WebhookDelivery", delivery.id),
+            next_attempt_at=delivery.next_attempt_at if pending else None,
+            response_status=delivery.last_status,
+            response_body=delivery.last_response,
+            error=delivery.last_error,
+            is_resend=delivery.resend_of is not None,
         )
 
 
