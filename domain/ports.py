@@ -295,18 +295,10 @@ class OrderWebhookInbox(Protocol):
     """What the service remembers of the order system's webhooks, inside the unit of work's
     transaction, so that a delivery and its effect are stored together or not at all."""
 
-    async def record_delivery(
-        self,
-        delivery_id: str,
-        *,
-        event_type: str,
-        order_id: str | None,
-        received_at: datetime,
-        payload: str | None = None,
-    ) -> bool:
-        """Remember a delivery id: True the first time, False when it was recorded before (at any
-        time). Of concurrent units recording the same id, one gets True; the others wait for it
-        to end and get False if it committed."""
+    async def record_delivery(self, delivery: StoredDelivery) -> bool:
+        """Remember a delivery by its id: True the first time, False when it was recorded before
+        (at any time). Of concurrent units recording the same id, one gets True; the others wait
+        for it to end and get False if it committed."""
         ...
 
     async def stored_delivery(self, delivery_id: str) -> StoredDelivery | None:

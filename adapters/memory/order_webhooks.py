@@ -33,21 +33,12 @@ class InMemoryOrderWebhookInbox:
         self.deliveries: dict[str, StoredDelivery] = {}
         self.versions: dict[str, StoredOrderVersion] = {}
 
-    async def record_delivery(
-        self,
-        delivery_id: str,
-        *,
-        event_type: str,
-        order_id: str | None,
-        received_at: datetime,
-        payload: str | None = None,
-    ) -> bool:
+    async def record_delivery(self, delivery: StoredDelivery) -> bool:
+        delivery_id = delivery.delivery_id
         await self._unit.lock(f"order-webhook:{delivery_id}")
         if delivery_id in self._store.order_webhook_deliveries or delivery_id in self.deliveries:
             return False
-        self.deliveries[delivery_id] = StoredDelivery(
-            delivery_id, event_type, order_id, received_at, payload
-        )
+        self.deliveries[delivery_id] = delivery
         return True
 
     async def stored_delivery(self, delivery_id: str) -> StoredDelivery | None:

@@ -38,20 +38,7 @@ from domain.cases import Message, SupportCase
 from domain.errors import ConcurrentUpdate
 from domain.events import CaseEvent
 from domain.money import Money
-from domain.ports import (
-    AuditLog,
-    CaseRepository,
-    IdempotencyKeyRepository,
-    MacroRepository,
-    MessageRepository,
-    OrderWebhookInbox,
-    RatingRepository,
-    RefreshTokenRepository,
-    RefundJobRepository,
-    RefundLedger,
-    RefundRepository,
-    UserRepository,
-)
+from domain.ports import UnitOfWork
 from domain.refunds import Refund, RefundStatus
 from domain.users import User
 
@@ -400,20 +387,8 @@ class InMemoryAuditLog:
         self.pending = []
 
 
-class InMemoryUnitOfWork:
-    users: UserRepository
-    cases: CaseRepository
-    messages: MessageRepository
-    refunds: RefundRepository
-    ledger: RefundLedger
-    refresh_tokens: RefreshTokenRepository
-    order_webhooks: OrderWebhookInbox
-    refund_jobs: RefundJobRepository
-    idempotency_keys: IdempotencyKeyRepository
-    audit_log: AuditLog
-    macros: MacroRepository
-    ratings: RatingRepository
-    committed_events: list[CaseEvent]
+class InMemoryUnitOfWork(UnitOfWork):
+    # Subclasses the port, like SqlUnitOfWork: the repositories are typed as the ports.
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -35,24 +36,10 @@ class SqlOrderWebhookInbox:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def record_delivery(
-        self,
-        delivery_id: str,
-        *,
-        event_type: str,
-        order_id: str | None,
-        received_at: datetime,
-        payload: str | None = None,
-    ) -> bool:
+    async def record_delivery(self, delivery: StoredDelivery) -> bool:
         stmt = (
             _insert(self._session, order_webhook_deliveries)
-            .values(
-                delivery_id=delivery_id,
-                event_type=event_type,
-                order_id=order_id,
-                received_at=received_at,
-                payload=payload,
-            )
+            .values(**dataclasses.asdict(delivery))  # one column per field
             .on_conflict_do_nothing(index_elements=["delivery_id"])
             .returning(order_webhook_deliveries.c.delivery_id)
         )
@@ -64,13 +51,7 @@ class SqlOrderWebhookInbox:
         row = (await self._session.execute(stmt)).mappings().first()
         if row is None:
             return None
-        return StoredDelivery(
-            delivery_id=row["delivery_id"],
-            event_type=row["event_type"],
-            order_id=row["order_id"],
-            received_at=row["received_at"],
-            payload=row["payload"],
-        )
+        return StoredDelivery(**row)
 
     async def advance_order(
         self, order_id: str, *, version: int, status: OrderStatus, changed_at: datetime

@@ -39,39 +39,15 @@ from adapters.sql.repositories import (
 )
 from adapters.sql.tables import case_events
 from domain.events import CaseEvent
-from domain.ports import (
-    AuditLog,
-    CaseRepository,
-    IdempotencyKeyRepository,
-    MacroRepository,
-    MessageRepository,
-    OrderWebhookInbox,
-    RatingRepository,
-    RefreshTokenRepository,
-    RefundJobRepository,
-    RefundLedger,
-    RefundRepository,
-    UserRepository,
-)
+from domain.ports import UnitOfWork
 
 # pg_advisory_xact_lock key of the event log append ("case_events" as a number, any constant works).
 EVENT_LOG_LOCK_KEY = 0x63617365_6576
 
 
-class SqlUnitOfWork:
-    # Typed as the ports (Protocol attributes are invariant); the Sql* classes implement them.
-    users: UserRepository
-    cases: CaseRepository
-    messages: MessageRepository
-    refunds: RefundRepository
-    ledger: RefundLedger
-    refresh_tokens: RefreshTokenRepository
-    order_webhooks: OrderWebhookInbox
-    refund_jobs: RefundJobRepository
-    idempotency_keys: IdempotencyKeyRepository
-    audit_log: AuditLog
-    macros: MacroRepository
-    ratings: RatingRepository
+class SqlUnitOfWork(UnitOfWork):
+    # Subclasses the port: the repositories are typed as the ports (Protocol attributes are
+    # invariant; the Sql* classes implement them), and mypy checks the whole interface here.
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory

@@ -24,7 +24,7 @@ from domain.admin import AdminActor, AuditAction
 from domain.cases import new_id
 from domain.errors import NotFound, ValidationFailed
 from domain.events import CaseEvent, CaseEventType
-from domain.order_events import OrderEvent, OrderEventOutcome, timeline_summary
+from domain.order_events import OrderEvent, OrderEventOutcome, StoredDelivery, timeline_summary
 from domain.ports import OrderChanges, UnitOfWork
 from domain.usecases.ops import audit, require_admin
 from domain.usecases.services import Services
@@ -46,11 +46,13 @@ async def apply_order_event(
 
     async with services.uow() as uow:
         first = await uow.order_webhooks.record_delivery(
-            event.delivery_id,
-            event_type=event.type.value,
-            order_id=order.id,
-            received_at=received_at,
-            payload=event.payload,
+            StoredDelivery(
+                event.delivery_id,
+                event_type=event.type.value,
+                order_id=order.id,
+                received_at=received_at,
+                payload=event.payload,
+            )
         )
         if not first:
             return OrderEventResult(OrderEventOutcome.DUPLICATE)  # rolls back: nothing written

@@ -37,6 +37,7 @@ from adapters.sql.db import create_engine, create_session_factory
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from app.main import ORDER_WEBHOOK_PATH, Runtime, create_app, order_webhook_endpoint, seed
 from app.settings import Settings
+from domain.order_events import StoredDelivery
 from tests.api._helpers import REQUEST_REFUND, gid, open_case
 from tests.api.conftest import Api, Customer
 from tests.toolbox.graphql import GraphQLClient
@@ -593,7 +594,12 @@ async def test_a_delivery_stored_without_its_payload_cannot_be_replayed(api: Api
     delivery_id = f"msg_{uuid.uuid4().hex}"
     async with api.runtime.services.uow() as uow:
         await uow.order_webhooks.record_delivery(
-            delivery_id, event_type="order.delivered", order_id=None, received_at=datetime.now(UTC)
+            StoredDelivery(
+                delivery_id,
+                event_type="order.delivered",
+                order_id=None,
+                received_at=datetime.now(UTC),
+            )
         )
         await uow.commit()
     data = await api.gql.ok(REPLAY, {"id": delivery_id}, admin)

@@ -12,6 +12,7 @@ import pytest
 
 from adapters.memory import InMemoryStore, InMemoryUnitOfWorkFactory
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from domain.order_events import StoredDelivery
 from domain.orders import OrderStatus
 from domain.ports import UnitOfWork
 
@@ -33,7 +34,9 @@ def factory(request: pytest.FixtureRequest, backend: str) -> Factory:
 async def record(factory: Factory, delivery_id: str, *, commit: bool = True) -> bool:
     async with factory() as uow:
         first = await uow.order_webhooks.record_delivery(
-            delivery_id, event_type="order.updated", order_id="ord-x", received_at=T0
+            StoredDelivery(
+                delivery_id, event_type="order.updated", order_id="ord-x", received_at=T0
+            )
         )
         if commit:
             await uow.commit()
@@ -51,11 +54,13 @@ async def test_a_delivery_keeps_its_payload_for_replays(factory: Factory) -> Non
     delivery = f"msg_{uid()}"
     async with factory() as uow:
         assert await uow.order_webhooks.record_delivery(
-            delivery,
-            event_type="order.delivered",
-            order_id="ord-x",
-            received_at=T0,
-            payload='{"type": "order.delivered"}',
+            StoredDelivery(
+                delivery,
+                event_type="order.delivered",
+                order_id="ord-x",
+                received_at=T0,
+                payload='{"type": "order.delivered"}',
+            )
         )
         await uow.commit()
     async with factory() as uow:
@@ -82,7 +87,9 @@ async def test_concurrent_units_recording_one_id_have_one_winner(factory: Factor
     async def attempt() -> bool:
         async with factory() as uow:
             first = await uow.order_webhooks.record_delivery(
-                delivery, event_type="order.updated", order_id="ord-x", received_at=T0
+                StoredDelivery(
+                    delivery, event_type="order.updated", order_id="ord-x", received_at=T0
+                )
             )
             await asyncio.sleep(0.01)  # hold the transaction open while the others arrive
             await uow.commit()

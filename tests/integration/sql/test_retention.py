@@ -20,6 +20,7 @@ from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from domain.auth import RefreshToken
 from domain.errors import ValidationFailed
 from domain.idempotency import IdempotencyRecord
+from domain.order_events import StoredDelivery
 from domain.retention import PruneCounts, RetentionPolicy
 from domain.usecases.prune import prune_expired
 
@@ -79,10 +80,12 @@ async def test_pruning_removes_exactly_what_has_expired(fresh_engine: AsyncEngin
             )
         for age_days in (8, 30, 6):  # two past 7 days, one within
             await uow.order_webhooks.record_delivery(
-                uid(),
-                event_type="order.updated",
-                order_id=None,
-                received_at=NOW - timedelta(days=age_days),
+                StoredDelivery(
+                    uid(),
+                    event_type="order.updated",
+                    order_id=None,
+                    received_at=NOW - timedelta(days=age_days),
+                )
             )
         for t in (
             token(expires_in=-timedelta(days=2)),  # expired 2 days ago: gone
