@@ -2,7 +2,8 @@ import { graphql } from "../gql";
 
 /**
  * The live event every screen follows. It carries the case, message and refund it is about, so the
- * normalized cache updates every view of them; app/cache.ts invalidates the lists it changes.
+ * normalized cache updates every view of them (the case's working state as the queue and the case
+ * controls show it: CaseWork); app/cache.ts invalidates the lists it changes.
  */
 export const CaseEventsLive = graphql(`
   subscription CaseEventsLive($caseId: ID, $after: String) {
@@ -18,20 +19,9 @@ export const CaseEventsLive = graphql(`
         role
       }
       supportCase {
-        id
+        ...CaseWork
         number
         subject
-        status
-        priority
-        updatedAt
-        firstResponseDueAt
-        resolutionDueAt
-        firstResponseBreached
-        resolutionBreached
-        assignee {
-          id
-          name
-        }
       }
       message {
         ...ThreadMessage

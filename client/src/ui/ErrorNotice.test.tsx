@@ -22,13 +22,19 @@ describe("ErrorNotice", () => {
     expect(alert.textContent?.length).toBeGreaterThan(10);
   });
 
-  it("renders the extras of each kind", () => {
+  it("lists the refused fields, each once (the message only sums them up)", () => {
     render(
       <ErrorNotice
-        error={{ __typename: "ValidationFailed", message: "Fix these.", fields: [{ field: "amount", message: "too big" }] }}
+        error={{
+          __typename: "ValidationFailed",
+          message: "Invalid input: amount: too big",
+          fields: [{ field: "amount", message: "too big" }],
+        }}
       />,
     );
-    expect(screen.getByRole("alert")).toHaveTextContent("amount: too big");
+    const alert = screen.getByRole("alert");
+    expect(alert).toHaveTextContent("Please check the form. amount: too big");
+    expect(alert.textContent?.match(/too big/g)).toHaveLength(1);
   });
 
   it("tells a success from an error", () => {

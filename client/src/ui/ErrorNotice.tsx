@@ -59,19 +59,18 @@ export function ErrorNotice({ error }: { error: ResultError }) {
 function detail(error: ResultError): React.ReactNode {
   switch (error.__typename) {
     case "ValidationFailed":
-      return (
-        <>
-          {error.message}
-          {error.fields.length > 0 ? (
-            <ul className="field-errors">
-              {error.fields.map((f) => (
-                <li key={f.field}>
-                  <code>{f.field}</code>: {f.message}
-                </li>
-              ))}
-            </ul>
-          ) : null}
-        </>
+      // The server's message sums up the fields ("Invalid input: amount: …"): with the fields at
+      // hand, list them instead, so each is said once.
+      return error.fields.length > 0 ? (
+        <ul className="field-errors">
+          {error.fields.map((f) => (
+            <li key={f.field}>
+              <code>{f.field}</code>: {f.message}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        error.message
       );
     case "RateLimited":
       return `${error.message} Try again in ${error.retryAfterSeconds} s.`;
@@ -93,6 +92,26 @@ export function RequestError({ error }: { error: CombinedError }) {
     <div role="alert" className="notice notice-error">
       {text}
     </div>
+  );
+}
+
+/**
+ * Whatever went wrong with an action, where the action is: the error member of its result (if the
+ * result is one) and the request's own error.
+ */
+export function ResultErrors({
+  result,
+  error,
+}: {
+  result: { __typename: string } | null | undefined;
+  error: CombinedError | undefined;
+}) {
+  const failure = asResultError(result);
+  return (
+    <>
+      {failure ? <ErrorNotice error={failure} /> : null}
+      {error ? <RequestError error={error} /> : null}
+    </>
   );
 }
 

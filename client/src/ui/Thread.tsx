@@ -1,12 +1,5 @@
+import type { ThreadMessageFragment } from "../gql/graphql";
 import { formatDateTime } from "../lib/time";
-
-export interface ThreadMessage {
-  id: string;
-  body: string;
-  internal: boolean;
-  createdAt: string;
-  author: { id: string; name: string; role: string };
-}
 
 /**
  * A case's conversation, oldest first. An internal note is drawn differently (dashed, yellow,
@@ -17,7 +10,7 @@ export function Thread({
   viewerId,
   emptyText = "No messages yet.",
 }: {
-  messages: ReadonlyArray<ThreadMessage>;
+  messages: ReadonlyArray<ThreadMessageFragment>;
   viewerId: string;
   emptyText?: string | null;
 }) {

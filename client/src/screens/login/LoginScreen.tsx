@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useMutation } from "urql";
 import { useSessionStore } from "../../session/SessionContext";
-import { ErrorNotice, RequestError, asResultError } from "../../ui/ErrorNotice";
+import { ResultErrors } from "../../ui/ErrorNotice";
 import { StartBrowserSession } from "./documents";
 
 export function LoginScreen({ reason }: { reason?: string | undefined }) {
@@ -23,8 +23,6 @@ export function LoginScreen({ reason }: { reason?: string | undefined }) {
     }
   }
 
-  const outcome = result.data?.startBrowserSession;
-  const failure = asResultError(outcome);
   return (
     <main className="login">
       <form className="card login-card" onSubmit={submit} aria-labelledby="login-title">
@@ -53,8 +51,7 @@ export function LoginScreen({ reason }: { reason?: string | undefined }) {
           value={password}
           onChange={(e) => setPassword(e.target.value)}
         />
-        {failure ? <ErrorNotice error={failure} /> : null}
-        {result.error ? <RequestError error={result.error} /> : null}
+        <ResultErrors result={result.data?.startBrowserSession} error={result.error} />
         <button type="submit" className="primary" disabled={result.fetching}>
           {result.fetching ? "Logging in…" : "Log in"}
         </button>

@@ -5,7 +5,7 @@ import { useMutation, useQuery } from "urql";
 import type { WebhookDeliveriesQuery, WebhookDeliveryState, WebhookEndpointFieldsFragment } from "../../../gql/graphql";
 import { formatDateTime } from "../../../lib/time";
 import { Badge } from "../../../ui/Badge";
-import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
+import { RequestError, ResultErrors } from "../../../ui/ErrorNotice";
 import { Pager } from "../../../ui/Pager";
 import { ResendWebhookDelivery, WebhookDeliveries } from "./documents";
 import { DELIVERY_STATE_LABEL, DELIVERY_STATE_TONE, WEBHOOK_EVENT } from "./labels";
@@ -131,7 +131,6 @@ export function DeliveriesPanel({
 
 function DeliveryRow({ delivery, onResent }: { delivery: Delivery; onResent: () => void }) {
   const [result, resend] = useMutation(ResendWebhookDelivery);
-  const failure = asResultError(result.data?.resendWebhookDelivery);
   const resent = result.data?.resendWebhookDelivery.__typename === "WebhookDeliveryResent";
 
   async function click() {
@@ -172,8 +171,7 @@ function DeliveryRow({ delivery, onResent }: { delivery: Delivery; onResent: () 
           {result.fetching ? "Resending…" : "Resend"}
         </button>
         {resent ? <span className="small muted"> Queued again.</span> : null}
-        {failure ? <ErrorNotice error={failure} /> : null}
-        {result.error ? <RequestError error={result.error} /> : null}
+        <ResultErrors result={result.data?.resendWebhookDelivery} error={result.error} />
       </td>
     </tr>
   );

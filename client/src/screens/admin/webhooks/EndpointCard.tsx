@@ -5,7 +5,7 @@ import { useMutation } from "urql";
 import type { WebhookEndpointFieldsFragment, WebhookEvent } from "../../../gql/graphql";
 import { formatDateTime } from "../../../lib/time";
 import { Badge } from "../../../ui/Badge";
-import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
+import { ResultErrors } from "../../../ui/ErrorNotice";
 import { RotateWebhookSecret, UpdateWebhookEndpoint } from "./documents";
 import { EventChoices } from "./EventChoices";
 import { GRACE_CHOICES, WEBHOOK_EVENT } from "./labels";
@@ -52,7 +52,6 @@ export function EndpointCard({
 
 function ActiveToggle({ endpoint }: { endpoint: WebhookEndpointFieldsFragment }) {
   const [result, update] = useMutation(UpdateWebhookEndpoint);
-  const failure = asResultError(result.data?.updateWebhookEndpoint);
   return (
     <>
       <button
@@ -62,8 +61,7 @@ function ActiveToggle({ endpoint }: { endpoint: WebhookEndpointFieldsFragment })
       >
         {endpoint.active ? "Disable" : "Enable"}
       </button>
-      {failure ? <ErrorNotice error={failure} /> : null}
-      {result.error ? <RequestError error={result.error} /> : null}
+      <ResultErrors result={result.data?.updateWebhookEndpoint} error={result.error} />
     </>
   );
 }
@@ -80,7 +78,6 @@ function EventsEditor({ endpoint }: { endpoint: WebhookEndpointFieldsFragment })
     if (answer.data?.updateWebhookEndpoint.__typename === "WebhookEndpointUpdated") setChoice(null);
   }
 
-  const failure = asResultError(result.data?.updateWebhookEndpoint);
   return (
     <details className="endpoint-section">
       <summary>Change events</summary>
@@ -89,8 +86,7 @@ function EventsEditor({ endpoint }: { endpoint: WebhookEndpointFieldsFragment })
         <button type="submit" disabled={!changed || result.fetching}>
           {result.fetching ? "Saving…" : "Save events"}
         </button>
-        {failure ? <ErrorNotice error={failure} /> : null}
-        {result.error ? <RequestError error={result.error} /> : null}
+        <ResultErrors result={result.data?.updateWebhookEndpoint} error={result.error} />
       </form>
     </details>
   );
@@ -108,7 +104,6 @@ function SecretRotation({ endpoint }: { endpoint: WebhookEndpointFieldsFragment 
     if (rotated?.__typename === "WebhookSecretRotated") setSecret(rotated.secret);
   }
 
-  const failure = asResultError(result.data?.rotateWebhookSecret);
   const selectId = `grace-${endpoint.id}`;
   return (
     <div className="endpoint-section">
@@ -127,8 +122,7 @@ function SecretRotation({ endpoint }: { endpoint: WebhookEndpointFieldsFragment 
             {result.fetching ? "Rotating…" : "Rotate secret"}
           </button>
         </div>
-        {failure ? <ErrorNotice error={failure} /> : null}
-        {result.error ? <RequestError error={result.error} /> : null}
+        <ResultErrors result={result.data?.rotateWebhookSecret} error={result.error} />
       </form>
     </div>
   );

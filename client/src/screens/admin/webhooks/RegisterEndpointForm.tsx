@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useMutation } from "urql";
 import type { WebhookEvent } from "../../../gql/graphql";
-import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
+import { ResultErrors } from "../../../ui/ErrorNotice";
 import { RegisterWebhookEndpoint } from "./documents";
 import { EventChoices } from "./EventChoices";
 import { SecretOnce } from "./SecretOnce";
@@ -28,7 +28,6 @@ export function RegisterEndpointForm({ onRegistered }: { onRegistered: () => voi
     }
   }
 
-  const failure = asResultError(result.data?.registerWebhookEndpoint);
   return (
     <section className="card" aria-labelledby="register-title">
       <h2 id="register-title">Register an endpoint</h2>
@@ -64,8 +63,7 @@ export function RegisterEndpointForm({ onRegistered }: { onRegistered: () => voi
             {result.fetching ? "Registering…" : "Register endpoint"}
           </button>
         </div>
-        {failure ? <ErrorNotice error={failure} /> : null}
-        {result.error ? <RequestError error={result.error} /> : null}
+        <ResultErrors result={result.data?.registerWebhookEndpoint} error={result.error} />
       </form>
     </section>
   );

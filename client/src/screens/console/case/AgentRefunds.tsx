@@ -3,16 +3,14 @@
 // may approve. Every error member of the result unions is shown at the refund it concerns.
 import { useState, type FormEvent } from "react";
 import { useMutation } from "urql";
-import type { AgentCaseQuery, Role } from "../../../gql/graphql";
+import type { AgentRefundFragment, Role } from "../../../gql/graphql";
 import { REFUND_REASON_LABEL, REFUND_STATUS_LABEL } from "../../../lib/labels";
 import { formatDateTime } from "../../../lib/time";
 import { Badge } from "../../../ui/Badge";
-import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
+import { ResultErrors } from "../../../ui/ErrorNotice";
 import { Money } from "../../../ui/Money";
 import { REFUND_TONE } from "../../../ui/tones";
 import { ApproveRefund, RejectRefund, RetryRefund } from "./documents";
-
-export type CaseRefund = NonNullable<AgentCaseQuery["supportCase"]>["refunds"]["edges"][number]["node"];
 
 const APPROVAL_LABEL = { AUTO_POLICY: "automatic policy", AGENT: "agent", ADMIN: "admin" } as const;
 
@@ -22,7 +20,7 @@ export function AgentRefunds({
   role,
   lineNames,
 }: {
-  refunds: ReadonlyArray<CaseRefund>;
+  refunds: ReadonlyArray<AgentRefundFragment>;
   role: Role;
   lineNames: ReadonlyMap<string, string>;
 }) {
@@ -47,7 +45,7 @@ function RefundItem({
   role,
   lineNames,
 }: {
-  refund: CaseRefund;
+  refund: AgentRefundFragment;
   role: Role;
   lineNames: ReadonlyMap<string, string>;
 }) {
@@ -109,7 +107,7 @@ function RefundItem({
   );
 }
 
-function DecisionForm({ refund, canApprove }: { refund: CaseRefund; canApprove: boolean }) {
+function DecisionForm({ refund, canApprove }: { refund: AgentRefundFragment; canApprove: boolean }) {
   const [note, setNote] = useState("");
   const [noteMissing, setNoteMissing] = useState(false);
   const [approval, approve] = useMutation(ApproveRefund);
@@ -132,8 +130,6 @@ function DecisionForm({ refund, canApprove }: { refund: CaseRefund; canApprove: 
     void reject({ input: { refundId: refund.id, note: note.trim() } });
   }
 
-  const approveFailure = asResultError(approval.data?.approveRefund);
-  const rejectFailure = asResultError(rejection.data?.rejectRefund);
   return (
     <form className="decision" onSubmit={onApprove}>
       <label htmlFor={id}>{canApprove ? "Decision note (optional to approve, required to reject)" : "Why it is rejected (required)"}</label>
@@ -151,10 +147,8 @@ function DecisionForm({ refund, canApprove }: { refund: CaseRefund; canApprove: 
           Write a note for the customer to reject the refund.
         </div>
       ) : null}
-      {approveFailure ? <ErrorNotice error={approveFailure} /> : null}
-      {rejectFailure ? <ErrorNotice error={rejectFailure} /> : null}
-      {approval.error ? <RequestError error={approval.error} /> : null}
-      {rejection.error ? <RequestError error={rejection.error} /> : null}
+      <ResultErrors result={approval.data?.approveRefund} error={approval.error} />
+      <ResultErrors result={rejection.data?.rejectRefund} error={rejection.error} />
       <div className="actions">
         {canApprove ? (
           <button type="submit" className="primary" disabled={busy}>
@@ -171,11 +165,9 @@ function DecisionForm({ refund, canApprove }: { refund: CaseRefund; canApprove: 
 
 function RetryButton({ refundId }: { refundId: string }) {
   const [result, retry] = useMutation(RetryRefund);
-  const failure = asResultError(result.data?.retryRefund);
   return (
     <div className="retry">
-      {failure ? <ErrorNotice error={failure} /> : null}
-      {result.error ? <RequestError error={result.error} /> : null}
+      <ResultErrors result={result.data?.retryRefund} error={result.error} />
       <div className="actions">
         <button type="button" disabled={result.fetching} onClick={() => void retry({ input: { refundId } })}>
           {result.fetching ? "Retrying…" : "Retry payout"}

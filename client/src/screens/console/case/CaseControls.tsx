@@ -2,9 +2,9 @@
 // on a select never changes a case, and each shows its own error where it happened.
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
-import type { CasePriority, CaseStatus } from "../../../gql/graphql";
+import type { CasePriority, CaseStatus, CaseWorkFragment } from "../../../gql/graphql";
 import { CASE_STATUS_LABEL, PRIORITY_LABEL } from "../../../lib/labels";
-import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
+import { RequestError, ResultErrors } from "../../../ui/ErrorNotice";
 import { PRIORITIES } from "../queue/filters";
 import { AgentList, AssignCase, ChangeCaseStatus, SetCasePriority } from "./documents";
 
@@ -25,14 +25,7 @@ const STATUS_ACTION: Record<CaseStatus, string> = {
   CLOSED: "Closed",
 };
 
-interface ControlsCase {
-  id: string;
-  status: CaseStatus;
-  priority: CasePriority;
-  assignee: { id: string; name: string } | null;
-}
-
-export function CaseControls({ supportCase, viewerId }: { supportCase: ControlsCase; viewerId: string }) {
+export function CaseControls({ supportCase, viewerId }: { supportCase: CaseWorkFragment; viewerId: string }) {
   return (
     <section className="card case-controls" aria-labelledby="controls-title">
       <h2 id="controls-title">Work the case</h2>
@@ -43,7 +36,7 @@ export function CaseControls({ supportCase, viewerId }: { supportCase: ControlsC
   );
 }
 
-function AssignControl({ supportCase, viewerId }: { supportCase: ControlsCase; viewerId: string }) {
+function AssignControl({ supportCase, viewerId }: { supportCase: CaseWorkFragment; viewerId: string }) {
   const [agents] = useQuery({ query: AgentList });
   const [result, assign] = useMutation(AssignCase);
   const current = supportCase.assignee?.id ?? "";
@@ -62,7 +55,6 @@ function AssignControl({ supportCase, viewerId }: { supportCase: ControlsCase; v
     supportCase.assignee && supportCase.assignee.id !== viewerId && !others.some((a) => a.id === current)
       ? supportCase.assignee
       : null;
-  const failure = asResultError(result.data?.assignCase);
   return (
     <form className="control" onSubmit={submit}>
       <label htmlFor="case-assignee">Assignee</label>
@@ -83,13 +75,12 @@ function AssignControl({ supportCase, viewerId }: { supportCase: ControlsCase; v
         </button>
       </div>
       {agents.error ? <RequestError error={agents.error} /> : null}
-      {failure ? <ErrorNotice error={failure} /> : null}
-      {result.error ? <RequestError error={result.error} /> : null}
+      <ResultErrors result={result.data?.assignCase} error={result.error} />
     </form>
   );
 }
 
-function PriorityControl({ supportCase }: { supportCase: ControlsCase }) {
+function PriorityControl({ supportCase }: { supportCase: CaseWorkFragment }) {
   const [result, setPriority] = useMutation(SetCasePriority);
   const [choice, setChoice] = useState<CasePriority | null>(null);
   const value = choice ?? supportCase.priority;
@@ -100,7 +91,6 @@ function PriorityControl({ supportCase }: { supportCase: ControlsCase }) {
     if (answer.data?.setCasePriority.__typename === "CaseUpdated") setChoice(null);
   }
 
-  const failure = asResultError(result.data?.setCasePriority);
   return (
     <form className="control" onSubmit={submit}>
       <label htmlFor="case-priority">Priority</label>
@@ -117,13 +107,12 @@ function PriorityControl({ supportCase }: { supportCase: ControlsCase }) {
         </button>
       </div>
       <p className="muted small">Changing the priority recomputes the SLA due times.</p>
-      {failure ? <ErrorNotice error={failure} /> : null}
-      {result.error ? <RequestError error={result.error} /> : null}
+      <ResultErrors result={result.data?.setCasePriority} error={result.error} />
     </form>
   );
 }
 
-function StatusControl({ supportCase }: { supportCase: ControlsCase }) {
+function StatusControl({ supportCase }: { supportCase: CaseWorkFragment }) {
   const [result, change] = useMutation(ChangeCaseStatus);
   const targets = NEXT_STATUSES[supportCase.status];
   const [choice, setChoice] = useState<CaseStatus | "">("");
@@ -136,7 +125,6 @@ function StatusControl({ supportCase }: { supportCase: ControlsCase }) {
     if (answer.data?.changeCaseStatus.__typename === "CaseUpdated") setChoice("");
   }
 
-  const failure = asResultError(result.data?.changeCaseStatus);
   return (
     <form className="control" onSubmit={submit}>
       {targets.length === 0 ? (
@@ -162,8 +150,7 @@ function StatusControl({ supportCase }: { supportCase: ControlsCase }) {
         </div>
         </>
       )}
-      {failure ? <ErrorNotice error={failure} /> : null}
-      {result.error ? <RequestError error={result.error} /> : null}
+      <ResultErrors result={result.data?.changeCaseStatus} error={result.error} />
     </form>
   );
 }

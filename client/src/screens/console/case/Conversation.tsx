@@ -4,7 +4,7 @@ import { useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
 import { useIdempotencyKey } from "../../../lib/idempotency";
 import { formatDateTime } from "../../../lib/time";
-import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
+import { RequestError, ResultErrors } from "../../../ui/ErrorNotice";
 import { Thread } from "../../../ui/Thread";
 import { AgentCaseMessages, AgentPostMessage } from "./documents";
 
@@ -123,7 +123,6 @@ export function Composer({ caseId, closed }: { caseId: string; closed: boolean }
   }
 
   const empty = body.trim() === "";
-  const failure = asResultError(result.data?.postMessage);
   return (
     <form className="composer" onSubmit={submit} data-testid="composer">
       <label htmlFor="composer-body">Message</label>
@@ -140,8 +139,7 @@ export function Composer({ caseId, closed }: { caseId: string; closed: boolean }
           setSent(null);
         }}
       />
-      {failure ? <ErrorNotice error={failure} /> : null}
-      {result.error ? <RequestError error={result.error} /> : null}
+      <ResultErrors result={result.data?.postMessage} error={result.error} />
       {sent ? (
         <div role="status" className="notice notice-good">
           {sent}

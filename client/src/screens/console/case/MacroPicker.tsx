@@ -7,7 +7,7 @@ import { useMutation, useQuery } from "urql";
 import type { CaseStatus } from "../../../gql/graphql";
 import { useIdempotencyKey } from "../../../lib/idempotency";
 import { CASE_STATUS_LABEL } from "../../../lib/labels";
-import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
+import { RequestError, ResultErrors } from "../../../ui/ErrorNotice";
 import { NEXT_STATUSES } from "./CaseControls";
 import { ApplyMacro, MacroChoices, PreviewMacro } from "./documents";
 
@@ -18,7 +18,7 @@ interface PickerCase {
 }
 
 export function MacroPicker({ supportCase }: { supportCase: PickerCase }) {
-  const [choices] = useQuery({ query: MacroChoices, variables: { after: null } });
+  const [choices] = useQuery({ query: MacroChoices });
   const [macroId, setMacroId] = useState("");
   const [status, setStatus] = useState<CaseStatus | "">("");
   const [sent, setSent] = useState<string | null>(null);
@@ -36,8 +36,6 @@ export function MacroPicker({ supportCase }: { supportCase: PickerCase }) {
   const targets = NEXT_STATUSES[supportCase.status];
   const shown = macroId !== "" ? preview.data?.macroPreview : undefined;
   const rendered = shown?.__typename === "MacroPreview" ? shown.renderedBody : null;
-  const previewFailure = asResultError(shown);
-  const failure = asResultError(result.data?.applyMacro);
 
   async function send(internal: boolean) {
     if (!rendered) return;
@@ -83,8 +81,7 @@ export function MacroPicker({ supportCase }: { supportCase: PickerCase }) {
         </>
       )}
       {macroId !== "" && preview.fetching && !shown ? <p className="muted">Filling it in from this case…</p> : null}
-      {preview.error ? <RequestError error={preview.error} /> : null}
-      {previewFailure ? <ErrorNotice error={previewFailure} /> : null}
+      <ResultErrors result={shown} error={preview.error} />
       {rendered !== null ? (
         <>
           <h3 className="small">Preview — exactly what will be posted</h3>
@@ -115,8 +112,7 @@ export function MacroPicker({ supportCase }: { supportCase: PickerCase }) {
           </div>
         </>
       ) : null}
-      {failure ? <ErrorNotice error={failure} /> : null}
-      {result.error ? <RequestError error={result.error} /> : null}
+      <ResultErrors result={result.data?.applyMacro} error={result.error} />
       {sent ? (
         <div role="status" className="notice notice-good">
           {sent}

@@ -1,13 +1,11 @@
-import type { AgentCaseQuery } from "../../../gql/graphql";
+import type { CaseOrderFragment } from "../../../gql/graphql";
 import { ORDER_STATUS_LABEL } from "../../../lib/labels";
 import { formatDate, formatDateTime } from "../../../lib/time";
 import { Badge } from "../../../ui/Badge";
 import { Money } from "../../../ui/Money";
 import { ORDER_TONE } from "../../../ui/tones";
 
-export type CaseOrder = NonNullable<NonNullable<AgentCaseQuery["supportCase"]>["order"]>;
-
-export function OrderPanel({ order }: { order: CaseOrder | null }) {
+export function OrderPanel({ order }: { order: CaseOrderFragment | null }) {
   if (!order) {
     return (
       <section className="card" aria-labelledby="order-title">

@@ -1,21 +1,77 @@
 import { graphql } from "../../../gql";
 
+// What the order panel shows of the case's order.
+export const CaseOrderFields = graphql(`
+  fragment CaseOrder on Order {
+    id
+    number
+    status
+    placedAt
+    promisedDeliveryDate
+    deliveredAt
+    stale
+    asOf
+    total {
+      amount
+      currency
+    }
+    shipping {
+      amount
+      currency
+    }
+    refundedAmount {
+      amount
+      currency
+    }
+    refundableAmount {
+      amount
+      currency
+    }
+    lines {
+      ...OrderLineFields
+    }
+  }
+`);
+
+// What the refunds card shows of a refund; every decision selects the same, so the cache stays whole.
+export const AgentRefundFields = graphql(`
+  fragment AgentRefund on Refund {
+    id
+    status
+    reason
+    note
+    approval
+    decisionNote
+    failureReason
+    attempt
+    includeShipping
+    requiresAdminApproval
+    createdAt
+    updatedAt
+    amount {
+      amount
+      currency
+    }
+    decidedBy {
+      id
+      name
+    }
+    lines {
+      lineId
+      quantity
+    }
+  }
+`);
+
 export const AgentCase = graphql(`
   query AgentCase($id: ID!) {
     supportCase(id: $id) {
-      id
+      ...CaseWork
       number
       subject
       description
       category
-      status
-      priority
       createdAt
-      updatedAt
-      firstResponseDueAt
-      resolutionDueAt
-      firstResponseBreached
-      resolutionBreached
       satisfaction {
         score
         comment
@@ -25,79 +81,17 @@ export const AgentCase = graphql(`
         name
         email
       }
-      assignee {
-        id
-        name
-      }
       order {
-        id
-        number
-        status
-        placedAt
-        promisedDeliveryDate
-        deliveredAt
-        stale
-        asOf
-        total {
-          amount
-          currency
-        }
-        shipping {
-          amount
-          currency
-        }
-        refundedAmount {
-          amount
-          currency
-        }
-        refundableAmount {
-          amount
-          currency
-        }
-        lines {
-          id
-          sku
-          name
-          quantity
-          refundedQuantity
-          unitPrice {
-            amount
-            currency
-          }
-        }
+        ...CaseOrder
       }
       refunds: refundsConnection(first: 100) {
         totalCount
         edges {
           node {
-            id
-            status
-            reason
-            note
-            approval
-            decisionNote
-            failureReason
-            attempt
-            includeShipping
-            requiresAdminApproval
-            createdAt
-            updatedAt
-            amount {
-              amount
-              currency
-            }
-            decidedBy {
-              id
-              name
-            }
-            lines {
-              lineId
-              quantity
-            }
+            ...AgentRefund
           }
         }
       }
-
     }
   }
 `);
@@ -172,21 +166,12 @@ export const AgentPostMessage = graphql(`
       __typename
       ... on MessagePosted {
         postedMessage {
-          id
-          body
-          internal
-          createdAt
-          author {
-            id
-            name
-            role
-          }
+          ...ThreadMessage
         }
         supportCase {
           id
-          status
           updatedAt
-          firstResponseBreached
+          ...CaseSla
         }
       }
       ...ResultError
@@ -200,12 +185,7 @@ export const AssignCase = graphql(`
       __typename
       ... on CaseUpdated {
         supportCase {
-          id
-          updatedAt
-          assignee {
-            id
-            name
-          }
+          ...CaseWork
         }
       }
       ...ResultError
@@ -219,13 +199,7 @@ export const SetCasePriority = graphql(`
       __typename
       ... on CaseUpdated {
         supportCase {
-          id
-          priority
-          updatedAt
-          firstResponseDueAt
-          resolutionDueAt
-          firstResponseBreached
-          resolutionBreached
+          ...CaseWork
         }
       }
       ...ResultError
@@ -239,13 +213,7 @@ export const ChangeCaseStatus = graphql(`
       __typename
       ... on CaseUpdated {
         supportCase {
-          id
-          status
-          updatedAt
-          firstResponseDueAt
-          resolutionDueAt
-          firstResponseBreached
-          resolutionBreached
+          ...CaseWork
         }
       }
       ...ResultError
@@ -259,16 +227,7 @@ export const ApproveRefund = graphql(`
       __typename
       ... on RefundDecided {
         refund {
-          id
-          status
-          approval
-          decisionNote
-          requiresAdminApproval
-          updatedAt
-          decidedBy {
-            id
-            name
-          }
+          ...AgentRefund
         }
       }
       ...ResultError
@@ -282,15 +241,7 @@ export const RejectRefund = graphql(`
       __typename
       ... on RefundDecided {
         refund {
-          id
-          status
-          approval
-          decisionNote
-          updatedAt
-          decidedBy {
-            id
-            name
-          }
+          ...AgentRefund
         }
       }
       ...ResultError
@@ -304,11 +255,7 @@ export const RetryRefund = graphql(`
       __typename
       ... on RefundRetried {
         refund {
-          id
-          status
-          attempt
-          failureReason
-          updatedAt
+          ...AgentRefund
         }
       }
       ...ResultError
@@ -317,18 +264,14 @@ export const RetryRefund = graphql(`
 `);
 
 export const MacroChoices = graphql(`
-  query MacroChoices($after: String) {
-    macros(first: 100, after: $after) {
+  query MacroChoices {
+    macros(first: 100) {
       edges {
         node {
           id
           title
           needsOrder
         }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
       }
     }
   }
@@ -356,10 +299,8 @@ export const ApplyMacro = graphql(`
         }
         supportCase {
           id
-          status
           updatedAt
-          firstResponseBreached
-          resolutionBreached
+          ...CaseSla
         }
       }
       ...ResultError

@@ -4,7 +4,7 @@
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
 import { formatDateTime } from "../../../lib/time";
-import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
+import { RequestError, ResultErrors } from "../../../ui/ErrorNotice";
 import "../console.css";
 import { CreateMacro, DeleteMacro, MacroLibrary, PlaceholderList, UpdateMacro } from "./documents";
 
@@ -102,7 +102,6 @@ function LibraryPage({
 function DeleteButton({ id, title }: { id: string; title: string }) {
   const [confirming, setConfirming] = useState(false);
   const [result, remove] = useMutation(DeleteMacro);
-  const failure = asResultError(result.data?.deleteMacro);
   return (
     <>
       {confirming ? (
@@ -119,8 +118,7 @@ function DeleteButton({ id, title }: { id: string; title: string }) {
           Delete {title}
         </button>
       )}
-      {failure ? <ErrorNotice error={failure} /> : null}
-      {result.error ? <RequestError error={result.error} /> : null}
+      <ResultErrors result={result.data?.deleteMacro} error={result.error} />
     </>
   );
 }
@@ -132,7 +130,6 @@ function Editor({ draft, onChange, onDone }: { draft: Draft; onChange: (d: Draft
   const editing = draft.id !== null;
   const result = editing ? updated : created;
   const outcome = editing ? updated.data?.updateMacro : created.data?.createMacro;
-  const failure = asResultError(outcome);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -164,8 +161,7 @@ function Editor({ draft, onChange, onDone }: { draft: Draft; onChange: (d: Draft
         value={draft.body}
         onChange={(e) => onChange({ ...draft, body: e.target.value })}
       />
-      {failure ? <ErrorNotice error={failure} /> : null}
-      {result.error ? <RequestError error={result.error} /> : null}
+      <ResultErrors result={outcome} error={result.error} />
       {saved ? (
         <div role="status" className="notice notice-good">
           {saved}

@@ -7,22 +7,11 @@ export const AgentQueue = graphql(`
       edges {
         cursor
         node {
-          id
+          ...CaseWork
           number
           subject
-          status
-          priority
           createdAt
-          updatedAt
-          firstResponseDueAt
-          resolutionDueAt
-          firstResponseBreached
-          resolutionBreached
           customer {
-            id
-            name
-          }
-          assignee {
             id
             name
           }

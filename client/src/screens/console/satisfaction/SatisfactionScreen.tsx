@@ -2,6 +2,7 @@
 // period, overall and per agent (the agent the case was assigned to when it was rated).
 import { useMemo, useState } from "react";
 import { useQuery } from "urql";
+import type { SatisfactionRowFragment } from "../../../gql/graphql";
 import { formatDateTime } from "../../../lib/time";
 import { RequestError } from "../../../ui/ErrorNotice";
 import "../console.css";
@@ -13,12 +14,6 @@ const PERIODS = [
   { days: 90, label: "Last 90 days" },
   { days: 365, label: "Last 365 days" },
 ] as const;
-
-interface Row {
-  count: number;
-  average: number | null;
-  distribution: ReadonlyArray<{ score: number; count: number }>;
-}
 
 export function SatisfactionScreen() {
   const [days, setDays] = useState<number>(30);
@@ -94,7 +89,7 @@ export function formatAverage(average: number | null): string {
   return average === null ? "–" : `${average.toFixed(2)} / 5`;
 }
 
-function Summary({ row }: { row: Row }) {
+function Summary({ row }: { row: SatisfactionRowFragment }) {
   return (
     <p className="satisfaction-summary">
       <strong>{formatAverage(row.average)}</strong> from {row.count} {row.count === 1 ? "rating" : "ratings"}
@@ -102,7 +97,7 @@ function Summary({ row }: { row: Row }) {
   );
 }
 
-function Distribution({ row }: { row: Row }) {
+function Distribution({ row }: { row: SatisfactionRowFragment }) {
   const most = Math.max(1, ...row.distribution.map((cell) => cell.count));
   return (
     <ul className="distribution" aria-label="Ratings by score">

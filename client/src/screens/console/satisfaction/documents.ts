@@ -1,29 +1,31 @@
 import { graphql } from "../../../gql";
 
+// What a line of the report shows: overall and per agent alike.
+export const SatisfactionRowFields = graphql(`
+  fragment SatisfactionRow on Satisfaction {
+    count
+    average
+    distribution {
+      score
+      count
+    }
+  }
+`);
+
 export const Satisfaction = graphql(`
   query Satisfaction($since: DateTime, $until: DateTime) {
     satisfactionReport(since: $since, until: $until) {
       since
       until
       overall {
-        count
-        average
-        distribution {
-          score
-          count
-        }
+        ...SatisfactionRow
       }
       agents {
         agent {
           id
           name
         }
-        count
-        average
-        distribution {
-          score
-          count
-        }
+        ...SatisfactionRow
       }
     }
   }

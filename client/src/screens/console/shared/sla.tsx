@@ -1,14 +1,6 @@
 // SLA due times as people say them ("due in 2 h", "overdue 15 min"), red when late.
-import type { CaseStatus } from "../../../gql/graphql";
+import type { CaseSlaFragment, CaseStatus } from "../../../gql/graphql";
 import { describeDue } from "../../../lib/time";
-
-export interface SlaFields {
-  status: CaseStatus;
-  firstResponseDueAt: string;
-  resolutionDueAt: string;
-  firstResponseBreached: boolean;
-  resolutionBreached: boolean;
-}
 
 export interface SlaLine {
   key: "first" | "resolution";
@@ -24,7 +16,7 @@ const OPEN_STATES: ReadonlySet<CaseStatus> = new Set<CaseStatus>(["OPEN", "IN_PR
  * publicly (`awaitingFirstReply`); the resolution clock while the case is open. While the case
  * waits on the customer the clock stands still, so a countdown would be wrong: say it is paused.
  */
-export function slaLines(sla: SlaFields, now: number, awaitingFirstReply: boolean): SlaLine[] {
+export function slaLines(sla: CaseSlaFragment, now: number, awaitingFirstReply: boolean): SlaLine[] {
   if (!OPEN_STATES.has(sla.status)) {
     return [
       {

@@ -1,11 +1,13 @@
 import { render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
+import type { RatedCaseFragment } from "../../../gql/graphql";
 import { fakeApi, HOUR, withProviders } from "../../../test/fakeApi";
 import { RatingForm } from "./RatingForm";
 
 const NOW = Date.now();
-const RESOLVED = {
+const RESOLVED: RatedCaseFragment = {
+  __typename: "SupportCase",
   id: "case-1",
   status: "RESOLVED",
   ratingWindowEndsAt: new Date(NOW + 48 * HOUR).toISOString(),
@@ -33,7 +35,10 @@ describe("RatingForm", () => {
 
   it("shows the rating once given, and nothing once the window has closed", () => {
     const api = fakeApi(() => null);
-    const rated = { ...RESOLVED, satisfaction: { score: 5, comment: "Great", ratedAt: new Date(NOW).toISOString() } };
+    const rated: RatedCaseFragment = {
+      ...RESOLVED,
+      satisfaction: { __typename: "CaseRating", score: 5, comment: "Great", ratedAt: new Date(NOW).toISOString() },
+    };
     const { unmount } = render(withProviders(api, <RatingForm supportCase={rated} now={NOW} />, { role: "CUSTOMER" }));
     expect(screen.getByTestId("rating")).toHaveTextContent("5 / 5");
     expect(screen.getByTestId("rating")).toHaveTextContent("Great");

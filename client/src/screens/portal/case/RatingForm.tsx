@@ -2,8 +2,9 @@
 // rating window ends. After rating, the form becomes a thank-you with what they gave.
 import { useState, type FormEvent } from "react";
 import { useMutation } from "urql";
+import type { RatedCaseFragment } from "../../../gql/graphql";
 import { formatDateTime } from "../../../lib/time";
-import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
+import { ResultErrors } from "../../../ui/ErrorNotice";
 import { RateCase } from "./documents";
 
 const SCORES = [
@@ -14,14 +15,7 @@ const SCORES = [
   { score: 5, label: "5 – Very happy" },
 ] as const;
 
-interface RatedCase {
-  id: string;
-  status: string;
-  ratingWindowEndsAt: string | null;
-  satisfaction: { score: number; comment: string | null; ratedAt: string } | null;
-}
-
-export function RatingForm({ supportCase, now }: { supportCase: RatedCase; now: number }) {
+export function RatingForm({ supportCase, now }: { supportCase: RatedCaseFragment; now: number }) {
   const [score, setScore] = useState<number | null>(null);
   const [comment, setComment] = useState("");
   const [result, rate] = useMutation(RateCase);
@@ -48,7 +42,6 @@ export function RatingForm({ supportCase, now }: { supportCase: RatedCase; now: 
     await rate({ input: { caseId: supportCase.id, score, comment: comment.trim() === "" ? null : comment } });
   }
 
-  const failure = asResultError(result.data?.rateCase);
   return (
     <form className="card rating" onSubmit={submit} aria-labelledby="rating-title" data-testid="rating">
       <h2 id="rating-title">How did we do?</h2>
@@ -70,8 +63,7 @@ export function RatingForm({ supportCase, now }: { supportCase: RatedCase; now: 
       </fieldset>
       <label htmlFor="rating-comment">Anything you want to add? (optional)</label>
       <textarea id="rating-comment" maxLength={1000} value={comment} onChange={(e) => setComment(e.target.value)} />
-      {failure ? <ErrorNotice error={failure} /> : null}
-      {result.error ? <RequestError error={result.error} /> : null}
+      <ResultErrors result={result.data?.rateCase} error={result.error} />
       <div className="actions">
         <button type="submit" className="primary" disabled={score === null || result.fetching}>
           {result.fetching ? "Sending…" : "Send rating"}

@@ -1,23 +1,19 @@
 import { useMutation } from "urql";
-import type { CustomerCaseQuery } from "../../../gql/graphql";
+import type { CustomerRefundFragment } from "../../../gql/graphql";
 import { REFUND_REASON_LABEL, REFUND_STATUS_LABEL } from "../../../lib/labels";
 import { formatDateTime } from "../../../lib/time";
 import { Badge } from "../../../ui/Badge";
-import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
+import { ResultErrors } from "../../../ui/ErrorNotice";
 import { Money } from "../../../ui/Money";
 import { REFUND_TONE } from "../../../ui/tones";
 import { CancelRefund } from "./documents";
 
-type Refund = NonNullable<CustomerCaseQuery["supportCase"]>["refunds"]["edges"][number]["node"];
-
-export function RefundList({ refunds }: { refunds: ReadonlyArray<Refund> }) {
+export function RefundList({ refunds }: { refunds: ReadonlyArray<CustomerRefundFragment> }) {
   const [result, cancel] = useMutation(CancelRefund);
   if (refunds.length === 0) return <p className="muted">No refunds on this case yet.</p>;
-  const failure = asResultError(result.data?.cancelRefund);
   return (
     <>
-      {failure ? <ErrorNotice error={failure} /> : null}
-      {result.error ? <RequestError error={result.error} /> : null}
+      <ResultErrors result={result.data?.cancelRefund} error={result.error} />
       <ul className="list" aria-label="Refunds">
         {refunds.map((refund) => (
           <li key={refund.id} data-testid="refund" data-status={refund.status}>

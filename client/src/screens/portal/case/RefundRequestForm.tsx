@@ -5,7 +5,7 @@ import { useIdempotencyKey } from "../../../lib/idempotency";
 import { REFUND_DENIAL_LABEL, REFUND_REASON_LABEL } from "../../../lib/labels";
 import { formatMoney, parseAmount } from "../../../lib/money";
 import { formatDate } from "../../../lib/time";
-import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
+import { RequestError, ResultErrors } from "../../../ui/ErrorNotice";
 import { Money } from "../../../ui/Money";
 import { RefundQuoteForOrder, RequestRefund } from "./documents";
 
@@ -81,7 +81,6 @@ export function RefundRequestForm({ caseId, orderId }: { caseId: string; orderId
     }
   }
 
-  const failure = asResultError(result.data?.requestRefund);
   return (
     <div className="stack">
       <div className="quote" data-testid="refund-quote">
@@ -175,8 +174,7 @@ export function RefundRequestForm({ caseId, orderId }: { caseId: string; orderId
               {amountError}
             </div>
           ) : null}
-          {failure ? <ErrorNotice error={failure} /> : null}
-          {result.error ? <RequestError error={result.error} /> : null}
+          <ResultErrors result={result.data?.requestRefund} error={result.error} />
           <div className="actions">
             <button type="submit" className="primary" disabled={result.fetching}>
               {result.fetching ? "Requesting…" : "Request refund"}

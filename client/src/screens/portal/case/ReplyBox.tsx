@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useMutation } from "urql";
 import { useIdempotencyKey } from "../../../lib/idempotency";
-import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
+import { ResultErrors } from "../../../ui/ErrorNotice";
 import { PostReply } from "./documents";
 
 export function ReplyBox({ caseId, closed }: { caseId: string; closed: boolean }) {
@@ -21,14 +21,12 @@ export function ReplyBox({ caseId, closed }: { caseId: string; closed: boolean }
     }
   }
 
-  const failure = asResultError(result.data?.postMessage);
   if (closed) return <p className="muted">This case is closed. Open a new case if you need more help.</p>;
   return (
     <form onSubmit={submit} aria-label="Reply">
       <label htmlFor="reply-body">Your reply</label>
       <textarea id="reply-body" required maxLength={10000} value={body} onChange={(e) => setBody(e.target.value)} />
-      {failure ? <ErrorNotice error={failure} /> : null}
-      {result.error ? <RequestError error={result.error} /> : null}
+      <ResultErrors result={result.data?.postMessage} error={result.error} />
       <div className="actions">
         <button type="submit" className="primary" disabled={result.fetching || body.trim() === ""}>
           {result.fetching ? "Sending…" : "Send reply"}

@@ -1,21 +1,47 @@
 import { graphql } from "../../../gql";
 
+// What the refund list shows of a refund; requesting and cancelling select the same, so the cache
+// stays whole.
+export const CustomerRefundFields = graphql(`
+  fragment CustomerRefund on Refund {
+    id
+    status
+    reason
+    createdAt
+    updatedAt
+    failureReason
+    decisionNote
+    includeShipping
+    amount {
+      amount
+      currency
+    }
+  }
+`);
+
+// What the rating form reads of the case; rating selects the same.
+export const RatedCaseFields = graphql(`
+  fragment RatedCase on SupportCase {
+    id
+    status
+    ratingWindowEndsAt
+    satisfaction {
+      score
+      comment
+      ratedAt
+    }
+  }
+`);
+
 export const CustomerCase = graphql(`
   query CustomerCase($id: ID!, $messagesAfter: String) {
     supportCase(id: $id) {
-      id
+      ...RatedCase
       number
       subject
       description
-      status
       category
       createdAt
-      ratingWindowEndsAt
-      satisfaction {
-        score
-        comment
-        ratedAt
-      }
       order {
         id
         number
@@ -40,22 +66,10 @@ export const CustomerCase = graphql(`
       refunds: refundsConnection(first: 100) {
         edges {
           node {
-            id
-            status
-            reason
-            createdAt
-            updatedAt
-            failureReason
-            decisionNote
-            includeShipping
-            amount {
-              amount
-              currency
-            }
+            ...CustomerRefund
           }
         }
       }
-
     }
   }
 `);
@@ -78,15 +92,7 @@ export const RefundQuoteForOrder = graphql(`
           currency
         }
         lines {
-          id
-          name
-          sku
-          quantity
-          refundedQuantity
-          unitPrice {
-            amount
-            currency
-          }
+          ...OrderLineFields
         }
       }
     }
@@ -118,12 +124,7 @@ export const RequestRefund = graphql(`
       __typename
       ... on RefundRequested {
         refund {
-          id
-          status
-          amount {
-            amount
-            currency
-          }
+          ...CustomerRefund
           supportCase {
             id
           }
@@ -140,9 +141,7 @@ export const CancelRefund = graphql(`
       __typename
       ... on RefundCancelled {
         refund {
-          id
-          status
-          updatedAt
+          ...CustomerRefund
         }
       }
       ...ResultError
@@ -155,18 +154,8 @@ export const RateCase = graphql(`
     rateCase(input: $input) {
       __typename
       ... on CaseRated {
-        rating {
-          score
-          comment
-          ratedAt
-        }
         supportCase {
-          id
-          satisfaction {
-            score
-            comment
-            ratedAt
-          }
+          ...RatedCase
         }
       }
       ...ResultError

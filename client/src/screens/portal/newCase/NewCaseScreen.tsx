@@ -4,7 +4,7 @@ import { useMutation, useQuery } from "urql";
 import type { CaseCategory } from "../../../gql/graphql";
 import { useIdempotencyKey } from "../../../lib/idempotency";
 import { CATEGORY_LABEL } from "../../../lib/labels";
-import { ErrorNotice, RequestError, asResultError } from "../../../ui/ErrorNotice";
+import { RequestError, ResultErrors } from "../../../ui/ErrorNotice";
 import { OpenCase, OrdersForNewCase } from "./documents";
 
 const CATEGORIES = Object.keys(CATEGORY_LABEL) as CaseCategory[];
@@ -30,7 +30,6 @@ export function NewCaseScreen() {
     }
   }
 
-  const failure = asResultError(result.data?.openCase);
   return (
     <main className="page page-narrow">
       <p>
@@ -76,8 +75,7 @@ export function NewCaseScreen() {
           value={description}
           onChange={(e) => setDescription(e.target.value)}
         />
-        {failure ? <ErrorNotice error={failure} /> : null}
-        {result.error ? <RequestError error={result.error} /> : null}
+        <ResultErrors result={result.data?.openCase} error={result.error} />
         <div className="actions">
           <button type="submit" className="primary" disabled={result.fetching}>
             {result.fetching ? "Opening…" : "Open case"}
