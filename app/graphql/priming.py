@@ -17,9 +17,10 @@ reads it, as without priming.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any
 
+from aiodataloader import DataLoader
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
@@ -36,7 +37,10 @@ from domain import cases as dc
 from domain import events as de
 from domain import refunds as dr
 from domain.errors import ValidationFailed
-from domain.queries import Page, RefundPageRequest, page_size
+from domain.queries import Page
+
+# The key of a nested connection's page: (info, case id, first, after) -> key.
+PageRequest = Callable[[Info, str, int | None, str | None], Hashable]
 
 # The fields of an order that need its refunds (loaded with the page).
 _ORDER_REFUND_FIELDS = {"refundedAmount", "refundableAmount", "lines"}
@@ -103,6 +107,7 @@ async def prime_cases(info: Info, cases: Sequence[dc.SupportCase]) -> None:
         event_page_request,
         last_message_loader,
         message_page_request,
+        refund_page_request,
     )
 
     loaders: Loaders = info.context.loaders
@@ -133,46 +138,28 @@ async def prime_cases(info: Info, cases: Sequence[dc.SupportCase]) -> None:
         refunds = node.child("refunds")
         later.append(("refunds", futures, refunds))
         refund_orders |= _refund_orders(refunds, order_ids)
-    for arguments in node.arguments("SupportCase", "messages"):
-        try:
-            keys = [
-                message_page_request(info, case.id, arguments["first"], arguments.get("after"))
-                for case in cases
-            ]
-        except ValidationFailed:
-            continue
-        futures = [loaders.message_page_by_case.load(key) for key in keys]
-        first_round += futures
-        later.append(("message page", futures, node.child("messages", "edges", "node")))
-    for arguments in node.arguments("SupportCase", "timeline"):
-        try:
-            event_keys = [
-                event_page_request(info, case.id, arguments["first"], arguments.get("after"))
-                for case in cases
-            ]
-        except ValidationFailed:
-            continue
-        futures = [loaders.event_page_by_case.load(key) for key in event_keys]
-        first_round += futures
-        later.append(("event page", futures, node.child("timeline", "edges", "node")))
-    for arguments in node.arguments("SupportCase", "refundsConnection"):
-        try:
-            size = page_size(arguments["first"])
-        except ValidationFailed:
-            continue
-        futures = [
-            loaders.refund_page_by_case.load(
-                RefundPageRequest(case_id=case.id, first=size, after=arguments.get("after"))
-            )
-            for case in cases
-        ]
-        first_round += futures
+    # The nested connections: a page per case and per occurrence of the field, keyed as the
+    # field keys it (its arguments as the document gives them).
+    nested: list[tuple[str, str, PageRequest, DataLoader[Any, Any]]] = [
+        ("messages", "message page", message_page_request, loaders.message_page_by_case),
+        ("timeline", "event page", event_page_request, loaders.event_page_by_case),
+        ("refundsConnection", "refund page", refund_page_request, loaders.refund_page_by_case),
+    ]
+    for name, kind, request, page_loader in nested:
+        for arguments in node.arguments("SupportCase", name):
+            first, after = arguments["first"], arguments.get("after")
+            try:
+                keys = [request(info, case.id, first, after) for case in cases]
+            except ValidationFailed:  # a bad `first`: the field reports it
+                continue
+            futures = [page_loader.load(key) for key in keys]
+            first_round += futures
+            later.append((kind, futures, node.child(name, "edges", "node")))
+    if "refundsConnection" in node:
         connection = node.child("refundsConnection")
         if "totalCount" in connection:
             first_round += [loaders.refund_count_by_case_id.load(case.id) for case in cases]
-        refunds = connection.child("edges", "node")
-        later.append(("refund page", futures, refunds))
-        refund_orders |= _refund_orders(refunds, order_ids)
+        refund_orders |= _refund_orders(connection.child("edges", "node"), order_ids)
     first_round += [loaders.refunds_by_order_id.load(order_id) for order_id in refund_orders]
     if first_round:
         await _gather(first_round)

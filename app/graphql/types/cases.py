@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
@@ -21,7 +22,7 @@ from app.graphql.types.common import (
     FirstArg,
     Node,
 )
-from app.graphql.types.connections import Connection, connection
+from app.graphql.types.connections import Connection, Counter, connection
 from app.graphql.types.events import CaseEventConnection
 from app.graphql.types.from_model import from_model
 from app.graphql.types.messages import Message, MessageConnection, message_or_none
@@ -43,6 +44,8 @@ from domain.queries import (
 from domain.satisfaction import rating_window_ends_at
 
 T = TypeVar("T")
+K = TypeVar("K")
+N = TypeVar("N")
 
 
 def _invalid_argument(exc: BaseException) -> BaseException | None:
@@ -54,6 +57,30 @@ def _page(page: Page[T] | None) -> Page[T]:
     if page is None:  # pragma: no cover - the read store answers every request
         raise LookupError("the read store answered no page")
     return page
+
+
+def _bad_first(exc: ValidationFailed) -> Exception:
+    return InvalidArgument(exc.message)
+
+
+def _nested_page(
+    request: Callable[[], K],
+    loader: DataLoader[K, Page[T] | None],
+    connection: type[Connection[N]],
+    count: Counter | None = None,
+    *,
+    bad_first: Callable[[ValidationFailed], Exception] = _bad_first,
+) -> Connection[N]:
+    """A page of one of a case's nested connections, batched over the list of cases the case is
+    in (its loader's key is `request()`, as app.graphql.priming builds it). A bad `first` (from
+    `request`) or `after` (from the load) is the caller's mistake."""
+    try:
+        key = request()
+    except ValidationFailed as exc:
+        raise bad_first(exc) from None
+    return then(
+        loader.load(key), lambda page: connection.from_page(_page(page), count), _invalid_argument
+    )
 
 
 @strawberry.type(description="A customer's support case.")
@@ -87,14 +114,10 @@ class SupportCase(Node):
     def messages(
         self, info: Info, first: FirstArg = 20, after: AfterArg = None
     ) -> MessageConnection:
-        try:
-            request = message_page_request(info, self.model.id, first, after)
-        except ValidationFailed as exc:  # bad `first`: the caller's mistake
-            raise InvalidArgument(exc.message) from None
-        return then(
-            info.context.loaders.message_page_by_case.load(request),
-            lambda page: MessageConnection.from_page(_page(page)),
-            _invalid_argument,
+        return _nested_page(
+            lambda: message_page_request(info, self.model.id, first, after),
+            info.context.loaders.message_page_by_case,
+            MessageConnection,
         )
 
     @field(description="The newest message (public only, for customers).")
@@ -115,10 +138,6 @@ class SupportCase(Node):
     def refunds_connection(
         self, info: Info, first: FirstArg = 20, after: AfterArg = None
     ) -> RefundConnection:
-        try:
-            size = page_size(first)
-        except ValidationFailed as exc:
-            raise argument_error(exc) from None
         loaders = info.context.loaders
         case_id = self.model.id
 
@@ -126,26 +145,22 @@ class SupportCase(Node):
             found: int | None = await loaders.refund_count_by_case_id.load(case_id)
             return found or 0
 
-        return then(
-            loaders.refund_page_by_case.load(
-                RefundPageRequest(case_id=case_id, first=size, after=after)
-            ),
-            lambda page: RefundConnection.from_page(_page(page), count),
-            _invalid_argument,
+        return _nested_page(
+            lambda: refund_page_request(info, case_id, first, after),
+            loaders.refund_page_by_case,
+            RefundConnection,
+            count,
+            bad_first=argument_error,  # worded after the argument, as it always was
         )
 
     @field(description="The append-only timeline, oldest first.")
     def timeline(
         self, info: Info, first: FirstArg = 50, after: AfterArg = None
     ) -> CaseEventConnection:
-        try:
-            request = event_page_request(info, self.model.id, first, after)
-        except ValidationFailed as exc:  # bad `first`: the caller's mistake
-            raise InvalidArgument(exc.message) from None
-        return then(
-            info.context.loaders.event_page_by_case.load(request),
-            lambda page: CaseEventConnection.from_page(_page(page)),
-            _invalid_argument,
+        return _nested_page(
+            lambda: event_page_request(info, self.model.id, first, after),
+            info.context.loaders.event_page_by_case,
+            CaseEventConnection,
         )
 
     created_at: datetime = strawberry.field(description="When it was opened.")
@@ -197,6 +212,14 @@ def message_page_request(
         after=after,
         include_internal=visibility.sees_internal(info.context.principal),
     )
+
+
+def refund_page_request(
+    info: Info, case_id: str, first: int | None, after: str | None
+) -> RefundPageRequest:
+    """The batch key of `SupportCase.refundsConnection(first, after)` (the same for every viewer
+    who may see the case: `info` only keeps the builders of the nested pages alike)."""
+    return RefundPageRequest(case_id=case_id, first=page_size(first), after=after)
 
 
 def event_page_request(
