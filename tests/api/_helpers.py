@@ -14,8 +14,7 @@ from graphql import (
     get_named_type,
 )
 
-from app.graphql.ids import encode_id
-from tests.api.conftest import Api, order_gid
+from tests.api.conftest import Api
 
 # The GraphQL documents live in the toolbox; re-exported here for the API suites.
 from tests.toolbox.graphql import (  # noqa: F401
@@ -29,16 +28,14 @@ from tests.toolbox.graphql import (  # noqa: F401
     REQUEST_REFUND,
     RETRY_REFUND,
     SET_PRIORITY,
+    gid,
+    order_gid,
 )
 
 
 def unique(prefix: str = "t") -> str:
     """A word no other test uses (for searching among the cases of the whole session)."""
     return f"{prefix}{uuid.uuid4().hex[:10]}"
-
-
-def gid(type_name: str, internal_id: str) -> str:
-    return str(encode_id(type_name, internal_id))
 
 
 def codes(body: dict[str, Any]) -> list[str | None]:

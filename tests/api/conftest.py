@@ -27,8 +27,9 @@ from adapters.payment_gateway.simulator import (
 )
 from app.main import Runtime, create_app
 from app.settings import Settings
+from domain.ports import Clock
 from domain.users import Role, User
-from tests.toolbox.graphql import GraphQLClient
+from tests.toolbox.graphql import GraphQLClient, gid
 from tests.toolbox.services import REDIS_URL, redis_or_skip, throwaway_database
 
 _numbers = itertools.count(5000)
@@ -149,12 +150,6 @@ class Customer:
     order_ids: dict[str, str]
 
 
-def order_gid(order_id: str) -> str:
-    from app.graphql.ids import encode_id
-
-    return str(encode_id("Order", order_id))
-
-
 @contextlib.asynccontextmanager
 async def running_api(
     settings: Settings,
@@ -162,10 +157,12 @@ async def running_api(
     client_host: str = "127.0.0.9",
     seed_demo: bool = True,
     with_gateway: bool = False,
+    clock: Clock | None = None,
 ) -> AsyncIterator[Api]:
     """The real app (with its lifespan) on `settings`, driven over ASGI; its own order simulator.
     `seed_demo`: seed the demo users and data (once per database). `with_gateway`: its own
-    payment gateway simulator too (for the embedded workers; its state is `Api.gateway`)."""
+    payment gateway simulator too (for the embedded workers; its state is `Api.gateway`).
+    `clock`: the app's clock (default: the real one), e.g. a FixedClock a test moves."""
     simulator = create_order_simulator()
     gateway = create_payment_gateway_simulator() if with_gateway else None
     # Cheap argon2 parameters: the hashing itself is tested in tests/unit/test_passwords.py.
@@ -175,6 +172,7 @@ async def running_api(
         order_simulator=simulator,
         payment_gateway_simulator=gateway,
         password_hasher=hasher,
+        clock=clock,
     )
     async with app.router.lifespan_context(app):
         runtime: Runtime = app.state.runtime
@@ -221,8 +219,6 @@ async def api(postgres_url: str) -> AsyncIterator[Api]:
         yield api
 
 
-@pytest.fixture
-def gid() -> Callable[[str, str], str]:
-    from app.graphql.ids import encode_id
-
-    return lambda type_name, internal: str(encode_id(type_name, internal))
+@pytest.fixture(name="gid")
+def gid_fixture() -> Callable[[str, str], str]:
+    return gid

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from app.graphql.ids import encode_id
 from app.http.cookies import ResponseCookies, cookies_secure
 from tests.api.conftest import Api
+from tests.toolbox.graphql import gid
 
 START = """mutation($e: String!, $p: String!) {
   startBrowserSession(input: {email: $e, password: $p}) {
@@ -107,7 +107,7 @@ async def test_start_sets_the_refresh_cookie_and_keeps_it_out_of_the_body(
     result = response.json()["data"]["startBrowserSession"]
     assert result["__typename"] == "BrowserSession", result
     assert result["user"] == {
-        "id": str(encode_id("User", customer.user_id)),
+        "id": gid("User", customer.user_id),
         "name": "Cookie Customer",
         "email": customer.email,
         "role": "CUSTOMER",

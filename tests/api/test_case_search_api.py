@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from tests.api._helpers import codes, open_case, post_message, viewer_id
-from tests.api.conftest import Api, Customer, order_gid
+from tests.api.conftest import Api, Customer
+from tests.toolbox.graphql import order_gid
 
 pytestmark = pytest.mark.postgres
 

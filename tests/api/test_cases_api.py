@@ -24,7 +24,8 @@ from tests.api._helpers import (
     request_refund,
     unique,
 )
-from tests.api.conftest import Api, Customer, order_gid
+from tests.api.conftest import Api, Customer
+from tests.toolbox.graphql import order_gid
 from tests.toolbox.polling import poll_until
 
 CASE = """query($id: ID!) { supportCase(id: $id) {
@@ -343,63 +344,35 @@ async def test_refund_by_lines_shipping_once_and_line_quantities(api: Api) -> No
     mug, lamp = await lines_of(api, customer.token, customer.order_ids["delivered"])
     assert (mug["unitPrice"]["amount"], lamp["unitPrice"]["amount"]) == (4000, 7500)
 
-    first = await request_refund(
-        api,
-        customer.token,
-        case["id"],
-        reason="DAMAGED",
-        lines=[{"lineId": mug["id"], "quantity": 1}],
-        includeShipping=True,
-    )
+    async def refund(reason: str = "DAMAGED", **fields: Any) -> dict[str, Any]:
+        return await request_refund(api, customer.token, case["id"], reason=reason, **fields)
+
+    def one_line(line: dict[str, Any], quantity: int) -> list[dict[str, Any]]:
+        return [{"lineId": line["id"], "quantity": quantity}]
+
+    first = await refund(lines=one_line(mug, 1), includeShipping=True)
     assert first["__typename"] == "RefundRequested", first
-    refund = first["refund"]
-    assert refund["amount"] == {"amount": 4000 + 500, "currency": "USD"}
-    assert refund["includeShipping"] is True
-    assert refund["lines"] == [{"lineId": mug["id"], "quantity": 1}]
-    approved = await decide(api, agent, APPROVE_REFUND, refund["id"])
+    requested = first["refund"]
+    assert requested["amount"] == {"amount": 4000 + 500, "currency": "USD"}
+    assert requested["includeShipping"] is True
+    assert requested["lines"] == [{"lineId": mug["id"], "quantity": 1}]
+    approved = await decide(api, agent, APPROVE_REFUND, requested["id"])
     assert approved["__typename"] == "RefundDecided"
 
-    shipping_again = await request_refund(
-        api, customer.token, case["id"], reason="DAMAGED", includeShipping=True
-    )
+    shipping_again = await refund(includeShipping=True)
     assert shipping_again["__typename"] == "RefundNotAllowed", shipping_again
     assert shipping_again["denial"] == "SHIPPING_ALREADY_REFUNDED"
-    mug_again = await request_refund(
-        api,
-        customer.token,
-        case["id"],
-        reason="DAMAGED",
-        lines=[{"lineId": mug["id"], "quantity": 1}],
-    )
+    mug_again = await refund(lines=one_line(mug, 1))
     assert mug_again["denial"] == "LINE_QUANTITY_EXCEEDED"
-    too_many = await request_refund(
-        api,
-        customer.token,
-        case["id"],
-        reason="DAMAGED",
-        lines=[{"lineId": lamp["id"], "quantity": 2}],
-    )
+    too_many = await refund(lines=one_line(lamp, 2))
     assert too_many["denial"] == "LINE_QUANTITY_EXCEEDED"
-    zero = await request_refund(
-        api,
-        customer.token,
-        case["id"],
-        reason="DAMAGED",
-        lines=[{"lineId": lamp["id"], "quantity": 0}],
-    )
+    zero = await refund(lines=one_line(lamp, 0))
     assert zero["__typename"] == "ValidationFailed"
     assert [f["field"] for f in zero["fields"]] == ["lines[0].quantity"]
-    other = await request_refund(api, customer.token, case["id"], reason="OTHER", amount=100)
+    other = await refund(reason="OTHER", amount=100)
     assert other["__typename"] == "ValidationFailed", other
     assert [f["field"] for f in other["fields"]] == ["note"]
-    both = await request_refund(
-        api,
-        customer.token,
-        case["id"],
-        reason="DAMAGED",
-        amount=100,
-        lines=[{"lineId": lamp["id"], "quantity": 1}],
-    )
+    both = await refund(amount=100, lines=one_line(lamp, 1))
     assert both["__typename"] == "ValidationFailed"
 
     lines = {

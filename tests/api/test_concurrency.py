@@ -31,8 +31,8 @@ import pytest
 from sqlalchemy import text
 
 from app.settings import Settings
-from tests.api.conftest import Api, Customer, order_gid, running_api
-from tests.toolbox.graphql import OPEN_CASE, REQUEST_REFUND_OF_AMOUNT
+from tests.api.conftest import Api, Customer, running_api
+from tests.toolbox.graphql import OPEN_CASE, REQUEST_REFUND_OF_AMOUNT, order_gid
 from tests.toolbox.services import REDIS_URL
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from tests.api._helpers import REJECT_REFUND, open_case, request_refund
-from tests.api.conftest import Api, order_gid
+from tests.api.conftest import Api
+from tests.toolbox.graphql import order_gid
 
 pytestmark = pytest.mark.postgres
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import Api, order_gid
+from tests.api.conftest import Api
 from tests.toolbox.graphql import (
     APPROVE_BY_ID,
     MY_ORDERS,
     OPEN_CASE_WITH_ORDER,
     POST_BY_ID,
     REQUEST_REFUND_SHOWN,
+    order_gid,
 )
 
 

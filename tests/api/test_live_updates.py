@@ -30,7 +30,6 @@ from httpx_ws import WebSocketUpgradeError
 
 from adapters.auth.tokens import JwtAccessTokenService
 from adapters.clock import FixedClock
-from app.graphql.ids import decode_id, encode_id
 from app.main import build_runtime, seed
 from app.settings import Settings
 from tests.toolbox.graphql import (
@@ -41,10 +40,12 @@ from tests.toolbox.graphql import (
     POST_MESSAGE,
     SET_PRIORITY,
     GraphQLClient,
+    gid,
+    internal_id,
 )
 from tests.toolbox.network import free_port
 from tests.toolbox.polling import poll_until
-from tests.toolbox.processes import Spawned, api_server_command, spawn_process
+from tests.toolbox.processes import Spawned, spawn_api_server
 from tests.toolbox.services import REDIS_URL, redis_or_skip, throwaway_database
 from tests.toolbox.ws import GqlWs, connect
 
@@ -125,11 +126,9 @@ async def start_cluster(**overrides: str) -> AsyncIterator[Cluster]:
             port = free_port()
             public = {"PORT": str(port), "PUBLIC_URL": f"http://127.0.0.1:{port}"}
             process = stack.enter_context(
-                spawn_process(
-                    api_server_command(port),
+                spawn_api_server(
+                    port,
                     name=f"API instance {n + 1} (port {port})",
-                    port=port,
-                    ready_url=f"http://127.0.0.1:{port}/readyz",
                     deadline=60,
                     wait=False,
                     env={**os.environ, **env, **public},
@@ -196,7 +195,7 @@ async def before_case(instance: Instance, token: str, case_id: str) -> str:
 
 
 def case_gid() -> str:
-    return str(encode_id("SupportCase", str(uuid.uuid4())))
+    return gid("SupportCase", str(uuid.uuid4()))
 
 
 async def sentinel_is_next(
@@ -658,10 +657,7 @@ async def test_a_stuck_client_does_not_delay_the_others(cluster: Cluster) -> Non
     agent = await cluster.token("agent@example.com")
     alice = await cluster.token("alice@example.com")
     case_id = await open_case(cluster.two, alice, "Stuck client case")
-    decoded = decode_id(case_id)
-    assert decoded is not None
-    internal_id = decoded[1]
-    channel = f"{cluster.prefix}:case:{internal_id}:staff"
+    channel = f"{cluster.prefix}:case:{internal_id(case_id)}:staff"
     body = "x" * 9000
     async with cluster.one.ws() as fast_one, cluster.two.ws() as fast_two:
         await fast_one.init_ok(agent)

@@ -29,8 +29,9 @@ from tests.api._helpers import (
     unique,
     viewer_id,
 )
-from tests.api.conftest import Api, Customer, order_gid
+from tests.api.conftest import Api, Customer
 from tests.toolbox import graphql as docs
+from tests.toolbox.graphql import order_gid
 from tests.toolbox.ws import asgi_ws
 
 INTERNAL_NOTE = "INTERNAL-NOTE: the customer's photos look staged"
@@ -167,6 +168,20 @@ async def same_as_missing(
     assert body == absent, (body, absent)
     assert_no_trace_of_a(body, w)
     return body
+
+
+async def same_input_as_missing(
+    api: Api, w: World, mutation: str, field: str, owned: str, type_name: str, **rest: Any
+) -> dict[str, Any]:
+    """same_as_missing for a mutation whose `input.<field>` is `owned` (of A's), against the same
+    input with a made-up id of `type_name` there; `rest`: the other input fields."""
+    return await same_as_missing(
+        api,
+        w,
+        mutation,
+        {"input": {field: owned, **rest}},
+        {"input": {field: missing(type_name), **rest}},
+    )
 
 
 # -- the matrix -------------------------------------------------------------------------------
@@ -359,24 +374,16 @@ async def _post_message(api: Api, w: World) -> None:
 
 @entry("Mutation.assignCase(input.caseId)")
 async def _assign_case(api: Api, w: World) -> None:
-    body = await same_as_missing(
-        api,
-        w,
-        docs.ASSIGN,
-        {"input": {"caseId": w.case, "assigneeId": None}},
-        {"input": {"caseId": missing("SupportCase"), "assigneeId": None}},
+    body = await same_input_as_missing(
+        api, w, docs.ASSIGN, "caseId", w.case, "SupportCase", assigneeId=None
     )
     assert_forbidden(body, "assignCase")
 
 
 @entry("Mutation.assignCase(input.assigneeId)")
 async def _assign_case_assignee(api: Api, w: World) -> None:
-    body = await same_as_missing(
-        api,
-        w,
-        docs.ASSIGN,
-        {"input": {"caseId": w.b_case, "assigneeId": w.a_user}},
-        {"input": {"caseId": w.b_case, "assigneeId": missing("User")}},
+    body = await same_input_as_missing(
+        api, w, docs.ASSIGN, "assigneeId", w.a_user, "User", caseId=w.b_case
     )
     assert_forbidden(body, "assignCase")
 
@@ -384,36 +391,24 @@ async def _assign_case_assignee(api: Api, w: World) -> None:
 @entry("Mutation.changeCaseStatus(input.caseId)")
 async def _change_status(api: Api, w: World) -> None:
     for status in ("RESOLVED", "OPEN"):
-        body = await same_as_missing(
-            api,
-            w,
-            docs.CHANGE_STATUS,
-            {"input": {"caseId": w.case, "status": status}},
-            {"input": {"caseId": missing("SupportCase"), "status": status}},
+        body = await same_input_as_missing(
+            api, w, docs.CHANGE_STATUS, "caseId", w.case, "SupportCase", status=status
         )
         assert body["data"]["changeCaseStatus"]["__typename"] == "NotFound", body
 
 
 @entry("Mutation.setCasePriority(input.caseId)")
 async def _set_priority(api: Api, w: World) -> None:
-    body = await same_as_missing(
-        api,
-        w,
-        docs.SET_PRIORITY,
-        {"input": {"caseId": w.case, "priority": "LOW"}},
-        {"input": {"caseId": missing("SupportCase"), "priority": "LOW"}},
+    body = await same_input_as_missing(
+        api, w, docs.SET_PRIORITY, "caseId", w.case, "SupportCase", priority="LOW"
     )
     assert_forbidden(body, "setCasePriority")
 
 
 @entry("Mutation.requestRefund(input.caseId)")
 async def _request_refund(api: Api, w: World) -> None:
-    body = await same_as_missing(
-        api,
-        w,
-        docs.REQUEST_REFUND,
-        {"input": {"caseId": w.case, "reason": "DAMAGED", "amount": 100}},
-        {"input": {"caseId": missing("SupportCase"), "reason": "DAMAGED", "amount": 100}},
+    body = await same_input_as_missing(
+        api, w, docs.REQUEST_REFUND, "caseId", w.case, "SupportCase", reason="DAMAGED", amount=100
     )
     assert body["data"]["requestRefund"]["__typename"] == "NotFound", body
 
@@ -440,49 +435,27 @@ async def _request_refund_line(api: Api, w: World) -> None:
 
 @entry("Mutation.cancelRefund(input.refundId)")
 async def _cancel_refund(api: Api, w: World) -> None:
-    body = await same_as_missing(
-        api,
-        w,
-        docs.CANCEL_REFUND,
-        {"input": {"refundId": w.refund}},
-        {"input": {"refundId": missing("Refund")}},
-    )
+    body = await same_input_as_missing(api, w, docs.CANCEL_REFUND, "refundId", w.refund, "Refund")
     assert body["data"]["cancelRefund"]["__typename"] == "NotFound", body
 
 
 @entry("Mutation.approveRefund(input.refundId)")
 async def _approve_refund(api: Api, w: World) -> None:
-    body = await same_as_missing(
-        api,
-        w,
-        docs.APPROVE_REFUND,
-        {"input": {"refundId": w.refund}},
-        {"input": {"refundId": missing("Refund")}},
-    )
+    body = await same_input_as_missing(api, w, docs.APPROVE_REFUND, "refundId", w.refund, "Refund")
     assert_forbidden(body, "approveRefund")
 
 
 @entry("Mutation.rejectRefund(input.refundId)")
 async def _reject_refund(api: Api, w: World) -> None:
-    body = await same_as_missing(
-        api,
-        w,
-        docs.REJECT_REFUND,
-        {"input": {"refundId": w.refund, "note": "no"}},
-        {"input": {"refundId": missing("Refund"), "note": "no"}},
+    body = await same_input_as_missing(
+        api, w, docs.REJECT_REFUND, "refundId", w.refund, "Refund", note="no"
     )
     assert_forbidden(body, "rejectRefund")
 
 
 @entry("Mutation.retryRefund(input.refundId)")
 async def _retry_refund(api: Api, w: World) -> None:
-    body = await same_as_missing(
-        api,
-        w,
-        docs.RETRY_REFUND,
-        {"input": {"refundId": w.refund}},
-        {"input": {"refundId": missing("Refund")}},
-    )
+    body = await same_input_as_missing(api, w, docs.RETRY_REFUND, "refundId", w.refund, "Refund")
     assert_forbidden(body, "retryRefund")
 
 
@@ -499,13 +472,7 @@ def _admin_check(name: str) -> Check:
     query = f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ __typename }} }}"
 
     async def check(api: Api, w: World) -> None:
-        body = await same_as_missing(
-            api,
-            w,
-            query,
-            {"input": {"userId": w.a_user, **extra}},
-            {"input": {"userId": missing("User"), **extra}},
-        )
+        body = await same_input_as_missing(api, w, query, "userId", w.a_user, "User", **extra)
         assert_forbidden(body, name)
         assert (await api.gql.login(w.a.email)) is not None  # A can still log in as before
 
@@ -642,12 +609,8 @@ async def _apply_macro(api: Api, w: World) -> None:
 @entry("Mutation.updateMacro(input.macroId)")
 async def _update_macro(api: Api, w: World) -> None:
     macro = await _staff_macro(api, await _fresh_agent(api))
-    body = await same_as_missing(
-        api,
-        w,
-        docs.UPDATE_MACRO,
-        {"input": {"macroId": macro, "body": "Hijacked"}},
-        {"input": {"macroId": missing("Macro"), "body": "Hijacked"}},
+    body = await same_input_as_missing(
+        api, w, docs.UPDATE_MACRO, "macroId", macro, "Macro", body="Hijacked"
     )
     assert_forbidden(body, "updateMacro")
 
@@ -656,13 +619,7 @@ async def _update_macro(api: Api, w: World) -> None:
 async def _delete_macro(api: Api, w: World) -> None:
     staff = await _fresh_agent(api)
     macro = await _staff_macro(api, staff)
-    body = await same_as_missing(
-        api,
-        w,
-        docs.DELETE_MACRO,
-        {"input": {"macroId": macro}},
-        {"input": {"macroId": missing("Macro")}},
-    )
+    body = await same_input_as_missing(api, w, docs.DELETE_MACRO, "macroId", macro, "Macro")
     assert_forbidden(body, "deleteMacro")
     # Control: the macro is still there for staff.
     node = await api.gql.ok("query($id: ID!) { node(id: $id) { id } }", {"id": macro}, staff)
@@ -703,12 +660,8 @@ async def _satisfaction_report(api: Api, w: World) -> None:
 async def _rate_case(api: Api, w: World) -> None:
     staff = await _fresh_agent(api)
     before = await _a_case(api, w, staff)
-    body = await same_as_missing(
-        api,
-        w,
-        docs.RATE_CASE,
-        {"input": {"caseId": w.case, "score": 1, "comment": "Sabotage"}},
-        {"input": {"caseId": missing("SupportCase"), "score": 1, "comment": "Sabotage"}},
+    body = await same_input_as_missing(
+        api, w, docs.RATE_CASE, "caseId", w.case, "SupportCase", score=1, comment="Sabotage"
     )
     assert body["data"]["rateCase"]["__typename"] == "NotFound", body
     assert await _a_case(api, w, staff) == before

@@ -25,22 +25,17 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from adapters.auth.passwords import Argon2PasswordHasher
 from adapters.clock import FixedClock
-from adapters.order_system.simulator import (
-    create_order_simulator,
-    iso_utc,
-    simulator_state,
-)
+from adapters.order_system.simulator import iso_utc
 from adapters.order_system.webhook_sender import signed_headers
 from adapters.sql.db import create_engine, create_session_factory
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
-from app.main import ORDER_WEBHOOK_PATH, Runtime, create_app, order_webhook_endpoint, seed
+from app.main import ORDER_WEBHOOK_PATH, Runtime, order_webhook_endpoint
 from app.settings import Settings
 from domain.order_events import StoredDelivery
 from tests.api._helpers import REQUEST_REFUND, gid, open_case
-from tests.api.conftest import Api, Customer
-from tests.toolbox.graphql import GraphQLClient
+from tests.api.conftest import Api, Customer, running_api
+from tests.toolbox.graphql import internal_id
 from tests.toolbox.network import free_port
 from tests.toolbox.polling import poll_until
 from tests.toolbox.services import REDIS_URL, throwaway_database
@@ -52,10 +47,6 @@ query($id: ID!) { supportCase(id: $id) {
   order { id status stale }
   timeline(first: 100) { edges { node { type summary before after actor { id } } } }
 }}"""
-
-
-def hasher() -> Argon2PasswordHasher:
-    return Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 def event_body(order: dict[str, Any], event_type: str, *, changed_at: datetime) -> bytes:
@@ -83,8 +74,7 @@ async def new_subject(api: Api) -> Subject:
     customer = await api.new_customer("Webhook Customer")
     order_id = customer.order_ids["shipped"]
     case = await open_case(api, customer.token, order_id, category="DELIVERY_PROBLEM")
-    raw = base64.b64decode(case["id"]).decode()
-    return Subject(customer, order_id, case["id"], raw.partition(":")[2])
+    return Subject(customer, order_id, case["id"], internal_id(case["id"]))
 
 
 @pytest.fixture
@@ -299,12 +289,6 @@ async def test_a_redelivery_48_hours_later_has_no_effect(
     """Another instance of the app on the same database, with a clock that can be moved: the
     order system redelivers the same event (same webhook-id, fresh timestamp) two days later."""
     clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
-    later = create_app(
-        api.settings.model_copy(),
-        order_simulator=create_order_simulator(),
-        clock=clock,
-        password_hasher=hasher(),
-    )
     secret = api.settings.order_webhook_secret.get_secret_value()
     delivery_id = f"msg_{uuid.uuid4().hex}"
     body = event_body(
@@ -312,24 +296,22 @@ async def test_a_redelivery_48_hours_later_has_no_effect(
     )
     sent_at = int(clock.now().timestamp())
     original = signed_headers(secret, delivery_id, sent_at, body)
-    async with later.router.lifespan_context(later):
-        transport = httpx.ASGITransport(app=later)
-        async with httpx.AsyncClient(transport=transport, base_url="http://later.test") as http:
-            first = await http.post(ORDER_WEBHOOK_PATH, content=body, headers=original)
-            assert first.json()["status"] == "applied", first.text
+    async with running_api(api.settings.model_copy(), seed_demo=False, clock=clock) as later:
+        first = await later.http.post(ORDER_WEBHOOK_PATH, content=body, headers=original)
+        assert first.json()["status"] == "applied", first.text
 
-            clock.advance(hours=48)
-            replayed = await http.post(ORDER_WEBHOOK_PATH, content=body, headers=original)
-            assert replayed.status_code == 401  # the captured request is too old to verify
-            redelivered = await deliver(
-                http,
-                body,
-                secret=secret,
-                delivery_id=delivery_id,
-                timestamp=int(clock.now().timestamp()),
-            )
-            assert redelivered.status_code == 200, redelivered.text
-            assert redelivered.json()["status"] == "duplicate"
+        clock.advance(hours=48)
+        replayed = await later.http.post(ORDER_WEBHOOK_PATH, content=body, headers=original)
+        assert replayed.status_code == 401  # the captured request is too old to verify
+        redelivered = await deliver(
+            later.http,
+            body,
+            secret=secret,
+            delivery_id=delivery_id,
+            timestamp=int(clock.now().timestamp()),
+        )
+        assert redelivered.status_code == 200, redelivered.text
+        assert redelivered.json()["status"] == "duplicate"
 
     assert await written(api, subject, delivery_id) == (1, 1, 1)
 
@@ -441,7 +423,7 @@ async def test_the_previous_secret_is_wired_in(api: Api, subject: Subject) -> No
 
 
 @pytest.fixture(scope="module")
-async def demo() -> AsyncIterator[tuple[Starlette, GraphQLClient, httpx.AsyncClient]]:
+async def demo() -> AsyncIterator[Api]:
     """The demo as `make run` serves it (embedded simulator, demo data), on its own PostgreSQL
     database, so that alice's demo orders and refund limits are untouched by other tests."""
     async with throwaway_database("demo") as url:
@@ -451,24 +433,19 @@ async def demo() -> AsyncIterator[tuple[Starlette, GraphQLClient, httpx.AsyncCli
             redis_url=REDIS_URL,
             login_attempts_per_minute=100_000,
         )
-        simulator = create_order_simulator()
-        app = create_app(settings, order_simulator=simulator, password_hasher=hasher())
-        async with app.router.lifespan_context(app):
-            await seed(app.state.runtime)
+        async with running_api(settings) as demo:
             # The demo's Redis cache keys are shared with the API harness: start clean for ours.
-            await app.state.runtime.orders.invalidate(
+            assert demo.runtime.orders is not None
+            await demo.runtime.orders.invalidate(
                 [f"ord-alice-{n}" for n in range(1, 6)] + ["ord-bob-1"]
             )
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://demo.test") as http:
-                yield simulator, GraphQLClient(http), http
+            yield demo
 
 
 async def test_marking_alices_shipped_order_delivered_makes_it_refundable(
-    demo: tuple[Starlette, GraphQLClient, httpx.AsyncClient],
+    demo: Api,
 ) -> None:
-    simulator, gql, http = demo
-    state = simulator_state(simulator)
+    gql, http = demo.gql, demo.http
     alice = await gql.login("alice@example.com")
     data = await gql.ok(
         """mutation($o: ID) { openCase(input: {subject: "Notebooks", description: "Late?",
@@ -508,14 +485,14 @@ async def test_marking_alices_shipped_order_delivered_makes_it_refundable(
     assert update["summary"] == "Order #1003 was delivered"
     assert update["after"] == "DELIVERED"
     assert view["order"]["status"] == "DELIVERED"
-    [delivery] = [d for d in state.webhook_deliveries if d.message_id == webhook_id]
+    [delivery] = [d for d in demo.orders.webhook_deliveries if d.message_id == webhook_id]
     assert delivery.delivered and delivery.outcomes == [200]
 
 
 async def test_the_operator_endpoint_refuses_what_an_order_system_would(
-    demo: tuple[Starlette, GraphQLClient, httpx.AsyncClient],
+    demo: Api,
 ) -> None:
-    _, _, http = demo
+    http = demo.http
     base = "/_sim/orders/_operator/orders"
     unknown = await http.post(f"{base}/ord-nobody/status", json={"status": "DELIVERED"})
     assert unknown.status_code == 404

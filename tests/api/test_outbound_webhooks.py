@@ -38,6 +38,7 @@ from domain.outbound_webhooks import WebhookDelivery, WebhookEndpoint, WebhookEv
 from domain.usecases.outbound_webhooks import drain_webhook_deliveries
 from tests.api._helpers import APPROVE_REFUND, codes, gid, open_case, request_refund
 from tests.api.conftest import Api, running_api
+from tests.toolbox.graphql import internal_id
 from tests.toolbox.network import serve
 from tests.toolbox.polling import poll_until
 from tests.toolbox.services import throwaway_database
@@ -254,11 +255,6 @@ async def paid_refund(w: World, amount: int = 3000) -> str:
     return refund_id
 
 
-def internal(global_id: str) -> str:
-    padded = global_id + "=" * (-len(global_id) % 4)
-    return base64.urlsafe_b64decode(padded).decode().partition(":")[2]
-
-
 # -- tests ---------------------------------------------------------------------------------------
 
 
@@ -291,7 +287,7 @@ async def test_a_paid_refund_is_one_signed_delivery_retried_after_a_500(world: W
     body = attempts[-1].json
     assert body["type"] == "refund.paid"
     refund = body["data"]["refund"]
-    assert refund["id"] == internal(refund_id)
+    assert refund["id"] == internal_id(refund_id)
     assert (refund["status"], refund["amount"]) == (
         "SUCCEEDED",
         {"amountMinor": 3000, "currency": "USD"},
@@ -313,7 +309,7 @@ async def test_a_declined_refund_is_one_refund_failed_message_with_the_reason(wo
     body = received.json
     assert (body["type"], delivery["eventType"]) == ("refund.failed", "REFUND_FAILED")
     refund = body["data"]["refund"]
-    assert refund["id"] == internal(refund_id)
+    assert refund["id"] == internal_id(refund_id)
     assert (refund["status"], refund["failureReason"]) == ("FAILED", "card_expired")
 
 
@@ -494,6 +490,11 @@ async def test_only_admins_manage_webhooks(world: World, who: str) -> None:
     w = world
     token = await w.api.token(who)
     endpoint_id, _ = await register(w, "guarded", ["CASE_OPENED"])
+    store = w.api.runtime.services.webhooks
+    endpoints_before = [e.id for e in await store.list_endpoints()]
+    guarded_before = await store.get_endpoint(internal_id(endpoint_id))
+    assert guarded_before is not None
+    audit_before = await w.api.gql.ok(AUDIT_LOG, None, w.admin)
     attempts = [
         (REGISTER, {"input": {"url": w.receiver.endpoint("evil"), "events": ["REFUND_PAID"]}}),
         (UPDATE, {"input": {"endpointId": endpoint_id, "url": w.receiver.endpoint("evil")}}),
@@ -509,6 +510,13 @@ async def test_only_admins_manage_webhooks(world: World, who: str) -> None:
     listed = await w.api.gql.ok(ENDPOINTS, token=w.admin)
     (guarded,) = [e for e in listed["webhookEndpoints"] if e["id"] == endpoint_id]
     assert guarded["url"] == w.receiver.endpoint("guarded")
+    # Nothing was stored: no endpoint added, the guarded one unchanged (its secret too), no
+    # delivery resent, no audit entry.
+    assert [e.id for e in await store.list_endpoints()] == endpoints_before
+    assert await store.get_endpoint(internal_id(endpoint_id)) == guarded_before
+    resent = await store.list_deliveries(first=10, after=None, endpoint_id=internal_id(endpoint_id))
+    assert resent.items == []
+    assert await w.api.gql.ok(AUDIT_LOG, None, w.admin) == audit_before
 
 
 AUDIT_LOG = """{ auditLog(first: 30) { edges { node {
@@ -538,7 +546,7 @@ async def test_every_webhook_admin_action_is_audited_without_a_secret(world: Wor
     data = await w.api.gql.ok(AUDIT_LOG, None, w.admin)
     me = (await w.api.gql.ok("{ viewer { id email } }", None, w.admin))["viewer"]
     assert me["email"] == "admin@example.com"
-    target = internal(endpoint_id)
+    target = internal_id(endpoint_id)
     entries = [
         {**e["node"], "details": {d["key"]: d["value"] for d in e["node"]["details"]}}
         for e in data["auditLog"]["edges"]
@@ -565,8 +573,8 @@ async def test_every_webhook_admin_action_is_audited_without_a_secret(world: Wor
         "description": "",
     }
     assert resend == {
-        "delivery": internal(resent["id"]),
-        "resend_of": internal(first["id"]),
+        "delivery": internal_id(resent["id"]),
+        "resend_of": internal_id(first["id"]),
         "endpoint": target,
         "message": first["messageId"],
         "event": "CASE_OPENED",

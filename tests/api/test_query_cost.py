@@ -7,20 +7,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from adapters.auth.passwords import Argon2PasswordHasher
 from adapters.sql.db import count_statements
 from adapters.sql.migrate import upgrade_to_head
-from app.main import create_app, seed
 from app.settings import Settings
-from tests.api.conftest import Api
-from tests.toolbox.graphql import GraphQLClient
+from tests.api.conftest import Api, running_api
 from tests.toolbox.ws import asgi_ws
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -109,16 +105,8 @@ async def test_the_validation_cache_hits(api: Api) -> None:
 # -- a caller past its budget (one process, in-process budget) --------------------------------
 
 
-@dataclass
-class Tight:
-    gql: GraphQLClient
-    http: httpx.AsyncClient
-    app: Any
-    settings: Settings
-
-
 @pytest.fixture
-async def tight(tmp_path: Path) -> AsyncIterator[Tight]:
+async def tight(tmp_path: Path) -> AsyncIterator[Api]:
     """The embedded mode (no Redis: in-process budgets) with 100-point budgets that hardly
     refill (1 point in 100 s), so a test can exhaust one and read exact figures."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'tight.db'}"
@@ -137,19 +125,14 @@ async def tight(tmp_path: Path) -> AsyncIterator[Tight]:
         run_embedded_worker=False,
         run_sla_scheduler=False,
     )
-    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    app = create_app(settings, password_hasher=hasher)
-    async with app.router.lifespan_context(app):
-        await seed(app.state.runtime)
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.77", 1234))
-        async with httpx.AsyncClient(transport=transport, base_url="http://tight.test") as http:
-            yield Tight(GraphQLClient(http), http, app, settings)
+    async with running_api(settings, client_host="127.0.0.77") as tight:
+        yield tight
 
 
 FORTY = "{ supportCases(first: 40) { edges { node { id } } } }"  # 81 points
 
 
-async def test_past_its_budget_a_caller_gets_429_and_rate_limited(tight: Tight) -> None:
+async def test_past_its_budget_a_caller_gets_429_and_rate_limited(tight: Api) -> None:
     token = await tight.gql.login("alice@example.com")
     first = await tight.gql.raw(FORTY, token=token)
     assert first.status_code == 200
@@ -174,7 +157,7 @@ async def test_past_its_budget_a_caller_gets_429_and_rate_limited(tight: Tight) 
     assert (await tight.gql.raw(FORTY, token=agent)).status_code == 200
 
 
-async def test_a_subscription_past_the_budget_gets_an_error_message(tight: Tight) -> None:
+async def test_a_subscription_past_the_budget_gets_an_error_message(tight: Api) -> None:
     token = await tight.gql.login("alice@example.com")
     spent = await tight.gql.raw(
         "{ supportCases(first: 47) { edges { node { id } } } }", token=token
@@ -208,7 +191,7 @@ async def _remaining(app: Any, peer: str, forwarded_for: str | None) -> int:
 
 
 async def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(
-    tight: Tight, caplog: pytest.LogCaptureFixture
+    tight: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("INFO", logger="app.http")
     assert await _remaining(tight.app, "192.0.2.10", "198.51.100.1") == 99
@@ -219,7 +202,7 @@ async def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(
 
 
 async def test_through_a_trusted_hop_the_forwarded_client_is_used(
-    tight: Tight, caplog: pytest.LogCaptureFixture
+    tight: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("INFO", logger="app.http")
     assert await _remaining(tight.app, "10.1.2.3", "203.0.113.7") == 99
@@ -231,7 +214,7 @@ async def test_through_a_trusted_hop_the_forwarded_client_is_used(
     assert "client 203.0.113.7" in caplog.text and "6.6.6.6" not in caplog.text
 
 
-async def test_a_sane_request_id_is_kept_and_others_are_replaced(tight: Tight) -> None:
+async def test_a_sane_request_id_is_kept_and_others_are_replaced(tight: Api) -> None:
     kept = await tight.http.get("/healthz", headers={"X-Request-ID": "lb-3f2a9c1e-77"})
     assert kept.headers["X-Request-ID"] == "lb-3f2a9c1e-77"
     for bad in ("short", "has space in it", "x" * 129, "semi;colon-1234", b"caf\xe9-latin1-id"):
@@ -264,7 +247,7 @@ class _BrokenBudget:
 
 
 async def test_an_unreachable_budget_store_serves_unmetered(
-    tight: Tight, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tight: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     token = await tight.gql.login("alice@example.com")
     monkeypatch.setattr(tight.app.state.graphql.view, "cost_budget", _BrokenBudget())

@@ -22,8 +22,9 @@ from httpx_ws import WebSocketDisconnect
 
 from app.graphql.schema import build_schema
 from tests.api._helpers import codes, open_case, request_refund
-from tests.api.conftest import Api, Customer, order_gid
+from tests.api.conftest import Api, Customer
 from tests.toolbox import graphql as docs
+from tests.toolbox.graphql import order_gid
 from tests.toolbox.ws import asgi_ws
 
 ROLES = ("anonymous", "CUSTOMER", "AGENT", "ADMIN")

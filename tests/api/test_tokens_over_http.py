@@ -13,11 +13,9 @@ import httpx
 import jwt
 import pytest
 
-from adapters.auth.passwords import Argon2PasswordHasher
 from adapters.sql.migrate import upgrade_to_head
-from app.main import create_app, seed
 from app.settings import Settings
-from tests.api.conftest import Api
+from tests.api.conftest import Api, running_api
 from tests.toolbox.graphql import GraphQLClient
 
 VIEWER = "{ viewer { id role } }"
@@ -208,13 +206,8 @@ async def limited_app(tmp_path: Path) -> AsyncIterator[GraphQLClient]:
         login_attempts_per_minute=3,
         data_dir=tmp_path,
     )
-    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    app = create_app(settings, password_hasher=hasher)
-    async with app.router.lifespan_context(app):
-        await seed(app.state.runtime)
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.77", 1234))
-        async with httpx.AsyncClient(transport=transport, base_url="http://limited.test") as http:
-            yield GraphQLClient(http)
+    async with running_api(settings, client_host="127.0.0.77") as limited:
+        yield limited.gql
 
 
 async def test_login_attempts_are_rate_limited(limited_app: GraphQLClient) -> None:

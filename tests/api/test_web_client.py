@@ -11,10 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.auth.passwords import Argon2PasswordHasher
 from adapters.sql.migrate import upgrade_to_head
-from app.main import create_app
 from app.settings import Settings
+from tests.api.conftest import running_api
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -65,12 +64,8 @@ async def _client(tmp_path: Path, dist: Path) -> AsyncIterator[httpx.AsyncClient
         run_sla_scheduler=False,
         run_embedded_worker=False,
     )
-    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    app = create_app(settings, password_hasher=hasher)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://web.test") as http:
-            yield http
+    async with running_api(settings, seed_demo=False) as web:
+        yield web.http
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import asyncio
 import json
 import sys
 import uuid
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,11 @@ import pytest
 
 from app.settings import Settings
 from tests.e2e.serve_process import service_environment
-from tests.toolbox.graphql import LOGIN, OPEN_CASE, REQUEST_REFUND
+from tests.toolbox.graphql import LOGIN, OPEN_CASE, REQUEST_REFUND, internal_id, order_gid
 from tests.toolbox.metrics import parse
 from tests.toolbox.network import free_port
 from tests.toolbox.polling import poll_until
-from tests.toolbox.processes import PROJECT_ROOT, api_server_command, spawn_process
+from tests.toolbox.processes import PROJECT_ROOT, Spawned, spawn_api_server, spawn_process
 from tests.toolbox.services import REDIS_URL, redis_or_skip, throwaway_database
 from tests.toolbox.ws import connect
 
@@ -108,29 +109,21 @@ async def test_two_apis_one_worker_one_request_id(tmp_path: Path) -> None:
         await seed(database_url)
 
         # 2) Two API processes and a worker, started together.
-        ports = [free_port(), free_port()]
         worker_metrics_port = free_port()
+
+        def api_process(name: str) -> AbstractContextManager[Spawned]:
+            return spawn_api_server(
+                free_port(),
+                name=name,
+                wait=False,
+                deadline=READY_DEADLINE_S,
+                env=env,
+                log_path=tmp_path / f"{name}.log",
+            )
+
         with (
-            spawn_process(
-                api_server_command(ports[0]),
-                name="api-1",
-                port=ports[0],
-                ready_url=f"http://127.0.0.1:{ports[0]}/readyz",
-                wait=False,
-                deadline=READY_DEADLINE_S,
-                env=env,
-                log_path=tmp_path / "api-1.log",
-            ) as api_1,
-            spawn_process(
-                api_server_command(ports[1]),
-                name="api-2",
-                port=ports[1],
-                ready_url=f"http://127.0.0.1:{ports[1]}/readyz",
-                wait=False,
-                deadline=READY_DEADLINE_S,
-                env=env,
-                log_path=tmp_path / "api-2.log",
-            ) as api_2,
+            api_process("api-1") as api_1,
+            api_process("api-2") as api_2,
             spawn_process(
                 [sys.executable, "-m", "app.worker"],
                 name="worker",
@@ -158,7 +151,7 @@ async def test_two_apis_one_worker_one_request_id(tmp_path: Path) -> None:
                                 "subject": "Cable arrived cut",
                                 "description": "Cut in half.",
                                 "category": "REFUND_REQUEST",
-                                "orderId": _order_gid("ord-alice-5"),
+                                "orderId": order_gid("ord-alice-5"),
                             }
                         },
                         alice,
@@ -199,7 +192,7 @@ async def test_two_apis_one_worker_one_request_id(tmp_path: Path) -> None:
         assert any(
             line["logger"] == "app.http" and line.get("path") == "/graphql" for line in api_lines
         ), api_1.output()[-3000:]
-        refund_pk = _internal_id(refund["id"])
+        refund_pk = internal_id(refund["id"])
         worker_lines = [
             line for line in json_lines(worker.output()) if line.get("request_id") == request_id
         ]
@@ -224,17 +217,3 @@ async def test_two_apis_one_worker_one_request_id(tmp_path: Path) -> None:
             )
             >= 3
         )
-
-
-def _order_gid(order_id: str) -> str:
-    from app.graphql.ids import encode_id
-
-    return str(encode_id("Order", order_id))
-
-
-def _internal_id(global_id: str) -> str:
-    from app.graphql.ids import decode_id
-
-    decoded = decode_id(global_id)
-    assert decoded is not None
-    return decoded[1]

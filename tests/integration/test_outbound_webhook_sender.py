@@ -4,6 +4,7 @@ reference library (`standardwebhooks`) verifies, with either secret during a rot
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from standardwebhooks.webhooks import Webhook
@@ -13,10 +14,31 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from adapters.outbound_webhook_sender import RESPONSE_READ_MAX, HttpWebhookSender
-from domain.outbound_webhooks import new_secret
+from domain.outbound_webhooks import SendResult, new_secret
 from tests.toolbox.network import free_port, serve, silent_server
 
 BODY = '{"data":{},"timestamp":"2026-12-06T08:00:00Z","type":"refund.paid"}'
+
+
+async def send(
+    sender: HttpWebhookSender,
+    url: str,
+    message_id: str,
+    *,
+    secrets: Sequence[str] = (),
+    at: datetime | None = None,
+    timeout_seconds: float = 5,
+) -> SendResult:
+    """`sender` posts BODY to `url`, signed with `secrets` (default: a fresh one), sent `at`
+    (default: now)."""
+    return await sender.send(
+        url,
+        message_id=message_id,
+        payload=BODY,
+        secrets=secrets or [new_secret()],
+        timestamp=at or datetime.now(UTC),
+        timeout_seconds=timeout_seconds,
+    )
 
 
 def receiver(seen: list[Request], bodies: list[bytes]) -> Starlette:
@@ -41,22 +63,8 @@ async def test_a_signed_post_that_the_reference_library_verifies_with_either_sec
     try:
         async with serve(receiver(seen, bodies)) as url:
             at = datetime.now(UTC)
-            result = await sender.send(
-                f"{url}/ok",
-                message_id="msg_1",
-                payload=BODY,
-                secrets=[new, old],
-                timestamp=at,
-                timeout_seconds=5,
-            )
-            redirected = await sender.send(
-                f"{url}/moved",
-                message_id="msg_2",
-                payload=BODY,
-                secrets=[new],
-                timestamp=at,
-                timeout_seconds=5,
-            )
+            result = await send(sender, f"{url}/ok", "msg_1", secrets=[new, old], at=at)
+            redirected = await send(sender, f"{url}/moved", "msg_2", secrets=[new], at=at)
     finally:
         await sender.aclose()
     assert result.ok and result.status == 202
@@ -81,21 +89,9 @@ async def test_a_receiver_that_never_answers_is_a_failed_attempt_within_the_dead
     sender = HttpWebhookSender()
     try:
         async with silent_server() as url:
-            result = await sender.send(
-                url,
-                message_id="msg_3",
-                payload=BODY,
-                secrets=[new_secret()],
-                timestamp=datetime.now(UTC),
-                timeout_seconds=0.5,
-            )
-        refused = await sender.send(
-            f"http://127.0.0.1:{free_port()}/hooks",
-            message_id="msg_4",
-            payload=BODY,
-            secrets=[new_secret()],
-            timestamp=datetime.now(UTC),
-            timeout_seconds=2,
+            result = await send(sender, url, "msg_3", timeout_seconds=0.5)
+        refused = await send(
+            sender, f"http://127.0.0.1:{free_port()}/hooks", "msg_4", timeout_seconds=2
         )
     finally:
         await sender.aclose()
@@ -116,31 +112,10 @@ async def test_a_host_that_resolves_to_a_private_address_is_refused_unless_allow
         async with serve(receiver(seen, bodies)) as url:
             port = url.rsplit(":", 1)[1]
             target = f"http://localhost:{port}/ok"
-            refused = await guarded.send(
-                target,
-                message_id="msg_5",
-                payload=BODY,
-                secrets=[new_secret()],
-                timestamp=datetime.now(UTC),
-                timeout_seconds=5,
-            )
-            literal = await guarded.send(
-                f"{url}/ok",  # http://127.0.0.1:<port>
-                message_id="msg_6",
-                payload=BODY,
-                secrets=[new_secret()],
-                timestamp=datetime.now(UTC),
-                timeout_seconds=5,
-            )
+            refused = await send(guarded, target, "msg_5")
+            literal = await send(guarded, f"{url}/ok", "msg_6")  # http://127.0.0.1:<port>
             assert seen == []  # nothing reached the receiver
-            delivered = await open_.send(
-                target,
-                message_id="msg_7",
-                payload=BODY,
-                secrets=[new_secret()],
-                timestamp=datetime.now(UTC),
-                timeout_seconds=5,
-            )
+            delivered = await send(open_, target, "msg_7")
     finally:
         await guarded.aclose()
         await open_.aclose()

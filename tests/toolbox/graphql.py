@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 
+from app.graphql.ids import decode_id, encode_id
+
 # -- the client -------------------------------------------------------------------------------
 
 
@@ -62,6 +64,24 @@ class GraphQLClient:
         assert data["login"]["__typename"] == "AuthSession", data
         token: str = data["login"]["accessToken"]
         return token
+
+
+# -- global ids (Relay: opaque, made by the API from a type name and an internal id) ----------
+
+
+def gid(type_name: str, internal_id: str) -> str:
+    return str(encode_id(type_name, internal_id))
+
+
+def order_gid(order_id: str) -> str:
+    return gid("Order", order_id)
+
+
+def internal_id(global_id: str) -> str:
+    """The internal id inside a global id (e.g. to find a row or a log line by it)."""
+    decoded = decode_id(global_id)
+    assert decoded is not None, global_id
+    return decoded[1]
 
 
 # -- sessions -----------------------------------------------------------------------------------

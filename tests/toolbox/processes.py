@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -183,3 +184,17 @@ def spawn_process(
         spawned.stop(stop_timeout)
         if temporary:
             log_path.unlink(missing_ok=True)
+
+
+def spawn_api_server(
+    port: int, *, name: str | None = None, **options: Any
+) -> contextlib.AbstractContextManager[Spawned]:
+    """The API under uvicorn on `port` (api_server_command), ready when its /readyz answers;
+    `options` as for spawn_process (wait, deadline, env, log_path...)."""
+    return spawn_process(
+        api_server_command(port),
+        name=name or f"API (port {port})",
+        port=port,
+        ready_url=f"http://127.0.0.1:{port}/readyz",
+        **options,
+    )

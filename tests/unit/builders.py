@@ -18,7 +18,7 @@ from adapters.memory import (
 )
 from adapters.rate_limit import InProcessRateLimiter
 from domain.auth import AccessClaims, IssuedAccessToken
-from domain.cases import CaseRules
+from domain.cases import CaseCategory, CasePriority, CaseRules, SupportCase
 from domain.errors import InvalidAccessToken
 from domain.events import CaseEvent
 from domain.money import Money
@@ -198,6 +198,31 @@ class CommitCheckingPublisher(InMemoryEventPublisher):
             assert event.sequence is not None, f"published before commit: {event}"
             assert committed.get(event.id) == event, f"published but not committed: {event}"
         await super().publish(events)
+
+
+def opened_case(
+    *,
+    customer_id: str = ALICE_ID,
+    subject: str = "Help",
+    description: str = "Please",
+    category: CaseCategory = CaseCategory.OTHER,
+    priority: CasePriority = CasePriority.NORMAL,
+    order_id: str | None = None,
+    now: datetime = NOW,
+    rules: CaseRules | None = None,
+) -> SupportCase:
+    """A case opened by the aggregate (its CASE_OPENED event pending), with defaults for what
+    the test does not look at."""
+    return SupportCase.open(
+        customer_id=customer_id,
+        subject=subject,
+        description=description,
+        category=category,
+        priority=priority,
+        order_id=order_id,
+        now=now,
+        rules=rules or CaseRules(),
+    )
 
 
 def principal(user_id: str, role: Role) -> Principal:

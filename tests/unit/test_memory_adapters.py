@@ -23,7 +23,6 @@ from adapters.memory import (
 )
 from domain.auth import RefreshToken
 from domain.cases import (
-    CaseCategory,
     CasePriority,
     CaseRules,
     CaseStatus,
@@ -42,7 +41,7 @@ from domain.queries import (
 )
 from domain.refunds import Refund, RefundApproval, RefundReason, RefundStatus
 from domain.users import Principal, Role
-from tests.unit.builders import ALICE_ID, BOB_ID, NOW, demo_orders, demo_users, usd
+from tests.unit.builders import ALICE_ID, BOB_ID, NOW, demo_orders, demo_users, opened_case, usd
 
 RULES = CaseRules()
 AGENT = Principal(user_id="user-agent", role=Role.AGENT, session_id="s")
@@ -62,19 +61,14 @@ def uow(store: InMemoryStore) -> InMemoryUnitOfWorkFactory:
 
 
 def a_case(
-    customer: str = ALICE_ID, at: datetime = NOW, subject: str = "Help", **kw: object
+    customer: str = ALICE_ID,
+    at: datetime = NOW,
+    subject: str = "Help",
+    priority: CasePriority = CasePriority.NORMAL,
 ) -> SupportCase:
-    case = SupportCase.open(
-        customer_id=customer,
-        subject=subject,
-        description="Please",
-        category=CaseCategory.OTHER,
-        priority=kw.pop("priority", CasePriority.NORMAL),  # type: ignore[arg-type]
-        order_id=None,
-        now=at,
-        rules=RULES,
+    return opened_case(
+        customer_id=customer, subject=subject, priority=priority, now=at, rules=RULES
     )
-    return case
 
 
 def a_refund(

@@ -14,7 +14,6 @@ from adapters.payment_gateway.simulator import FaultMode
 from domain.cases import (
     SLA_WAITING_ON_CUSTOMER,
     CaseCategory,
-    CasePriority,
     CaseRules,
     CaseStatus,
     SupportCase,
@@ -66,6 +65,7 @@ from tests.unit.builders import (
     ORDER_SMALL,
     World,
     make_world,
+    opened_case,
     usd,
 )
 from tests.unit.gateway import SimulatorGateway, with_gateway
@@ -283,16 +283,7 @@ def test_backoff_grows_exponentially_with_jitter_up_to_the_cap() -> None:
 
 
 def open_case_at(status: CaseStatus) -> SupportCase:
-    case = SupportCase.open(
-        customer_id="c",
-        subject="s",
-        description="d",
-        category=CaseCategory.OTHER,
-        priority=CasePriority.NORMAL,
-        order_id=None,
-        now=NOW,
-        rules=CaseRules(),
-    )
+    case = opened_case()
     case.status = status
     return case
 
