@@ -1,29 +1,4 @@
-import type {
-  CaseCategory,
-  CaseEventType,
-  CasePriority,
-  CaseStatus,
-  OrderStatus,
-  RatingDenial,
-  RefundDenial,
-  RefundReason,
-  RefundStatus,
-} from "../gql/graphql";
-
-export const CASE_STATUS_LABEL: Record<CaseStatus, string> = {
-  OPEN: "Open",
-  IN_PROGRESS: "In progress",
-  WAITING_ON_CUSTOMER: "Waiting on customer",
-  RESOLVED: "Resolved",
-  CLOSED: "Closed",
-};
-
-export const PRIORITY_LABEL: Record<CasePriority, string> = {
-  LOW: "Low",
-  NORMAL: "Normal",
-  HIGH: "High",
-  URGENT: "Urgent",
-};
+import type { CaseCategory, CaseEventType, RatingDenial, RefundDenial, RefundReason } from "../gql/graphql";
 
 export const CATEGORY_LABEL: Record<CaseCategory, string> = {
   REFUND_REQUEST: "Refund request",
@@ -31,23 +6,6 @@ export const CATEGORY_LABEL: Record<CaseCategory, string> = {
   PRODUCT_ISSUE: "Product issue",
   BILLING: "Billing",
   OTHER: "Other",
-};
-
-export const ORDER_STATUS_LABEL: Record<OrderStatus, string> = {
-  PLACED: "Placed",
-  SHIPPED: "Shipped",
-  DELIVERED: "Delivered",
-  CANCELLED: "Cancelled",
-};
-
-export const REFUND_STATUS_LABEL: Record<RefundStatus, string> = {
-  REQUESTED: "Requested",
-  APPROVED: "Approved",
-  REJECTED: "Rejected",
-  CANCELLED: "Cancelled",
-  PROCESSING: "Paying out",
-  SUCCEEDED: "Paid",
-  FAILED: "Failed",
 };
 
 export const REFUND_DENIAL_LABEL: Record<RefundDenial, string> = {

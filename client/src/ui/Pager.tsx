@@ -1,23 +1,29 @@
-/** Keyset paging: forward, and back to the start (cursors only go one way). */
+import type { PagerFragment } from "../gql/graphql";
+
+/**
+ * Keyset paging: forward, and back to the start (cursors only go one way). `after` is the cursor the
+ * shown page starts after (null: the first page); `onPage` asks for the page after another cursor.
+ */
 export function Pager({
-  hasNext,
-  onNext,
-  onFirst,
+  pageInfo,
+  after,
+  onPage,
 }: {
-  hasNext: boolean;
-  onNext: () => void;
-  onFirst?: (() => void) | undefined;
+  pageInfo: PagerFragment | undefined;
+  after: string | null;
+  onPage: (after: string | null) => void;
 }) {
-  if (!hasNext && !onFirst) return null;
+  const hasNext = pageInfo?.hasNextPage ?? false;
+  if (!hasNext && !after) return null;
   return (
     <div className="actions">
-      {onFirst ? (
-        <button type="button" onClick={onFirst}>
+      {after ? (
+        <button type="button" onClick={() => onPage(null)}>
           Back to the first page
         </button>
       ) : null}
       {hasNext ? (
-        <button type="button" onClick={onNext}>
+        <button type="button" onClick={() => onPage(pageInfo?.endCursor ?? null)}>
           Next page
         </button>
       ) : null}

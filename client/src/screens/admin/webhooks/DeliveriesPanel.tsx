@@ -4,11 +4,11 @@ import { useEffect, useRef, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import type { WebhookDeliveriesQuery, WebhookDeliveryState, WebhookEndpointFieldsFragment } from "../../../gql/graphql";
 import { formatDateTime } from "../../../lib/time";
-import { Badge } from "../../../ui/Badge";
+import { Badge, StatusBadge } from "../../../ui/Badge";
 import { RequestError, ResultErrors } from "../../../ui/ErrorNotice";
 import { Pager } from "../../../ui/Pager";
 import { ResendWebhookDelivery, WebhookDeliveries } from "./documents";
-import { DELIVERY_STATE_LABEL, DELIVERY_STATE_TONE, WEBHOOK_EVENT } from "./labels";
+import { DELIVERY_STATE, WEBHOOK_EVENT } from "./labels";
 
 export const DELIVERY_PAGE_SIZE = 20;
 const STATES: WebhookDeliveryState[] = ["PENDING", "DELIVERED", "FAILED"];
@@ -93,7 +93,7 @@ export function DeliveriesPanel({
           <option value="">Any state</option>
           {STATES.map((s) => (
             <option key={s} value={s}>
-              {DELIVERY_STATE_LABEL[s]}
+              {DELIVERY_STATE[s].label}
             </option>
           ))}
         </select>
@@ -120,11 +120,7 @@ export function DeliveriesPanel({
           </tbody>
         </table>
       ) : null}
-      <Pager
-        hasNext={connection?.pageInfo.hasNextPage ?? false}
-        onNext={() => setAfter(connection?.pageInfo.endCursor ?? null)}
-        onFirst={after ? () => setAfter(null) : undefined}
-      />
+      <Pager pageInfo={connection?.pageInfo} after={after} onPage={setAfter} />
     </section>
   );
 }
@@ -155,7 +151,7 @@ function DeliveryRow({ delivery, onResent }: { delivery: Delivery; onResent: () 
         {delivery.endpoint?.url ?? "—"}
       </td>
       <td data-label="State">
-        <Badge tone={DELIVERY_STATE_TONE[delivery.state]}>{DELIVERY_STATE_LABEL[delivery.state]}</Badge>
+        <StatusBadge shown={DELIVERY_STATE[delivery.state]} />
         <div className="small muted">
           {delivery.attempts} {delivery.attempts === 1 ? "attempt" : "attempts"}
         </div>

@@ -50,8 +50,7 @@ export const WebhookDeliveries = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...Pager
       }
     }
   }

@@ -1,5 +1,5 @@
 import type { WebhookDeliveryState, WebhookEvent } from "../../../gql/graphql";
-import type { Tone } from "../../../ui/Badge";
+import type { Shown } from "../../../ui/Badge";
 
 /** Every event, in the order the screen offers them (a new event fails to compile until it is
  * here), with its label and the payload `type` the shop receives. */
@@ -16,16 +16,10 @@ export const WEBHOOK_EVENTS: ReadonlyArray<{ event: WebhookEvent; label: string;
   Object.keys(WEBHOOK_EVENT) as WebhookEvent[]
 ).map((event) => ({ event, ...WEBHOOK_EVENT[event] }));
 
-export const DELIVERY_STATE_LABEL: Record<WebhookDeliveryState, string> = {
-  PENDING: "Pending",
-  DELIVERED: "Delivered",
-  FAILED: "Failed",
-};
-
-export const DELIVERY_STATE_TONE: Record<WebhookDeliveryState, Tone> = {
-  PENDING: "warn",
-  DELIVERED: "good",
-  FAILED: "bad",
+export const DELIVERY_STATE: Record<WebhookDeliveryState, Shown> = {
+  PENDING: { label: "Pending", tone: "warn" },
+  DELIVERED: { label: "Delivered", tone: "good" },
+  FAILED: { label: "Failed", tone: "bad" },
 };
 
 /** The grace periods offered when rotating a secret (seconds). */

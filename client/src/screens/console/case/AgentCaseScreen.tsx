@@ -1,13 +1,13 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { Link, useParams } from "react-router";
 import { useQuery } from "urql";
+import { CATEGORY_LABEL } from "../../../lib/labels";
 import { useCaseEvents, type LiveCaseEvent } from "../../../live/useCaseEvents";
-import { CASE_STATUS_LABEL, CATEGORY_LABEL, PRIORITY_LABEL } from "../../../lib/labels";
 import { formatDateTime } from "../../../lib/time";
 import { useSession } from "../../../session/SessionContext";
-import { Badge } from "../../../ui/Badge";
+import { Badge, StatusBadge } from "../../../ui/Badge";
 import { RequestError } from "../../../ui/ErrorNotice";
-import { CASE_TONE, PRIORITY_TONE } from "../../../ui/tones";
+import { CASE_STATUS, PRIORITY } from "../../../ui/statuses";
 import { useNow } from "../../../ui/useNow";
 import "../console.css";
 import { SlaList, slaLines } from "../shared/sla";
@@ -88,8 +88,8 @@ export function AgentCaseScreen() {
         <div className="card-head">
           <h1>{supportCase.subject}</h1>
           <span className="badges">
-            <Badge tone={CASE_TONE[supportCase.status]}>{CASE_STATUS_LABEL[supportCase.status]}</Badge>
-            <Badge tone={PRIORITY_TONE[supportCase.priority]}>{PRIORITY_LABEL[supportCase.priority]} priority</Badge>
+            <StatusBadge shown={CASE_STATUS[supportCase.status]} />
+            <Badge tone={PRIORITY[supportCase.priority].tone}>{PRIORITY[supportCase.priority].label} priority</Badge>
           </span>
         </div>
         <dl className="facts case-facts">

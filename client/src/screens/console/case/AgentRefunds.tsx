@@ -4,12 +4,12 @@
 import { useState, type FormEvent } from "react";
 import { useMutation } from "urql";
 import type { AgentRefundFragment, Role } from "../../../gql/graphql";
-import { REFUND_REASON_LABEL, REFUND_STATUS_LABEL } from "../../../lib/labels";
+import { REFUND_REASON_LABEL } from "../../../lib/labels";
 import { formatDateTime } from "../../../lib/time";
-import { Badge } from "../../../ui/Badge";
+import { Badge, StatusBadge } from "../../../ui/Badge";
 import { ResultErrors } from "../../../ui/ErrorNotice";
 import { Money } from "../../../ui/Money";
-import { REFUND_TONE } from "../../../ui/tones";
+import { REFUND_STATUS } from "../../../ui/statuses";
 import { ApproveRefund, RejectRefund, RetryRefund } from "./documents";
 
 const APPROVAL_LABEL = { AUTO_POLICY: "automatic policy", AGENT: "agent", ADMIN: "admin" } as const;
@@ -60,7 +60,7 @@ function RefundItem({
         </strong>
         <span className="badges">
           {needsAdmin && admin ? <Badge tone="warn">Admin approval</Badge> : null}
-          <Badge tone={REFUND_TONE[refund.status]}>{REFUND_STATUS_LABEL[refund.status]}</Badge>
+          <StatusBadge shown={REFUND_STATUS[refund.status]} />
         </span>
       </div>
       <div className="muted small">

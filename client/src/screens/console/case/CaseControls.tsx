@@ -3,8 +3,8 @@
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
 import type { CasePriority, CaseStatus, CaseWorkFragment } from "../../../gql/graphql";
-import { CASE_STATUS_LABEL, PRIORITY_LABEL } from "../../../lib/labels";
 import { RequestError, ResultErrors } from "../../../ui/ErrorNotice";
+import { CASE_STATUS, PRIORITY } from "../../../ui/statuses";
 import { PRIORITIES } from "../queue/filters";
 import { AgentList, AssignCase, ChangeCaseStatus, SetCasePriority } from "./documents";
 
@@ -98,7 +98,7 @@ function PriorityControl({ supportCase }: { supportCase: CaseWorkFragment }) {
         <select id="case-priority" value={value} onChange={(e) => setChoice(e.target.value as CasePriority)}>
           {PRIORITIES.map((priority) => (
             <option key={priority} value={priority}>
-              {PRIORITY_LABEL[priority]}
+              {PRIORITY[priority].label}
             </option>
           ))}
         </select>
@@ -130,7 +130,7 @@ function StatusControl({ supportCase }: { supportCase: CaseWorkFragment }) {
       {targets.length === 0 ? (
         <p className="control-static">
           <strong>Status</strong>
-          <span className="muted small">{CASE_STATUS_LABEL[supportCase.status]}: a closed case cannot change any more.</span>
+          <span className="muted small">{CASE_STATUS[supportCase.status].label}: a closed case cannot change any more.</span>
         </p>
       ) : (
         <>

@@ -6,8 +6,8 @@ import { Link } from "react-router";
 import { useMutation, useQuery } from "urql";
 import type { CaseStatus } from "../../../gql/graphql";
 import { useIdempotencyKey } from "../../../lib/idempotency";
-import { CASE_STATUS_LABEL } from "../../../lib/labels";
 import { RequestError, ResultErrors } from "../../../ui/ErrorNotice";
+import { CASE_STATUS } from "../../../ui/statuses";
 import { NEXT_STATUSES } from "./CaseControls";
 import { ApplyMacro, MacroChoices, PreviewMacro } from "./documents";
 
@@ -44,7 +44,7 @@ export function MacroPicker({ supportCase }: { supportCase: PickerCase }) {
     const answer = await apply({ input: { ...input, idempotencyKey: idempotency.keyFor(input) } });
     if (answer.data?.applyMacro.__typename === "MacroApplied") {
       idempotency.done();
-      const moved = status !== "" ? ` The case is now ${CASE_STATUS_LABEL[status]}.` : "";
+      const moved = status !== "" ? ` The case is now ${CASE_STATUS[status].label}.` : "";
       setSent((internal ? "Macro added as an internal note." : "Macro sent to the customer.") + moved);
       setMacroId("");
       setStatus("");
@@ -90,10 +90,10 @@ export function MacroPicker({ supportCase }: { supportCase: PickerCase }) {
           </div>
           <label htmlFor="macro-status">Then set the status</label>
           <select id="macro-status" value={status} onChange={(e) => setStatus(e.target.value as CaseStatus | "")}>
-            <option value="">Leave it {CASE_STATUS_LABEL[supportCase.status]}</option>
+            <option value="">Leave it {CASE_STATUS[supportCase.status].label}</option>
             {targets.map((target) => (
               <option key={target} value={target}>
-                {CASE_STATUS_LABEL[target]}
+                {CASE_STATUS[target].label}
               </option>
             ))}
           </select>

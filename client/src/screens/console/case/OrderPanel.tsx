@@ -1,9 +1,8 @@
 import type { CaseOrderFragment } from "../../../gql/graphql";
-import { ORDER_STATUS_LABEL } from "../../../lib/labels";
 import { formatDate, formatDateTime } from "../../../lib/time";
-import { Badge } from "../../../ui/Badge";
+import { Badge, StatusBadge } from "../../../ui/Badge";
 import { Money } from "../../../ui/Money";
-import { ORDER_TONE } from "../../../ui/tones";
+import { ORDER_STATUS } from "../../../ui/statuses";
 
 export function OrderPanel({ order }: { order: CaseOrderFragment | null }) {
   if (!order) {
@@ -18,7 +17,7 @@ export function OrderPanel({ order }: { order: CaseOrderFragment | null }) {
     <section className="card order-panel" aria-labelledby="order-title">
       <div className="card-head">
         <h2 id="order-title">Order {order.number}</h2>
-        <Badge tone={ORDER_TONE[order.status]}>{ORDER_STATUS_LABEL[order.status]}</Badge>
+        <StatusBadge shown={ORDER_STATUS[order.status]} />
       </div>
       {order.stale ? (
         <div className="stale-warning" role="note" data-testid="order-stale">

@@ -4,9 +4,11 @@
 import { useState } from "react";
 import { useQuery } from "urql";
 import type { CaseEventType } from "../../../gql/graphql";
-import { CASE_STATUS_LABEL, EVENT_LABEL, PRIORITY_LABEL, REFUND_STATUS_LABEL } from "../../../lib/labels";
+import { EVENT_LABEL } from "../../../lib/labels";
 import { formatDateTime } from "../../../lib/time";
+import type { Shown } from "../../../ui/Badge";
 import { RequestError } from "../../../ui/ErrorNotice";
+import { CASE_STATUS, PRIORITY, REFUND_STATUS } from "../../../ui/statuses";
 import { AgentCaseTimeline } from "./documents";
 
 export function Timeline({ caseId }: { caseId: string }) {
@@ -93,10 +95,10 @@ function TimelinePage({
   );
 }
 
-const VALUE_LABELS: Readonly<Record<string, string>> = {
-  ...CASE_STATUS_LABEL,
-  ...PRIORITY_LABEL,
-  ...REFUND_STATUS_LABEL,
+const VALUES_SHOWN: Readonly<Record<string, Shown>> = {
+  ...CASE_STATUS,
+  ...PRIORITY,
+  ...REFUND_STATUS,
 };
 
 /**
@@ -109,7 +111,7 @@ function describeChange(
   after: string | null,
 ): { before: string; after: string } | null {
   if (type === "ASSIGNED" || before === null || after === null) return null;
-  const from = VALUE_LABELS[before];
-  const to = VALUE_LABELS[after];
-  return from && to ? { before: from, after: to } : null;
+  const from = VALUES_SHOWN[before];
+  const to = VALUES_SHOWN[after];
+  return from && to ? { before: from.label, after: to.label } : null;
 }

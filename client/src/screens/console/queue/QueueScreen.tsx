@@ -2,13 +2,13 @@ import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } fro
 import { Link, useSearchParams } from "react-router";
 import { useQuery } from "urql";
 import type { AgentQueueQuery } from "../../../gql/graphql";
-import { CASE_STATUS_LABEL, CATEGORY_LABEL, PRIORITY_LABEL } from "../../../lib/labels";
+import { CATEGORY_LABEL } from "../../../lib/labels";
 import { ago, formatDateTime } from "../../../lib/time";
 import { useSession } from "../../../session/SessionContext";
-import { Badge } from "../../../ui/Badge";
+import { StatusBadge } from "../../../ui/Badge";
 import { RequestError } from "../../../ui/ErrorNotice";
 import { Pager } from "../../../ui/Pager";
-import { CASE_TONE, PRIORITY_TONE } from "../../../ui/tones";
+import { CASE_STATUS, PRIORITY } from "../../../ui/statuses";
 import { useNow } from "../../../ui/useNow";
 import { SlaList, slaLines } from "../shared/sla";
 import "../console.css";
@@ -102,11 +102,7 @@ export function QueueScreen() {
                 <QueueTable rows={rows} now={now} />
               </div>
             ) : null}
-            <Pager
-              hasNext={cases?.pageInfo.hasNextPage ?? false}
-              onNext={() => setPage({ key: filterKey, after: cases?.pageInfo.endCursor ?? null })}
-              onFirst={after ? () => setPage({ key: filterKey, after: null }) : undefined}
-            />
+            <Pager pageInfo={cases?.pageInfo} after={after} onPage={(next) => setPage({ key: filterKey, after: next })} />
           </section>
         </div>
         <aside className="console-side">
@@ -174,10 +170,6 @@ function FilterBar({
     if (email.trim() !== filters.email || order.trim() !== filters.order) onChange({ email, order });
   }
 
-  function toggle<T extends string>(list: ReadonlyArray<T>, value: T, on: boolean): T[] {
-    return on ? [...list, value] : list.filter((item) => item !== value);
-  }
-
   return (
     <form className="card filters" role="search" aria-label="Filter cases" onSubmit={submit}>
       <div className="filters-search">
@@ -215,45 +207,27 @@ function FilterBar({
           Filters{active > 0 ? ` (${active} active)` : ""}
         </summary>
         <div className="filters-grid">
-      <fieldset className="filter-group">
-        <legend>Status</legend>
-        {STATUSES.map((status) => (
-          <label key={status} className="checkbox chip">
-            <input
-              type="checkbox"
-              checked={filters.status.includes(status)}
-              onChange={(e) => onChange({ status: toggle(filters.status, status, e.target.checked) })}
-            />
-            {CASE_STATUS_LABEL[status]}
-          </label>
-        ))}
-      </fieldset>
-      <fieldset className="filter-group">
-        <legend>Priority</legend>
-        {PRIORITIES.map((priority) => (
-          <label key={priority} className="checkbox chip">
-            <input
-              type="checkbox"
-              checked={filters.priority.includes(priority)}
-              onChange={(e) => onChange({ priority: toggle(filters.priority, priority, e.target.checked) })}
-            />
-            {PRIORITY_LABEL[priority]}
-          </label>
-        ))}
-      </fieldset>
-      <fieldset className="filter-group">
-        <legend>Category</legend>
-        {CATEGORIES.map((category) => (
-          <label key={category} className="checkbox chip">
-            <input
-              type="checkbox"
-              checked={filters.category.includes(category)}
-              onChange={(e) => onChange({ category: toggle(filters.category, category, e.target.checked) })}
-            />
-            {CATEGORY_LABEL[category]}
-          </label>
-        ))}
-      </fieldset>
+      <ChipGroup
+        legend="Status"
+        values={STATUSES}
+        label={(status) => CASE_STATUS[status].label}
+        chosen={filters.status}
+        onChange={(status) => onChange({ status })}
+      />
+      <ChipGroup
+        legend="Priority"
+        values={PRIORITIES}
+        label={(priority) => PRIORITY[priority].label}
+        chosen={filters.priority}
+        onChange={(priority) => onChange({ priority })}
+      />
+      <ChipGroup
+        legend="Category"
+        values={CATEGORIES}
+        label={(category) => CATEGORY_LABEL[category]}
+        chosen={filters.category}
+        onChange={(category) => onChange({ category })}
+      />
       <div className="filter-inline filter-fields">
         <div>
           <label htmlFor="queue-email">Customer email</label>
@@ -324,6 +298,37 @@ function FilterBar({
   );
 }
 
+/** One filter as a group of chips: which of the values are chosen (none: any). */
+function ChipGroup<T extends string>({
+  legend,
+  values,
+  label,
+  chosen,
+  onChange,
+}: {
+  legend: string;
+  values: ReadonlyArray<T>;
+  label: (value: T) => string;
+  chosen: ReadonlyArray<T>;
+  onChange: (chosen: T[]) => void;
+}) {
+  return (
+    <fieldset className="filter-group">
+      <legend>{legend}</legend>
+      {values.map((value) => (
+        <label key={value} className="checkbox chip">
+          <input
+            type="checkbox"
+            checked={chosen.includes(value)}
+            onChange={(e) => onChange(e.target.checked ? [...chosen, value] : chosen.filter((item) => item !== value))}
+          />
+          {label(value)}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
 function QueueTable({ rows, now }: { rows: ReadonlyArray<QueueCase>; now: number }) {
   const session = useSession();
   return (
@@ -354,10 +359,10 @@ function QueueTable({ rows, now }: { rows: ReadonlyArray<QueueCase>; now: number
               </td>
               <td data-label="Customer">{row.customer.name}</td>
               <td data-label="Status">
-                <Badge tone={CASE_TONE[row.status]}>{CASE_STATUS_LABEL[row.status]}</Badge>
+                <StatusBadge shown={CASE_STATUS[row.status]} />
               </td>
               <td data-label="Priority">
-                <Badge tone={PRIORITY_TONE[row.priority]}>{PRIORITY_LABEL[row.priority]}</Badge>
+                <StatusBadge shown={PRIORITY[row.priority]} />
               </td>
               <td data-label="Assignee">
                 {row.assignee ? (

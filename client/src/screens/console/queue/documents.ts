@@ -32,8 +32,7 @@ export const AgentQueue = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...Pager
       }
     }
   }

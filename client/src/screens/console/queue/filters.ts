@@ -2,7 +2,8 @@
 // queue: ?status=OPEN&priority=URGENT&category=BILLING&assignee=mine&overdue=1&q=refund
 //        &email=alice@example.com&order=%231001&from=2026-01-01&to=2026-01-31&sort=DUE_SOONEST
 import type { CaseCategory, CasePriority, CaseSort, CaseStatus, SupportCaseFilter } from "../../../gql/graphql";
-import { CASE_STATUS_LABEL, CATEGORY_LABEL, PRIORITY_LABEL } from "../../../lib/labels";
+import { CATEGORY_LABEL } from "../../../lib/labels";
+import { CASE_STATUS, PRIORITY } from "../../../ui/statuses";
 
 export type AssigneeFilter = "anyone" | "mine" | "unassigned";
 
@@ -25,8 +26,8 @@ export interface QueueFilters {
   sort: CaseSort;
 }
 
-export const STATUSES = Object.keys(CASE_STATUS_LABEL) as CaseStatus[];
-export const PRIORITIES = Object.keys(PRIORITY_LABEL) as CasePriority[];
+export const STATUSES = Object.keys(CASE_STATUS) as CaseStatus[];
+export const PRIORITIES = Object.keys(PRIORITY) as CasePriority[];
 export const CATEGORIES = Object.keys(CATEGORY_LABEL) as CaseCategory[];
 
 export const SORT_LABEL: Record<CaseSort, string> = {

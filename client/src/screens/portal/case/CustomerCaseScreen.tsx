@@ -2,14 +2,13 @@ import { useCallback, useState } from "react";
 import { Link, useParams } from "react-router";
 import { useQuery } from "urql";
 import { useCaseEvents, type LiveCaseEvent } from "../../../live/useCaseEvents";
-import { CASE_STATUS_LABEL, ORDER_STATUS_LABEL } from "../../../lib/labels";
 import { formatDateTime } from "../../../lib/time";
 import { useSession } from "../../../session/SessionContext";
-import { Badge } from "../../../ui/Badge";
+import { Badge, StatusBadge } from "../../../ui/Badge";
 import { RequestError } from "../../../ui/ErrorNotice";
 import { Money } from "../../../ui/Money";
+import { CASE_STATUS, ORDER_STATUS } from "../../../ui/statuses";
 import { Thread } from "../../../ui/Thread";
-import { CASE_TONE } from "../../../ui/tones";
 import { useNow } from "../../../ui/useNow";
 import { CustomerCase } from "./documents";
 import { RatingForm } from "./RatingForm";
@@ -63,7 +62,7 @@ export function CustomerCaseScreen() {
       </p>
       <div className="card-head">
         <h1>{supportCase.subject}</h1>
-        <Badge tone={CASE_TONE[supportCase.status]}>{CASE_STATUS_LABEL[supportCase.status]}</Badge>
+        <StatusBadge shown={CASE_STATUS[supportCase.status]} />
       </div>
       <p className="muted">
         {supportCase.number} · opened {formatDateTime(supportCase.createdAt)}
@@ -91,7 +90,7 @@ export function CustomerCaseScreen() {
             <section className="card" aria-labelledby="order-title">
               <h2 id="order-title">Order {supportCase.order.number}</h2>
               <p>
-                {ORDER_STATUS_LABEL[supportCase.order.status]} · total <Money value={supportCase.order.total} />
+                {ORDER_STATUS[supportCase.order.status].label} · total <Money value={supportCase.order.total} />
               </p>
               {supportCase.order.stale ? <Badge tone="warn">Order data may be out of date</Badge> : null}
             </section>

@@ -1,11 +1,11 @@
 import { useMutation } from "urql";
 import type { CustomerRefundFragment } from "../../../gql/graphql";
-import { REFUND_REASON_LABEL, REFUND_STATUS_LABEL } from "../../../lib/labels";
+import { REFUND_REASON_LABEL } from "../../../lib/labels";
 import { formatDateTime } from "../../../lib/time";
-import { Badge } from "../../../ui/Badge";
+import { StatusBadge } from "../../../ui/Badge";
 import { ResultErrors } from "../../../ui/ErrorNotice";
 import { Money } from "../../../ui/Money";
-import { REFUND_TONE } from "../../../ui/tones";
+import { REFUND_STATUS } from "../../../ui/statuses";
 import { CancelRefund } from "./documents";
 
 export function RefundList({ refunds }: { refunds: ReadonlyArray<CustomerRefundFragment> }) {
@@ -21,7 +21,7 @@ export function RefundList({ refunds }: { refunds: ReadonlyArray<CustomerRefundF
               <strong>
                 <Money value={refund.amount} />
               </strong>
-              <Badge tone={REFUND_TONE[refund.status]}>{REFUND_STATUS_LABEL[refund.status]}</Badge>
+              <StatusBadge shown={REFUND_STATUS[refund.status]} />
             </div>
             <div className="muted small">
               {REFUND_REASON_LABEL[refund.reason]} · asked {formatDateTime(refund.createdAt)}

@@ -1,13 +1,12 @@
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { useQuery } from "urql";
-import { CASE_STATUS_LABEL, ORDER_STATUS_LABEL } from "../../../lib/labels";
 import { ago, formatDate } from "../../../lib/time";
-import { Badge } from "../../../ui/Badge";
-import { CASE_TONE, ORDER_TONE } from "../../../ui/tones";
+import { Badge, StatusBadge } from "../../../ui/Badge";
 import { RequestError } from "../../../ui/ErrorNotice";
 import { Money } from "../../../ui/Money";
 import { Pager } from "../../../ui/Pager";
+import { CASE_STATUS, ORDER_STATUS } from "../../../ui/statuses";
 import { useNow } from "../../../ui/useNow";
 import { MyCases, MyOrders } from "./documents";
 
@@ -58,7 +57,7 @@ function OrdersCard() {
                   <div className="muted small">placed {formatDate(order.placedAt)}</div>
                 </td>
                 <td data-label="Status">
-                  <Badge tone={ORDER_TONE[order.status]}>{ORDER_STATUS_LABEL[order.status]}</Badge>
+                  <StatusBadge shown={ORDER_STATUS[order.status]} />
                   {order.stale ? (
                     <div>
                       <Badge tone="warn">may be out of date</Badge>
@@ -90,11 +89,7 @@ function OrdersCard() {
           </tbody>
         </table>
       ) : null}
-      <Pager
-        hasNext={orders?.pageInfo.hasNextPage ?? false}
-        onNext={() => setAfter(orders?.pageInfo.endCursor ?? null)}
-        onFirst={after ? () => setAfter(null) : undefined}
-      />
+      <Pager pageInfo={orders?.pageInfo} after={after} onPage={setAfter} />
     </section>
   );
 }
@@ -154,7 +149,7 @@ function CasesCard() {
             <Link to={`/cases/${encodeURIComponent(node.id)}`}>
               <strong>{node.subject}</strong>
             </Link>{" "}
-            <Badge tone={CASE_TONE[node.status]}>{CASE_STATUS_LABEL[node.status]}</Badge>
+            <StatusBadge shown={CASE_STATUS[node.status]} />
             <div className="muted small">
               {node.number}
               {node.order ? ` · order ${node.order.number}` : ""} · updated {ago(node.updatedAt, now)}
@@ -162,11 +157,7 @@ function CasesCard() {
           </li>
         ))}
       </ul>
-      <Pager
-        hasNext={cases?.pageInfo.hasNextPage ?? false}
-        onNext={() => setPage({ search, after: cases?.pageInfo.endCursor ?? null })}
-        onFirst={after ? () => setPage({ search, after: null }) : undefined}
-      />
+      <Pager pageInfo={cases?.pageInfo} after={after} onPage={(next) => setPage({ search, after: next })} />
     </section>
   );
 }

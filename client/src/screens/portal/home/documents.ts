@@ -24,8 +24,7 @@ export const MyOrders = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...Pager
       }
     }
   }
@@ -56,8 +55,7 @@ export const MyCases = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...Pager
       }
     }
   }
