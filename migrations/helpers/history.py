@@ -44,14 +44,8 @@ CASE_EVENT_TYPES_0011 = (*CASE_EVENT_TYPES_0002, "CASE_RATED")
 def case_events_elements(types: Sequence[str]) -> list[sa.schema.SchemaItem]:
     """Columns and constraints of case_events as 0001 created it (unchanged up to 0011 at least)
     with the given event types: for op.create_table and for SQLite's copy."""
-    return [
-        sa.Column(
-            "sequence",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("id", sa.String(length=64), nullable=False),
+    return _log_elements(
+        "case_events",
         sa.Column("case_id", sa.String(length=64), nullable=False),
         sa.Column("type", sa.String(length=32), nullable=False),
         sa.Column("actor_id", sa.String(length=64), nullable=True),
@@ -75,9 +69,7 @@ def case_events_elements(types: Sequence[str]) -> list[sa.schema.SchemaItem]:
         sa.ForeignKeyConstraint(
             ["refund_id"], ["refunds.id"], name=op.f("fk_case_events_refund_id_refunds")
         ),
-        sa.PrimaryKeyConstraint("sequence", name=op.f("pk_case_events")),
-        sa.UniqueConstraint("id", name=op.f("uq_case_events_id")),
-    ]
+    )
 
 
 def set_case_event_types(types: Sequence[str]) -> None:
@@ -111,14 +103,8 @@ AUDIT_ACTIONS_0012 = (*AUDIT_ACTIONS_0010, *WEBHOOK_AUDIT_ACTIONS)
 def audit_log_elements(actions: Sequence[str]) -> list[sa.schema.SchemaItem]:
     """Columns and constraints of audit_log as 0005 created it (unchanged up to 0012 at least)
     with the given actions: for op.create_table and for SQLite's copy."""
-    return [
-        sa.Column(
-            "sequence",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("id", sa.String(length=64), nullable=False),
+    return _log_elements(
+        "audit_log",
         sa.Column("actor_id", sa.String(length=64), nullable=True),
         sa.Column("actor", sa.String(length=64), nullable=False),
         sa.Column("action", sa.String(length=32), nullable=False),
@@ -132,15 +118,30 @@ def audit_log_elements(actions: Sequence[str]) -> list[sa.schema.SchemaItem]:
         sa.ForeignKeyConstraint(
             ["target_user_id"], ["users.id"], name=op.f("fk_audit_log_target_user_id_users")
         ),
-        sa.PrimaryKeyConstraint("sequence", name=op.f("pk_audit_log")),
-        sa.UniqueConstraint("id", name=op.f("uq_audit_log_id")),
-    ]
+    )
 
 
 def set_audit_actions(actions: Sequence[str]) -> None:
     """audit_log.action accepts exactly `actions` (its CHECK is replaced: replace_check)."""
     index = sa.Index("ix_audit_log_target_user_id", "target_user_id")
     replace_check(_log_table("audit_log", audit_log_elements(actions), index), AUDIT_ACTION_CHECK)
+
+
+def _log_elements(table: str, *elements: sa.schema.SchemaItem) -> list[sa.schema.SchemaItem]:
+    """A log table: its position `sequence` (BIGINT, but INTEGER on SQLite, which autoincrements
+    only an INTEGER PRIMARY KEY) and a unique `id`, around the table's own `elements`."""
+    return [
+        sa.Column(
+            "sequence",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("id", sa.String(length=64), nullable=False),
+        *elements,
+        sa.PrimaryKeyConstraint("sequence", name=op.f(f"pk_{table}")),
+        sa.UniqueConstraint("id", name=op.f(f"uq_{table}_id")),
+    ]
 
 
 def _log_table(name: str, elements: list[sa.schema.SchemaItem], index: sa.Index) -> sa.Table:
