@@ -288,7 +288,7 @@ async def main(args: argparse.Namespace) -> str:
     from app.settings import Settings
     from tests.toolbox.graphql import GraphQLClient
     from tests.toolbox.network import free_port
-    from tests.toolbox.processes import Spawned, api_server_command, spawn_process
+    from tests.toolbox.processes import Spawned, spawn_api_server, spawn_process
     from tests.toolbox.services import throwaway_database
 
     subscribers = args.subscribers
@@ -325,10 +325,8 @@ async def main(args: argparse.Namespace) -> str:
         for port in api_ports:
             procs.append(
                 stack.enter_context(
-                    spawn_process(
-                        api_server_command(port),
-                        name=f"API process (port {port})", port=port, wait=False, env=env,
-                        ready_url=f"http://127.0.0.1:{port}/readyz", deadline=60,
+                    spawn_api_server(
+                        port, wait=False, env=env, deadline=60,
                         is_ready=lambda response: response.status_code < 500,
                     )
                 )
