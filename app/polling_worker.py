@@ -16,6 +16,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
 from typing import Generic, Self, TypeVar
 
 T = TypeVar("T")
@@ -26,6 +27,23 @@ def worker_identity() -> str:
     return f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+@dataclass(frozen=True)
+class Polling:
+    """How a worker runs: its loops, how long an idle loop waits before looking again, and the
+    shutdown grace period."""
+
+    poll_seconds: float
+    concurrency: int
+    shutdown_grace_seconds: float
+
+    def with_grace_at_most(self, seconds: float | None) -> Polling:
+        """The same with a grace period of at most `seconds` (None: as it is), e.g. part of the
+        embedding server's own."""
+        if seconds is None or seconds >= self.shutdown_grace_seconds:
+            return self
+        return replace(self, shutdown_grace_seconds=seconds)
+
+
 class PollingWorker(Generic[T]):
     """Subclasses name what they do (`kind`, for task names and logs) and take one step:
     `step(owner)` claims and runs one piece of work, or returns None when nothing is due."""
@@ -34,17 +52,11 @@ class PollingWorker(Generic[T]):
     unit = "step"
 
     def __init__(
-        self,
-        *,
-        poll_seconds: float,
-        concurrency: int,
-        shutdown_grace_seconds: float,
-        identity: str,
-        on_done: Callable[[T], None] | None,
+        self, polling: Polling, *, identity: str, on_done: Callable[[T], None] | None
     ) -> None:
-        self.poll_seconds = poll_seconds
-        self.concurrency = concurrency
-        self.shutdown_grace_seconds = shutdown_grace_seconds
+        self.poll_seconds = polling.poll_seconds
+        self.concurrency = polling.concurrency
+        self.shutdown_grace_seconds = polling.shutdown_grace_seconds
         self.identity = identity
         self.on_done = on_done
         self.done = 0

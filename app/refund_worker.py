@@ -20,7 +20,7 @@ import os
 import signal
 from collections.abc import Callable
 
-from app.polling_worker import PollingWorker, worker_identity
+from app.polling_worker import Polling, PollingWorker, worker_identity
 from domain.usecases.execute_refund import CHECKPOINTS, Checkpoint, JobResult, run_next_refund_job
 from domain.usecases.services import Services
 
@@ -49,23 +49,15 @@ class RefundWorker(PollingWorker[JobResult]):
     def __init__(
         self,
         services: Services,
+        polling: Polling,
         *,
-        poll_seconds: float = 1.0,
-        concurrency: int = 1,
-        shutdown_grace_seconds: float = 30.0,
         checkpoint: Checkpoint | None = None,
         identity: str | None = None,
         on_result: Callable[[JobResult], None] | None = None,
     ) -> None:
         if services.payments is None:
             raise ValueError("the refund worker needs Services.payments")
-        super().__init__(
-            poll_seconds=poll_seconds,
-            concurrency=concurrency,
-            shutdown_grace_seconds=shutdown_grace_seconds,
-            identity=identity or worker_identity(),
-            on_done=on_result,
-        )
+        super().__init__(polling, identity=identity or worker_identity(), on_done=on_result)
         self.services = services
         self.checkpoint = checkpoint
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from app.polling_worker import PollingWorker, worker_identity
+from app.polling_worker import Polling, PollingWorker, worker_identity
 from domain.usecases.outbound_webhooks import DeliveryAttempt, run_next_webhook_delivery
 from domain.usecases.services import Services
 
@@ -26,22 +26,15 @@ class WebhookWorker(PollingWorker[DeliveryAttempt]):
     def __init__(
         self,
         services: Services,
+        polling: Polling,
         *,
-        poll_seconds: float = 1.0,
-        concurrency: int = 1,
-        shutdown_grace_seconds: float = 15.0,
         identity: str | None = None,
         on_attempt: Callable[[DeliveryAttempt], None] | None = None,
     ) -> None:
         if services.webhooks is None or services.webhook_sender is None:
             raise ValueError("the webhook worker needs Services.webhooks and webhook_sender")
-        super().__init__(
-            poll_seconds=poll_seconds,
-            concurrency=concurrency,
-            shutdown_grace_seconds=shutdown_grace_seconds,
-            identity=identity or f"webhooks:{worker_identity()}",
-            on_done=on_attempt,
-        )
+        identity = identity or f"webhooks:{worker_identity()}"
+        super().__init__(polling, identity=identity, on_done=on_attempt)
         self.services = services
 
     @property

@@ -32,6 +32,7 @@ from app.composition.redis_wiring import (
 from app.composition.simulators import seed_demo_data
 from app.http.webhooks import StoredEventDecoder
 from app.observability.metrics import observe_refund_job
+from app.polling_worker import Polling
 from app.refund_worker import RefundWorker
 from app.scheduler import CaseScheduler
 from app.settings import Settings
@@ -132,14 +133,14 @@ def refund_worker(
     """The refund worker of a runtime (app.worker runs it; the embedded app's lifespan too,
     with at most part of the server's own shutdown grace period)."""
     settings = runtime.settings
-    grace = settings.refund_worker_shutdown_grace_seconds
-    if max_shutdown_grace_seconds is not None:
-        grace = min(grace, max_shutdown_grace_seconds)
-    return RefundWorker(
-        runtime.services,
+    polling = Polling(
         poll_seconds=settings.refund_worker_poll_seconds,
         concurrency=settings.refund_worker_concurrency,
-        shutdown_grace_seconds=grace,
+        shutdown_grace_seconds=settings.refund_worker_shutdown_grace_seconds,
+    )
+    return RefundWorker(
+        runtime.services,
+        polling.with_grace_at_most(max_shutdown_grace_seconds),
         checkpoint=checkpoint,
         on_result=lambda result: observe_refund_job(result.outcome.value),
     )
@@ -151,15 +152,13 @@ def webhook_worker(
     """The outbound webhook worker of a runtime (app.worker runs it beside the refund worker;
     the embedded app's lifespan too)."""
     settings = runtime.settings
-    grace = settings.webhook_timeout_seconds + 1.0
-    if max_shutdown_grace_seconds is not None:
-        grace = min(grace, max_shutdown_grace_seconds)
-    return WebhookWorker(
-        runtime.services,
+    polling = Polling(
         poll_seconds=settings.webhook_worker_poll_seconds,
         concurrency=settings.webhook_worker_concurrency,
-        shutdown_grace_seconds=grace,
+        # An attempt in flight is bounded by the webhook timeout: let it finish.
+        shutdown_grace_seconds=settings.webhook_timeout_seconds + 1.0,
     )
+    return WebhookWorker(runtime.services, polling.with_grace_at_most(max_shutdown_grace_seconds))
 
 
 def case_scheduler(runtime: Runtime) -> CaseScheduler:
