@@ -12,6 +12,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import CursorResult, RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.sql.rows import from_row, row_values
 from adapters.sql.tables_macros import case_ratings, macros
 from domain.errors import ConcurrentUpdate
 from domain.macros import Macro
@@ -24,16 +25,7 @@ def _rowcount(result: Any) -> int:
 
 
 def _macro(row: RowMapping) -> Macro:
-    return Macro(
-        id=row["id"],
-        title=row["title"],
-        body=row["body"],
-        created_by_id=row["created_by_id"],
-        updated_by_id=row["updated_by_id"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        version=int(row["version"]),
-    )
+    return from_row(Macro, row)
 
 
 class SqlMacroRepository:
@@ -49,18 +41,7 @@ class SqlMacroRepository:
         return _macro(row) if row is not None else None
 
     async def add(self, macro: Macro) -> None:
-        await self._session.execute(
-            insert(macros).values(
-                id=macro.id,
-                title=macro.title,
-                body=macro.body,
-                created_by_id=macro.created_by_id,
-                updated_by_id=macro.updated_by_id,
-                created_at=macro.created_at,
-                updated_at=macro.updated_at,
-                version=macro.version,
-            )
-        )
+        await self._session.execute(insert(macros).values(**row_values(macros, macro)))
 
     async def save(self, macro: Macro) -> None:
         result = await self._session.execute(
@@ -91,15 +72,7 @@ class SqlMacroRepository:
 
 
 def _rating(row: RowMapping) -> CaseRating:
-    return CaseRating(
-        case_id=row["case_id"],
-        customer_id=row["customer_id"],
-        agent_id=row["agent_id"],
-        score=int(row["score"]),
-        comment=row["comment"],
-        rated_at=row["rated_at"],
-        event_id=row["event_id"],
-    )
+    return from_row(CaseRating, row)
 
 
 class SqlRatingRepository:
@@ -113,15 +86,7 @@ class SqlRatingRepository:
         dialect = pg_dialect if is_pg else sqlite_dialect
         stmt = (
             dialect.insert(case_ratings)
-            .values(
-                case_id=rating.case_id,
-                customer_id=rating.customer_id,
-                agent_id=rating.agent_id,
-                score=rating.score,
-                comment=rating.comment,
-                rated_at=rating.rated_at,
-                event_id=rating.event_id,
-            )
+            .values(**row_values(case_ratings, rating))
             .on_conflict_do_nothing()
             .returning(case_ratings.c.case_id)
         )

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters import cursors
 from adapters.sql import keyset
 from adapters.sql.audit import SqlAuditLog
+from adapters.sql.rows import from_row, row_values
 from adapters.sql.tables import refunds, support_cases
 from adapters.sql.tables_outbound_webhooks import webhook_deliveries, webhook_endpoints
 from domain.admin import AuditEntry
@@ -64,84 +65,25 @@ def _rowcount(result: Any) -> int:
 
 
 def endpoint_values(endpoint: WebhookEndpoint) -> dict[str, Any]:
-    return {
-        "id": endpoint.id,
-        "url": endpoint.url,
-        "description": endpoint.description,
-        "events": sorted(e.value for e in endpoint.events),
-        "secret": endpoint.secret,
-        "previous_secret": endpoint.previous_secret,
-        "previous_secret_expires_at": endpoint.previous_secret_expires_at,
-        "active": endpoint.active,
-        "disabled_reason": endpoint.disabled_reason,
-        "disabled_at": endpoint.disabled_at,
-        "consecutive_failures": endpoint.consecutive_failures,
-        "created_at": endpoint.created_at,
-        "updated_at": endpoint.updated_at,
-    }
+    return row_values(webhook_endpoints, endpoint, events=sorted(e.value for e in endpoint.events))
 
 
 def endpoint_from_row(row: Mapping[Any, Any]) -> WebhookEndpoint:
-    return WebhookEndpoint(
-        id=row["id"],
-        url=row["url"],
-        description=row["description"],
-        events=frozenset(WebhookEvent(e) for e in row["events"] or ()),
-        secret=row["secret"],
-        previous_secret=row["previous_secret"],
-        previous_secret_expires_at=row["previous_secret_expires_at"],
-        active=bool(row["active"]),
-        disabled_reason=row["disabled_reason"],
-        disabled_at=row["disabled_at"],
-        consecutive_failures=int(row["consecutive_failures"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
+    return from_row(
+        WebhookEndpoint, row, events=frozenset(WebhookEvent(e) for e in row["events"] or ())
     )
 
 
 def delivery_values(delivery: WebhookDelivery) -> dict[str, Any]:
-    return {
-        "id": delivery.id,
-        "endpoint_id": delivery.endpoint_id,
-        "message_id": delivery.message_id,
-        "event_type": delivery.event_type.value,
-        "payload": delivery.payload,
-        "case_id": delivery.case_id,
-        "resend_of": delivery.resend_of,
-        "state": delivery.state.value,
-        "attempts": delivery.attempts,
-        "next_attempt_at": delivery.next_attempt_at,
-        "lease_owner": delivery.lease_owner,
-        "lease_until": delivery.lease_until,
-        "last_attempt_at": delivery.last_attempt_at,
-        "last_status": delivery.last_status,
-        "last_response": delivery.last_response,
-        "last_error": delivery.last_error,
-        "delivered_at": delivery.delivered_at,
-        "created_at": delivery.created_at,
-    }
+    return row_values(webhook_deliveries, delivery)
 
 
 def delivery_from_row(row: Mapping[Any, Any]) -> WebhookDelivery:
-    return WebhookDelivery(
-        id=row["id"],
-        endpoint_id=row["endpoint_id"],
-        message_id=row["message_id"],
+    return from_row(
+        WebhookDelivery,
+        row,
         event_type=WebhookEvent(row["event_type"]),
-        payload=row["payload"],
-        case_id=row["case_id"],
-        resend_of=row["resend_of"],
         state=WebhookDeliveryState(row["state"]),
-        attempts=int(row["attempts"]),
-        next_attempt_at=row["next_attempt_at"],
-        lease_owner=row["lease_owner"],
-        lease_until=row["lease_until"],
-        last_attempt_at=row["last_attempt_at"],
-        last_status=row["last_status"],
-        last_response=row["last_response"],
-        last_error=row["last_error"],
-        delivered_at=row["delivered_at"],
-        created_at=row["created_at"],
     )
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.sql.rows import from_row, row_values
 from adapters.sql.tables_refund_execution import idempotency_keys, refund_jobs
 from domain.idempotency import IdempotencyRecord
 from domain.money import Money
@@ -33,45 +34,17 @@ _PENDING = RefundJobStatus.PENDING.value
 
 
 def job_values(job: RefundJob) -> dict[str, Any]:
-    return {
-        "refund_id": job.refund_id,
-        "attempt": job.attempt,
-        "status": job.status.value,
-        "payment_reference": job.payment_reference,
-        "amount_minor": job.amount.amount,
-        "currency": job.amount.currency,
-        "run_after": job.run_after,
-        "lease_owner": job.lease_owner,
-        "lease_until": job.lease_until,
-        "claims": job.claims,
-        "tries": job.tries,
-        "first_claimed_at": job.first_claimed_at,
-        "finished_at": job.finished_at,
-        "last_error": job.last_error,
-        "request_id": job.request_id,
-        "created_at": job.created_at,
-        "updated_at": job.updated_at,
-    }
+    return row_values(
+        refund_jobs, job, amount_minor=job.amount.amount, currency=job.amount.currency
+    )
 
 
 def job_from_row(row: Mapping[Any, Any]) -> RefundJob:
-    return RefundJob(
-        refund_id=row["refund_id"],
-        attempt=int(row["attempt"]),
+    return from_row(
+        RefundJob,
+        row,
         status=RefundJobStatus(row["status"]),
-        payment_reference=row["payment_reference"],
         amount=Money(int(row["amount_minor"]), row["currency"]),
-        run_after=row["run_after"],
-        lease_owner=row["lease_owner"],
-        lease_until=row["lease_until"],
-        claims=int(row["claims"]),
-        tries=int(row["tries"]),
-        first_claimed_at=row["first_claimed_at"],
-        finished_at=row["finished_at"],
-        last_error=row["last_error"],
-        request_id=row["request_id"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
     )
 
 
@@ -261,14 +234,7 @@ class SqlRefundJobRepository:
 
 
 def _record_from_row(row: Mapping[Any, Any]) -> IdempotencyRecord:
-    return IdempotencyRecord(
-        scope=row["scope"],
-        operation=row["operation"],
-        key=row["idempotency_key"],
-        fingerprint=row["fingerprint"],
-        result_id=row["result_id"],
-        created_at=row["created_at"],
-    )
+    return from_row(IdempotencyRecord, row, key=row["idempotency_key"])
 
 
 class SqlIdempotencyKeyRepository:
@@ -284,14 +250,7 @@ class SqlIdempotencyKeyRepository:
         return _record_from_row(row) if row is not None else None
 
     async def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
-        values = {
-            "scope": record.scope,
-            "operation": record.operation,
-            "idempotency_key": record.key,
-            "fingerprint": record.fingerprint,
-            "result_id": record.result_id,
-            "created_at": record.created_at,
-        }
+        values = row_values(idempotency_keys, record, idempotency_key=record.key)
         # PostgreSQL: an INSERT that meets the same key uncommitted in another transaction
         # waits for it; ON CONFLICT DO NOTHING then leaves the committed row, which the next
         # statement (a new snapshot under READ COMMITTED) reads.
