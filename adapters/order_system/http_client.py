@@ -9,7 +9,6 @@ never the host or credentials of the base URL.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -144,22 +143,14 @@ class HttpOrderSystem(HttpServiceClient):
     ) -> dict[str, Any]:
         """`invalid_on_400`: (field, message) of the ValidationFailed that a 400 answer means."""
         what = f"order system GET {path}"
-        try:
-            async with asyncio.timeout(self._timeout):
-                response = await self._client.get(
-                    self._base_url + path,
-                    params=params,
-                    timeout=self._httpx_timeout,
-                    headers={"Accept": "application/json"},
-                )
-        except (TimeoutError, httpx.TimeoutException) as exc:
-            raise OrderSystemUnavailable(
-                f"{what}: timed out after {self._timeout:g} s ({type(exc).__name__})"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise OrderSystemUnavailable(
-                f"{what}: network error ({type(exc).__name__}: {_describe(exc)})"
-            ) from exc
+        response = await self._send(
+            "GET",
+            self._base_url + path,
+            what=what,
+            failed=OrderSystemUnavailable,
+            params=params,
+            headers={"Accept": "application/json"},
+        )
         if response.status_code >= 500:
             raise OrderSystemUnavailable(f"{what}: server error {response.status_code}")
         if response.status_code == 400 and invalid_on_400 is not None:
@@ -184,16 +175,3 @@ def _list_field(payload: dict[str, Any], key: str, path: str) -> list[Any]:
             f"order system GET {path}: malformed payload: {key!r} must be a list"
         )
     return value
-
-
-def _describe(exc: httpx.TransportError) -> str:
-    """The transport's own reason (e.g. "[Errno 111] Connection refused"), without any URL."""
-    text = str(exc) or "no details"
-    try:
-        url = exc.request.url
-    except RuntimeError:  # no request attached
-        return text[:200]
-    for secret in (str(url), url.userinfo.decode(errors="replace"), url.password or ""):
-        if secret:
-            text = text.replace(secret, "<redacted>")
-    return text[:200]

@@ -19,7 +19,6 @@ base URL or the API key.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from typing import Any
@@ -70,10 +69,10 @@ class HttpPaymentGateway(HttpServiceClient):
         parsed = httpx.URL(base_url)
         if parsed.query or parsed.fragment:
             raise ValueError("base_url must not have a query or a fragment")
-        super().__init__(base_url, timeout=timeout, client=client)
+        secrets = (api_key,) if api_key else ()
+        super().__init__(base_url, timeout=timeout, client=client, secrets=secrets)
         self._url = self._base_url + _PATH
         self._headers = {"Accept": "application/json"}
-        self._secrets: tuple[str, ...] = (api_key,) if api_key else ()
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
 
@@ -115,23 +114,9 @@ class HttpPaymentGateway(HttpServiceClient):
 
     async def _post(self, body: dict[str, Any], idempotency_key: str) -> httpx.Response:
         headers = self._headers | {"Idempotency-Key": idempotency_key}
-        try:
-            async with asyncio.timeout(self._timeout):
-                return await self._client.post(
-                    self._url, json=body, headers=headers, timeout=self._httpx_timeout
-                )
-        except (TimeoutError, httpx.TimeoutException) as exc:
-            raise GatewayOutcomeUnknown(
-                f"{_WHAT}: timed out after {self._timeout:g} s ({type(exc).__name__})"
-            ) from exc
-        except httpx.RequestError as exc:
-            raise GatewayOutcomeUnknown(
-                f"{_WHAT}: network error ({type(exc).__name__}: {_describe(exc, self._secrets)})"
-            ) from exc
-        except OSError as exc:  # e.g. a connection reset raised raw by an in-process transport
-            raise GatewayOutcomeUnknown(
-                f"{_WHAT}: connection error ({type(exc).__name__})"
-            ) from exc
+        return await self._send(
+            "POST", self._url, what=_WHAT, failed=GatewayOutcomeUnknown, json=body, headers=headers
+        )
 
 
 def _check_arguments(payment_reference: str, amount: Money, idempotency_key: str) -> None:
@@ -199,20 +184,3 @@ def _retry_after(response: httpx.Response) -> float | None:
     if value.isascii() and value.isdigit() and len(value) <= 6:
         return float(value)
     return None
-
-
-def _describe(exc: httpx.RequestError, extra_secrets: tuple[str, ...]) -> str:
-    """The transport's own reason (e.g. "[Errno 111] Connection refused"), without the URL, its
-    credentials or host, nor the API key."""
-    text = str(exc) or "no details"
-    secrets = list(extra_secrets)
-    try:
-        url = exc.request.url
-    except RuntimeError:  # no request attached
-        pass
-    else:
-        secrets += [str(url), url.userinfo.decode(errors="replace"), url.password or "", url.host]
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret:
-            text = text.replace(secret, "<redacted>")
-    return text[:200]
