@@ -3,7 +3,11 @@
 // invalidated here and refetched by the views that show them.
 import { cacheExchange, type Cache, type KeyingConfig } from "@urql/exchange-graphcache";
 import schema from "../gql/introspection.json";
-import type { CaseEventType } from "../gql/graphql";
+import type {
+  CaseEventType,
+  RegisterWebhookEndpointMutation,
+  ResendWebhookDeliveryMutation,
+} from "../gql/graphql";
 
 interface IntrospectedType {
   kind: string;
@@ -113,6 +117,16 @@ export function createCache() {
           };
           const supportCase = outcome.refund?.supportCase;
           if (supportCase) applyCaseEvent(cache, { type: "REFUND_REQUESTED", supportCase });
+        },
+        registerWebhookEndpoint(result, _args, cache) {
+          const outcome = result.registerWebhookEndpoint as RegisterWebhookEndpointMutation["registerWebhookEndpoint"];
+          if (outcome.__typename === "WebhookEndpointRegistered") invalidateField(cache, "Query", "webhookEndpoints");
+        },
+        resendWebhookDelivery(result, _args, cache) {
+          // The resend is a new delivery: it joins the list (the endpoints' own changes arrive as
+          // the entities the other webhook mutations answer with).
+          const outcome = result.resendWebhookDelivery as ResendWebhookDeliveryMutation["resendWebhookDelivery"];
+          if (outcome.__typename === "WebhookDeliveryResent") invalidateField(cache, "Query", "webhookDeliveries");
         },
       },
     },

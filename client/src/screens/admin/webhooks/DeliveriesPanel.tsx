@@ -1,6 +1,6 @@
 // Deliveries, newest first: what was sent where, how it went (state, attempts, the endpoint's last
 // answer or the error), and a resend for each.
-import { useEffect, useRef, useState } from "react";
+import { useState } from "react";
 import { useMutation, useQuery } from "urql";
 import type { WebhookDeliveriesQuery, WebhookDeliveryState, WebhookEndpointFieldsFragment } from "../../../gql/graphql";
 import { formatDateTime } from "../../../lib/time";
@@ -20,13 +20,11 @@ export function DeliveriesPanel({
   endpointId,
   onEndpointChange,
   onRefresh,
-  refreshKey,
 }: {
   endpoints: ReadonlyArray<WebhookEndpointFieldsFragment>;
   endpointId: string;
   onEndpointChange: (endpointId: string) => void;
   onRefresh: () => void;
-  refreshKey: number;
 }) {
   const [state, setState] = useState<WebhookDeliveryState | "">("");
   const [after, setAfter] = useState<string | null>(null);
@@ -40,13 +38,6 @@ export function DeliveriesPanel({
     },
     requestPolicy: "cache-and-network",
   });
-  // The parent bumps refreshKey after a change elsewhere (an endpoint registered, enabled...).
-  const seenKey = useRef(refreshKey);
-  useEffect(() => {
-    if (seenKey.current === refreshKey) return;
-    seenKey.current = refreshKey;
-    refetch({ requestPolicy: "network-only" });
-  }, [refreshKey, refetch]);
   const connection = result.data?.webhookDeliveries;
   const deliveries = connection?.edges.map((edge) => edge.node) ?? [];
 
@@ -115,7 +106,7 @@ export function DeliveriesPanel({
           </thead>
           <tbody>
             {deliveries.map((delivery) => (
-              <DeliveryRow key={delivery.id} delivery={delivery} onResent={() => refetch({ requestPolicy: "network-only" })} />
+              <DeliveryRow key={delivery.id} delivery={delivery} />
             ))}
           </tbody>
         </table>
@@ -125,14 +116,10 @@ export function DeliveriesPanel({
   );
 }
 
-function DeliveryRow({ delivery, onResent }: { delivery: Delivery; onResent: () => void }) {
+/** One delivery; a resend joins the list from its answer (app/cache.ts). */
+function DeliveryRow({ delivery }: { delivery: Delivery }) {
   const [result, resend] = useMutation(ResendWebhookDelivery);
   const resent = result.data?.resendWebhookDelivery.__typename === "WebhookDeliveryResent";
-
-  async function click() {
-    const answer = await resend({ input: { deliveryId: delivery.id } });
-    if (answer.data?.resendWebhookDelivery.__typename === "WebhookDeliveryResent") onResent();
-  }
 
   return (
     <tr data-testid="webhook-delivery">
@@ -163,7 +150,7 @@ function DeliveryRow({ delivery, onResent }: { delivery: Delivery; onResent: () 
         <LastAnswer delivery={delivery} />
       </td>
       <td data-label="Actions">
-        <button type="button" disabled={result.fetching} onClick={() => void click()}>
+        <button type="button" disabled={result.fetching} onClick={() => void resend({ input: { deliveryId: delivery.id } })}>
           {result.fetching ? "Resending…" : "Resend"}
         </button>
         {resent ? <span className="small muted"> Queued again.</span> : null}

@@ -8,7 +8,8 @@ import { SecretOnce } from "./SecretOnce";
 
 const DEFAULT_EVENTS: WebhookEvent[] = ["REFUND_PAID", "REFUND_FAILED"];
 
-export function RegisterEndpointForm({ onRegistered }: { onRegistered: () => void }) {
+/** Registers an endpoint; the endpoint list refreshes from the answer (app/cache.ts). */
+export function RegisterEndpointForm() {
   const [result, register] = useMutation(RegisterWebhookEndpoint);
   const [url, setUrl] = useState("");
   const [description, setDescription] = useState("");
@@ -24,7 +25,6 @@ export function RegisterEndpointForm({ onRegistered }: { onRegistered: () => voi
       setUrl("");
       setDescription("");
       setEvents(DEFAULT_EVENTS);
-      onRegistered();
     }
   }
 

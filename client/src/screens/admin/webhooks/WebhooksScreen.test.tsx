@@ -3,6 +3,7 @@ import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import type {
+  RegisterWebhookEndpointMutation,
   WebhookDeliveriesQuery,
   WebhookEndpointFieldsFragment,
   WebhookEndpointsQuery,
@@ -97,6 +98,13 @@ function answers(mutations: Record<string, unknown> = {}) {
   };
 }
 
+/** The screen, with the register form's answer given. */
+function renderRegistering(outcome: RegisterWebhookEndpointMutation["registerWebhookEndpoint"]) {
+  const api = fakeApi(answers({ RegisterWebhookEndpoint: { __typename: "Mutation", registerWebhookEndpoint: outcome } }));
+  render(withProviders(api, <WebhooksScreen />, { role: "ADMIN" }));
+  return { api, user: userEvent.setup(), form: screen.getByRole("region", { name: "Register an endpoint" }) };
+}
+
 describe("WebhooksScreen", () => {
   it("shows each endpoint with its events and why it is disabled, and deliveries with their answer", () => {
     const api = fakeApi(answers());
@@ -125,21 +133,11 @@ describe("WebhooksScreen", () => {
   });
 
   it("registers an endpoint with the chosen events and shows its secret once", async () => {
-    const api = fakeApi(
-      answers({
-        RegisterWebhookEndpoint: {
-          __typename: "Mutation",
-          registerWebhookEndpoint: {
-            __typename: "WebhookEndpointRegistered",
-            secret: "whsec_c2VjcmV0LXNob3duLW9uY2U=",
-            endpoint: endpoint({ id: "ep-3", url: "https://new.example/hooks", events: ["REFUND_PAID", "CASE_RESOLVED"] }),
-          },
-        },
-      }),
-    );
-    render(withProviders(api, <WebhooksScreen />, { role: "ADMIN" }));
-    const user = userEvent.setup();
-    const form = screen.getByRole("region", { name: "Register an endpoint" });
+    const { api, user, form } = renderRegistering({
+      __typename: "WebhookEndpointRegistered",
+      secret: "whsec_c2VjcmV0LXNob3duLW9uY2U=",
+      endpoint: endpoint({ id: "ep-3", url: "https://new.example/hooks", events: ["REFUND_PAID", "CASE_RESOLVED"] }),
+    });
     await user.type(within(form).getByLabelText("URL"), "https://new.example/hooks");
     await user.click(within(form).getByLabelText(/Refund failed/));
     await user.click(within(form).getByLabelText(/Case resolved/));
@@ -158,22 +156,12 @@ describe("WebhooksScreen", () => {
   });
 
   it("shows every field the server refused", async () => {
-    const api = fakeApi(
-      answers({
-        RegisterWebhookEndpoint: {
-          __typename: "Mutation",
-          registerWebhookEndpoint: {
-            __typename: "ValidationFailed",
-            message: "Invalid input: url: must start with http:// or https://",
-            code: "VALIDATION_FAILED",
-            fields: [{ __typename: "FieldError", field: "url", message: "must start with http:// or https://" }],
-          },
-        },
-      }),
-    );
-    render(withProviders(api, <WebhooksScreen />, { role: "ADMIN" }));
-    const user = userEvent.setup();
-    const form = screen.getByRole("region", { name: "Register an endpoint" });
+    const { user, form } = renderRegistering({
+      __typename: "ValidationFailed",
+      message: "Invalid input: url: must start with http:// or https://",
+      code: "VALIDATION_FAILED",
+      fields: [{ __typename: "FieldError", field: "url", message: "must start with http:// or https://" }],
+    });
     await user.type(within(form).getByLabelText("URL"), "https://x.example");
     await user.click(within(form).getByRole("button", { name: "Register endpoint" }));
     const alert = await within(form).findByRole("alert");

@@ -13,13 +13,7 @@ import { RegisterEndpointForm } from "./RegisterEndpointForm";
 export function WebhooksScreen() {
   const [endpointsResult, refetchEndpoints] = useQuery({ query: WebhookEndpoints });
   const [endpointId, setEndpointId] = useState("");
-  const [refreshKey, setRefreshKey] = useState(0);
   const endpoints = endpointsResult.data?.webhookEndpoints ?? [];
-
-  function changed() {
-    refetchEndpoints({ requestPolicy: "network-only" });
-    setRefreshKey((key) => key + 1);
-  }
 
   return (
     <main className="page console-page webhooks-page">
@@ -30,7 +24,7 @@ export function WebhooksScreen() {
       </p>
       <div className="webhooks-layout">
         <div className="stack">
-          <RegisterEndpointForm onRegistered={changed} />
+          <RegisterEndpointForm />
           <section aria-labelledby="endpoints-title" className="stack">
             <h2 id="endpoints-title">Endpoints</h2>
             {endpointsResult.error ? <RequestError error={endpointsResult.error} /> : null}
@@ -47,7 +41,6 @@ export function WebhooksScreen() {
           endpointId={endpointId}
           onEndpointChange={setEndpointId}
           onRefresh={() => refetchEndpoints({ requestPolicy: "network-only" })}
-          refreshKey={refreshKey}
         />
       </div>
     </main>

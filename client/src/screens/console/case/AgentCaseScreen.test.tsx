@@ -3,7 +3,7 @@ import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import type { AgentCaseMessagesQuery, AgentCaseQuery, Role } from "../../../gql/graphql";
-import { fakeApi, fromNow, HOUR, MINUTE, withProviders, type Answer, type Vars } from "../../../test/fakeApi";
+import { fakeApi, fromNow, HOUR, MINUTE, withProviders, type Answer } from "../../../test/fakeApi";
 import { AgentCaseScreen } from "./AgentCaseScreen";
 
 type Case = NonNullable<AgentCaseQuery["supportCase"]>;
@@ -102,8 +102,9 @@ const noMessages: AgentCaseMessagesQuery = {
   },
 };
 
-function answers(theCase: Case, mutation: (name: string, variables: Vars) => unknown = () => null): Answer {
-  return (name, variables) => {
+/** The case's queries, and each mutation's answer by its operation name (none: null). */
+function answers(theCase: Case, mutations: Record<string, unknown> = {}): Answer {
+  return (name) => {
     switch (name) {
       case "AgentCase":
         return { __typename: "Query", supportCase: theCase };
@@ -161,13 +162,13 @@ function answers(theCase: Case, mutation: (name: string, variables: Vars) => unk
           },
         };
       default:
-        return mutation(name, variables);
+        return mutations[name] ?? null;
     }
   };
 }
 
-function renderCase(theCase: Case, mutation?: (name: string, variables: Vars) => unknown, role: Role = "AGENT") {
-  const api = fakeApi(answers(theCase, mutation));
+function renderCase(theCase: Case, mutations: Record<string, unknown> = {}, role: Role = "AGENT") {
+  const api = fakeApi(answers(theCase, mutations));
   render(withProviders(api, <AgentCaseScreen />, { path: "/cases/case-1", route: "/cases/:caseId", role }));
   return { api, ui: userEvent.setup() };
 }
@@ -192,24 +193,22 @@ describe("AgentCaseScreen", () => {
   });
 
   it("sends a reply as public and a note as internal", async () => {
-    const { api, ui } = renderCase(supportCase(), (name) =>
-      name === "AgentPostMessage"
-        ? {
-            postMessage: {
-              __typename: "MessagePosted",
-              postedMessage: {
-                __typename: "Message",
-                id: "m-9",
-                body: "b",
-                internal: false,
-                createdAt: fromNow(0),
-                author: { __typename: "User", id: "agent-1", name: "Alex Agent", role: "AGENT" },
-              },
-              supportCase: { __typename: "SupportCase", id: "case-1", status: "OPEN", updatedAt: fromNow(0), firstResponseBreached: false },
-            },
-          }
-        : null,
-    );
+    const { api, ui } = renderCase(supportCase(), {
+      AgentPostMessage: {
+        postMessage: {
+          __typename: "MessagePosted",
+          postedMessage: {
+            __typename: "Message",
+            id: "m-9",
+            body: "b",
+            internal: false,
+            createdAt: fromNow(0),
+            author: { __typename: "User", id: "agent-1", name: "Alex Agent", role: "AGENT" },
+          },
+          supportCase: { __typename: "SupportCase", id: "case-1", status: "OPEN", updatedAt: fromNow(0), firstResponseBreached: false },
+        },
+      },
+    });
     const box = screen.getByRole("textbox", { name: "Message" });
     await ui.type(box, "Sorry! A refund is on its way.");
     await ui.click(screen.getByRole("button", { name: "Send reply to customer" }));
@@ -231,17 +230,15 @@ describe("AgentCaseScreen", () => {
   });
 
   it("shows an ApprovalLimitExceeded answer where the approval was asked", async () => {
-    const { api, ui } = renderCase(supportCase({ refunds: refundsOf(refund({})) }), (name) =>
-      name === "ApproveRefund"
-        ? {
-            approveRefund: {
-              __typename: "ApprovalLimitExceeded",
-              message: "Agents may approve refunds up to USD 500.00.",
-              code: "APPROVAL_LIMIT_EXCEEDED",
-            },
-          }
-        : null,
-    );
+    const { api, ui } = renderCase(supportCase({ refunds: refundsOf(refund({})) }), {
+      ApproveRefund: {
+        approveRefund: {
+          __typename: "ApprovalLimitExceeded",
+          message: "Agents may approve refunds up to USD 500.00.",
+          code: "APPROVAL_LIMIT_EXCEEDED",
+        },
+      },
+    });
     const item = screen.getByTestId("refund");
     await ui.type(within(item).getByLabelText(/Decision note/), "Broken on arrival");
     await ui.click(within(item).getByRole("button", { name: "Approve refund" }));
@@ -251,17 +248,15 @@ describe("AgentCaseScreen", () => {
   });
 
   it("asks for a note before rejecting and shows a refusal in place", async () => {
-    const { api, ui } = renderCase(supportCase({ refunds: refundsOf(refund({})) }), (name) =>
-      name === "RejectRefund"
-        ? {
-            rejectRefund: {
-              __typename: "InvalidTransition",
-              message: "The refund is already APPROVED.",
-              code: "INVALID_TRANSITION",
-            },
-          }
-        : null,
-    );
+    const { api, ui } = renderCase(supportCase({ refunds: refundsOf(refund({})) }), {
+      RejectRefund: {
+        rejectRefund: {
+          __typename: "InvalidTransition",
+          message: "The refund is already APPROVED.",
+          code: "INVALID_TRANSITION",
+        },
+      },
+    });
     const item = screen.getByTestId("refund");
     await ui.click(within(item).getByRole("button", { name: "Reject refund" }));
     expect(within(item).getByRole("alert")).toHaveTextContent("Write a note for the customer");
@@ -280,7 +275,7 @@ describe("AgentCaseScreen", () => {
   });
 
   it("lets an admin approve what only an admin may", () => {
-    renderCase(supportCase({ refunds: refundsOf(refund({ requiresAdminApproval: true, amount: usd(80000) })) }), undefined, "ADMIN");
+    renderCase(supportCase({ refunds: refundsOf(refund({ requiresAdminApproval: true, amount: usd(80000) })) }), {}, "ADMIN");
     const item = screen.getByTestId("refund");
     expect(within(item).getByText("Admin approval")).toBeInTheDocument();
     expect(within(item).getByRole("button", { name: "Approve refund" })).toBeEnabled();
@@ -290,7 +285,7 @@ describe("AgentCaseScreen", () => {
   it("retries a failed payout", async () => {
     const { api, ui } = renderCase(
       supportCase({ refunds: refundsOf(refund({ status: "FAILED", failureReason: "Card expired" })) }),
-      () => ({ retryRefund: { __typename: "RefundNotAllowed", message: "No.", code: "REFUND_NOT_ALLOWED", denial: "EXCEEDS_REFUNDABLE_AMOUNT" } }),
+      { RetryRefund: { retryRefund: { __typename: "RefundNotAllowed", message: "No.", code: "REFUND_NOT_ALLOWED", denial: "EXCEEDS_REFUNDABLE_AMOUNT" } } },
     );
     expect(screen.getByText("The payout failed: Card expired")).toBeInTheDocument();
     await ui.click(screen.getByRole("button", { name: "Retry payout" }));
@@ -299,19 +294,17 @@ describe("AgentCaseScreen", () => {
   });
 
   it("assigns, sets the priority and offers only the statuses the case can move to", async () => {
-    const { api, ui } = renderCase(supportCase(), (name) =>
-      name === "ChangeCaseStatus"
-        ? {
-            changeCaseStatus: {
-              __typename: "InvalidTransition",
-              message: "Cannot move from OPEN to RESOLVED.",
-              code: "INVALID_TRANSITION",
-              fromCaseStatus: "OPEN",
-              toCaseStatus: "RESOLVED",
-            },
-          }
-        : null,
-    );
+    const { api, ui } = renderCase(supportCase(), {
+      ChangeCaseStatus: {
+        changeCaseStatus: {
+          __typename: "InvalidTransition",
+          message: "Cannot move from OPEN to RESOLVED.",
+          code: "INVALID_TRANSITION",
+          fromCaseStatus: "OPEN",
+          toCaseStatus: "RESOLVED",
+        },
+      },
+    });
     const assignee = screen.getByLabelText("Assignee");
     expect(within(assignee).getAllByRole("option").map((o) => o.textContent)).toEqual([
       "Unassigned",

@@ -73,10 +73,16 @@ const overdue = caseNode({
   resolutionDueAt: fromNow(5 * HOUR),
 });
 
+/** The queue at a URL, answered with these cases (and a next page when `more`). */
+function renderQueue({ path = "/", cases = [caseNode({})], more = false } = {}) {
+  const api = fakeApi(answers(cases, more));
+  render(withProviders(api, <QueueScreen />, { path }));
+  return api;
+}
+
 describe("QueueScreen", () => {
   it("shows each case with its customer, status, priority, assignee, last message, SLA and order", () => {
-    const api = fakeApi(answers([caseNode({}), overdue]));
-    render(withProviders(api, <QueueScreen />));
+    renderQueue({ cases: [caseNode({}), overdue] });
 
     const rows = screen.getAllByTestId("queue-row");
     expect(rows).toHaveLength(2);
@@ -103,12 +109,9 @@ describe("QueueScreen", () => {
   });
 
   it("reads the filters from the URL and sends them", () => {
-    const api = fakeApi(answers([caseNode({})]));
-    render(
-      withProviders(api, <QueueScreen />, {
-        path: "/?status=OPEN&status=WAITING_ON_CUSTOMER&priority=URGENT&assignee=unassigned&overdue=1&q=lamp",
-      }),
-    );
+    const api = renderQueue({
+      path: "/?status=OPEN&status=WAITING_ON_CUSTOMER&priority=URGENT&assignee=unassigned&overdue=1&q=lamp",
+    });
     const status = screen.getByRole("group", { name: "Status" });
     expect(within(status).getByLabelText("Open")).toBeChecked();
     expect(within(status).getByLabelText("Waiting on customer")).toBeChecked();
@@ -138,12 +141,9 @@ describe("QueueScreen", () => {
   });
 
   it("reads the search filters and the sort from the URL and sends them", () => {
-    const api = fakeApi(answers([caseNode({})]));
-    render(
-      withProviders(api, <QueueScreen />, {
-        path: "/?category=BILLING&category=OTHER&email=alice%40example.com&order=%231001&from=2026-03-01&to=2026-03-31&sort=DUE_SOONEST",
-      }),
-    );
+    const api = renderQueue({
+      path: "/?category=BILLING&category=OTHER&email=alice%40example.com&order=%231001&from=2026-03-01&to=2026-03-31&sort=DUE_SOONEST",
+    });
     const category = screen.getByRole("group", { name: "Category" });
     expect(within(category).getByLabelText("Billing")).toBeChecked();
     expect(within(category).getByLabelText("Other")).toBeChecked();
@@ -165,8 +165,7 @@ describe("QueueScreen", () => {
   });
 
   it("searches messages, orders and customers, sorts, and keeps the sort when clearing", async () => {
-    const api = fakeApi(answers([caseNode({})]));
-    render(withProviders(api, <QueueScreen />));
+    const api = renderQueue();
     const ui = userEvent.setup();
 
     await ui.type(screen.getByLabelText("Customer email"), "bob@example.com");
@@ -195,8 +194,7 @@ describe("QueueScreen", () => {
   });
 
   it("writes a changed filter to the URL and asks again", async () => {
-    const api = fakeApi(answers([caseNode({})]));
-    render(withProviders(api, <QueueScreen />));
+    const api = renderQueue();
     const ui = userEvent.setup();
 
     await ui.click(within(screen.getByRole("group", { name: "Status" })).getByLabelText("Open"));
@@ -229,8 +227,7 @@ describe("QueueScreen", () => {
   });
 
   it("pages forward with the cursor and back to the first page", async () => {
-    const api = fakeApi(answers([caseNode({})], true));
-    render(withProviders(api, <QueueScreen />));
+    const api = renderQueue({ more: true });
     const ui = userEvent.setup();
     await ui.click(screen.getByRole("button", { name: "Next page" }));
     expect(api.lastQuery("AgentQueue")).toMatchObject({ first: 25, after: "cursor-25" });
@@ -239,8 +236,7 @@ describe("QueueScreen", () => {
   });
 
   it("says when no case matches", () => {
-    const api = fakeApi(answers([]));
-    render(withProviders(api, <QueueScreen />, { path: "/?status=CLOSED" }));
+    renderQueue({ path: "/?status=CLOSED", cases: [] });
     expect(screen.getByText("No cases match these filters.")).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Clear all filters" })).toBeInTheDocument();
   });
