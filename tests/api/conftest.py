@@ -59,7 +59,13 @@ class Api:
     async def new_staff(self, role: Role = Role.AGENT, name: str = "Test Agent") -> tuple[str, str]:
         """A fresh agent (or admin): (user id, access token). Its own query-cost budget, so a
         test never runs out of the shared demo agent's."""
-        email = f"staff-{uuid.uuid4().hex[:10]}@example.com"
+        user = await self.add_user(f"staff-{uuid.uuid4().hex[:10]}@example.com", name, role)
+        return user.id, await self.gql.login(user.email)
+
+    async def add_user(
+        self, email: str, name: str, role: Role, external_customer_id: str | None = None
+    ) -> User:
+        """A user stored directly (password "demo-password"), as an admin would create one."""
         user = User(
             id=str(uuid.uuid4()),
             email=email,
@@ -67,29 +73,18 @@ class Api:
             role=role,
             password_hash=self.runtime.services.passwords.hash("demo-password"),
             created_at=datetime.now(UTC).replace(microsecond=0),
+            external_customer_id=external_customer_id,
         )
         async with self.runtime.services.uow() as uow:
             await uow.users.add(user)
             await uow.commit()
-        return user.id, await self.gql.login(email)
+        return user
 
     async def new_customer(self, name: str = "Test Customer") -> Customer:
         """A fresh customer with their own orders, so tests never share refund limits."""
         now = datetime.now(UTC).replace(microsecond=0)
         ref = f"cust-{uuid.uuid4().hex[:8]}"
-        email = f"{ref}@example.com"
-        user = User(
-            id=str(uuid.uuid4()),
-            email=email,
-            name=name,
-            role=Role.CUSTOMER,
-            password_hash=self.runtime.services.passwords.hash("demo-password"),
-            created_at=now,
-            external_customer_id=ref,
-        )
-        async with self.runtime.services.uow() as uow:
-            await uow.users.add(user)
-            await uow.commit()
+        user = await self.add_user(f"{ref}@example.com", name, Role.CUSTOMER, ref)
         orders: dict[str, str] = {}
         specs: dict[str, dict[str, Any]] = {
             "delivered": dict(
@@ -138,8 +133,8 @@ class Api:
                 make_order(id=order_id, number=f"#{next(_numbers)}", customer_id=ref, **spec)
             )
             orders[key] = order_id
-        token = await self.gql.login(email)
-        return Customer(email=email, user_id=user.id, token=token, order_ids=orders)
+        token = await self.gql.login(user.email)
+        return Customer(email=user.email, user_id=user.id, token=token, order_ids=orders)
 
 
 @dataclass

@@ -16,20 +16,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from adapters.auth.passwords import Argon2PasswordHasher
 from adapters.order_system.simulator import (
     OrderSimulatorState,
     create_order_simulator,
     make_order,
     simulator_state,
 )
-from app.main import Runtime, create_app
-from domain.users import Role, User
+from app.main import Runtime
+from domain.users import Role
 from tests.api._helpers import OPEN_CASE, REQUEST_REFUND, gid
-from tests.api.conftest import Api
+from tests.api.conftest import Api, running_api
 from tests.faults.proxy import FaultProxy
 from tests.toolbox.graphql import GraphQLClient
 from tests.toolbox.network import serve
@@ -71,23 +69,9 @@ async def outage(api: Api) -> AsyncIterator[Outage]:
                 "order_cache_fresh_seconds": 0,
             }
         )
-        hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-        app = create_app(settings, password_hasher=hasher)
-        async with app.router.lifespan_context(app):
-            runtime: Runtime = app.state.runtime
+        async with running_api(settings, seed_demo=False) as down:
             ref = f"cust-{uuid.uuid4().hex[:8]}"
-            user = User(
-                id=str(uuid.uuid4()),
-                email=f"{ref}@example.com",
-                name="Outage Customer",
-                role=Role.CUSTOMER,
-                password_hash=hasher.hash("demo-password"),
-                created_at=datetime.now(UTC),
-                external_customer_id=ref,
-            )
-            async with runtime.services.uow() as uow:
-                await uow.users.add(user)
-                await uow.commit()
+            user = await down.add_user(f"{ref}@example.com", "Outage Customer", Role.CUSTOMER, ref)
             now = datetime.now(UTC).replace(microsecond=0)
             order_id = f"ord-{ref}-1"
             upstream.upsert(
@@ -102,11 +86,8 @@ async def outage(api: Api) -> AsyncIterator[Outage]:
                     shipping=500,
                 )
             )
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://down.test") as http:
-                gql = GraphQLClient(http)
-                token = await gql.login(user.email)
-                yield Outage(proxy, upstream, gql, runtime, token, order_id)
+            token = await down.gql.login(user.email)
+            yield Outage(proxy, upstream, down.gql, down.runtime, token, order_id)
 
 
 async def list_orders(outage: Outage) -> list[dict[str, Any]]:

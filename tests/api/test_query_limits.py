@@ -15,9 +15,7 @@ import httpx
 import pytest
 from sqlalchemy.exc import ProgrammingError
 
-from adapters.auth.passwords import Argon2PasswordHasher
 from adapters.sql.migrate import upgrade_to_head
-from app.main import create_app, seed
 from app.settings import Settings
 from tests.api._helpers import (
     OPEN_CASE,
@@ -30,7 +28,7 @@ from tests.api._helpers import (
     request_refund,
     unique,
 )
-from tests.api.conftest import Api, Customer
+from tests.api.conftest import Api, Customer, running_api
 from tests.toolbox.graphql import GraphQLClient
 from tests.toolbox.services import REDIS_URL
 
@@ -314,14 +312,8 @@ async def production(tmp_path: Path) -> AsyncIterator[tuple[GraphQLClient, str]]
         payment_gateway_url="http://127.0.0.1:9",
         data_dir=tmp_path,
     )
-    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    app = create_app(settings, password_hasher=hasher)
-    async with app.router.lifespan_context(app):
-        await seed(app.state.runtime)
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.88", 1234))
-        async with httpx.AsyncClient(transport=transport, base_url="http://prod.test") as http:
-            gql = GraphQLClient(http)
-            yield gql, await gql.login("alice@example.com")
+    async with running_api(settings, client_host="127.0.0.88") as production:
+        yield production.gql, await production.gql.login("alice@example.com")
 
 
 INTROSPECTION = [

@@ -6,28 +6,16 @@ file (tests/toolbox/processes.py)."""
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
-from app.settings import Settings
 from tests.toolbox.network import free_port
-from tests.toolbox.processes import Spawned, spawn_process
+from tests.toolbox.processes import Spawned, service_environment, spawn_process
 
 READY_TIMEOUT_S = 30.0
-
-
-def service_environment(**settings: str) -> dict[str, str]:
-    """The caller's environment without any variable the service reads as a setting (a CI job's
-    DATABASE_URL must not leak in), plus `settings`."""
-    names = {name.upper() for name in Settings.model_fields}
-    env = {k: v for k, v in os.environ.items() if k.upper() not in names}
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(settings)
-    return env
 
 
 ServerProcess = Spawned  # .port, .base_url, .output(), .process

@@ -25,12 +25,17 @@ import httpx
 import pytest
 
 from app.settings import Settings
-from tests.e2e.serve_process import service_environment
 from tests.toolbox.graphql import LOGIN, OPEN_CASE, REQUEST_REFUND, internal_id, order_gid
 from tests.toolbox.metrics import parse
 from tests.toolbox.network import free_port
 from tests.toolbox.polling import poll_until
-from tests.toolbox.processes import PROJECT_ROOT, Spawned, spawn_api_server, spawn_process
+from tests.toolbox.processes import (
+    PROJECT_ROOT,
+    Spawned,
+    service_environment,
+    spawn_api_server,
+    spawn_process,
+)
 from tests.toolbox.services import REDIS_URL, redis_or_skip, throwaway_database
 from tests.toolbox.ws import connect
 

@@ -31,8 +31,20 @@ from typing import Any
 
 import httpx
 
+from app.settings import Settings
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 OUTPUT_TAIL = 6000  # characters of a process's output shown when it fails
+
+
+def service_environment(**settings: str) -> dict[str, str]:
+    """The caller's environment without any variable the service reads as a setting (a CI job's
+    DATABASE_URL must not leak in), plus `settings`."""
+    names = {name.upper() for name in Settings.model_fields}
+    env = {k: v for k, v in os.environ.items() if k.upper() not in names}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(settings)
+    return env
 
 
 def api_server_command(port: int) -> list[str]:

@@ -146,8 +146,7 @@ def test_production_start_up_fails_with_one_clear_message(module: str, tmp_path:
     import subprocess
     import sys
 
-    from tests.e2e.serve_process import service_environment
-    from tests.toolbox.processes import PROJECT_ROOT
+    from tests.toolbox.processes import PROJECT_ROOT, service_environment
 
     env = service_environment(
         APP_ENV="production",
