@@ -7,9 +7,11 @@ once. Import from the module that holds it:
 |             | create/drop_postgres_database, drop_stale_databases; `redis_or_skip()`         |
 | network     | `free_port()`; `serve(app)`: uvicorn in the test's loop; `silent_server()`     |
 | processes   | `spawn_process(args, ready_url=...)`: a child process, ready within a deadline, |
-|             | its output shown on failure, stopped at the end; `spawn_api_server(port)`      |
+|             | its output shown on failure, stopped at the end; `spawn_api_server(port)`;     |
+|             | `service_environment(**settings)`: this environment minus service settings     |
 | polling     | `poll_until(probe, until=..., deadline=...)`                                   |
-| graphql     | `GraphQLClient` and the shared GraphQL documents                               |
+| graphql     | `GraphQLClient`, the shared GraphQL documents; `gid` / `order_gid` /           |
+|             | `internal_id`: global ids                                                      |
 | ws          | the graphql-transport-ws client; `next_is` / `until`: sentinel checks          |
 
 Markers: a test that needs PostgreSQL or Redis carries `postgres` / `redis` (tests/conftest.py).
