@@ -52,12 +52,11 @@ class RefundWorker(PollingWorker[JobResult]):
         polling: Polling,
         *,
         checkpoint: Checkpoint | None = None,
-        identity: str | None = None,
         on_result: Callable[[JobResult], None] | None = None,
     ) -> None:
         if services.payments is None:
             raise ValueError("the refund worker needs Services.payments")
-        super().__init__(polling, identity=identity or worker_identity(), on_done=on_result)
+        super().__init__(polling, identity=worker_identity(), on_done=on_result)
         self.services = services
         self.checkpoint = checkpoint
 

@@ -12,8 +12,6 @@ its lease expires, so another worker sends it again (same webhook-id).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from app.polling_worker import Polling, PollingWorker, worker_identity
 from domain.usecases.outbound_webhooks import DeliveryAttempt, run_next_webhook_delivery
 from domain.usecases.services import Services
@@ -23,23 +21,11 @@ class WebhookWorker(PollingWorker[DeliveryAttempt]):
     kind = "webhook"
     unit = "attempt"
 
-    def __init__(
-        self,
-        services: Services,
-        polling: Polling,
-        *,
-        identity: str | None = None,
-        on_attempt: Callable[[DeliveryAttempt], None] | None = None,
-    ) -> None:
+    def __init__(self, services: Services, polling: Polling) -> None:
         if services.webhooks is None or services.webhook_sender is None:
             raise ValueError("the webhook worker needs Services.webhooks and webhook_sender")
-        identity = identity or f"webhooks:{worker_identity()}"
-        super().__init__(polling, identity=identity, on_done=on_attempt)
+        super().__init__(polling, identity=f"webhooks:{worker_identity()}", on_done=None)
         self.services = services
-
-    @property
-    def attempts(self) -> int:
-        return self.done
 
     async def step(self, owner: str) -> DeliveryAttempt | None:
         return await run_next_webhook_delivery(self.services, owner)

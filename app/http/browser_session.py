@@ -21,10 +21,10 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
 
 from app.graphql.ids import encode_id
 from app.http.cookies import REFRESH_COOKIE, ResponseCookies, cookies_secure
+from app.http.endpoint import RequestEndpoint
 from domain.errors import InvalidRefreshToken
 from domain.usecases import sessions
 from domain.usecases.services import Services
@@ -46,17 +46,12 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
     )
 
 
-class BrowserSessionEndpoint:
+class BrowserSessionEndpoint(RequestEndpoint):
     """POST /auth/refresh and POST /auth/logout (one ASGI endpoint; the path picks the action)."""
 
     def __init__(self, services: Services, *, production: bool) -> None:
         self.services = services
         self.production = production
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        response = await self.handle(request)
-        await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
         if request.method != "POST":

@@ -41,8 +41,8 @@ from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
 
+from app.http.endpoint import RequestEndpoint
 from app.observability.metrics import observe_webhook
 from domain.order_events import DELIVERY_ID_MAX, OrderEvent, OrderEventType
 from domain.orders import Order
@@ -228,7 +228,7 @@ class StoredEventDecoder:
             raise ValueError(exc.reason) from None
 
 
-class OrderWebhookEndpoint:
+class OrderWebhookEndpoint(RequestEndpoint):
     """The ASGI endpoint; see the module docstring."""
 
     def __init__(
@@ -245,11 +245,6 @@ class OrderWebhookEndpoint:
         self.verifier = verifier
         self.parse_order = parse_order
         self.max_body_bytes = max_body_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        response = await self.handle(request)
-        await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
         if request.method != "POST":

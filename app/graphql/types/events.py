@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import strawberry
+from aiodataloader import DataLoader
 
 from app.graphql.context import Info
 from app.graphql.fields import field
@@ -17,10 +19,30 @@ from app.graphql.types.from_model import from_model
 from app.graphql.types.messages import Message
 from app.graphql.types.refunds import Refund, SupportCaseRef
 from app.graphql.types.users import User, user_relation
-from domain import cases as dc
 from domain import events as de
-from domain import refunds as dr
 from domain import visibility
+from domain.users import Principal
+
+M = TypeVar("M")
+N = TypeVar("N")
+
+
+def _visible(
+    info: Info,
+    loader: DataLoader[str, M | None],
+    key: str | None,
+    may_see: Callable[[Principal | None, M], bool],
+    wrap: Callable[[M], N],
+) -> N | None:
+    """The object an event names (None: it names none), null unless the viewer may see it."""
+    if key is None:
+        return None
+    principal = info.context.principal
+
+    def visible(found: M | None) -> N | None:
+        return wrap(found) if found is not None and may_see(principal, found) else None
+
+    return then(loader.load(key), visible)
 
 
 @strawberry.type(description="An entry of a case's append-only timeline.")
@@ -52,29 +74,23 @@ class CaseEvent(Node):
 
     @field(description="The message, for MESSAGE_POSTED.")
     def message(self, info: Info) -> Message | None:
-        if self.model.message_id is None:
-            return None
-        principal = info.context.principal
-
-        def visible(message: dc.Message | None) -> Message | None:
-            if message is None or not visibility.may_see_message(principal, message):
-                return None
-            return Message.from_domain(message)
-
-        return then(info.context.loaders.message_by_id.load(self.model.message_id), visible)
+        return _visible(
+            info,
+            info.context.loaders.message_by_id,
+            self.model.message_id,
+            visibility.may_see_message,
+            Message.from_domain,
+        )
 
     @field(description="The refund, for REFUND_* events.")
     def refund(self, info: Info) -> Refund | None:
-        if self.model.refund_id is None:
-            return None
-        principal = info.context.principal
-
-        def visible(refund: dr.Refund | None) -> Refund | None:
-            if refund is None or not visibility.may_see_refund(principal, refund):
-                return None
-            return Refund.from_domain(refund)
-
-        return then(info.context.loaders.refund_by_id.load(self.model.refund_id), visible)
+        return _visible(
+            info,
+            info.context.loaders.refund_by_id,
+            self.model.refund_id,
+            visibility.may_see_refund,
+            Refund.from_domain,
+        )
 
     @classmethod
     def from_domain(cls, event: de.CaseEvent) -> CaseEvent:
