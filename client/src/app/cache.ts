@@ -4,8 +4,13 @@
 import { cacheExchange, type Cache, type KeyingConfig } from "@urql/exchange-graphcache";
 import schema from "../gql/introspection.json";
 import type {
+  AgentPostMessageMutation,
+  ApplyMacroMutation,
   CaseEventType,
+  CaseEventsLiveSubscription,
+  PostReplyMutation,
   RegisterWebhookEndpointMutation,
+  RequestRefundMutation,
   ResendWebhookDeliveryMutation,
 } from "../gql/graphql";
 
@@ -69,6 +74,12 @@ export function applyCaseEvent(cache: Cache, event: LiveEventShape): void {
   if (QUEUE_EVENTS.has(event.type)) invalidateField(cache, "Query", "supportCases");
 }
 
+/** The library is read again after any change to a macro (a new, renamed or deleted one changes
+ * the list). */
+function refetchMacros(_result: unknown, _args: unknown, cache: Cache): void {
+  invalidateField(cache, "Query", "macros");
+}
+
 export function createCache() {
   return cacheExchange({
     schema,
@@ -76,7 +87,7 @@ export function createCache() {
     updates: {
       Subscription: {
         caseEvents(result, _args, cache) {
-          const event = result.caseEvents as LiveEventShape | undefined;
+          const event = result.caseEvents as CaseEventsLiveSubscription["caseEvents"] | undefined;
           if (event) applyCaseEvent(cache, event);
         },
       },
@@ -85,14 +96,17 @@ export function createCache() {
           invalidateField(cache, "Query", "supportCases");
         },
         postMessage(result, _args, cache) {
-          const outcome = result.postMessage as { __typename: string; supportCase?: { id: string } };
-          if (outcome.__typename === "MessagePosted" && outcome.supportCase) {
+          // The agent's and the customer's reply select the same case id.
+          const outcome = result.postMessage as
+            | AgentPostMessageMutation["postMessage"]
+            | PostReplyMutation["postMessage"];
+          if (outcome.__typename === "MessagePosted") {
             applyCaseEvent(cache, { type: "MESSAGE_POSTED", supportCase: outcome.supportCase });
           }
         },
         applyMacro(result, _args, cache) {
-          const outcome = result.applyMacro as { __typename: string; supportCase?: { id: string } };
-          if (outcome.__typename === "MacroApplied" && outcome.supportCase) {
+          const outcome = result.applyMacro as ApplyMacroMutation["applyMacro"];
+          if (outcome.__typename === "MacroApplied") {
             applyCaseEvent(cache, { type: "MESSAGE_POSTED", supportCase: outcome.supportCase });
             applyCaseEvent(cache, { type: "STATUS_CHANGED", supportCase: outcome.supportCase });
           }
@@ -101,22 +115,14 @@ export function createCache() {
           // The result carries the case's new `satisfaction`; only the report is out of date.
           invalidateField(cache, "Query", "satisfactionReport");
         },
-        createMacro(_result, _args, cache) {
-          invalidateField(cache, "Query", "macros");
-        },
-        updateMacro(_result, _args, cache) {
-          invalidateField(cache, "Query", "macros");
-        },
-        deleteMacro(_result, _args, cache) {
-          invalidateField(cache, "Query", "macros");
-        },
+        createMacro: refetchMacros,
+        updateMacro: refetchMacros,
+        deleteMacro: refetchMacros,
         requestRefund(result, _args, cache) {
-          const outcome = result.requestRefund as {
-            __typename: string;
-            refund?: { supportCase?: { id: string } };
-          };
-          const supportCase = outcome.refund?.supportCase;
-          if (supportCase) applyCaseEvent(cache, { type: "REFUND_REQUESTED", supportCase });
+          const outcome = result.requestRefund as RequestRefundMutation["requestRefund"];
+          if (outcome.__typename === "RefundRequested") {
+            applyCaseEvent(cache, { type: "REFUND_REQUESTED", supportCase: outcome.refund.supportCase });
+          }
         },
         registerWebhookEndpoint(result, _args, cache) {
           const outcome = result.registerWebhookEndpoint as RegisterWebhookEndpointMutation["registerWebhookEndpoint"];
