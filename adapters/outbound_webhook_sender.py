@@ -34,6 +34,7 @@ from domain.outbound_webhooks import (
     ERROR_MAX,
     RESPONSE_EXCERPT_MAX,
     SendResult,
+    WebhookPost,
     is_private_address,
 )
 
@@ -88,17 +89,9 @@ class HttpWebhookSender:
         if self._owns_client:
             await self._client.aclose()
 
-    async def send(
-        self,
-        url: str,
-        *,
-        message_id: str,
-        payload: str,
-        secrets: Sequence[str],
-        timestamp: datetime,
-        timeout_seconds: float,
-    ) -> SendResult:
-        headers = signed_headers(secrets, message_id, timestamp, payload)
+    async def send(self, post: WebhookPost) -> SendResult:
+        url, payload, timeout_seconds = post.url, post.payload, post.timeout_seconds
+        headers = signed_headers(post.secrets, post.message_id, post.timestamp, payload)
         try:
             async with asyncio.timeout(timeout_seconds):
                 if not self._allow_private_targets:

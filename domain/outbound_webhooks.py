@@ -478,6 +478,28 @@ class WebhookDelivery:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryFilter:
+    """Which deliveries a list shows: one endpoint's (None: every endpoint's), in these states
+    (empty: any)."""
+
+    endpoint_id: str | None = None
+    states: tuple[WebhookDeliveryState, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookPost:
+    """One attempt to send a delivery: POST `payload` to `url`, signed with every secret (current
+    first), stamped `timestamp`, all within `timeout_seconds`."""
+
+    url: str
+    message_id: str
+    payload: str
+    secrets: Sequence[str]
+    timestamp: datetime
+    timeout_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class SendResult:
     """One attempt as the sender saw it: an HTTP status and the start of the body, or an
     error (timeout, refused connection...) when no answer came."""

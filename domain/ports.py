@@ -20,10 +20,11 @@ from domain.order_events import OrderEvent, OrderVersionAdvance, StoredDelivery
 from domain.orders import Order, OrderPage, OrderStatus
 from domain.outbound_webhooks import (
     AttemptOutcome,
+    DeliveryFilter,
     SendResult,
     WebhookDelivery,
-    WebhookDeliveryState,
     WebhookEndpoint,
+    WebhookPost,
 )
 from domain.queries import Page
 from domain.refund_jobs import RefundJob, RefundQueueDepths
@@ -448,12 +449,7 @@ class WebhookStore(Protocol):
     ) -> None: ...
 
     async def list_deliveries(
-        self,
-        *,
-        first: int,
-        after: str | None,
-        endpoint_id: str | None = None,
-        states: Sequence[WebhookDeliveryState] = (),
+        self, delivery_filter: DeliveryFilter, *, first: int, after: str | None
     ) -> Page[WebhookDelivery]:
         """Newest first, keyset-paginated (ValidationFailed for a cursor not of this list)."""
         ...
@@ -481,16 +477,7 @@ class WebhookStore(Protocol):
 
 
 class WebhookSender(Protocol):
-    async def send(
-        self,
-        url: str,
-        *,
-        message_id: str,
-        payload: str,
-        secrets: Sequence[str],
-        timestamp: datetime,
-        timeout_seconds: float,
-    ) -> SendResult:
-        """POST `payload` signed with every secret (Standard Webhooks). Never raises for
+    async def send(self, post: WebhookPost) -> SendResult:
+        """POST the payload signed with every secret (Standard Webhooks). Never raises for
         what the receiver or the network does: that is a SendResult with an error."""
         ...

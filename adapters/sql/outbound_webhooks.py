@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, insert, or_, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import Executable, Select, and_, case, insert, or_, select, update
+from sqlalchemy.engine import CursorResult, RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters import cursors
@@ -33,6 +33,7 @@ from domain.outbound_webhooks import (
     ERROR_MAX,
     AttemptOutcome,
     CaseFacts,
+    DeliveryFilter,
     RefundFacts,
     SendResult,
     WebhookDelivery,
@@ -180,19 +181,26 @@ class SqlWebhookStore:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = session_factory
 
-    async def add_endpoint(
-        self, endpoint: WebhookEndpoint, *, audit: AuditEntry | None = None
-    ) -> None:
+    async def _write(self, statement: Executable, audit: AuditEntry | None) -> None:
+        """`statement`, then the audit entry of the admin action it is, in one transaction."""
         async with self._sessions() as session, session.begin():
-            await session.execute(insert(webhook_endpoints).values(**endpoint_values(endpoint)))
+            await session.execute(statement)
             if audit is not None:
                 await SqlAuditLog(session).add(audit)
 
-    async def get_endpoint(self, endpoint_id: str) -> WebhookEndpoint | None:
+    async def _rows(self, statement: Select[Any]) -> Sequence[RowMapping]:
         async with self._sessions() as session:
-            stmt = select(webhook_endpoints).where(_E.id == endpoint_id)
-            row = (await session.execute(stmt)).mappings().first()
-        return endpoint_from_row(row) if row is not None else None
+            rows: Sequence[RowMapping] = (await session.execute(statement)).mappings().all()
+        return rows
+
+    async def add_endpoint(
+        self, endpoint: WebhookEndpoint, *, audit: AuditEntry | None = None
+    ) -> None:
+        await self._write(insert(webhook_endpoints).values(**endpoint_values(endpoint)), audit)
+
+    async def get_endpoint(self, endpoint_id: str) -> WebhookEndpoint | None:
+        rows = await self._rows(select(webhook_endpoints).where(_E.id == endpoint_id))
+        return endpoint_from_row(rows[0]) if rows else None
 
     async def save_endpoint(
         self, endpoint: WebhookEndpoint, *, audit: AuditEntry | None = None
@@ -204,52 +212,36 @@ class SqlWebhookStore:
             values["consecutive_failures"] = case(
                 (_E.active, _E.consecutive_failures), else_=endpoint.consecutive_failures
             )
-        async with self._sessions() as session, session.begin():
-            await session.execute(
-                update(webhook_endpoints).where(_E.id == endpoint.id).values(**values)
-            )
-            if audit is not None:
-                await SqlAuditLog(session).add(audit)
+        await self._write(
+            update(webhook_endpoints).where(_E.id == endpoint.id).values(**values), audit
+        )
 
     async def list_endpoints(self) -> list[WebhookEndpoint]:
-        async with self._sessions() as session:
-            stmt = select(webhook_endpoints).order_by(_E.created_at, _E.id)
-            rows = (await session.execute(stmt)).mappings().all()
+        rows = await self._rows(select(webhook_endpoints).order_by(_E.created_at, _E.id))
         return [endpoint_from_row(row) for row in rows]
 
     async def get_delivery(self, delivery_id: str) -> WebhookDelivery | None:
-        async with self._sessions() as session:
-            stmt = select(webhook_deliveries).where(_D.id == delivery_id)
-            row = (await session.execute(stmt)).mappings().first()
-        return delivery_from_row(row) if row is not None else None
+        rows = await self._rows(select(webhook_deliveries).where(_D.id == delivery_id))
+        return delivery_from_row(rows[0]) if rows else None
 
     async def add_delivery(
         self, delivery: WebhookDelivery, *, audit: AuditEntry | None = None
     ) -> None:
-        async with self._sessions() as session, session.begin():
-            await session.execute(insert(webhook_deliveries).values(**delivery_values(delivery)))
-            if audit is not None:
-                await SqlAuditLog(session).add(audit)
+        await self._write(insert(webhook_deliveries).values(**delivery_values(delivery)), audit)
 
     async def list_deliveries(
-        self,
-        *,
-        first: int,
-        after: str | None,
-        endpoint_id: str | None = None,
-        states: Sequence[WebhookDeliveryState] = (),
+        self, delivery_filter: DeliveryFilter, *, first: int, after: str | None
     ) -> Page[WebhookDelivery]:
         stmt = select(webhook_deliveries)
-        if endpoint_id is not None:
-            stmt = stmt.where(_D.endpoint_id == endpoint_id)
-        if states:
-            stmt = stmt.where(_D.state.in_([s.value for s in states]))
+        if delivery_filter.endpoint_id is not None:
+            stmt = stmt.where(_D.endpoint_id == delivery_filter.endpoint_id)
+        if delivery_filter.states:
+            stmt = stmt.where(_D.state.in_([s.value for s in delivery_filter.states]))
         if after is not None:
             at, delivery_id = cursors.decode_cursor(_CURSOR_KIND, after)
             stmt = stmt.where(keyset.before(_D.created_at, _D.id, at, delivery_id))
         stmt = stmt.order_by(_D.created_at.desc(), _D.id.desc()).limit(first + 1)
-        async with self._sessions() as session:
-            rows = (await session.execute(stmt)).mappings().all()
+        rows = await self._rows(stmt)
         items = [delivery_from_row(row) for row in rows[:first]]
         return Page(
             items=items,

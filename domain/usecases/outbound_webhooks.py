@@ -23,11 +23,13 @@ from datetime import timedelta
 from domain.admin import AdminActor, AuditAction
 from domain.errors import NotFound
 from domain.outbound_webhooks import (
+    DeliveryFilter,
     SendResult,
     WebhookDelivery,
     WebhookDeliveryState,
     WebhookEndpoint,
     WebhookEvent,
+    WebhookPost,
     attempt_outcome,
 )
 from domain.ports import WebhookSender, WebhookStore
@@ -189,7 +191,7 @@ async def list_deliveries(
     require_admin(actor)
     size = page_size(first)
     return await _store(services).list_deliveries(
-        first=size, after=after, endpoint_id=endpoint_id, states=states
+        DeliveryFilter(endpoint_id, tuple(states)), first=size, after=after
     )
 
 
@@ -231,12 +233,14 @@ async def run_next_webhook_delivery(services: Services, owner: str) -> DeliveryA
     delivery, endpoint = claimed
     sent_at = services.clock.now()
     result = await sender.send(
-        endpoint.url,
-        message_id=delivery.message_id,
-        payload=delivery.payload,
-        secrets=endpoint.signing_secrets(sent_at),
-        timestamp=sent_at,
-        timeout_seconds=policy.request_timeout.total_seconds(),
+        WebhookPost(
+            endpoint.url,
+            message_id=delivery.message_id,
+            payload=delivery.payload,
+            secrets=endpoint.signing_secrets(sent_at),
+            timestamp=sent_at,
+            timeout_seconds=policy.request_timeout.total_seconds(),
+        )
     )
     now = services.clock.now()
     outcome = attempt_outcome(delivery, result, policy, now)

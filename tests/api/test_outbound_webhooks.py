@@ -34,7 +34,7 @@ from adapters.payment_gateway.simulator import (
     PaymentGatewaySimulatorState,
 )
 from app.settings import Settings
-from domain.outbound_webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from domain.outbound_webhooks import DeliveryFilter, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from domain.usecases.outbound_webhooks import drain_webhook_deliveries
 from tests.api._helpers import APPROVE_REFUND, codes, gid, open_case, request_refund
 from tests.api.conftest import Api, running_api
@@ -514,7 +514,9 @@ async def test_only_admins_manage_webhooks(world: World, who: str) -> None:
     # delivery resent, no audit entry.
     assert [e.id for e in await store.list_endpoints()] == endpoints_before
     assert await store.get_endpoint(internal_id(endpoint_id)) == guarded_before
-    resent = await store.list_deliveries(first=10, after=None, endpoint_id=internal_id(endpoint_id))
+    resent = await store.list_deliveries(
+        DeliveryFilter(internal_id(endpoint_id)), first=10, after=None
+    )
     assert resent.items == []
     assert await w.api.gql.ok(AUDIT_LOG, None, w.admin) == audit_before
 

@@ -14,7 +14,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from adapters.outbound_webhook_sender import RESPONSE_READ_MAX, HttpWebhookSender
-from domain.outbound_webhooks import SendResult, new_secret
+from domain.outbound_webhooks import SendResult, WebhookPost, new_secret
 from tests.toolbox.network import free_port, serve, silent_server
 
 BODY = '{"data":{},"timestamp":"2026-12-06T08:00:00Z","type":"refund.paid"}'
@@ -32,12 +32,14 @@ async def send(
     """`sender` posts BODY to `url`, signed with `secrets` (default: a fresh one), sent `at`
     (default: now)."""
     return await sender.send(
-        url,
-        message_id=message_id,
-        payload=BODY,
-        secrets=secrets or [new_secret()],
-        timestamp=at or datetime.now(UTC),
-        timeout_seconds=timeout_seconds,
+        WebhookPost(
+            url,
+            message_id=message_id,
+            payload=BODY,
+            secrets=secrets or [new_secret()],
+            timestamp=at or datetime.now(UTC),
+            timeout_seconds=timeout_seconds,
+        )
     )
 
 

@@ -21,6 +21,7 @@ from adapters.sql.tables_outbound_webhooks import webhook_deliveries
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from domain.errors import ValidationFailed
 from domain.outbound_webhooks import (
+    DeliveryFilter,
     SendResult,
     WebhookDelivery,
     WebhookDeliveryPolicy,
@@ -84,7 +85,7 @@ async def open_case(o: Outbox, *, commit: bool = True) -> str:
 
 
 async def deliveries_of(o: Outbox, endpoint_id: str) -> list[WebhookDelivery]:
-    page = await o.store.list_deliveries(first=100, after=None, endpoint_id=endpoint_id)
+    page = await o.store.list_deliveries(DeliveryFilter(endpoint_id), first=100, after=None)
     return list(page.items)
 
 
@@ -98,7 +99,7 @@ async def test_a_change_and_its_deliveries_commit_together(outbox: Outbox) -> No
     assert await deliveries_of(o, opened.id) == []
 
     case_id = await open_case(o)
-    page = await o.store.list_deliveries(first=100, after=None, endpoint_id=opened.id)
+    page = await o.store.list_deliveries(DeliveryFilter(opened.id), first=100, after=None)
     (delivery,) = page.items
     assert delivery.event_type is WebhookEvent.CASE_OPENED
     assert delivery.state is WebhookDeliveryState.PENDING and delivery.attempts == 0
@@ -192,21 +193,21 @@ async def test_deliveries_page_newest_first(outbox: Outbox) -> None:
     target = await endpoint(o, WebhookEvent.CASE_OPENED)
     for _ in range(5):
         await open_case(o)
-    everything = await o.store.list_deliveries(first=100, after=None, endpoint_id=target.id)
+    everything = await o.store.list_deliveries(DeliveryFilter(target.id), first=100, after=None)
     assert len(everything.items) == 5
     created = [d.created_at for d in everything.items]
     assert created == sorted(created, reverse=True)
     seen: list[str] = []
     after = None
     while True:
-        page = await o.store.list_deliveries(first=2, after=after, endpoint_id=target.id)
+        page = await o.store.list_deliveries(DeliveryFilter(target.id), first=2, after=after)
         seen += [d.id for d in page.items]
         if not page.has_next_page:
             break
         after = page.end_cursor
     assert seen == [d.id for d in everything.items]
     with pytest.raises(ValidationFailed):
-        await o.store.list_deliveries(first=2, after="garbage", endpoint_id=target.id)
+        await o.store.list_deliveries(DeliveryFilter(target.id), first=2, after="garbage")
 
 
 async def test_each_active_subscriber_gets_one_delivery(outbox: Outbox) -> None:
