@@ -38,6 +38,15 @@ def then(
     return cast(R, _later(future, convert, translate))
 
 
+def or_none(convert: Callable[[T], R]) -> Callable[[T | None], R | None]:
+    """`convert` for a relation that may be absent: a missing value (None) stays None."""
+
+    def converted(value: T | None) -> R | None:
+        return None if value is None else convert(value)
+
+    return converted
+
+
 async def _later(
     future: Awaitable[T],
     convert: Callable[[T], R],

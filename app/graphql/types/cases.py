@@ -13,7 +13,7 @@ from app.graphql.context import Info
 from app.graphql.errors import InvalidArgument, argument_error
 from app.graphql.fields import field
 from app.graphql.ids import encode_id
-from app.graphql.relations import then
+from app.graphql.relations import or_none, then
 from app.graphql.types.common import (
     AfterArg,
     CaseCategory,
@@ -25,10 +25,10 @@ from app.graphql.types.common import (
 from app.graphql.types.connections import Connection, Counter, connection
 from app.graphql.types.events import CaseEventConnection
 from app.graphql.types.from_model import from_model
-from app.graphql.types.messages import Message, MessageConnection, message_or_none
+from app.graphql.types.messages import Message, MessageConnection
 from app.graphql.types.orders import Order, order_relation
 from app.graphql.types.refunds import Refund, RefundConnection
-from app.graphql.types.satisfaction import CaseRating, rating_or_none
+from app.graphql.types.satisfaction import CaseRating
 from app.graphql.types.users import User, required_user, user_relation
 from domain import cases as dc
 from domain import visibility
@@ -122,7 +122,7 @@ class SupportCase(Node):
 
     @field(description="The newest message (public only, for customers).")
     def last_message(self, info: Info) -> Message | None:
-        return then(last_message_loader(info).load(self.model.id), message_or_none)
+        return then(last_message_loader(info).load(self.model.id), or_none(Message.from_domain))
 
     @field(
         description="Every refund of this case, oldest first (unbounded).",
@@ -185,7 +185,8 @@ class SupportCase(Node):
 
     @field(description="The customer's rating, once given (null until then).")
     def satisfaction(self, info: Info) -> CaseRating | None:
-        return then(info.context.loaders.rating_by_case_id.load(self.model.id), rating_or_none)
+        rating = info.context.loaders.rating_by_case_id.load(self.model.id)
+        return then(rating, or_none(CaseRating.from_domain))
 
     @field(
         description="Until when the customer may rate the case: its resolution plus the rating "

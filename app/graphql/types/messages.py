@@ -36,10 +36,6 @@ class Message(Node):
         return from_model(cls, message, id=encode_id("Message", message.id))
 
 
-def message_or_none(message: dc.Message | None) -> Message | None:
-    return Message.from_domain(message) if message is not None else None
-
-
 if TYPE_CHECKING:
     MessageConnection = Connection[Message]
 else:

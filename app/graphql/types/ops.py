@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.relations import then
+from app.graphql.relations import or_none, then
 from app.graphql.types.connections import Connection, connection
 from app.graphql.types.from_model import from_model
-from app.graphql.types.refunds import Refund, refund_or_none
+from app.graphql.types.refunds import Refund
 from domain import refund_jobs as dj
 from domain.refund_jobs import RefundJobStatus
 
@@ -45,7 +45,8 @@ class RefundJob:
     status: RefundJobStatus = strawberry.field(description="Where the job is.")
 
     def _refund(self, info: Info) -> Refund | None:
-        return then(info.context.loaders.refund_by_id.load(self.model.refund_id), refund_or_none)
+        refund = info.context.loaders.refund_by_id.load(self.model.refund_id)
+        return then(refund, or_none(Refund.from_domain))
 
     # A resolver declared in place (@field would list it after every plain field): the schema
     # keeps its field order.

@@ -11,7 +11,7 @@ from app.graphql.context import Info
 from app.graphql.errors import OrderUnavailableError
 from app.graphql.fields import field
 from app.graphql.ids import encode_id
-from app.graphql.relations import then
+from app.graphql.relations import or_none, then
 from app.graphql.types.common import Money, Node, OrderStatus
 from app.graphql.types.connections import Connection, connection
 from app.graphql.types.from_model import from_model
@@ -109,16 +109,16 @@ class Order(Node):
     as_of: datetime = strawberry.field(description="When this copy was read from the order system.")
 
 
-def _order(order: do.Order | None) -> Order | None:
-    return Order.from_domain(order) if order is not None else None
-
-
 def order_relation(info: Info, order_id: str | None) -> Order | None:
     """The order `order_id` (None: none) through the request's order loader; an order system
     that cannot be reached is the field's OrderUnavailableError."""
     if order_id is None:
         return None
-    return then(info.context.loaders.order_by_id.load(order_id), _order, _order_unavailable)
+    return then(
+        info.context.loaders.order_by_id.load(order_id),
+        or_none(Order.from_domain),
+        _order_unavailable,
+    )
 
 
 if TYPE_CHECKING:

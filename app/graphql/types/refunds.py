@@ -108,10 +108,6 @@ class Refund(Node):
         )
 
 
-def refund_or_none(refund: dr.Refund | None) -> Refund | None:
-    return Refund.from_domain(refund) if refund is not None else None
-
-
 if TYPE_CHECKING:
     RefundConnection = Connection[Refund]
 else:

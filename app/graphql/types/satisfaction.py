@@ -29,10 +29,6 @@ class CaseRating:
         return from_model(cls, rating)
 
 
-def rating_or_none(rating: ds.CaseRating | None) -> CaseRating | None:
-    return CaseRating.from_domain(rating) if rating is not None else None
-
-
 @strawberry.type(description="How many ratings gave one score.")
 class ScoreCount:
     score: int = strawberry.field(description="1 to 5.")

@@ -9,7 +9,7 @@ import strawberry
 from app.graphql.context import Info
 from app.graphql.fields import field
 from app.graphql.ids import encode_id
-from app.graphql.relations import then
+from app.graphql.relations import or_none, then
 from app.graphql.types.common import Node, Role
 from app.graphql.types.connections import Connection, connection
 from app.graphql.types.from_model import from_model
@@ -48,10 +48,6 @@ class User(Node):
         return from_model(cls, user, id=encode_id("User", user.id), is_self=is_self)
 
 
-def _user(user: du.User | None) -> User | None:
-    return User.from_domain(user) if user is not None else None
-
-
 def _existing_user(user: du.User | None) -> User:
     assert user is not None  # a foreign key keeps it
     return User.from_domain(user)
@@ -61,7 +57,7 @@ def user_relation(info: Info, user_id: str | None) -> User | None:
     """The user `user_id` (None: none), through the request's user loader."""
     if user_id is None:
         return None
-    return then(info.context.loaders.user_by_id.load(user_id), _user)
+    return then(info.context.loaders.user_by_id.load(user_id), or_none(User.from_domain))
 
 
 def required_user(info: Info, user_id: str) -> User:

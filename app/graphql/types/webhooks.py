@@ -13,7 +13,7 @@ import strawberry
 from app.graphql.context import Info
 from app.graphql.fields import field
 from app.graphql.ids import encode_id
-from app.graphql.relations import then
+from app.graphql.relations import or_none, then
 from app.graphql.types.common import _enum
 from app.graphql.types.connections import Connection, connection
 from app.graphql.types.from_model import from_model
@@ -85,10 +85,6 @@ class WebhookEndpoint:
         )
 
 
-def _endpoint_or_none(endpoint: dw.WebhookEndpoint | None) -> WebhookEndpoint | None:
-    return WebhookEndpoint.from_domain(endpoint) if endpoint is not None else None
-
-
 @strawberry.type(description="One message to one endpoint, its attempts and the last answer.")
 class WebhookDelivery:
     model: strawberry.Private[dw.WebhookDelivery]
@@ -125,7 +121,7 @@ class WebhookDelivery:
     def endpoint(self, info: Info) -> WebhookEndpoint | None:
         return then(
             info.context.loaders.webhook_endpoint_by_id.load(self.model.endpoint_id),
-            _endpoint_or_none,
+            or_none(WebhookEndpoint.from_domain),
         )
 
     @classmethod
