@@ -47,6 +47,18 @@ def or_none(convert: Callable[[T], R]) -> Callable[[T | None], R | None]:
     return converted
 
 
+def required(convert: Callable[[T], R]) -> Callable[[T | None], R]:
+    """`convert` for a relation a foreign key guarantees (a case's customer, a refund's case):
+    a missing value is a bug, not a null."""
+
+    def converted(value: T | None) -> R:
+        if value is None:  # pragma: no cover - the foreign key keeps it
+            raise LookupError("a relation the schema guarantees is missing")
+        return convert(value)
+
+    return converted
+
+
 async def _later(
     future: Awaitable[T],
     convert: Callable[[T], R],

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pytest
 import strawberry
 
+from app.graphql.ids import encode_id
+from app.graphql.types.common import Node
 from app.graphql.types.from_model import from_model
 
 
@@ -45,6 +47,17 @@ def test_plain_fields_come_from_the_model_and_the_rest_is_given() -> None:
     assert built.is_heavy and built.secret() == "hidden"
 
 
-def test_an_id_is_never_copied() -> None:
+@strawberry.type(name="Parcel")
+class _ParcelNode(Node):
+    model: strawberry.Private[_Parcel]
+    label: str = strawberry.field(description="Copied.")
+
+
+def test_a_node_id_is_the_global_id_of_its_graphql_type() -> None:
+    built = from_model(_ParcelNode, _Parcel("p1", "Lamp", 1200, "s"))
+    assert (built.id, built.label) == (encode_id("Parcel", "p1"), "Lamp")
+
+
+def test_the_id_of_any_other_type_is_never_copied() -> None:
     with pytest.raises(TypeError, match="id"):
         from_model(_ParcelType, _Parcel("p1", "Lamp", 1200, "s"), grams=1)

@@ -12,8 +12,7 @@ from aiodataloader import DataLoader
 from app.graphql.context import Info
 from app.graphql.errors import InvalidArgument, argument_error
 from app.graphql.fields import field
-from app.graphql.ids import encode_id
-from app.graphql.relations import or_none, then
+from app.graphql.relations import or_none, required, then
 from app.graphql.types.common import (
     AfterArg,
     CaseCategory,
@@ -198,9 +197,7 @@ class SupportCase(Node):
 
     @classmethod
     def from_domain(cls, case: dc.SupportCase) -> SupportCase:
-        return from_model(
-            cls, case, id=encode_id("SupportCase", case.id), number=case.display_number
-        )
+        return from_model(cls, case, number=case.display_number)
 
 
 def message_page_request(
@@ -243,15 +240,9 @@ def last_message_loader(info: Info) -> DataLoader[str, dm | None]:
     return loaders.last_public_message_by_case_id
 
 
-def _case(case: dc.SupportCase | None) -> SupportCase:
-    if case is None:  # pragma: no cover - a refund or event never outlives its case
-        raise LookupError("the case of a refund or event is missing")
-    return SupportCase.from_domain(case)
-
-
 def case_relation(info: Info, case_id: str) -> SupportCase:
     """The case of a refund or an event (visible with it; the foreign key keeps it there)."""
-    return then(info.context.loaders.case_by_id.load(case_id), _case)
+    return then(info.context.loaders.case_by_id.load(case_id), required(SupportCase.from_domain))
 
 
 if TYPE_CHECKING:

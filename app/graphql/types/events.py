@@ -11,7 +11,6 @@ from aiodataloader import DataLoader
 
 from app.graphql.context import Info
 from app.graphql.fields import field
-from app.graphql.ids import encode_id
 from app.graphql.relations import then
 from app.graphql.types.common import CaseEventType, Node
 from app.graphql.types.connections import Connection, connection
@@ -94,9 +93,7 @@ class CaseEvent(Node):
 
     @classmethod
     def from_domain(cls, event: de.CaseEvent) -> CaseEvent:
-        return from_model(
-            cls, event, id=encode_id("CaseEvent", event.id), cursor=str(event.sequence or 0)
-        )
+        return from_model(cls, event, cursor=str(event.sequence or 0))
 
 
 if TYPE_CHECKING:

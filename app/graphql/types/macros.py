@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import strawberry
 
 from app.graphql.context import Info
-from app.graphql.ids import encode_id
 from app.graphql.types.common import Node
 from app.graphql.types.connections import Connection, connection
 from app.graphql.types.from_model import from_model
@@ -66,7 +65,6 @@ class Macro(Node):
         return from_model(
             cls,
             macro,
-            id=encode_id("Macro", macro.id),
             placeholders=placeholders_of(macro.placeholders),
         )
 

@@ -9,7 +9,6 @@ import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import field
-from app.graphql.ids import encode_id
 from app.graphql.types.common import Node
 from app.graphql.types.connections import Connection, connection
 from app.graphql.types.from_model import from_model
@@ -33,7 +32,7 @@ class Message(Node):
 
     @classmethod
     def from_domain(cls, message: dc.Message) -> Message:
-        return from_model(cls, message, id=encode_id("Message", message.id))
+        return from_model(cls, message)
 
 
 if TYPE_CHECKING:

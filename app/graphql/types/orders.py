@@ -10,7 +10,6 @@ import strawberry
 from app.graphql.context import Info
 from app.graphql.errors import OrderUnavailableError
 from app.graphql.fields import field
-from app.graphql.ids import encode_id
 from app.graphql.relations import or_none, then
 from app.graphql.types.common import Money, Node, OrderStatus
 from app.graphql.types.connections import Connection, connection
@@ -72,7 +71,6 @@ class Order(Node):
         return from_model(
             cls,
             order,
-            id=encode_id("Order", order.id),
             total=Money.from_domain(order.total),
             shipping=Money.from_domain(order.shipping),
         )

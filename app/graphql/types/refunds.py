@@ -9,7 +9,6 @@ import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import field
-from app.graphql.ids import encode_id
 from app.graphql.types.common import (
     Money,
     Node,
@@ -99,7 +98,6 @@ class Refund(Node):
         return from_model(
             cls,
             refund,
-            id=encode_id("Refund", refund.id),
             amount=Money.from_domain(refund.amount),
             lines=[
                 RefundLineItem(line_id=strawberry.ID(x.line_id), quantity=x.quantity)

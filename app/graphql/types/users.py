@@ -8,8 +8,7 @@ import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import field
-from app.graphql.ids import encode_id
-from app.graphql.relations import or_none, then
+from app.graphql.relations import or_none, required, then
 from app.graphql.types.common import Node, Role
 from app.graphql.types.connections import Connection, connection
 from app.graphql.types.from_model import from_model
@@ -45,12 +44,7 @@ class User(Node):
 
     @classmethod
     def from_domain(cls, user: du.User, *, is_self: bool = False) -> User:
-        return from_model(cls, user, id=encode_id("User", user.id), is_self=is_self)
-
-
-def _existing_user(user: du.User | None) -> User:
-    assert user is not None  # a foreign key keeps it
-    return User.from_domain(user)
+        return from_model(cls, user, is_self=is_self)
 
 
 def user_relation(info: Info, user_id: str | None) -> User | None:
@@ -62,7 +56,7 @@ def user_relation(info: Info, user_id: str | None) -> User | None:
 
 def required_user(info: Info, user_id: str) -> User:
     """A user a foreign key guarantees (a case's customer, a message's author)."""
-    return then(info.context.loaders.user_by_id.load(user_id), _existing_user)
+    return then(info.context.loaders.user_by_id.load(user_id), required(User.from_domain))
 
 
 if TYPE_CHECKING:
