@@ -173,6 +173,12 @@ function renderCase(theCase: Case, mutations: Record<string, unknown> = {}, role
   return { api, ui: userEvent.setup() };
 }
 
+/** The case with one refund; `item` queries inside that refund. */
+function renderRefund(over: Partial<Refund>, mutations: Record<string, unknown> = {}, role: Role = "AGENT") {
+  const rendered = renderCase(supportCase({ refunds: refundsOf(refund(over)) }), mutations, role);
+  return { ...rendered, item: within(screen.getByTestId("refund")) };
+}
+
 describe("AgentCaseScreen", () => {
   it("shows the case, its SLA, the order (stale) and the timeline", () => {
     renderCase(supportCase());
@@ -230,7 +236,7 @@ describe("AgentCaseScreen", () => {
   });
 
   it("shows an ApprovalLimitExceeded answer where the approval was asked", async () => {
-    const { api, ui } = renderCase(supportCase({ refunds: refundsOf(refund({})) }), {
+    const { api, ui, item } = renderRefund({}, {
       ApproveRefund: {
         approveRefund: {
           __typename: "ApprovalLimitExceeded",
@@ -239,16 +245,15 @@ describe("AgentCaseScreen", () => {
         },
       },
     });
-    const item = screen.getByTestId("refund");
-    await ui.type(within(item).getByLabelText(/Decision note/), "Broken on arrival");
-    await ui.click(within(item).getByRole("button", { name: "Approve refund" }));
-    expect(within(item).getByRole("alert")).toHaveTextContent("Above your approval limit.");
-    expect(within(item).getByRole("alert")).toHaveTextContent("Agents may approve refunds up to USD 500.00.");
+    await ui.type(item.getByLabelText(/Decision note/), "Broken on arrival");
+    await ui.click(item.getByRole("button", { name: "Approve refund" }));
+    expect(item.getByRole("alert")).toHaveTextContent("Above your approval limit.");
+    expect(item.getByRole("alert")).toHaveTextContent("Agents may approve refunds up to USD 500.00.");
     expect(api.mutations.at(-1)?.variables).toEqual({ input: { refundId: "refund-1", note: "Broken on arrival" } });
   });
 
   it("asks for a note before rejecting and shows a refusal in place", async () => {
-    const { api, ui } = renderCase(supportCase({ refunds: refundsOf(refund({})) }), {
+    const { api, ui, item } = renderRefund({}, {
       RejectRefund: {
         rejectRefund: {
           __typename: "InvalidTransition",
@@ -257,34 +262,31 @@ describe("AgentCaseScreen", () => {
         },
       },
     });
-    const item = screen.getByTestId("refund");
-    await ui.click(within(item).getByRole("button", { name: "Reject refund" }));
-    expect(within(item).getByRole("alert")).toHaveTextContent("Write a note for the customer");
+    await ui.click(item.getByRole("button", { name: "Reject refund" }));
+    expect(item.getByRole("alert")).toHaveTextContent("Write a note for the customer");
     expect(api.mutations).toHaveLength(0);
-    await ui.type(within(item).getByLabelText(/Decision note/), "Outside our policy");
-    await ui.click(within(item).getByRole("button", { name: "Reject refund" }));
-    expect(within(item).getByRole("alert")).toHaveTextContent("The refund is already APPROVED.");
+    await ui.type(item.getByLabelText(/Decision note/), "Outside our policy");
+    await ui.click(item.getByRole("button", { name: "Reject refund" }));
+    expect(item.getByRole("alert")).toHaveTextContent("The refund is already APPROVED.");
   });
 
   it("tells an agent that a refund above their limit needs an admin", () => {
-    renderCase(supportCase({ refunds: refundsOf(refund({ requiresAdminApproval: true, amount: usd(80000) })) }));
-    const item = screen.getByTestId("refund");
-    expect(within(item).getByText("Needs an admin (above your approval limit).")).toBeInTheDocument();
-    expect(within(item).queryByRole("button", { name: "Approve refund" })).toBeNull();
-    expect(within(item).getByRole("button", { name: "Reject refund" })).toBeInTheDocument();
+    const { item } = renderRefund({ requiresAdminApproval: true, amount: usd(80000) });
+    expect(item.getByText("Needs an admin (above your approval limit).")).toBeInTheDocument();
+    expect(item.queryByRole("button", { name: "Approve refund" })).toBeNull();
+    expect(item.getByRole("button", { name: "Reject refund" })).toBeInTheDocument();
   });
 
   it("lets an admin approve what only an admin may", () => {
-    renderCase(supportCase({ refunds: refundsOf(refund({ requiresAdminApproval: true, amount: usd(80000) })) }), {}, "ADMIN");
-    const item = screen.getByTestId("refund");
-    expect(within(item).getByText("Admin approval")).toBeInTheDocument();
-    expect(within(item).getByRole("button", { name: "Approve refund" })).toBeEnabled();
-    expect(within(item).queryByText(/Needs an admin/)).toBeNull();
+    const { item } = renderRefund({ requiresAdminApproval: true, amount: usd(80000) }, {}, "ADMIN");
+    expect(item.getByText("Admin approval")).toBeInTheDocument();
+    expect(item.getByRole("button", { name: "Approve refund" })).toBeEnabled();
+    expect(item.queryByText(/Needs an admin/)).toBeNull();
   });
 
   it("retries a failed payout", async () => {
-    const { api, ui } = renderCase(
-      supportCase({ refunds: refundsOf(refund({ status: "FAILED", failureReason: "Card expired" })) }),
+    const { api, ui } = renderRefund(
+      { status: "FAILED", failureReason: "Card expired" },
       { RetryRefund: { retryRefund: { __typename: "RefundNotAllowed", message: "No.", code: "REFUND_NOT_ALLOWED", denial: "EXCEEDS_REFUNDABLE_AMOUNT" } } },
     );
     expect(screen.getByText("The payout failed: Card expired")).toBeInTheDocument();
