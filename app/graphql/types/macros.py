@@ -62,11 +62,7 @@ class Macro(Node):
 
     @classmethod
     def from_domain(cls, macro: dm.Macro) -> Macro:
-        return from_model(
-            cls,
-            macro,
-            placeholders=placeholders_of(macro.placeholders),
-        )
+        return from_model(cls, macro, placeholders=placeholders_of(macro.placeholders))
 
 
 @strawberry.type(description="What a macro would post on a case, filled from it.")
