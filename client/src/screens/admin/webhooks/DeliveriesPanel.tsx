@@ -2,7 +2,7 @@
 // answer or the error), and a resend for each.
 import { useState } from "react";
 import { useMutation, useQuery } from "urql";
-import type { WebhookDeliveriesQuery, WebhookDeliveryState, WebhookEndpointFieldsFragment } from "../../../gql/graphql";
+import type { WebhookDeliveryFieldsFragment, WebhookDeliveryState, WebhookEndpointFieldsFragment } from "../../../gql/graphql";
 import { formatDateTime } from "../../../lib/time";
 import { Badge, StatusBadge } from "../../../ui/Badge";
 import { RequestError, ResultErrors } from "../../../ui/ErrorNotice";
@@ -12,8 +12,6 @@ import { DELIVERY_STATE, WEBHOOK_EVENT } from "./labels";
 
 export const DELIVERY_PAGE_SIZE = 20;
 const STATES: WebhookDeliveryState[] = ["PENDING", "DELIVERED", "FAILED"];
-
-type Delivery = WebhookDeliveriesQuery["webhookDeliveries"]["edges"][number]["node"];
 
 export function DeliveriesPanel({
   endpoints,
@@ -117,7 +115,7 @@ export function DeliveriesPanel({
 }
 
 /** One delivery; a resend joins the list from its answer (app/cache.ts). */
-function DeliveryRow({ delivery }: { delivery: Delivery }) {
+function DeliveryRow({ delivery }: { delivery: WebhookDeliveryFieldsFragment }) {
   const [result, resend] = useMutation(ResendWebhookDelivery);
   const resent = result.data?.resendWebhookDelivery.__typename === "WebhookDeliveryResent";
 
@@ -160,7 +158,7 @@ function DeliveryRow({ delivery }: { delivery: Delivery }) {
   );
 }
 
-function LastAnswer({ delivery }: { delivery: Delivery }) {
+function LastAnswer({ delivery }: { delivery: WebhookDeliveryFieldsFragment }) {
   if (delivery.attempts === 0) return <span className="muted">not sent yet</span>;
   const status =
     delivery.responseStatus !== null ? (

@@ -5,13 +5,12 @@ import { describe, expect, it } from "vitest";
 import type {
   RegisterWebhookEndpointMutation,
   WebhookDeliveriesQuery,
+  WebhookDeliveryFieldsFragment,
   WebhookEndpointFieldsFragment,
   WebhookEndpointsQuery,
 } from "../../../gql/graphql";
 import { fakeApi, fromNow, MINUTE, withProviders, type Vars } from "../../../test/fakeApi";
 import { WebhooksScreen } from "./WebhooksScreen";
-
-type Delivery = WebhookDeliveriesQuery["webhookDeliveries"]["edges"][number]["node"];
 
 function endpoint(over: Partial<WebhookEndpointFieldsFragment> = {}): WebhookEndpointFieldsFragment {
   return {
@@ -41,7 +40,7 @@ const broken = endpoint({
   consecutiveFailures: 15,
 });
 
-function delivery(over: Partial<Delivery> = {}): Delivery {
+function delivery(over: Partial<WebhookDeliveryFieldsFragment> = {}): WebhookDeliveryFieldsFragment {
   return {
     __typename: "WebhookDelivery",
     id: "d-1",
@@ -191,7 +190,10 @@ describe("WebhooksScreen", () => {
         },
         ResendWebhookDelivery: {
           __typename: "Mutation",
-          resendWebhookDelivery: { __typename: "WebhookDeliveryResent", delivery: { __typename: "WebhookDelivery", id: "d-9", state: "PENDING" } },
+          resendWebhookDelivery: {
+            __typename: "WebhookDeliveryResent",
+            delivery: delivery({ id: "d-9", state: "PENDING", attempts: 0, isResend: true }),
+          },
         },
       }),
     );

@@ -23,30 +23,37 @@ export const WebhookEndpoints = graphql(`
   }
 `);
 
+// What a row of the deliveries shows; a resend answers with the same, so the cache stays whole.
+export const WebhookDeliveryFields = graphql(`
+  fragment WebhookDeliveryFields on WebhookDelivery {
+    id
+    messageId
+    eventType
+    state
+    attempts
+    nextAttemptAt
+    lastAttemptAt
+    responseStatus
+    responseBody
+    error
+    deliveredAt
+    createdAt
+    isResend
+    payload
+    endpoint {
+      id
+      url
+    }
+  }
+`);
+
 export const WebhookDeliveries = graphql(`
   query WebhookDeliveries($first: Int!, $after: String, $endpointId: ID, $state: [WebhookDeliveryState!]) {
     webhookDeliveries(first: $first, after: $after, endpointId: $endpointId, state: $state) {
       edges {
         cursor
         node {
-          id
-          messageId
-          eventType
-          state
-          attempts
-          nextAttemptAt
-          lastAttemptAt
-          responseStatus
-          responseBody
-          error
-          deliveredAt
-          createdAt
-          isResend
-          payload
-          endpoint {
-            id
-            url
-          }
+          ...WebhookDeliveryFields
         }
       }
       pageInfo {
@@ -107,8 +114,7 @@ export const ResendWebhookDelivery = graphql(`
       __typename
       ... on WebhookDeliveryResent {
         delivery {
-          id
-          state
+          ...WebhookDeliveryFields
         }
       }
       ...ResultError
