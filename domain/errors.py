@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
 
 from domain.orders import Order
 
@@ -31,6 +32,20 @@ class DomainError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+D = TypeVar("D", bound=enum.StrEnum)
+
+
+class NotAllowed(DomainError, Generic[D]):
+    """A rule refused the request: `denial` says which (clients branch on it), the message says
+    it to a person (from the subclass's `messages`, one per denial)."""
+
+    messages: ClassVar[Mapping[Any, str]]  # D -> str (a ClassVar cannot name D)
+
+    def __init__(self, denial: D) -> None:
+        super().__init__(self.messages[denial])
+        self.denial = denial
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +120,9 @@ _DENIAL_MESSAGES: dict[RefundDenial, str] = {
 }
 
 
-class RefundNotAllowed(DomainError):
+class RefundNotAllowed(NotAllowed[RefundDenial]):
     code = ErrorCode.REFUND_NOT_ALLOWED
-
-    def __init__(self, denial: RefundDenial) -> None:
-        super().__init__(_DENIAL_MESSAGES[denial])
-        self.denial = denial
+    messages = _DENIAL_MESSAGES
 
 
 class ApprovalLimitExceeded(DomainError):

@@ -332,20 +332,17 @@ class Refund:
         now: datetime,
     ) -> None:
         self._require(RefundStatus.REQUESTED, RefundStatus.APPROVED)
-        self.status = RefundStatus.APPROVED
         self.approval = approval
         self.decided_by_id = decided_by_id
         self.decision_note = _clean_note(note)
         self.decided_at = now
-        self.updated_at = now
         by = "automatically by the refund policy" if approval is RefundApproval.AUTO_POLICY else ""
-        self._record(
+        self._enter(
+            RefundStatus.APPROVED,
             CaseEventType.REFUND_APPROVED,
             now,
             decided_by_id,
             f"Refund of {self.amount.formatted()} approved {by}".strip(),
-            before=RefundStatus.REQUESTED,
-            after=RefundStatus.APPROVED,
         )
 
     def reject(self, *, decided_by: Principal, note: str, now: datetime) -> None:
@@ -355,31 +352,25 @@ class Refund:
         if cleaned is None:
             raise ValidationFailed.single("note", "a rejection needs a note for the customer")
         self._require(RefundStatus.REQUESTED, RefundStatus.REJECTED)
-        self.status = RefundStatus.REJECTED
         self.decided_by_id = decided_by.user_id
         self.decision_note = cleaned
         self.decided_at = now
-        self.updated_at = now
-        self._record(
+        self._enter(
+            RefundStatus.REJECTED,
             CaseEventType.REFUND_REJECTED,
             now,
             decided_by.user_id,
             f"Refund of {self.amount.formatted()} rejected",
-            before=RefundStatus.REQUESTED,
-            after=RefundStatus.REJECTED,
         )
 
     def cancel(self, *, by: Principal, now: datetime) -> None:
         self._require(RefundStatus.REQUESTED, RefundStatus.CANCELLED)
-        self.status = RefundStatus.CANCELLED
-        self.updated_at = now
-        self._record(
+        self._enter(
+            RefundStatus.CANCELLED,
             CaseEventType.REFUND_CANCELLED,
             now,
             by.user_id,
             f"Refund of {self.amount.formatted()} cancelled",
-            before=RefundStatus.REQUESTED,
-            after=RefundStatus.CANCELLED,
         )
 
     # -- execution: APPROVED -> PROCESSING -> SUCCEEDED | FAILED; FAILED -> PROCESSING (retry) ---
@@ -414,15 +405,12 @@ class Refund:
         if self.status is RefundStatus.PROCESSING:
             return False
         self._require(RefundStatus.APPROVED, RefundStatus.PROCESSING)
-        self.status = RefundStatus.PROCESSING
-        self.updated_at = now
-        self._record(
+        self._enter(
+            RefundStatus.PROCESSING,
             CaseEventType.REFUND_PROCESSING,
             now,
             None,
             f"Refund of {self.amount.formatted()} submitted to the payment gateway",
-            before=RefundStatus.APPROVED,
-            after=RefundStatus.PROCESSING,
         )
         return True
 
@@ -432,17 +420,14 @@ class Refund:
         self._require(RefundStatus.PROCESSING, RefundStatus.SUCCEEDED)
         if not gateway_refund_id:
             raise ValueError("a succeeded refund has the gateway's refund id")
-        self.status = RefundStatus.SUCCEEDED
         self.gateway_refund_id = gateway_refund_id
         self.failure_reason = None
-        self.updated_at = now
-        self._record(
+        self._enter(
+            RefundStatus.SUCCEEDED,
             CaseEventType.REFUND_SUCCEEDED,
             now,
             None,
             f"Refund of {self.amount.formatted()} paid back to the customer",
-            before=RefundStatus.PROCESSING,
-            after=RefundStatus.SUCCEEDED,
         )
 
     def fail(self, *, attempt: int, reason: str | None, now: datetime) -> None:
@@ -450,16 +435,13 @@ class Refund:
         self._require_attempt(attempt, RefundStatus.FAILED)
         self._require(RefundStatus.PROCESSING, RefundStatus.FAILED)
         cleaned = " ".join((reason or "").split())[:FAILURE_REASON_MAX] or NO_DECLINE_REASON
-        self.status = RefundStatus.FAILED
         self.failure_reason = cleaned
-        self.updated_at = now
-        self._record(
+        self._enter(
+            RefundStatus.FAILED,
             CaseEventType.REFUND_FAILED,
             now,
             None,
             f"Refund of {self.amount.formatted()} failed: {cleaned}"[:FAILURE_REASON_MAX],
-            before=RefundStatus.PROCESSING,
-            after=RefundStatus.FAILED,
         )
 
     def retry(self, *, by: Principal, payment_reference: str, now: datetime) -> RefundJob:
@@ -469,10 +451,8 @@ class Refund:
             raise Forbidden("Only agents and admins retry refunds")
         self._require(RefundStatus.FAILED, RefundStatus.PROCESSING)
         previous = self.failure_reason
-        self.status = RefundStatus.PROCESSING
         self.attempt += 1
         self.failure_reason = None
-        self.updated_at = now
         job = RefundJob.for_attempt(
             refund_id=self.id,
             attempt=self.attempt,
@@ -483,13 +463,12 @@ class Refund:
         summary = f"Refund of {self.amount.formatted()} retried (attempt {self.attempt})"
         if previous:
             summary = f"{summary} after: {previous}"
-        self._record(
+        self._enter(
+            RefundStatus.PROCESSING,
             CaseEventType.REFUND_RETRIED,
             now,
             by.user_id,
             summary[:FAILURE_REASON_MAX],
-            before=RefundStatus.FAILED,
-            after=RefundStatus.PROCESSING,
         )
         return job
 
@@ -502,6 +481,19 @@ class Refund:
     def _require(self, expected: RefundStatus, target: RefundStatus) -> None:
         if self.status is not expected:
             raise InvalidTransition("refund", self.status, target)
+
+    def _enter(
+        self,
+        status: RefundStatus,
+        event_type: CaseEventType,
+        now: datetime,
+        actor_id: str | None,
+        summary: str,
+    ) -> None:
+        """Move to `status` (the caller checked that it may) as of `now`, with the timeline entry
+        of the move."""
+        before, self.status, self.updated_at = self.status, status, now
+        self._record(event_type, now, actor_id, summary, before=before, after=status)
 
     def _record(
         self,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.cases import CaseRules, CaseStatus, SupportCase, new_id
-from domain.errors import DomainError, ErrorCode, FieldError, Forbidden, ValidationFailed
+from domain.errors import ErrorCode, FieldError, Forbidden, NotAllowed, ValidationFailed
 from domain.events import CaseEvent, CaseEventType
 from domain.text import clean_text
 from domain.users import Principal
@@ -35,19 +35,16 @@ class RatingDenial(enum.StrEnum):
     ALREADY_RATED = "ALREADY_RATED"
 
 
-_DENIAL_MESSAGES = {
+_DENIAL_MESSAGES: dict[RatingDenial, str] = {
     RatingDenial.NOT_RESOLVED: "A case can be rated once it is resolved.",
     RatingDenial.WINDOW_CLOSED: "The time to rate this case has passed.",
     RatingDenial.ALREADY_RATED: "This case has already been rated.",
 }
 
 
-class RatingNotAllowed(DomainError):
+class RatingNotAllowed(NotAllowed[RatingDenial]):
     code = ErrorCode.RATING_NOT_ALLOWED
-
-    def __init__(self, denial: RatingDenial) -> None:
-        super().__init__(_DENIAL_MESSAGES[denial])
-        self.denial = denial
+    messages = _DENIAL_MESSAGES
 
 
 @dataclass(frozen=True, slots=True)
