@@ -11,7 +11,7 @@ from domain.money import Money
 from domain.orders import Order
 from domain.ports import UnitOfWork
 from domain.refunds import refundable_remainder
-from domain.usecases import idempotent
+from domain.usecases.idempotent import IdempotentCall
 from domain.usecases.order_access import OrderUnavailable
 from domain.usecases.post_message import replay_posted_message
 from domain.usecases.services import Services, load_case
@@ -89,11 +89,9 @@ async def apply_macro(
     allowed, no message is posted either."""
     require_macro_user(principal)
     payload = {"case_id": case_id, "macro_id": macro_id, "internal": internal, "status": status}
-    wanted = idempotent.wanted(OPERATION, idempotency_key, payload)
-    if idempotency_key is not None and wanted is not None:
-        seen = await idempotent.seen_before(services, principal, OPERATION, idempotency_key, wanted)
-        if seen is not None:
-            return await replay_posted_message(services, principal, seen)
+    call = IdempotentCall.of(principal, OPERATION, idempotency_key, payload)
+    if call is not None and (seen := await call.seen_before(services)) is not None:
+        return await replay_posted_message(services, principal, seen)
     async with services.uow() as uow:  # what the order facts depend on, read first
         case = await load_case(uow, principal, case_id)
         macro = await _macro(uow, macro_id)
@@ -101,12 +99,11 @@ async def apply_macro(
     message_id = new_id()
     now = services.clock.now()
     async with services.uow() as uow:
-        if idempotency_key is not None and wanted is not None:
-            earlier = await idempotent.claim(
-                uow, principal, OPERATION, idempotency_key, wanted, result_id=message_id, now=now
-            )
-            if earlier is not None:
-                return await replay_posted_message(services, principal, earlier)
+        if (
+            call is not None
+            and (earlier := await call.claim(uow, result_id=message_id, now=now)) is not None
+        ):
+            return await replay_posted_message(services, principal, earlier)
         case = await load_case(uow, principal, case_id)
         macro = await _macro(uow, macro_id)
         customer, agent = await _people(uow, case, principal)

@@ -10,6 +10,7 @@ end, then replays it).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from domain.errors import IdempotencyKeyReused
@@ -19,51 +20,54 @@ from domain.usecases.services import Services
 from domain.users import Principal
 
 
-def wanted(operation: str, key: str | None, payload: object) -> str | None:
-    """The fingerprint to store with `key` (None without a key); ValidationFailed for a bad key."""
-    if key is None:
-        return None
-    check_key(key)
-    return fingerprint(operation, payload)
+@dataclass(frozen=True, slots=True)
+class IdempotentCall:
+    """A create mutation called with an idempotency key: the key's scope (the caller), the
+    operation, the key and the fingerprint of the call's input."""
 
+    scope: str
+    operation: str
+    key: str
+    fingerprint: str
 
-async def seen_before(
-    services: Services, principal: Principal, operation: str, key: str, wanted: str
-) -> IdempotencyRecord | None:
-    """The first call's record when this key was used before (IdempotencyKeyReused when with
-    other input); None for a new key."""
-    async with services.uow() as uow:
-        seen = await uow.idempotency_keys.get(principal.user_id, operation, key)
-    if seen is not None and seen.fingerprint != wanted:
-        raise IdempotencyKeyReused()
-    return seen
+    @classmethod
+    def of(
+        cls, principal: Principal, operation: str, key: str | None, payload: object
+    ) -> IdempotentCall | None:
+        """None without a key; ValidationFailed for a bad key."""
+        if key is None:
+            return None
+        check_key(key)
+        return cls(principal.user_id, operation, key, fingerprint(operation, payload))
 
+    async def seen_before(self, services: Services) -> IdempotencyRecord | None:
+        """The first call's record when this key was used before (IdempotencyKeyReused when
+        with other input); None for a new key."""
+        async with services.uow() as uow:
+            seen = await uow.idempotency_keys.get(self.scope, self.operation, self.key)
+        if seen is not None and seen.fingerprint != self.fingerprint:
+            raise IdempotencyKeyReused()
+        return seen
 
-async def claim(
-    uow: UnitOfWork,
-    principal: Principal,
-    operation: str,
-    key: str,
-    wanted: str,
-    *,
-    result_id: str,
-    now: datetime,
-) -> IdempotencyRecord | None:
-    """Claim `key` for `result_id` (call it first in the transaction). None: claimed, go on.
-    Otherwise the transaction is rolled back and the earlier record returned, to replay."""
-    earlier = await uow.idempotency_keys.claim(
-        IdempotencyRecord(
-            scope=principal.user_id,
-            operation=operation,
-            key=key,
-            fingerprint=wanted,
-            result_id=result_id,
-            created_at=now,
+    async def claim(
+        self, uow: UnitOfWork, *, result_id: str, now: datetime
+    ) -> IdempotencyRecord | None:
+        """Claim the key for `result_id` (call it first in the transaction: of concurrent calls
+        with one key, the others wait here for the first to end). None: claimed, go on.
+        Otherwise the transaction is rolled back and the earlier record returned, to replay."""
+        earlier = await uow.idempotency_keys.claim(
+            IdempotencyRecord(
+                scope=self.scope,
+                operation=self.operation,
+                key=self.key,
+                fingerprint=self.fingerprint,
+                result_id=result_id,
+                created_at=now,
+            )
         )
-    )
-    if earlier is None:
-        return None
-    await uow.rollback()
-    if earlier.fingerprint != wanted:
-        raise IdempotencyKeyReused()
-    return earlier
+        if earlier is None:
+            return None
+        await uow.rollback()
+        if earlier.fingerprint != self.fingerprint:
+            raise IdempotencyKeyReused()
+        return earlier

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from domain.cases import CaseCategory, CasePriority, SupportCase, new_id
 from domain.errors import Forbidden, NotFound, OrderSystemUnavailable, ValidationFailed
 from domain.idempotency import IdempotencyRecord
-from domain.usecases import idempotent
+from domain.usecases.idempotent import IdempotentCall
 from domain.usecases.order_access import OrderUnavailable
 from domain.usecases.services import Services, load_case
 from domain.users import Principal, Role
@@ -57,26 +57,18 @@ async def open_case(
     if principal.is_staff and command.customer_id is None:
         raise ValidationFailed.single("customerId", "agents open cases on behalf of a customer")
     customer_id = command.customer_id or principal.user_id
-    wanted = idempotent.wanted(OPERATION, idempotency_key, _payload(command))
-    if idempotency_key is not None and wanted is not None:
-        seen = await idempotent.seen_before(services, principal, OPERATION, idempotency_key, wanted)
-        if seen is not None:
-            return await _replay(services, principal, seen)
+    call = IdempotentCall.of(principal, OPERATION, idempotency_key, _payload(command))
+    if call is not None and (seen := await call.seen_before(services)) is not None:
+        return await _replay(services, principal, seen)
 
     case_id = new_id()
     async with services.uow() as uow:
-        if idempotency_key is not None and wanted is not None:
-            earlier = await idempotent.claim(
-                uow,
-                principal,
-                OPERATION,
-                idempotency_key,
-                wanted,
-                result_id=case_id,
-                now=services.clock.now(),
-            )
-            if earlier is not None:
-                return await _replay(services, principal, earlier)
+        if (
+            call is not None
+            and (earlier := await call.claim(uow, result_id=case_id, now=services.clock.now()))
+            is not None
+        ):
+            return await _replay(services, principal, earlier)
         customer = await uow.users.get(customer_id)
         if customer is None or customer.role is not Role.CUSTOMER:
             raise NotFound("Customer")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from domain.cases import Message, SupportCase, new_id
 from domain.errors import Forbidden, NotFound
 from domain.idempotency import IdempotencyRecord
-from domain.usecases import idempotent
+from domain.usecases.idempotent import IdempotentCall
 from domain.usecases.services import Services, load_case
 from domain.users import Principal
 
@@ -34,22 +34,22 @@ async def post_message(
 ) -> tuple[Message, SupportCase]:
     if internal and not principal.is_staff:  # a role decision: the same for every case
         raise Forbidden("Customers cannot write internal notes")
-    wanted = idempotent.wanted(
-        OPERATION, idempotency_key, {"case_id": case_id, "body": body, "internal": internal}
+    call = IdempotentCall.of(
+        principal,
+        OPERATION,
+        idempotency_key,
+        {"case_id": case_id, "body": body, "internal": internal},
     )
-    if idempotency_key is not None and wanted is not None:
-        seen = await idempotent.seen_before(services, principal, OPERATION, idempotency_key, wanted)
-        if seen is not None:
-            return await replay_posted_message(services, principal, seen)
+    if call is not None and (seen := await call.seen_before(services)) is not None:
+        return await replay_posted_message(services, principal, seen)
     message_id = new_id()
     now = services.clock.now()
     async with services.uow() as uow:
-        if idempotency_key is not None and wanted is not None:
-            earlier = await idempotent.claim(
-                uow, principal, OPERATION, idempotency_key, wanted, result_id=message_id, now=now
-            )
-            if earlier is not None:
-                return await replay_posted_message(services, principal, earlier)
+        if (
+            call is not None
+            and (earlier := await call.claim(uow, result_id=message_id, now=now)) is not None
+        ):
+            return await replay_posted_message(services, principal, earlier)
         case = await load_case(uow, principal, case_id)
         message = case.post_message(
             body, internal=internal, author=principal, now=now, message_id=message_id

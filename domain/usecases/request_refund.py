@@ -7,13 +7,12 @@ from datetime import timedelta
 from domain import visibility
 from domain.cases import new_id
 from domain.errors import (
-    IdempotencyKeyReused,
     NotFound,
     OrderSystemUnavailable,
     RefundDenial,
     RefundNotAllowed,
 )
-from domain.idempotency import IdempotencyRecord, check_key, fingerprint
+from domain.idempotency import IdempotencyRecord
 from domain.money import Money
 from domain.orders import Order
 from domain.refunds import (
@@ -25,33 +24,27 @@ from domain.refunds import (
     price_request,
     request_denial,
 )
+from domain.usecases.idempotent import IdempotentCall
 from domain.usecases.services import Services, load_case
 from domain.users import Principal
 
 OPERATION = "requestRefund"
 
 
-def request_fingerprint(case_id: str, request: RefundRequest) -> str:
+def _payload(case_id: str, request: RefundRequest) -> dict[str, object]:
     """What makes two requestRefund calls "the same input" for an idempotency key."""
-    return fingerprint(
-        OPERATION,
-        {
-            "case_id": case_id,
-            "reason": request.reason.value,
-            "amount": request.amount,
-            "lines": [[line.line_id, line.quantity] for line in request.lines],
-            "include_shipping": request.include_shipping,
-            "note": request.note,
-        },
-    )
+    return {
+        "case_id": case_id,
+        "reason": request.reason.value,
+        "amount": request.amount,
+        "lines": [[line.line_id, line.quantity] for line in request.lines],
+        "include_shipping": request.include_shipping,
+        "note": request.note,
+    }
 
 
-async def _replay(
-    services: Services, principal: Principal, record: IdempotencyRecord, wanted: str
-) -> Refund:
-    """The first result of an idempotency key (or IdempotencyKeyReused for other input)."""
-    if record.fingerprint != wanted:
-        raise IdempotencyKeyReused()
+async def _replay(services: Services, principal: Principal, record: IdempotencyRecord) -> Refund:
+    """The first result of an idempotency key."""
     async with services.uow() as uow:
         refund = await uow.refunds.get(record.result_id)
     if refund is None or not visibility.may_see_refund(principal, refund):
@@ -68,16 +61,11 @@ async def request_refund(
     idempotency_key: str | None = None,
 ) -> Refund:
     policy = services.refund_policy
-    wanted: str | None = None
-    if idempotency_key is not None:
-        check_key(idempotency_key)
-        wanted = request_fingerprint(case_id, request)
-        # A key seen before answers with its first result, before any rule is applied again
-        # (the first request itself may now count against the daily limit, for instance).
-        async with services.uow() as uow:
-            seen = await uow.idempotency_keys.get(principal.user_id, OPERATION, idempotency_key)
-        if seen is not None:
-            return await _replay(services, principal, seen, wanted)
+    call = IdempotentCall.of(principal, OPERATION, idempotency_key, _payload(case_id, request))
+    # A key seen before answers with its first result, before any rule is applied again (the
+    # first request itself may now count against the daily limit, for instance).
+    if call is not None and (seen := await call.seen_before(services)) is not None:
+        return await _replay(services, principal, seen)
 
     # Look the case up first so that someone else's case is NotFound before anything else.
     async with services.uow() as uow:
@@ -105,22 +93,13 @@ async def request_refund(
 
     refund_id = new_id()
     async with services.uow() as uow:
-        if idempotency_key is not None and wanted is not None:
-            # First statement of the transaction: of concurrent calls with one key, the others
-            # wait here for the first to end, then replay its result (or run, if it failed).
-            earlier = await uow.idempotency_keys.claim(
-                IdempotencyRecord(
-                    scope=principal.user_id,
-                    operation=OPERATION,
-                    key=idempotency_key,
-                    fingerprint=wanted,
-                    result_id=refund_id,
-                    created_at=now,
-                )
-            )
-            if earlier is not None:
-                await uow.rollback()
-                return await _replay(services, principal, earlier, wanted)
+        # First statement of the transaction: of concurrent calls with one key, the others wait
+        # here for the first to end, then replay its result (or run, if it failed).
+        if (
+            call is not None
+            and (earlier := await call.claim(uow, result_id=refund_id, now=now)) is not None
+        ):
+            return await _replay(services, principal, earlier)
         recent = await uow.refunds.count_requested_since(case.customer_id, now - timedelta(days=1))
         if recent >= policy.requests_per_day:
             raise RefundNotAllowed(RefundDenial.TOO_MANY_REQUESTS)
