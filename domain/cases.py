@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from domain import visibility
 from domain.errors import FieldError, Forbidden, InvalidTransition, ValidationFailed
-from domain.events import CaseEvent, CaseEventType
+from domain.events import Aggregate, CaseEvent, CaseEventType
 from domain.text import clean_text
 from domain.users import Principal
 
@@ -113,7 +113,7 @@ class Message:
 
 
 @dataclass(slots=True)
-class SupportCase:
+class SupportCase(Aggregate):
     id: str
     subject: str
     description: str
@@ -141,8 +141,6 @@ class SupportCase:
     # per refund being executed. The clock runs again only when the last reason is gone, so the
     # two causes never cancel each other.
     sla_pause_reasons: set[str] = field(default_factory=set)
-    version: int = 0
-    events: list[CaseEvent] = field(default_factory=list, repr=False, compare=False)
 
     # -- creation -------------------------------------------------------------------------------
 
@@ -417,7 +415,3 @@ class SupportCase:
                 **extra,  # type: ignore[arg-type]
             )
         )
-
-    def pull_events(self) -> list[CaseEvent]:
-        events, self.events = self.events, []
-        return events

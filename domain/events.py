@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -43,3 +43,17 @@ class CaseEvent:
     after: str | None = None
     # Position in the log, assigned when appended; the cursor of subscriptions and timelines.
     sequence: int | None = None
+
+
+@dataclass(slots=True)
+class Aggregate:
+    """What cases and refunds share: the version their optimistic save checks, and the events of
+    their changes, which the repository hands to the unit of work when it stores them."""
+
+    # Keyword-only: a subclass's own fields (some without defaults) come first.
+    version: int = field(default=0, kw_only=True)
+    events: list[CaseEvent] = field(default_factory=list, repr=False, compare=False, kw_only=True)
+
+    def pull_events(self) -> list[CaseEvent]:
+        events, self.events = self.events, []
+        return events

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.cases import new_id
@@ -16,7 +16,7 @@ from domain.errors import (
     RefundDenial,
     ValidationFailed,
 )
-from domain.events import CaseEvent, CaseEventType
+from domain.events import Aggregate, CaseEvent, CaseEventType
 from domain.money import Money
 from domain.orders import Order, OrderStatus
 from domain.refund_jobs import RefundJob, idempotency_key
@@ -260,7 +260,7 @@ def approval_for(principal: Principal, amount: Money, policy: RefundPolicy) -> R
 
 
 @dataclass(slots=True)
-class Refund:
+class Refund(Aggregate):
     id: str
     case_id: str
     order_id: str
@@ -283,8 +283,6 @@ class Refund:
     # when an agent retries a FAILED refund. The gateway's id of the refund once it succeeded.
     attempt: int = 1
     gateway_refund_id: str | None = None
-    version: int = 0
-    events: list[CaseEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def request(
@@ -518,10 +516,6 @@ class Refund:
                 after=after,
             )
         )
-
-    def pull_events(self) -> list[CaseEvent]:
-        events, self.events = self.events, []
-        return events
 
 
 def _clean_note(note: str | None) -> str | None:
