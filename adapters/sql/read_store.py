@@ -86,6 +86,36 @@ class SqlReadStore:
 
     # -- plumbing ---------------------------------------------------------------------------
 
+    async def _case_pages(
+        self,
+        table: Table,
+        requests: Sequence[P],
+        *,
+        after: Callable[[str], Any],
+        order_by: tuple[str, ...],
+        to_domain: Callable[[RowMapping], T],
+        cursor_of: Callable[[T], str],
+        shows_internal: Callable[[P], bool] | None = None,
+    ) -> dict[P, Page[T]]:
+        """One page of a case's rows per request, oldest first in `order_by`: one statement per
+        batch in which no case is asked twice (a list page: one batch). `after(cursor)`: the
+        rows after a cursor; `shows_internal`: whether a request's viewer sees internal rows
+        (None: the table has none)."""
+        pages: dict[P, Page[T]] = {}
+        for batch in _batches_with_each_case_once(requests):
+            conditions = _case_page_conditions(batch, table, after, shows_internal)
+            pages.update(
+                await self._window_pages(
+                    table,
+                    batch,
+                    conditions,
+                    order_by=order_by,
+                    to_domain=to_domain,
+                    cursor_of=cursor_of,
+                )
+            )
+        return pages
+
     async def _window_pages(
         self,
         table: Table,
@@ -224,29 +254,18 @@ class SqlReadStore:
     async def message_pages_for_cases(
         self, requests: Sequence[MessagePageRequest]
     ) -> dict[MessagePageRequest, Page[Message]]:
-        """One statement per batch in which no case is asked twice (a list page: one): each
-        case's visible messages after its cursor, numbered oldest first (row_number over the
-        case); rows numbered beyond the largest `first` + 1 never leave the database."""
-        pages: dict[MessagePageRequest, Page[Message]] = {}
-        for batch in _batches_with_each_case_once(requests):
-            pages.update(await self._message_pages(batch))
-        return pages
-
-    async def _message_pages(
-        self, requests: list[MessagePageRequest]
-    ) -> dict[MessagePageRequest, Page[Message]]:
+        """Each case's messages its viewer may see, after its cursor (_case_pages)."""
         m = messages.c
 
         def after(cursor: str) -> Any:
             created_at, message_id = cursors.decode_cursor("message", cursor)
             return keyset.after(m.created_at, m.id, created_at, message_id)
 
-        return await self._window_pages(
+        return await self._case_pages(
             messages,
             requests,
-            _case_page_conditions(
-                requests, m.case_id, after, m.internal, lambda r: r.include_internal
-            ),
+            after=after,
+            shows_internal=lambda r: r.include_internal,
             order_by=("created_at", "id"),
             to_domain=mappers.message_from_row,
             cursor_of=lambda i: cursors.encode_cursor("message", i.created_at, i.id),
@@ -307,28 +326,13 @@ class SqlReadStore:
     async def event_pages_for_cases(
         self, requests: Sequence[EventPageRequest]
     ) -> dict[EventPageRequest, Page[CaseEvent]]:
-        """One statement per batch in which no case is asked twice (a list page: one): each
-        case's visible events after its cursor, numbered by sequence (row_number over the case);
-        rows numbered beyond the largest `first` + 1 never leave the database."""
-        pages: dict[EventPageRequest, Page[CaseEvent]] = {}
-        for batch in _batches_with_each_case_once(requests):
-            pages.update(await self._event_pages(batch))
-        return pages
-
-    async def _event_pages(
-        self, requests: list[EventPageRequest]
-    ) -> dict[EventPageRequest, Page[CaseEvent]]:
+        """Each case's events its viewer may see, by sequence, after its cursor (_case_pages)."""
         e = case_events.c
-        return await self._window_pages(
+        return await self._case_pages(
             case_events,
             requests,
-            _case_page_conditions(
-                requests,
-                e.case_id,
-                lambda cursor: e.sequence > parse_event_cursor(cursor),
-                e.internal,
-                lambda r: r.include_internal,
-            ),
+            after=lambda cursor: e.sequence > parse_event_cursor(cursor),
+            shows_internal=lambda r: r.include_internal,
             order_by=("sequence",),
             to_domain=mappers.event_from_row,
             cursor_of=lambda i: event_cursor(i.sequence or 0),
@@ -470,27 +474,17 @@ class SqlReadStore:
     async def refund_pages_for_cases(
         self, requests: Sequence[RefundPageRequest]
     ) -> dict[RefundPageRequest, Page[Refund]]:
-        """One statement per batch in which no case is asked twice (a list page: one). Each
-        case's rows are numbered (row_number over the case, oldest first) after its cursor; rows
-        numbered beyond the largest `first` + 1 never leave the database."""
-        pages: dict[RefundPageRequest, Page[Refund]] = {}
-        for batch in _batches_with_each_case_once(requests):
-            pages.update(await self._refund_pages(batch))
-        return pages
-
-    async def _refund_pages(
-        self, requests: list[RefundPageRequest]
-    ) -> dict[RefundPageRequest, Page[Refund]]:
+        """Each case's refunds, oldest first, after its cursor (_case_pages)."""
         r = refunds.c
 
         def after(cursor: str) -> Any:
             created_at, refund_id = cursors.decode_cursor("case-refund", cursor)
             return keyset.after(r.created_at, r.id, created_at, refund_id)
 
-        return await self._window_pages(
+        return await self._case_pages(
             refunds,
             requests,
-            _case_page_conditions(requests, r.case_id, after),
+            after=after,
             order_by=("created_at", "id"),
             to_domain=mappers.refund_from_row,
             cursor_of=lambda i: cursors.encode_cursor("case-refund", i.created_at, i.id),
@@ -533,20 +527,21 @@ P = TypeVar("P", bound=_CasePage)
 
 def _case_page_conditions(
     requests: Sequence[P],
-    case_col: Any,
+    table: Table,
     after: Callable[[str], Any],
-    internal_col: Any = None,
-    shows_internal: Callable[[P], bool] = lambda _: True,
+    shows_internal: Callable[[P], bool] | None,
 ) -> list[Any]:
     """The WHERE of a batch of per-case pages: each case's rows after its cursor, without the
     internal ones where the request's viewer may not see them (the domain decided that in the
     request). Requests without a cursor share one IN per visibility."""
     for request in requests:
         page_size(request.first)  # 1..100, else ValidationFailed
+    case_col = table.c.case_id
+    internal_col: Any = table.c.internal if shows_internal is not None else None
     plain: dict[bool, list[str]] = {False: [], True: []}
     conditions: list[Any] = []
     for request in requests:
-        sees_internal = internal_col is None or shows_internal(request)
+        sees_internal = shows_internal is None or shows_internal(request)
         if request.after is None:
             plain[sees_internal].append(request.case_id)
             continue
