@@ -47,6 +47,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.order_system.webhook_sender import WebhookDelivery, WebhookSender
+from adapters.simulation import command_line, serve, state_of
 
 ALICE_CUSTOMER_ID = "cust-alice"
 BOB_CUSTOMER_ID = "cust-bob"
@@ -453,19 +454,11 @@ def create_order_simulator(
 
 def simulator_state(app: Starlette) -> OrderSimulatorState:
     """The state of an app made by `create_order_simulator` (typed access to app.state)."""
-    state = app.state.simulator
-    assert isinstance(state, OrderSimulatorState)
-    return state
+    return state_of(app, "simulator", OrderSimulatorState)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    import argparse
-
-    import uvicorn
-
-    parser = argparse.ArgumentParser(description="Run the order-system simulator with demo data.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=9100)
+    parser = command_line("Run the order-system simulator with demo data.", port=9100)
     parser.add_argument(
         "--webhook-url",
         help="deliver signed order events here, e.g. http://127.0.0.1:8000/webhooks/order-system",
@@ -484,7 +477,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if not args.webhook_secret:
             parser.error("--webhook-url needs --webhook-secret (or ORDER_WEBHOOK_SECRET)")
         simulator_state(app).configure_webhooks(args.webhook_url, args.webhook_secret)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    serve(app, args)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from adapters.clock import SystemClock
+from adapters.simulation import command_line, serve, state_of
 from domain.ports import Clock
 
 __all__ = [
@@ -648,25 +649,17 @@ def create_payment_gateway_simulator(
 
 def gateway_state(app: Starlette) -> PaymentGatewaySimulatorState:
     """The state of an app made by `create_payment_gateway_simulator` (typed app.state access)."""
-    state = app.state.gateway
-    assert isinstance(state, PaymentGatewaySimulatorState)
-    return state
+    return state_of(app, "gateway", PaymentGatewaySimulatorState)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    import argparse
     import os
 
-    import uvicorn
-
-    parser = argparse.ArgumentParser(description="Run the payment-gateway simulator.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=9200)
-    args = parser.parse_args(argv)
+    args = command_line("Run the payment-gateway simulator.", port=9200).parse_args(argv)
     # The API key comes from the environment, never from the command line (visible in `ps`).
     api_key = os.environ.get("PAYMENT_GATEWAY_SIMULATOR_API_KEY") or None
     app = create_payment_gateway_simulator(api_key=api_key)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    serve(app, args)
 
 
 if __name__ == "__main__":
