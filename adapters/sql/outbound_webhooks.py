@@ -237,16 +237,17 @@ class SqlWebhookStore:
             stmt = stmt.where(_D.endpoint_id == delivery_filter.endpoint_id)
         if delivery_filter.states:
             stmt = stmt.where(_D.state.in_([s.value for s in delivery_filter.states]))
-        if after is not None:
-            at, delivery_id = cursors.decode_cursor(_CURSOR_KIND, after)
-            stmt = stmt.where(keyset.before(_D.created_at, _D.id, at, delivery_id))
-        stmt = stmt.order_by(_D.created_at.desc(), _D.id.desc()).limit(first + 1)
-        rows = await self._rows(stmt)
-        items = [delivery_from_row(row) for row in rows[:first]]
-        return Page(
-            items=items,
-            cursors=[cursors.encode_cursor(_CURSOR_KIND, d.created_at, d.id) for d in items],
-            has_next_page=len(rows) > first,
+        position = cursors.decode_cursor(_CURSOR_KIND, after) if after is not None else None
+        rows = await self._rows(
+            keyset.paged(
+                stmt, _D.created_at, _D.id, position=position, first=first, descending=True
+            )
+        )
+        return keyset.page(
+            rows,
+            first,
+            delivery_from_row,
+            lambda delivery: cursors.encode_cursor(_CURSOR_KIND, delivery.created_at, delivery.id),
         )
 
     async def claim(

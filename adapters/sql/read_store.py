@@ -71,6 +71,14 @@ T = TypeVar("T")
 _STAFF_ROLES = (Role.AGENT.value, Role.ADMIN.value)
 
 
+def _message_cursor(message: Message) -> str:
+    return cursors.encode_cursor("message", message.created_at, message.id)
+
+
+def _event_cursor(event: CaseEvent) -> str:
+    return event_cursor(event.sequence or 0)
+
+
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -194,23 +202,16 @@ class SqlReadStore:
         key_col = c.due_at if sort is CaseSort.DUE_SOONEST else c.created_at
         descending = sort is CaseSort.NEWEST
         stmt = await self._filter_cases(select(support_cases), case_filter)
-        if after is not None:
-            at, case_id = cursors.decode_cursor(kind, after)
-            position = keyset.before if descending else keyset.after
-            stmt = stmt.where(position(key_col, c.id, at, case_id))
-        order = (key_col.desc(), c.id.desc()) if descending else (key_col, c.id)
-        stmt = stmt.order_by(*order).limit(first + 1)
-        rows = await self._rows(stmt)
-        items = [mappers.case_from_row(row) for row in rows[:first]]
-
-        def key_of(case: SupportCase) -> datetime:
-            return case.due_at if sort is CaseSort.DUE_SOONEST else case.created_at
-
-        return Page(
-            items=items,
-            cursors=[cursors.encode_cursor(kind, key_of(i), i.id) for i in items],
-            has_next_page=len(rows) > first,
+        position = cursors.decode_cursor(kind, after) if after is not None else None
+        rows = await self._rows(
+            keyset.paged(stmt, key_col, c.id, position=position, first=first, descending=descending)
         )
+
+        def cursor_of(case: SupportCase) -> str:
+            key = case.due_at if sort is CaseSort.DUE_SOONEST else case.created_at
+            return cursors.encode_cursor(kind, key, case.id)
+
+        return keyset.page(rows, first, mappers.case_from_row, cursor_of)
 
     async def count_cases(self, case_filter: CaseFilter) -> int:
         stmt = await self._filter_cases(
@@ -239,17 +240,11 @@ class SqlReadStore:
         stmt = select(messages).where(m.case_id == case_id)
         if not include_internal:
             stmt = stmt.where(m.internal == false())
-        if after is not None:
-            created_at, message_id = cursors.decode_cursor("message", after)
-            stmt = stmt.where(keyset.after(m.created_at, m.id, created_at, message_id))
-        stmt = stmt.order_by(m.created_at, m.id).limit(first + 1)
-        rows = await self._rows(stmt)
-        items = [mappers.message_from_row(row) for row in rows[:first]]
-        return Page(
-            items=items,
-            cursors=[cursors.encode_cursor("message", i.created_at, i.id) for i in items],
-            has_next_page=len(rows) > first,
+        position = cursors.decode_cursor("message", after) if after is not None else None
+        rows = await self._rows(
+            keyset.paged(stmt, m.created_at, m.id, position=position, first=first)
         )
+        return keyset.page(rows, first, mappers.message_from_row, _message_cursor)
 
     async def message_pages_for_cases(
         self, requests: Sequence[MessagePageRequest]
@@ -268,7 +263,7 @@ class SqlReadStore:
             shows_internal=lambda r: r.include_internal,
             order_by=("created_at", "id"),
             to_domain=mappers.message_from_row,
-            cursor_of=lambda i: cursors.encode_cursor("message", i.created_at, i.id),
+            cursor_of=_message_cursor,
         )
 
     async def get_message(self, message_id: str) -> Message | None:
@@ -314,14 +309,8 @@ class SqlReadStore:
             stmt = stmt.where(e.internal == false())
         if after is not None:
             stmt = stmt.where(e.sequence > parse_event_cursor(after))
-        stmt = stmt.order_by(e.sequence).limit(first + 1)
-        rows = await self._rows(stmt)
-        items = [mappers.event_from_row(row) for row in rows[:first]]
-        return Page(
-            items=items,
-            cursors=[event_cursor(i.sequence or 0) for i in items],
-            has_next_page=len(rows) > first,
-        )
+        rows = await self._rows(stmt.order_by(e.sequence).limit(first + 1))
+        return keyset.page(rows, first, mappers.event_from_row, _event_cursor)
 
     async def event_pages_for_cases(
         self, requests: Sequence[EventPageRequest]
@@ -335,7 +324,7 @@ class SqlReadStore:
             shows_internal=lambda r: r.include_internal,
             order_by=("sequence",),
             to_domain=mappers.event_from_row,
-            cursor_of=lambda i: event_cursor(i.sequence or 0),
+            cursor_of=_event_cursor,
         )
 
     async def events_after(
@@ -404,16 +393,13 @@ class SqlReadStore:
         page_size(first)
         u = users.c
         stmt = select(users).where(u.role.in_(_STAFF_ROLES), u.active.is_(True))
-        if after is not None:
-            name, user_id = cursors.decode_name_cursor("staff", after)
-            stmt = stmt.where(keyset.after(u.name, u.id, name, user_id))
-        stmt = stmt.order_by(u.name, u.id).limit(first + 1)
-        rows = await self._rows(stmt)
-        items = [mappers.user_from_row(row) for row in rows[:first]]
-        return Page(
-            items=items,
-            cursors=[cursors.encode_cursor("staff", i.name, i.id) for i in items],
-            has_next_page=len(rows) > first,
+        position = cursors.decode_name_cursor("staff", after) if after is not None else None
+        rows = await self._rows(keyset.paged(stmt, u.name, u.id, position=position, first=first))
+        return keyset.page(
+            rows,
+            first,
+            mappers.user_from_row,
+            lambda user: cursors.encode_cursor("staff", user.name, user.id),
         )
 
     # -- refunds ----------------------------------------------------------------------------
@@ -455,16 +441,15 @@ class SqlReadStore:
         page_size(first)
         r = refunds.c
         stmt = _filter_refunds(select(refunds), refund_filter)
-        if after is not None:
-            created_at, refund_id = cursors.decode_cursor("refund", after)
-            stmt = stmt.where(keyset.before(r.created_at, r.id, created_at, refund_id))
-        stmt = stmt.order_by(r.created_at.desc(), r.id.desc()).limit(first + 1)
-        rows = await self._rows(stmt)
-        items = [mappers.refund_from_row(row) for row in rows[:first]]
-        return Page(
-            items=items,
-            cursors=[cursors.encode_cursor("refund", i.created_at, i.id) for i in items],
-            has_next_page=len(rows) > first,
+        position = cursors.decode_cursor("refund", after) if after is not None else None
+        rows = await self._rows(
+            keyset.paged(stmt, r.created_at, r.id, position=position, first=first, descending=True)
+        )
+        return keyset.page(
+            rows,
+            first,
+            mappers.refund_from_row,
+            lambda refund: cursors.encode_cursor("refund", refund.created_at, refund.id),
         )
 
     async def count_refunds(self, refund_filter: RefundFilter) -> int:
