@@ -79,6 +79,16 @@ def _event_cursor(event: CaseEvent) -> str:
     return event_cursor(event.sequence or 0)
 
 
+def _created_after(table: Table, kind: str) -> Callable[[str], Any]:
+    """The condition on `table`'s rows after a cursor of `kind`, in (created_at, id) order."""
+
+    def after(cursor: str) -> Any:
+        position = cursors.decode_cursor(kind, cursor)
+        return keyset.after(table.c.created_at, table.c.id, *position)
+
+    return after
+
+
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -250,16 +260,10 @@ class SqlReadStore:
         self, requests: Sequence[MessagePageRequest]
     ) -> dict[MessagePageRequest, Page[Message]]:
         """Each case's messages its viewer may see, after its cursor (_case_pages)."""
-        m = messages.c
-
-        def after(cursor: str) -> Any:
-            created_at, message_id = cursors.decode_cursor("message", cursor)
-            return keyset.after(m.created_at, m.id, created_at, message_id)
-
         return await self._case_pages(
             messages,
             requests,
-            after=after,
+            after=_created_after(messages, "message"),
             shows_internal=lambda r: r.include_internal,
             order_by=("created_at", "id"),
             to_domain=mappers.message_from_row,
@@ -460,16 +464,10 @@ class SqlReadStore:
         self, requests: Sequence[RefundPageRequest]
     ) -> dict[RefundPageRequest, Page[Refund]]:
         """Each case's refunds, oldest first, after its cursor (_case_pages)."""
-        r = refunds.c
-
-        def after(cursor: str) -> Any:
-            created_at, refund_id = cursors.decode_cursor("case-refund", cursor)
-            return keyset.after(r.created_at, r.id, created_at, refund_id)
-
         return await self._case_pages(
             refunds,
             requests,
-            after=after,
+            after=_created_after(refunds, "case-refund"),
             order_by=("created_at", "id"),
             to_domain=mappers.refund_from_row,
             cursor_of=lambda i: cursors.encode_cursor("case-refund", i.created_at, i.id),
