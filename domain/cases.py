@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from domain import visibility
 from domain.errors import FieldError, Forbidden, InvalidTransition, ValidationFailed
-from domain.events import Aggregate, CaseEvent, CaseEventType
+from domain.events import Aggregate, CaseEventType
 from domain.text import clean_text
 from domain.users import Principal
 
@@ -396,22 +396,5 @@ class SupportCase(Aggregate):
         if self.status is CaseStatus.CLOSED:
             raise ValidationFailed.single(field_name, "The case is closed; open a new case instead")
 
-    def _record(
-        self,
-        event_type: CaseEventType,
-        now: datetime,
-        actor_id: str | None,
-        summary: str,
-        **extra: str | bool | None,
-    ) -> None:
-        self.events.append(
-            CaseEvent(
-                id=new_id(),
-                case_id=self.id,
-                type=event_type,
-                occurred_at=now,
-                summary=summary,
-                actor_id=actor_id,
-                **extra,  # type: ignore[arg-type]
-            )
-        )
+    def _timeline_ids(self) -> dict[str, str]:
+        return {"case_id": self.id}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -57,3 +58,28 @@ class Aggregate:
     def pull_events(self) -> list[CaseEvent]:
         events, self.events = self.events, []
         return events
+
+    def _record(
+        self,
+        event_type: CaseEventType,
+        now: datetime,
+        actor_id: str | None,
+        summary: str,
+        **details: str | bool | None,
+    ) -> None:
+        """Queue the timeline entry of a change, carrying the aggregate's ids (_timeline_ids)."""
+        fields = self._timeline_ids() | details
+        self.events.append(
+            CaseEvent(
+                id=str(uuid.uuid4()),
+                type=event_type,
+                occurred_at=now,
+                summary=summary,
+                actor_id=actor_id,
+                **fields,  # type: ignore[arg-type]
+            )
+        )
+
+    def _timeline_ids(self) -> dict[str, str]:
+        """The ids a timeline entry of this aggregate names: its case's (and its own)."""
+        raise NotImplementedError

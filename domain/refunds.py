@@ -16,7 +16,7 @@ from domain.errors import (
     RefundDenial,
     ValidationFailed,
 )
-from domain.events import Aggregate, CaseEvent, CaseEventType
+from domain.events import Aggregate, CaseEventType
 from domain.money import Money
 from domain.orders import Order, OrderStatus
 from domain.refund_jobs import RefundJob, idempotency_key
@@ -493,29 +493,8 @@ class Refund(Aggregate):
         before, self.status, self.updated_at = self.status, status, now
         self._record(event_type, now, actor_id, summary, before=before, after=status)
 
-    def _record(
-        self,
-        event_type: CaseEventType,
-        now: datetime,
-        actor_id: str | None,
-        summary: str,
-        *,
-        before: str | None = None,
-        after: str | None = None,
-    ) -> None:
-        self.events.append(
-            CaseEvent(
-                id=new_id(),
-                case_id=self.case_id,
-                type=event_type,
-                occurred_at=now,
-                summary=summary,
-                actor_id=actor_id,
-                refund_id=self.id,
-                before=before,
-                after=after,
-            )
-        )
+    def _timeline_ids(self) -> dict[str, str]:
+        return {"case_id": self.case_id, "refund_id": self.id}
 
 
 def _clean_note(note: str | None) -> str | None:
