@@ -173,6 +173,16 @@ class SqlReadStore:
             )
         return pages
 
+    async def _by_ids(
+        self, table: Table, item_ids: Sequence[str], to_domain: Callable[[RowMapping], T]
+    ) -> dict[str, T]:
+        """The rows of `table` with these ids, by id (one IN; none asked: no statement)."""
+        ids = _unique(item_ids)
+        if not ids:
+            return {}
+        rows = await self._rows(select(table).where(table.c.id.in_(ids)))
+        return {row["id"]: to_domain(row) for row in rows}
+
     async def _rows(self, stmt: Select[Any]) -> Sequence[RowMapping]:
         async with self._session_factory() as session:
             options: dict[str, Any] = {READ_ONLY: True}
@@ -186,15 +196,10 @@ class SqlReadStore:
     # -- cases ------------------------------------------------------------------------------
 
     async def get_case(self, case_id: str) -> SupportCase | None:
-        rows = await self._rows(select(support_cases).where(support_cases.c.id == case_id))
-        return mappers.case_from_row(rows[0]) if rows else None
+        return (await self._by_ids(support_cases, [case_id], mappers.case_from_row)).get(case_id)
 
     async def cases_by_ids(self, case_ids: Sequence[str]) -> dict[str, SupportCase]:
-        ids = _unique(case_ids)
-        if not ids:
-            return {}
-        rows = await self._rows(select(support_cases).where(support_cases.c.id.in_(ids)))
-        return {row["id"]: mappers.case_from_row(row) for row in rows}
+        return await self._by_ids(support_cases, case_ids, mappers.case_from_row)
 
     async def list_cases(
         self,
@@ -271,15 +276,12 @@ class SqlReadStore:
         )
 
     async def get_message(self, message_id: str) -> Message | None:
-        rows = await self._rows(select(messages).where(messages.c.id == message_id))
-        return mappers.message_from_row(rows[0]) if rows else None
+        return (await self._by_ids(messages, [message_id], mappers.message_from_row)).get(
+            message_id
+        )
 
     async def messages_by_ids(self, message_ids: Sequence[str]) -> dict[str, Message]:
-        ids = _unique(message_ids)
-        if not ids:
-            return {}
-        rows = await self._rows(select(messages).where(messages.c.id.in_(ids)))
-        return {row["id"]: mappers.message_from_row(row) for row in rows}
+        return await self._by_ids(messages, message_ids, mappers.message_from_row)
 
     async def last_messages(
         self, case_ids: Sequence[str], *, include_internal: bool
@@ -372,17 +374,12 @@ class SqlReadStore:
         return int(rows[0]["last"])
 
     async def get_event(self, event_id: str) -> CaseEvent | None:
-        rows = await self._rows(select(case_events).where(case_events.c.id == event_id))
-        return mappers.event_from_row(rows[0]) if rows else None
+        return (await self._by_ids(case_events, [event_id], mappers.event_from_row)).get(event_id)
 
     # -- users ------------------------------------------------------------------------------
 
     async def users_by_ids(self, user_ids: Sequence[str]) -> dict[str, User]:
-        ids = _unique(user_ids)
-        if not ids:
-            return {}
-        rows = await self._rows(select(users).where(users.c.id.in_(ids)))
-        return {row["id"]: mappers.user_from_row(row) for row in rows}
+        return await self._by_ids(users, user_ids, mappers.user_from_row)
 
     async def staff_users(self) -> list[User]:
         """Active agents and admins, by name (who a case can be assigned to)."""
@@ -409,15 +406,10 @@ class SqlReadStore:
     # -- refunds ----------------------------------------------------------------------------
 
     async def get_refund(self, refund_id: str) -> Refund | None:
-        rows = await self._rows(select(refunds).where(refunds.c.id == refund_id))
-        return mappers.refund_from_row(rows[0]) if rows else None
+        return (await self._by_ids(refunds, [refund_id], mappers.refund_from_row)).get(refund_id)
 
     async def refunds_by_ids(self, refund_ids: Sequence[str]) -> dict[str, Refund]:
-        ids = _unique(refund_ids)
-        if not ids:
-            return {}
-        rows = await self._rows(select(refunds).where(refunds.c.id.in_(ids)))
-        return {row["id"]: mappers.refund_from_row(row) for row in rows}
+        return await self._by_ids(refunds, refund_ids, mappers.refund_from_row)
 
     async def refunds_for_cases(self, case_ids: Sequence[str]) -> dict[str, list[Refund]]:
         """Every requested case id is a key (an empty list when it has no refunds)."""
