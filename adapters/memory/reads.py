@@ -185,27 +185,27 @@ class InMemoryReadStore:
     async def list_messages(
         self, case_id: str, *, include_internal: bool, first: int, after: str | None
     ) -> Page[Message]:
-        rows = (
-            m
-            for m in self._store.messages.values()
-            if m.case_id == case_id and (include_internal or not m.internal)
-        )
-        return _keyset_page(
-            rows, _message_key, "message", newest_first=False, first=first, after=after
-        )
+        return self._message_page(MessagePageRequest(case_id, first, after, include_internal))
 
     async def message_pages_for_cases(
         self, requests: Sequence[MessagePageRequest]
     ) -> dict[MessagePageRequest, Page[Message]]:
-        return {
-            request: await self.list_messages(
-                request.case_id,
-                include_internal=request.include_internal,
-                first=request.first,
-                after=request.after,
-            )
-            for request in requests
-        }
+        return {request: self._message_page(request) for request in requests}
+
+    def _message_page(self, request: MessagePageRequest) -> Page[Message]:
+        rows = (
+            m
+            for m in self._store.messages.values()
+            if m.case_id == request.case_id and (request.include_internal or not m.internal)
+        )
+        return _keyset_page(
+            rows,
+            _message_key,
+            "message",
+            newest_first=False,
+            first=request.first,
+            after=request.after,
+        )
 
     async def get_message(self, message_id: str) -> Message | None:
         return copy.deepcopy(self._store.messages.get(message_id))
@@ -231,13 +231,21 @@ class InMemoryReadStore:
     async def list_events(
         self, case_id: str, *, include_internal: bool, first: int, after: str | None
     ) -> Page[CaseEvent]:
-        page_size(first)
-        start = parse_event_cursor(after) if after is not None else 0
+        return self._event_page(EventPageRequest(case_id, first, after, include_internal))
+
+    async def event_pages_for_cases(
+        self, requests: Sequence[EventPageRequest]
+    ) -> dict[EventPageRequest, Page[CaseEvent]]:
+        return {request: self._event_page(request) for request in requests}
+
+    def _event_page(self, request: EventPageRequest) -> Page[CaseEvent]:
+        first = page_size(request.first)
+        start = parse_event_cursor(request.after) if request.after is not None else 0
         matching = [
             e
             for e in self._store.events
-            if e.case_id == case_id
-            and (include_internal or not e.internal)
+            if e.case_id == request.case_id
+            and (request.include_internal or not e.internal)
             and e.sequence is not None
             and e.sequence > start
         ]
@@ -247,19 +255,6 @@ class InMemoryReadStore:
             cursors=[event_cursor(e.sequence or 0) for e in items],
             has_next_page=len(matching) > first,
         )
-
-    async def event_pages_for_cases(
-        self, requests: Sequence[EventPageRequest]
-    ) -> dict[EventPageRequest, Page[CaseEvent]]:
-        return {
-            request: await self.list_events(
-                request.case_id,
-                include_internal=request.include_internal,
-                first=request.first,
-                after=request.after,
-            )
-            for request in requests
-        }
 
     async def get_event(self, event_id: str) -> CaseEvent | None:
         return next((e for e in self._store.events if e.id == event_id), None)
