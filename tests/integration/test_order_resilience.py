@@ -55,6 +55,7 @@ from tests.toolbox.services import redis_client
 
 ALICE_IDS = ["ord-alice-1", "ord-alice-2", "ord-alice-3", "ord-alice-4", "ord-alice-5"]
 CLIENT_TIMEOUT = 0.3
+GENEROUS_CLIENT_TIMEOUT = 5.0  # for the tests that count calls rather than time them
 THRESHOLD = 3
 COOL_DOWN = 30.0
 
@@ -144,11 +145,12 @@ def build(
     retries: int = 2,
     deadline_seconds: float = 2.0,
     cache_timeout_seconds: float = 0.5,
+    client_timeout: float = CLIENT_TIMEOUT,
 ) -> tuple[ResilientOrderSystem, HttpOrderSystem, FixedClock, FakeMonotonic, RecordingSleep]:
     clock = clock or FixedClock()
     monotonic = FakeMonotonic()
     sleep = RecordingSleep()
-    http = HttpOrderSystem(upstream.proxy.url, timeout=CLIENT_TIMEOUT, clock=clock)
+    http = HttpOrderSystem(upstream.proxy.url, timeout=client_timeout, clock=clock)
     orders = ResilientOrderSystem(
         http,
         cache if cache is not None else InProcessOrderCache(1000, clock),
@@ -428,19 +430,22 @@ async def test_another_instance_serves_stale_copies_from_redis(upstream: Upstrea
     client = await redis_client()
     prefix = f"test-resilient:{datetime.now(UTC).timestamp()}:"
     clock = FixedClock()
-    # A generous cache deadline: on a loaded machine the default 0.5 s can drop the first
-    # instance's write, and this test is about sharing copies, not about the deadline.
+    # Generous deadlines: on a loaded machine the default 0.5 s can drop the first instance's
+    # write, and 0.3 s a simulator answer (then retried: two calls); this test is about sharing
+    # copies, not about the deadlines.
     first, http_1, *_ = build(
         upstream,
         cache=RedisOrderCache(client, prefix=prefix, clock=clock),
         clock=clock,
         cache_timeout_seconds=10.0,
+        client_timeout=GENEROUS_CLIENT_TIMEOUT,
     )
     second, http_2, *_ = build(
         upstream,
         cache=RedisOrderCache(client, prefix=prefix, clock=clock),
         clock=clock,
         cache_timeout_seconds=10.0,
+        client_timeout=GENEROUS_CLIENT_TIMEOUT,
     )
     try:
         warmed = await first.get_orders(["ord-alice-1", "ord-bob-1"])
@@ -469,7 +474,11 @@ async def test_reads_continue_when_redis_is_down(upstream: Upstream) -> None:
         host="127.0.0.1", port=free_port(), socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
     )
     for client in (dead, quick):
-        orders, http, *_ = build(upstream, cache=RedisOrderCache(client))
+        # The generous client timeout: a simulator answer slowed by a loaded machine would be
+        # retried, and this test counts the calls.
+        orders, http, *_ = build(
+            upstream, cache=RedisOrderCache(client), client_timeout=GENEROUS_CLIENT_TIMEOUT
+        )
         try:
             upstream.state.reset_counters()
             for _ in range(2):
