@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import CursorResult, RowMapping
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sql.rows import from_row, row_values
 from adapters.sql.tables_macros import case_ratings, macros
-from domain.errors import ConcurrentUpdate
+from adapters.sql.versioned import VersionedRepository
 from domain.macros import Macro
 from domain.satisfaction import CaseRating, ScoreCount
 
@@ -28,36 +28,16 @@ def _macro(row: RowMapping) -> Macro:
     return from_row(Macro, row)
 
 
-class SqlMacroRepository:
+class SqlMacroRepository(VersionedRepository[Macro]):
     def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def get(self, macro_id: str) -> Macro | None:
-        row = (
-            (await self._session.execute(select(macros).where(macros.c.id == macro_id)))
-            .mappings()
-            .first()
+        super().__init__(
+            session,
+            table=macros,
+            what="macro",
+            to_values=lambda macro: row_values(macros, macro),
+            from_row=_macro,
+            mutable=("title", "body", "updated_by_id", "updated_at"),
         )
-        return _macro(row) if row is not None else None
-
-    async def add(self, macro: Macro) -> None:
-        await self._session.execute(insert(macros).values(**row_values(macros, macro)))
-
-    async def save(self, macro: Macro) -> None:
-        result = await self._session.execute(
-            update(macros)
-            .where(macros.c.id == macro.id, macros.c.version == macro.version)
-            .values(
-                title=macro.title,
-                body=macro.body,
-                updated_by_id=macro.updated_by_id,
-                updated_at=macro.updated_at,
-                version=macros.c.version + 1,
-            )
-        )
-        if _rowcount(result) != 1:
-            raise ConcurrentUpdate("macro")
-        macro.version += 1
 
     async def delete(self, macro_id: str) -> bool:
         result = await self._session.execute(delete(macros).where(macros.c.id == macro_id))

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any
 
-from sqlalchemy import Table, and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.engine import CursorResult, RowMapping
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sql import mappers, tables
@@ -29,6 +29,7 @@ from adapters.sql.tables import (
     support_cases,
     users,
 )
+from adapters.sql.versioned import VersionedRepository
 from domain.auth import RefreshToken
 from domain.cases import Message, SupportCase
 from domain.errors import ConcurrentUpdate
@@ -38,18 +39,6 @@ from domain.refunds import Refund, RefundStatus
 from domain.users import User
 
 EventSink = Callable[[Sequence[CaseEvent]], None]
-
-
-class _Aggregate(Protocol):
-    @property
-    def id(self) -> str: ...
-
-    version: int
-
-    def pull_events(self) -> list[CaseEvent]: ...
-
-
-A = TypeVar("A", bound=_Aggregate)
 
 
 def _dialect_name(session: AsyncSession) -> str:
@@ -101,67 +90,18 @@ class SqlUserRepository:
             raise ConcurrentUpdate("user")
 
 
-class _AggregateRepository(Generic[A]):
-    """get, add and save of one aggregate table (cases, refunds). save() is optimistic: it
-    updates the row only at the version the aggregate was loaded with (ConcurrentUpdate else)
-    and only the `mutable` columns; add() and save() hand the aggregate's events to the unit of
-    work."""
+class SqlCaseRepository(VersionedRepository[SupportCase]):
+    """Stored cases hand their events to the unit of work (`collect_events`)."""
 
-    def __init__(
-        self,
-        session: AsyncSession,
-        collect_events: EventSink,
-        *,
-        table: Table,
-        what: str,
-        to_values: Callable[[A], dict[str, Any]],
-        from_row: Callable[[RowMapping], A],
-        mutable: Sequence[str],
-    ) -> None:
-        self._session = session
-        self._collect = collect_events
-        self._table = table
-        self._what = what
-        self._to_values = to_values
-        self._from_row = from_row
-        self._mutable = mutable
-
-    async def get(self, item_id: str, *, for_update: bool = False) -> A | None:
-        stmt = select(self._table).where(self._table.c.id == item_id)
-        if for_update:
-            stmt = stmt.with_for_update()  # SQLite: compiled away (BEGIN IMMEDIATE locks already)
-        row = (await self._session.execute(stmt)).mappings().first()
-        return self._from_row(row) if row is not None else None
-
-    async def add(self, item: A) -> None:
-        await self._session.execute(insert(self._table).values(**self._to_values(item)))
-        self._collect(item.pull_events())
-
-    async def save(self, item: A) -> None:
-        values = self._to_values(item)
-        changes = {name: values[name] for name in self._mutable}
-        c = self._table.c
-        result = await self._session.execute(
-            update(self._table)
-            .where(c.id == item.id, c.version == item.version)
-            .values(**changes, version=c.version + 1)
-        )
-        if _rowcount(result) != 1:
-            raise ConcurrentUpdate(self._what)
-        item.version += 1
-        self._collect(item.pull_events())
-
-
-class SqlCaseRepository(_AggregateRepository[SupportCase]):
     def __init__(self, session: AsyncSession, collect_events: EventSink) -> None:
         super().__init__(
             session,
-            collect_events,
             table=support_cases,
             what="case",
             to_values=mappers.case_values,
             from_row=mappers.case_from_row,
             mutable=mappers.CASE_MUTABLE,
+            on_stored=lambda case: collect_events(case.pull_events()),
         )
 
     async def add(self, case: SupportCase) -> None:
@@ -214,16 +154,18 @@ class SqlMessageRepository:
 _GRANTED = (RefundStatus.APPROVED, RefundStatus.PROCESSING, RefundStatus.SUCCEEDED)
 
 
-class SqlRefundRepository(_AggregateRepository[Refund]):
+class SqlRefundRepository(VersionedRepository[Refund]):
+    """Stored refunds hand their events to the unit of work (`collect_events`)."""
+
     def __init__(self, session: AsyncSession, collect_events: EventSink) -> None:
         super().__init__(
             session,
-            collect_events,
             table=refunds,
             what="refund",
             to_values=mappers.refund_values,
             from_row=mappers.refund_from_row,
             mutable=mappers.REFUND_MUTABLE,
+            on_stored=lambda refund: collect_events(refund.pull_events()),
         )
 
     async def list_for_order(self, order_id: str) -> list[Refund]:
