@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import strawberry
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -21,8 +20,6 @@ from graphql import (
     InlineFragmentNode,
     SelectionSetNode,
 )
-from strawberry.types.arguments import StrawberryArgumentAnnotation
-from strawberry.types.union import StrawberryUnion
 
 from app.graphql.context import Info
 from app.graphql.errors import ForbiddenError
@@ -31,18 +28,6 @@ from domain.errors import DomainError, ErrorCode, Forbidden, RefundDenial, Refun
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-def result_union(mutation: str) -> StrawberryUnion:
-    """The result union of `mutation`, named `<Mutation>Result`:
-    `Annotated[Success | SomeError, result_union("setCasePriority")]`."""
-    name = mutation[0].upper() + mutation[1:] + "Result"
-    return strawberry.union(name, description=f"The outcome of {mutation}.")
-
-
-def input_argument(mutation: str) -> StrawberryArgumentAnnotation:
-    """The annotation of a mutation's single `input` argument."""
-    return strawberry.argument(description=f"Everything {mutation} needs, in one object.")
 
 
 async def run(work: Awaitable[T], info: Info | None = None) -> T | Error:

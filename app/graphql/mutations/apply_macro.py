@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
 from app.graphql.mutations._macros import macro_id
-from app.graphql.mutations._run import case_id, input_argument, result_union, run_then
+from app.graphql.mutations._run import case_id, run_then
 from app.graphql.permissions import IsAgent
 from app.graphql.types.common import CaseStatus
 from app.graphql.types.errors import (
@@ -49,16 +47,15 @@ class MacroApplied:
     support_case: SupportCase = strawberry.field(description="The case, after the change.")
 
 
-ApplyMacroResult = Annotated[
+ApplyMacroResult = (
     MacroApplied
     | ValidationFailed
     | NotFound
     | InvalidTransition
     | Conflict
     | IdempotencyKeyReused
-    | OrderUnavailable,
-    result_union("applyMacro"),
-]
+    | OrderUnavailable
+)
 
 
 def _applied(result: tuple[dc.Message, dc.SupportCase]) -> MacroApplied:
@@ -73,9 +70,7 @@ def _applied(result: tuple[dc.Message, dc.SupportCase]) -> MacroApplied:
     description="Post a macro on a case as a reply or an internal note, filled from the case, "
     "optionally changing the case's status at the same time (agents and admins).",
 )
-async def apply_macro(
-    info: Info, input: Annotated[ApplyMacroInput, input_argument("applyMacro")]
-) -> ApplyMacroResult:
+async def apply_macro(info: Info, input: ApplyMacroInput) -> ApplyMacroResult:
     principal = info.context.require_principal()
     return await run_then(  # type: ignore[return-value]
         lambda: use_case.apply_macro(

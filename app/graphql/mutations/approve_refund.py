@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
 from app.graphql.mutations._refunds import RefundDecided, on_refund
-from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAgent
 from app.graphql.types.errors import (
     ApprovalLimitExceeded,
@@ -27,7 +24,7 @@ class ApproveRefundInput:
     note: str | None = strawberry.field(default=None, description="Optional explanation.")
 
 
-ApproveRefundResult = Annotated[
+ApproveRefundResult = (
     RefundDecided
     | InvalidTransition
     | ApprovalLimitExceeded
@@ -35,18 +32,15 @@ ApproveRefundResult = Annotated[
     | NotFound
     | ValidationFailed
     | Conflict
-    | OrderUnavailable,
-    result_union("approveRefund"),
-]
+    | OrderUnavailable
+)
 
 
 @mutation(
     permission_classes=[IsAgent],
     description="Approve a REQUESTED refund (agents up to their limit; admins any amount).",
 )
-async def approve_refund(
-    info: Info, input: Annotated[ApproveRefundInput, input_argument("approveRefund")]
-) -> ApproveRefundResult:
+async def approve_refund(info: Info, input: ApproveRefundInput) -> ApproveRefundResult:
     return await on_refund(  # type: ignore[return-value]
         info, input.refund_id, RefundDecided.of, use_case.approve_refund, input.note
     )

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
 from app.graphql.mutations._cases import CaseUpdated, on_case
-from app.graphql.mutations._run import input_argument, internal_id, result_union
+from app.graphql.mutations._run import internal_id
 from app.graphql.permissions import IsAgent
 from app.graphql.types.errors import Conflict, NotFound, ValidationFailed
 from domain.usecases import assign_case as use_case
@@ -21,16 +19,11 @@ class AssignCaseInput:
     )
 
 
-AssignCaseResult = Annotated[
-    CaseUpdated | NotFound | ValidationFailed | Conflict,
-    result_union("assignCase"),
-]
+AssignCaseResult = CaseUpdated | NotFound | ValidationFailed | Conflict
 
 
 @mutation(permission_classes=[IsAgent], description="Assign or unassign a case.")
-async def assign_case(
-    info: Info, input: Annotated[AssignCaseInput, input_argument("assignCase")]
-) -> AssignCaseResult:
+async def assign_case(info: Info, input: AssignCaseInput) -> AssignCaseResult:
     assignee = input.assignee_id
     return await on_case(  # type: ignore[return-value]
         info,

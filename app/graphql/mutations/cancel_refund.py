@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
 from app.graphql.mutations._refunds import on_refund
-from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.errors import Conflict, InvalidTransition, NotFound
 from app.graphql.types.objects import Refund
@@ -24,19 +21,14 @@ class RefundCancelled:
     refund: Refund = strawberry.field(description="The refund, now CANCELLED.")
 
 
-CancelRefundResult = Annotated[
-    RefundCancelled | InvalidTransition | NotFound | Conflict,
-    result_union("cancelRefund"),
-]
+CancelRefundResult = RefundCancelled | InvalidTransition | NotFound | Conflict
 
 
 @mutation(
     permission_classes=[IsAuthenticated],
     description="Customers: withdraw a refund request that is still REQUESTED.",
 )
-async def cancel_refund(
-    info: Info, input: Annotated[CancelRefundInput, input_argument("cancelRefund")]
-) -> CancelRefundResult:
+async def cancel_refund(info: Info, input: CancelRefundInput) -> CancelRefundResult:
     return await on_refund(  # type: ignore[return-value]
         info,
         input.refund_id,

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
 from app.graphql.mutations._admin import UserUpdated, on_user
-from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.common import Role
 from app.graphql.types.errors import NotFound, ValidationFailed
@@ -20,10 +17,7 @@ class ChangeUserRoleInput:
     role: Role = strawberry.field(description="AGENT or ADMIN (customers stay customers).")
 
 
-ChangeUserRoleResult = Annotated[
-    UserUpdated | NotFound | ValidationFailed,
-    result_union("changeUserRole"),
-]
+ChangeUserRoleResult = UserUpdated | NotFound | ValidationFailed
 
 
 @mutation(
@@ -31,9 +25,7 @@ ChangeUserRoleResult = Annotated[
     description="Make an agent an admin or an admin an agent (admins; not yourself). The user's "
     "sessions end, so their next token carries the new role. Audited.",
 )
-async def change_user_role(
-    info: Info, input: Annotated[ChangeUserRoleInput, input_argument("changeUserRole")]
-) -> ChangeUserRoleResult:
+async def change_user_role(info: Info, input: ChangeUserRoleInput) -> ChangeUserRoleResult:
     return await on_user(  # type: ignore[return-value]
         info, input.user_id, UserUpdated.of, use_case.change_user_role, input.role
     )

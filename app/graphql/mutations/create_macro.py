@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
 from app.graphql.mutations._macros import MacroSaved
-from app.graphql.mutations._run import input_argument, result_union, run_then
+from app.graphql.mutations._run import run_then
 from app.graphql.permissions import IsAgent
 from app.graphql.types.errors import ValidationFailed
 from domain.usecases import manage_macros as use_case
@@ -22,16 +20,14 @@ class CreateMacroInput:
     )
 
 
-CreateMacroResult = Annotated[MacroSaved | ValidationFailed, result_union("createMacro")]
+CreateMacroResult = MacroSaved | ValidationFailed
 
 
 @mutation(
     permission_classes=[IsAgent],
     description="Add a macro to the shared library (agents and admins).",
 )
-async def create_macro(
-    info: Info, input: Annotated[CreateMacroInput, input_argument("createMacro")]
-) -> CreateMacroResult:
+async def create_macro(info: Info, input: CreateMacroInput) -> CreateMacroResult:
     principal = info.context.require_principal()
     return await run_then(  # type: ignore[return-value]
         lambda: use_case.create_macro(info.context.services, principal, input.title, input.body),

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
 from app.graphql.mutations._objects import admin_actor
-from app.graphql.mutations._run import input_argument, result_union, run_then
+from app.graphql.mutations._run import run_then
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.common import Role
 from app.graphql.types.errors import ValidationFailed
@@ -32,16 +30,11 @@ class UserCreated:
     user: User = strawberry.field(description="The new user.")
 
 
-CreateUserResult = Annotated[
-    UserCreated | ValidationFailed,
-    result_union("createUser"),
-]
+CreateUserResult = UserCreated | ValidationFailed
 
 
 @mutation(permission_classes=[IsAdmin], description="Create a user (admins). Audited.")
-async def create_user(
-    info: Info, input: Annotated[CreateUserInput, input_argument("createUser")]
-) -> CreateUserResult:
+async def create_user(info: Info, input: CreateUserInput) -> CreateUserResult:
     actor = admin_actor(info)
     return await run_then(  # type: ignore[return-value]
         lambda: use_case.create_user(

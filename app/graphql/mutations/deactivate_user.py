@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
 from app.graphql.mutations._admin import UserUpdated, on_user
-from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.errors import NotFound, ValidationFailed
 from domain.usecases import admin_users as use_case
@@ -18,10 +15,7 @@ class DeactivateUserInput:
     user_id: strawberry.ID = strawberry.field(description="User.id")
 
 
-DeactivateUserResult = Annotated[
-    UserUpdated | NotFound | ValidationFailed,
-    result_union("deactivateUser"),
-]
+DeactivateUserResult = UserUpdated | NotFound | ValidationFailed
 
 
 @mutation(
@@ -29,9 +23,7 @@ DeactivateUserResult = Annotated[
     description="Deactivate a user (admins; not yourself): they can no longer log in or refresh, "
     "and every session and live connection of theirs ends at once. Audited.",
 )
-async def deactivate_user(
-    info: Info, input: Annotated[DeactivateUserInput, input_argument("deactivateUser")]
-) -> DeactivateUserResult:
+async def deactivate_user(info: Info, input: DeactivateUserInput) -> DeactivateUserResult:
     return await on_user(  # type: ignore[return-value]
         info, input.user_id, UserUpdated.of, use_case.deactivate_user
     )

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
 from app.graphql.ids import encode_id
 from app.graphql.mutations._macros import on_macro
-from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAgent
 from app.graphql.types.errors import NotFound
 from domain.usecases import manage_macros as use_case
@@ -24,16 +21,14 @@ class MacroDeleted:
     deleted_macro_id: strawberry.ID = strawberry.field(description="The deleted Macro.id.")
 
 
-DeleteMacroResult = Annotated[MacroDeleted | NotFound, result_union("deleteMacro")]
+DeleteMacroResult = MacroDeleted | NotFound
 
 
 @mutation(
     permission_classes=[IsAgent],
     description="Remove a macro from the shared library (agents and admins).",
 )
-async def delete_macro(
-    info: Info, input: Annotated[DeleteMacroInput, input_argument("deleteMacro")]
-) -> DeleteMacroResult:
+async def delete_macro(info: Info, input: DeleteMacroInput) -> DeleteMacroResult:
     return await on_macro(  # type: ignore[return-value]
         info,
         input.macro_id,

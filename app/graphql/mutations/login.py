@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
-from app.graphql.mutations._run import input_argument, result_union, run_then
+from app.graphql.mutations._run import run_then
 from app.graphql.types.errors import InvalidCredentials, RateLimited, ValidationFailed
 from app.graphql.types.objects import User
 from domain.usecases import sessions
@@ -36,14 +35,11 @@ class AuthSession:
         )
 
 
-LoginResult = Annotated[
-    AuthSession | InvalidCredentials | RateLimited | ValidationFailed,
-    result_union("login"),
-]
+LoginResult = AuthSession | InvalidCredentials | RateLimited | ValidationFailed
 
 
 @mutation(description="Log in with email and password.")
-async def login(info: Info, input: Annotated[LoginInput, input_argument("login")]) -> LoginResult:
+async def login(info: Info, input: LoginInput) -> LoginResult:
     ctx = info.context
     return await run_then(  # type: ignore[return-value]
         lambda: sessions.login(ctx.services, input.email, input.password, client=ctx.client),

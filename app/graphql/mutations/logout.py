@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
-from app.graphql.mutations._run import input_argument, result_union, run_then
+from app.graphql.mutations._run import run_then
 from app.graphql.types.errors import InvalidRefreshToken
 from domain.usecases import sessions
 
@@ -21,16 +19,11 @@ class LoggedOut:
     ok: bool = strawberry.field(description="Always true.")
 
 
-LogoutResult = Annotated[
-    LoggedOut | InvalidRefreshToken,
-    result_union("logout"),
-]
+LogoutResult = LoggedOut | InvalidRefreshToken
 
 
 @mutation(description="End a session everywhere.")
-async def logout(
-    info: Info, input: Annotated[LogoutInput, input_argument("logout")]
-) -> LogoutResult:
+async def logout(info: Info, input: LogoutInput) -> LogoutResult:
     return await run_then(  # type: ignore[return-value]
         lambda: sessions.logout(info.context.services, input.refresh_token),
         lambda _: LoggedOut(ok=True),

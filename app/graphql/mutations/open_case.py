@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
-from app.graphql.mutations._run import input_argument, internal_id, result_union, run
+from app.graphql.mutations._run import internal_id, run
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.common import CaseCategory, CasePriority
 from app.graphql.types.errors import (
@@ -47,19 +45,14 @@ class CaseOpened:
     support_case: SupportCase = strawberry.field(description="The new case.")
 
 
-OpenCaseResult = Annotated[
-    CaseOpened | ValidationFailed | NotFound | OrderUnavailable | IdempotencyKeyReused,
-    result_union("openCase"),
-]
+OpenCaseResult = CaseOpened | ValidationFailed | NotFound | OrderUnavailable | IdempotencyKeyReused
 
 
 @mutation(
     permission_classes=[IsAuthenticated],
     description="Open a support case (customers for themselves; agents for a customer).",
 )
-async def open_case(
-    info: Info, input: Annotated[OpenCaseInput, input_argument("openCase")]
-) -> OpenCaseResult:
+async def open_case(info: Info, input: OpenCaseInput) -> OpenCaseResult:
     principal = info.context.require_principal()
 
     async def work() -> CaseOpened:

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import field, mutation
 from app.graphql.mutations._cases import on_case
-from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.errors import Conflict, IdempotencyKeyReused, NotFound, ValidationFailed
 from app.graphql.types.objects import Message, SupportCase
@@ -45,10 +42,7 @@ class MessagePosted:
         return self.posted_message
 
 
-PostMessageResult = Annotated[
-    MessagePosted | ValidationFailed | NotFound | Conflict | IdempotencyKeyReused,
-    result_union("postMessage"),
-]
+PostMessageResult = MessagePosted | ValidationFailed | NotFound | Conflict | IdempotencyKeyReused
 
 
 def _posted(result: tuple[dc.Message, dc.SupportCase]) -> MessagePosted:
@@ -62,9 +56,7 @@ def _posted(result: tuple[dc.Message, dc.SupportCase]) -> MessagePosted:
     permission_classes=[IsAuthenticated],
     description="Reply on a case, or (agents) add an internal note.",
 )
-async def post_message(
-    info: Info, input: Annotated[PostMessageInput, input_argument("postMessage")]
-) -> PostMessageResult:
+async def post_message(info: Info, input: PostMessageInput) -> PostMessageResult:
     return await on_case(  # type: ignore[return-value]
         info,
         input.case_id,

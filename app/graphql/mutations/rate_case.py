@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
 from app.graphql.mutations._cases import on_case
-from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.errors import Conflict, NotFound, RatingNotAllowed, ValidationFailed
 from app.graphql.types.objects import SupportCase
@@ -32,10 +29,7 @@ class CaseRated:
     support_case: SupportCase = strawberry.field(description="The rated case.")
 
 
-RateCaseResult = Annotated[
-    CaseRated | RatingNotAllowed | ValidationFailed | NotFound | Conflict,
-    result_union("rateCase"),
-]
+RateCaseResult = CaseRated | RatingNotAllowed | ValidationFailed | NotFound | Conflict
 
 
 def _rated(result: tuple[ds.CaseRating, dc.SupportCase]) -> CaseRated:
@@ -50,9 +44,7 @@ def _rated(result: tuple[ds.CaseRating, dc.SupportCase]) -> CaseRated:
     description="Rate a resolved case, once, within the rating window (the case's customer "
     "only; agents and admins get FORBIDDEN).",
 )
-async def rate_case(
-    info: Info, input: Annotated[RateCaseInput, input_argument("rateCase")]
-) -> RateCaseResult:
+async def rate_case(info: Info, input: RateCaseInput) -> RateCaseResult:
     return await on_case(  # type: ignore[return-value]
         info, input.case_id, _rated, use_case.rate_case, input.score, input.comment
     )

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
 from app.graphql.mutations._admin import UserUpdated, on_user
-from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.errors import NotFound
 from domain.usecases import admin_users as use_case
@@ -18,10 +15,7 @@ class ReactivateUserInput:
     user_id: strawberry.ID = strawberry.field(description="User.id")
 
 
-ReactivateUserResult = Annotated[
-    UserUpdated | NotFound,
-    result_union("reactivateUser"),
-]
+ReactivateUserResult = UserUpdated | NotFound
 
 
 @mutation(
@@ -29,9 +23,7 @@ ReactivateUserResult = Annotated[
     description="Let a deactivated user log in again (admins). Their old sessions stay ended. "
     "Audited.",
 )
-async def reactivate_user(
-    info: Info, input: Annotated[ReactivateUserInput, input_argument("reactivateUser")]
-) -> ReactivateUserResult:
+async def reactivate_user(info: Info, input: ReactivateUserInput) -> ReactivateUserResult:
     return await on_user(  # type: ignore[return-value]
         info, input.user_id, UserUpdated.of, use_case.reactivate_user
     )

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
 from app.graphql.mutations._objects import admin_actor
-from app.graphql.mutations._run import input_argument, result_union, run_then
+from app.graphql.mutations._run import run_then
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.errors import ValidationFailed
 from app.graphql.types.webhooks import WebhookEndpoint
@@ -31,10 +29,7 @@ class WebhookEndpointRegistered:
     )
 
 
-RegisterWebhookEndpointResult = Annotated[
-    WebhookEndpointRegistered | ValidationFailed,
-    result_union("registerWebhookEndpoint"),
-]
+RegisterWebhookEndpointResult = WebhookEndpointRegistered | ValidationFailed
 
 
 @mutation(
@@ -44,7 +39,7 @@ RegisterWebhookEndpointResult = Annotated[
 )
 async def register_webhook_endpoint(
     info: Info,
-    input: Annotated[RegisterWebhookEndpointInput, input_argument("registerWebhookEndpoint")],
+    input: RegisterWebhookEndpointInput,
 ) -> RegisterWebhookEndpointResult:
     actor = admin_actor(info)
     return await run_then(  # type: ignore[return-value]

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
 from app.graphql.mutations._refunds import RefundDecided, on_refund
-from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAgent
 from app.graphql.types.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from domain.usecases import reject_refund as use_case
@@ -19,19 +16,14 @@ class RejectRefundInput:
     note: str = strawberry.field(description="Why, for the customer (required).")
 
 
-RejectRefundResult = Annotated[
-    RefundDecided | InvalidTransition | NotFound | ValidationFailed | Conflict,
-    result_union("rejectRefund"),
-]
+RejectRefundResult = RefundDecided | InvalidTransition | NotFound | ValidationFailed | Conflict
 
 
 @mutation(
     permission_classes=[IsAgent],
     description="Reject a REQUESTED refund with a note for the customer.",
 )
-async def reject_refund(
-    info: Info, input: Annotated[RejectRefundInput, input_argument("rejectRefund")]
-) -> RejectRefundResult:
+async def reject_refund(info: Info, input: RejectRefundInput) -> RejectRefundResult:
     return await on_refund(  # type: ignore[return-value]
         info, input.refund_id, RefundDecided.of, use_case.reject_refund, input.note
     )

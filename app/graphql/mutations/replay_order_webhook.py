@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
 from app.graphql.mutations._objects import admin_actor
-from app.graphql.mutations._run import input_argument, result_union, run_then
+from app.graphql.mutations._run import run_then
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.errors import NotFound, ValidationFailed
 from domain.order_events import OrderEventOutcome
@@ -34,10 +32,7 @@ class OrderWebhookReplayed:
     )
 
 
-ReplayOrderWebhookResult = Annotated[
-    OrderWebhookReplayed | NotFound | ValidationFailed,
-    result_union("replayOrderWebhook"),
-]
+ReplayOrderWebhookResult = OrderWebhookReplayed | NotFound | ValidationFailed
 
 
 @mutation(
@@ -49,7 +44,7 @@ ReplayOrderWebhookResult = Annotated[
     "payload. Audited.",
 )
 async def replay_order_webhook(
-    info: Info, input: Annotated[ReplayOrderWebhookInput, input_argument("replayOrderWebhook")]
+    info: Info, input: ReplayOrderWebhookInput
 ) -> ReplayOrderWebhookResult:
     actor = admin_actor(info)
 

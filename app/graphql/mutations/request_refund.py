@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
-from app.graphql.mutations._run import input_argument, internal_id, result_union, run
+from app.graphql.mutations._run import internal_id, run
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.common import RefundReason
 from app.graphql.types.errors import (
@@ -69,16 +67,15 @@ class RefundRequested:
     refund: Refund = strawberry.field(description="The new refund.")
 
 
-RequestRefundResult = Annotated[
+RequestRefundResult = (
     RefundRequested
     | RefundNotAllowed
     | ValidationFailed
     | NotFound
     | Conflict
     | IdempotencyKeyReused
-    | OrderUnavailable,
-    result_union("requestRefund"),
-]
+    | OrderUnavailable
+)
 
 
 @mutation(
@@ -86,9 +83,7 @@ RequestRefundResult = Annotated[
     description="Ask for money back on the case's order. Small refunds may be approved at once "
     "by the refund policy (approval AUTO_POLICY).",
 )
-async def request_refund(
-    info: Info, input: Annotated[RequestRefundInput, input_argument("requestRefund")]
-) -> RequestRefundResult:
+async def request_refund(info: Info, input: RequestRefundInput) -> RequestRefundResult:
     principal = info.context.require_principal()
 
     async def work() -> RefundRequested:

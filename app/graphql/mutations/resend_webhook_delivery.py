@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
-from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.mutations._webhooks import on_delivery
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.errors import NotFound
@@ -26,10 +23,7 @@ class WebhookDeliveryResent:
     )
 
 
-ResendWebhookDeliveryResult = Annotated[
-    WebhookDeliveryResent | NotFound,
-    result_union("resendWebhookDelivery"),
-]
+ResendWebhookDeliveryResult = WebhookDeliveryResent | NotFound
 
 
 @mutation(
@@ -39,7 +33,7 @@ ResendWebhookDeliveryResult = Annotated[
 )
 async def resend_webhook_delivery(
     info: Info,
-    input: Annotated[ResendWebhookDeliveryInput, input_argument("resendWebhookDelivery")],
+    input: ResendWebhookDeliveryInput,
 ) -> ResendWebhookDeliveryResult:
     return await on_delivery(  # type: ignore[return-value]
         info,

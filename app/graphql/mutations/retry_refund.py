@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
 from app.graphql.mutations._refunds import on_refund
-from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAgent
 from app.graphql.types.errors import (
     Conflict,
@@ -32,10 +29,9 @@ class RefundRetried:
     )
 
 
-RetryRefundResult = Annotated[
-    RefundRetried | InvalidTransition | NotFound | RefundNotAllowed | Conflict | OrderUnavailable,
-    result_union("retryRefund"),
-]
+RetryRefundResult = (
+    RefundRetried | InvalidTransition | NotFound | RefundNotAllowed | Conflict | OrderUnavailable
+)
 
 
 @mutation(
@@ -47,9 +43,7 @@ RetryRefundResult = Annotated[
     "gateway first: past its 24 h key retention it could pay twice); audited; agents get "
     "FORBIDDEN.",
 )
-async def retry_refund(
-    info: Info, input: Annotated[RetryRefundInput, input_argument("retryRefund")]
-) -> RetryRefundResult:
+async def retry_refund(info: Info, input: RetryRefundInput) -> RetryRefundResult:
     return await on_refund(  # type: ignore[return-value]
         info,
         input.refund_id,

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
 
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
-from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.mutations._webhooks import on_endpoint
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.errors import NotFound, ValidationFailed
@@ -38,10 +36,7 @@ class WebhookSecretRotated:
     )
 
 
-RotateWebhookSecretResult = Annotated[
-    WebhookSecretRotated | NotFound | ValidationFailed,
-    result_union("rotateWebhookSecret"),
-]
+RotateWebhookSecretResult = WebhookSecretRotated | NotFound | ValidationFailed
 
 
 @mutation(
@@ -50,7 +45,7 @@ RotateWebhookSecretResult = Annotated[
     "during the grace period, so the receiver can switch without losing a delivery.",
 )
 async def rotate_webhook_secret(
-    info: Info, input: Annotated[RotateWebhookSecretInput, input_argument("rotateWebhookSecret")]
+    info: Info, input: RotateWebhookSecretInput
 ) -> RotateWebhookSecretResult:
     clock = info.context.services.clock
     grace = input.grace_period_seconds

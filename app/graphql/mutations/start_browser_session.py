@@ -13,7 +13,7 @@ import strawberry
 from app.graphql.context import Info
 from app.graphql.errors import PublicError
 from app.graphql.fields import mutation
-from app.graphql.mutations._run import result_union, run
+from app.graphql.mutations._run import run
 from app.graphql.mutations.login import LoginInput
 from app.graphql.types.errors import InvalidCredentials, RateLimited, ValidationFailed
 from app.graphql.types.objects import User
@@ -35,10 +35,7 @@ class BrowserSession:
     user: User = strawberry.field(description="Who is logged in.")
 
 
-StartBrowserSessionResult = Annotated[
-    BrowserSession | InvalidCredentials | RateLimited | ValidationFailed,
-    result_union("startBrowserSession"),
-]
+StartBrowserSessionResult = BrowserSession | InvalidCredentials | RateLimited | ValidationFailed
 
 
 @mutation(

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
 from app.graphql.mutations._macros import MacroSaved, on_macro
-from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.permissions import IsAgent
 from app.graphql.types.errors import Conflict, NotFound, ValidationFailed
 from domain.usecases import manage_macros as use_case
@@ -22,17 +19,13 @@ class UpdateMacroInput:
     )
 
 
-UpdateMacroResult = Annotated[
-    MacroSaved | ValidationFailed | NotFound | Conflict, result_union("updateMacro")
-]
+UpdateMacroResult = MacroSaved | ValidationFailed | NotFound | Conflict
 
 
 @mutation(
     permission_classes=[IsAgent], description="Change a macro's title or body (agents and admins)."
 )
-async def update_macro(
-    info: Info, input: Annotated[UpdateMacroInput, input_argument("updateMacro")]
-) -> UpdateMacroResult:
+async def update_macro(info: Info, input: UpdateMacroInput) -> UpdateMacroResult:
     return await on_macro(  # type: ignore[return-value]
         info,
         input.macro_id,

@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
-from app.graphql.mutations._run import input_argument, result_union
 from app.graphql.mutations._webhooks import on_endpoint
 from app.graphql.permissions import IsAdmin
 from app.graphql.types.errors import NotFound, ValidationFailed
@@ -35,10 +32,7 @@ class WebhookEndpointUpdated:
     endpoint: WebhookEndpoint = strawberry.field(description="The endpoint as it is now.")
 
 
-UpdateWebhookEndpointResult = Annotated[
-    WebhookEndpointUpdated | NotFound | ValidationFailed,
-    result_union("updateWebhookEndpoint"),
-]
+UpdateWebhookEndpointResult = WebhookEndpointUpdated | NotFound | ValidationFailed
 
 
 @mutation(
@@ -47,7 +41,7 @@ UpdateWebhookEndpointResult = Annotated[
 )
 async def update_webhook_endpoint(
     info: Info,
-    input: Annotated[UpdateWebhookEndpointInput, input_argument("updateWebhookEndpoint")],
+    input: UpdateWebhookEndpointInput,
 ) -> UpdateWebhookEndpointResult:
     return await on_endpoint(  # type: ignore[return-value]
         info,
