@@ -4,6 +4,7 @@ import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
+from app.graphql.mutations._idempotency import idempotency_key_field
 from app.graphql.mutations._run import internal_id, run
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.common import CaseCategory, CasePriority
@@ -31,13 +32,7 @@ class OpenCaseInput:
     customer_id: strawberry.ID | None = strawberry.field(
         default=None, description="Agents only: the customer (User.id) the case is opened for."
     )
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Makes retries safe (1..255 visible ASCII characters, unique per case): "
-        "the same key with the same input returns the first result instead of a second case; "
-        "with other input, IdempotencyKeyReused. Kept per caller. Only a successful call is "
-        "remembered (a refused one changed nothing).",
-    )
+    idempotency_key: str | None = idempotency_key_field(unit="case", second="case")
 
 
 @strawberry.type(description="The case was opened.")

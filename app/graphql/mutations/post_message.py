@@ -5,6 +5,7 @@ import strawberry
 from app.graphql.context import Info
 from app.graphql.fields import field, mutation
 from app.graphql.mutations._cases import on_case
+from app.graphql.mutations._idempotency import idempotency_key_field
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.errors import Conflict, IdempotencyKeyReused, NotFound, ValidationFailed
 from app.graphql.types.objects import Message, SupportCase
@@ -19,13 +20,7 @@ class PostMessageInput:
     internal: bool = strawberry.field(
         default=False, description="Agents only: an internal note customers never see."
     )
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Makes retries safe (1..255 visible ASCII characters, unique per message): "
-        "the same key with the same input returns the first result instead of a second message; "
-        "with other input, IdempotencyKeyReused. Kept per caller. Only a successful call is "
-        "remembered (a refused one changed nothing).",
-    )
+    idempotency_key: str | None = idempotency_key_field(unit="message", second="message")
 
 
 @strawberry.type(description="The message was posted.")

@@ -4,6 +4,7 @@ import strawberry
 
 from app.graphql.context import Info
 from app.graphql.fields import mutation
+from app.graphql.mutations._idempotency import idempotency_key_field
 from app.graphql.mutations._run import internal_id, run
 from app.graphql.permissions import IsAuthenticated
 from app.graphql.types.common import RefundReason
@@ -53,12 +54,8 @@ class RequestRefundInput:
         default=False, description="Add the order's shipping (refundable once)."
     )
     note: str | None = strawberry.field(default=None, description="Required for OTHER.")
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Makes retries safe (1..255 visible ASCII characters, unique per request): "
-        "the same key with the same input returns the first result instead of a second refund; "
-        "with other input, IdempotencyKeyReused. Kept per caller. Only a successful request is "
-        "remembered (a refused one changed nothing).",
+    idempotency_key: str | None = idempotency_key_field(
+        unit="request", second="refund", call="request"
     )
 
 
