@@ -91,7 +91,10 @@ test("the agent approves a refund above the automatic limit and the customer see
   await console_.goto("/");
   await console_.getByRole("link", { name: /The speaker arrived broken/ }).click();
   await console_.getByRole("button", { name: /^Approve/ }).first().click();
-  await expect(refund).toHaveAttribute("data-status", "SUCCEEDED", { timeout: 20_000 });
+  // The worker pays it: one poll, one gateway call; on a loaded machine a gateway call that
+  // times out is retried after a backoff (seen once in CI: still PROCESSING after 20 s), and
+  // PROCESSING in the meantime is the right answer.
+  await expect(refund).toHaveAttribute("data-status", "SUCCEEDED", { timeout: 60_000 });
 });
 
 test("a refund above the agents' limit waits for an admin, who approves it", async ({ browser }) => {
